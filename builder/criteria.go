@@ -1,0 +1,160 @@
+package builder
+
+import (
+	"fmt"
+	"strings"
+
+	sq "github.com/Masterminds/squirrel"
+
+	"github.com/sqlservice/sqlservice/registry"
+)
+
+// Criteria are squirrel's expressions, re-exported so that callers need only
+// this package. Map keys name columns of the queried model; they are checked
+// against the registry and quoted before any SQL is built.
+type (
+	Sqlizer  = sq.Sqlizer
+	Eq       = sq.Eq
+	NotEq    = sq.NotEq
+	Gt       = sq.Gt
+	GtOrEq   = sq.GtOrEq
+	Lt       = sq.Lt
+	LtOrEq   = sq.LtOrEq
+	Like     = sq.Like
+	NotLike  = sq.NotLike
+	ILike    = sq.ILike
+	NotILike = sq.NotILike
+	And      = sq.And
+	Or       = sq.Or
+)
+
+// Expr is raw SQL with ? placeholders: the escape hatch for what the map
+// forms cannot say. Its text is used as written, so it must never contain
+// user input; values go in args.
+func Expr(sql string, args ...any) Sqlizer { return sq.Expr(sql, args...) }
+
+// Resolve checks every column name in a criterion against m and returns an
+// equivalent criterion whose keys are quoted identifiers. An unknown column
+// is a *registry.UnknownColumnError; nothing is built.
+func Resolve(d Dialect, m *registry.Model, c Sqlizer) (Sqlizer, error) {
+	switch v := c.(type) {
+	case nil:
+		return nil, fmt.Errorf("builder: nil criterion for %s", m.Name)
+	case sq.Eq:
+		return resolveMap(d, m, v, func(n map[string]any) Sqlizer { return sq.Eq(n) })
+	case sq.NotEq:
+		return resolveMap(d, m, v, func(n map[string]any) Sqlizer { return sq.NotEq(n) })
+	case sq.Gt:
+		return resolveMap(d, m, v, func(n map[string]any) Sqlizer { return sq.Gt(n) })
+	case sq.GtOrEq:
+		return resolveMap(d, m, v, func(n map[string]any) Sqlizer { return sq.GtOrEq(n) })
+	case sq.Lt:
+		return resolveMap(d, m, v, func(n map[string]any) Sqlizer { return sq.Lt(n) })
+	case sq.LtOrEq:
+		return resolveMap(d, m, v, func(n map[string]any) Sqlizer { return sq.LtOrEq(n) })
+	case sq.Like:
+		return resolveMap(d, m, v, func(n map[string]any) Sqlizer { return sq.Like(n) })
+	case sq.NotLike:
+		return resolveMap(d, m, v, func(n map[string]any) Sqlizer { return sq.NotLike(n) })
+	case sq.ILike:
+		return resolveMap(d, m, v, func(n map[string]any) Sqlizer { return sq.ILike(n) })
+	case sq.NotILike:
+		return resolveMap(d, m, v, func(n map[string]any) Sqlizer { return sq.NotILike(n) })
+	case sq.And:
+		out, err := resolveAll(d, m, v)
+		return sq.And(out), err
+	case sq.Or:
+		out, err := resolveAll(d, m, v)
+		return sq.Or(out), err
+	}
+	return c, nil
+}
+
+func resolveAll(d Dialect, m *registry.Model, cs []Sqlizer) ([]Sqlizer, error) {
+	out := make([]Sqlizer, len(cs))
+	for i, c := range cs {
+		r, err := Resolve(d, m, c)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+func resolveMap(d Dialect, m *registry.Model, in map[string]any, wrap func(map[string]any) Sqlizer) (Sqlizer, error) {
+	out := make(map[string]any, len(in))
+	for k, v := range in {
+		c, ok := m.Column(k)
+		if !ok {
+			return nil, &registry.UnknownColumnError{Model: m.Name, Column: k}
+		}
+		out[d.Quote(c.Name)] = v
+	}
+	return wrap(out), nil
+}
+
+// Order is one resolved ORDER BY term.
+type Order struct {
+	Column *registry.Column
+	Desc   bool
+}
+
+// ParseOrder resolves ORDER BY terms of the forms "name", "-name",
+// "name DESC" and "name ASC" against m.
+func ParseOrder(m *registry.Model, terms ...string) ([]Order, error) {
+	out := make([]Order, 0, len(terms))
+	for _, t := range terms {
+		for _, part := range strings.Split(t, ",") {
+			part = strings.TrimSpace(part)
+			var o Order
+			if strings.HasPrefix(part, "-") {
+				o.Desc = true
+				part = part[1:]
+			} else if name, dir, ok := strings.Cut(part, " "); ok {
+				switch strings.ToUpper(strings.TrimSpace(dir)) {
+				case "DESC":
+					o.Desc = true
+				case "ASC":
+				default:
+					return nil, fmt.Errorf("builder: order %q of %s: direction must be ASC or DESC", t, m.Name)
+				}
+				part = name
+			}
+			c, ok := m.Column(part)
+			if !ok {
+				return nil, &registry.UnknownColumnError{Model: m.Name, Column: part}
+			}
+			o.Column = c
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+// OrderSQL renders resolved terms as `"name" DESC, "id"`.
+func OrderSQL(d Dialect, orders []Order) []string {
+	out := make([]string, len(orders))
+	for i, o := range orders {
+		out[i] = d.Quote(o.Column.Name)
+		if o.Desc {
+			out[i] += " DESC"
+		}
+	}
+	return out
+}
+
+// Select starts a squirrel SELECT of every column of m in dialect d.
+func Select(d Dialect, m *registry.Model) sq.SelectBuilder {
+	return sq.Select(For(d, m).Columns).From(d.Quote(m.Table)).PlaceholderFormat(d.Placeholders())
+}
+
+// Count starts a squirrel SELECT COUNT(*) of m in dialect d.
+func Count(d Dialect, m *registry.Model) sq.SelectBuilder {
+	return sq.Select("COUNT(*)").From(d.Quote(m.Table)).PlaceholderFormat(d.Placeholders())
+}
+
+// DeleteWhere starts a squirrel DELETE of m in dialect d.
+func DeleteWhere(d Dialect, m *registry.Model) sq.DeleteBuilder {
+	return sq.Delete(d.Quote(m.Table)).PlaceholderFormat(d.Placeholders())
+}

@@ -1,0 +1,88 @@
+package builder
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	sq "github.com/Masterminds/squirrel"
+
+	"github.com/sqlservice/sqlservice/registry"
+)
+
+// Dialect carries everything SQLite, MySQL and PostgreSQL differ in. One
+// implementation per database lives in its own file; callers obtain one with
+// DialectFor.
+type Dialect interface {
+	// Name is "sqlite", "mysql" or "postgres".
+	Name() string
+	// Placeholders is the squirrel placeholder format: ? or $N.
+	Placeholders() sq.PlaceholderFormat
+	// Quote quotes an identifier that the registry already validated.
+	Quote(ident string) string
+	// ColumnType is the DDL type of a column, without constraints.
+	ColumnType(c *registry.Column) string
+	// AutoIncrement is the DDL of an autoincrement primary key column,
+	// after its quoted name.
+	AutoIncrement(c *registry.Column) string
+	// Returning reports whether generated keys are read with RETURNING
+	// (PostgreSQL) rather than sql.Result.LastInsertId.
+	Returning() bool
+	// Upsert is the clause appended to an INSERT to update the row with the
+	// same conflict columns instead; update lists the columns to overwrite.
+	Upsert(conflict, update []string) string
+	// Savepoint, RollbackTo and Release are the savepoint statements.
+	Savepoint(name string) string
+	RollbackTo(name string) string
+	Release(name string) string
+	// MaxParams is the largest number of bound parameters in one statement.
+	MaxParams() int
+	// InlineIndexes reports whether secondary indexes are declared inside
+	// CREATE TABLE (MySQL has no CREATE INDEX IF NOT EXISTS).
+	InlineIndexes() bool
+	// TableOptions is appended after the closing parenthesis of CREATE TABLE.
+	TableOptions() string
+	// TablesSQL lists the base tables of the current database, one name per row.
+	TablesSQL() string
+	// ColumnsSQL lists a table's columns (name, type, not null, primary key)
+	// in order; the table name is its only parameter.
+	ColumnsSQL() string
+}
+
+// DialectFor returns the dialect named "sqlite", "mysql" or "postgres"
+// (aliases "sqlite3", "mariadb", "postgresql", "pgx").
+func DialectFor(name string) (Dialect, error) {
+	switch strings.ToLower(name) {
+	case "sqlite", "sqlite3":
+		return SQLite, nil
+	case "mysql", "mariadb":
+		return MySQL, nil
+	case "postgres", "postgresql", "pgx":
+		return Postgres, nil
+	}
+	return nil, fmt.Errorf("builder: unknown dialect %q (want sqlite, mysql or postgres)", name)
+}
+
+// quoteWith doubles the quote character inside ident and wraps it. The
+// registry only admits [A-Za-z0-9_] identifiers, so doubling is a second
+// line of defence, not the first.
+func quoteWith(q byte, ident string) string {
+	var b strings.Builder
+	b.Grow(len(ident) + 2)
+	b.WriteByte(q)
+	for i := 0; i < len(ident); i++ {
+		if ident[i] == q {
+			b.WriteByte(q)
+		}
+		b.WriteByte(ident[i])
+	}
+	b.WriteByte(q)
+	return b.String()
+}
+
+func varchar(c *registry.Column, unsized string) string {
+	if c.Size > 0 {
+		return "VARCHAR(" + strconv.Itoa(c.Size) + ")"
+	}
+	return unsized
+}

@@ -1,0 +1,106 @@
+package builder
+
+import (
+	"strconv"
+	"strings"
+
+	sq "github.com/Masterminds/squirrel"
+
+	"github.com/sqlservice/sqlservice/registry"
+)
+
+// MySQL is the dialect of MySQL 8 and MariaDB 10.5 and later
+// (github.com/go-sql-driver/mysql); TiDB and Vitess speak it too.
+var MySQL Dialect = mysqlDialect{}
+
+type mysqlDialect struct{}
+
+func (mysqlDialect) Name() string                       { return "mysql" }
+func (mysqlDialect) Placeholders() sq.PlaceholderFormat { return sq.Question }
+func (mysqlDialect) Quote(ident string) string          { return quoteWith('`', ident) }
+
+func (mysqlDialect) ColumnType(c *registry.Column) string {
+	if c.SQLType != "" {
+		return c.SQLType
+	}
+	switch c.Kind {
+	case registry.KindBool:
+		return "BOOLEAN"
+	case registry.KindInt, registry.KindUint:
+		t := map[int]string{8: "TINYINT", 16: "SMALLINT", 32: "INT", 64: "BIGINT"}[c.Bits]
+		if c.Kind == registry.KindUint {
+			t += " UNSIGNED"
+		}
+		return t
+	case registry.KindFloat:
+		if c.Bits == 32 {
+			return "FLOAT"
+		}
+		return "DOUBLE"
+	case registry.KindString:
+		// TEXT cannot be a key without a prefix length, so keyed strings
+		// without a size get VARCHAR(255).
+		if c.Size == 0 && (c.PK || c.Unique || c.Indexed || c.FK != nil) {
+			return "VARCHAR(255)"
+		}
+		if c.Size > 16383 {
+			return "MEDIUMTEXT"
+		}
+		return varchar(c, "LONGTEXT")
+	case registry.KindBytes:
+		if c.Size > 0 && c.Size <= 65535 {
+			return "VARBINARY(" + strconv.Itoa(c.Size) + ")"
+		}
+		return "LONGBLOB"
+	case registry.KindTime:
+		return "DATETIME(6)"
+	case registry.KindJSON:
+		return "JSON"
+	}
+	return "LONGTEXT"
+}
+
+func (d mysqlDialect) AutoIncrement(c *registry.Column) string {
+	return d.ColumnType(c) + " NOT NULL AUTO_INCREMENT PRIMARY KEY"
+}
+
+func (mysqlDialect) Returning() bool { return false }
+
+// Upsert uses VALUES(col), which MySQL 8 and every MariaDB accept.
+func (d mysqlDialect) Upsert(conflict, update []string) string {
+	var b strings.Builder
+	b.WriteString(" ON DUPLICATE KEY UPDATE ")
+	if len(update) == 0 {
+		// A no-op assignment keeps the row as it is.
+		q := d.Quote(conflict[0])
+		b.WriteString(q + " = " + q)
+		return b.String()
+	}
+	for i, c := range update {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		q := d.Quote(c)
+		b.WriteString(q + " = VALUES(" + q + ")")
+	}
+	return b.String()
+}
+
+func (d mysqlDialect) Savepoint(name string) string  { return "SAVEPOINT " + d.Quote(name) }
+func (d mysqlDialect) RollbackTo(name string) string { return "ROLLBACK TO SAVEPOINT " + d.Quote(name) }
+func (d mysqlDialect) Release(name string) string    { return "RELEASE SAVEPOINT " + d.Quote(name) }
+
+// MaxParams is the protocol's limit on placeholders in a prepared statement.
+func (mysqlDialect) MaxParams() int      { return 65535 }
+func (mysqlDialect) InlineIndexes() bool { return true }
+func (mysqlDialect) TableOptions() string {
+	return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+}
+
+func (mysqlDialect) TablesSQL() string {
+	return `SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY table_name`
+}
+
+func (mysqlDialect) ColumnsSQL() string {
+	return `SELECT column_name, column_type, is_nullable = 'NO', column_key = 'PRI' FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position`
+}

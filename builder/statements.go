@@ -1,0 +1,262 @@
+package builder
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	sq "github.com/Masterminds/squirrel"
+
+	"github.com/sqlservice/sqlservice/registry"
+)
+
+// Statements holds the SQL text of one model's fixed statements in one
+// dialect. It is built once (see For) and shared; the variant caches are
+// safe for concurrent use.
+type Statements struct {
+	Dialect Dialect
+	Model   *registry.Model
+
+	// Columns is the quoted, comma-separated list of every column, in
+	// Model.Columns order: the select list of every query of the model.
+	Columns string
+	// Get selects one row by primary key; the key columns are its parameters.
+	Get string
+	// Delete deletes one row by primary key.
+	Delete string
+	// Update sets every non-key column (in order) by primary key; the key
+	// columns are its last parameters.
+	Update string
+	// UpdateCols are the columns Update sets.
+	UpdateCols []*registry.Column
+	// CreateTable creates the table and its indexes, if they do not exist.
+	CreateTable []string
+	// DropTable drops the table if it exists.
+	DropTable string
+
+	inserts sync.Map // omit mask → *Insert
+	updates sync.Map // column mask → *Update
+	upserts sync.Map // omit mask → *Insert
+}
+
+// Insert is the text of one INSERT variant with the columns it binds.
+type Insert struct {
+	SQL     string
+	Columns []*registry.Column
+}
+
+// Update is the text of an UPDATE of some columns by primary key.
+type Update struct {
+	SQL     string
+	Columns []*registry.Column // the SET columns; the key columns follow as parameters
+}
+
+type stmtKey struct {
+	dialect string
+	model   *registry.Model
+}
+
+var cache sync.Map // stmtKey → *Statements
+
+// For returns the cached statements of m in dialect d, building them on
+// first use.
+func For(d Dialect, m *registry.Model) *Statements {
+	k := stmtKey{d.Name(), m}
+	if s, ok := cache.Load(k); ok {
+		return s.(*Statements)
+	}
+	s, _ := cache.LoadOrStore(k, build(d, m))
+	return s.(*Statements)
+}
+
+func build(d Dialect, m *registry.Model) *Statements {
+	s := &Statements{Dialect: d, Model: m}
+	table := d.Quote(m.Table)
+	s.Columns = quotedList(d, m.Columns)
+
+	where := pkWhere(d, m)
+	s.Get = mustSQL(sq.Select(s.Columns).From(table).Where(where).PlaceholderFormat(d.Placeholders()))
+	s.Delete = mustSQL(sq.Delete(table).Where(where).PlaceholderFormat(d.Placeholders()))
+	for _, c := range m.Columns {
+		if !c.PK {
+			s.UpdateCols = append(s.UpdateCols, c)
+		}
+	}
+	if len(s.UpdateCols) > 0 {
+		s.Update = updateSQL(d, m, s.UpdateCols)
+	}
+	s.CreateTable = createTable(d, m)
+	s.DropTable = "DROP TABLE IF EXISTS " + table
+	return s
+}
+
+// pkWhere is `"id" = ?` (AND ... for composite keys).
+func pkWhere(d Dialect, m *registry.Model) sq.Sqlizer {
+	parts := make([]string, len(m.PK))
+	for i, c := range m.PK {
+		parts[i] = d.Quote(c.Name) + " = ?"
+	}
+	return sq.Expr(strings.Join(parts, " AND "))
+}
+
+func updateSQL(d Dialect, m *registry.Model, cols []*registry.Column) string {
+	b := sq.Update(d.Quote(m.Table)).PlaceholderFormat(d.Placeholders())
+	for _, c := range cols {
+		b = b.Set(d.Quote(c.Name), sq.Expr("?"))
+	}
+	return mustSQL(b.Where(pkWhere(d, m)))
+}
+
+// Insert returns the INSERT of every column except those whose bit is set
+// in omit (bit i is Model.Columns[i]). With RETURNING dialects and an
+// omitted autoincrement key, the key is returned.
+func (s *Statements) Insert(omit uint64) *Insert {
+	if v, ok := s.inserts.Load(omit); ok {
+		return v.(*Insert)
+	}
+	v, _ := s.inserts.LoadOrStore(omit, s.buildInsert(omit, false))
+	return v.(*Insert)
+}
+
+// Upsert returns an INSERT that updates the existing row with the same
+// primary key instead of failing (ON CONFLICT / ON DUPLICATE KEY UPDATE).
+func (s *Statements) Upsert(omit uint64) *Insert {
+	if v, ok := s.upserts.Load(omit); ok {
+		return v.(*Insert)
+	}
+	v, _ := s.upserts.LoadOrStore(omit, s.buildInsert(omit, true))
+	return v.(*Insert)
+}
+
+func (s *Statements) buildInsert(omit uint64, upsert bool) *Insert {
+	d, m := s.Dialect, s.Model
+	ins := &Insert{}
+	names := []string{}
+	for i, c := range m.Columns {
+		if i < 64 && omit&(1<<uint(i)) != 0 {
+			continue
+		}
+		ins.Columns = append(ins.Columns, c)
+		names = append(names, d.Quote(c.Name))
+	}
+	if len(names) == 0 {
+		// Every column is left to the database (an id-only table).
+		ins.SQL = "INSERT INTO " + d.Quote(m.Table) + " DEFAULT VALUES"
+		if d.Name() == "mysql" {
+			ins.SQL = "INSERT INTO " + d.Quote(m.Table) + " () VALUES ()"
+		}
+		if d.Returning() && m.AutoIncrement != nil {
+			ins.SQL += " RETURNING " + d.Quote(m.AutoIncrement.Name)
+		}
+		return ins
+	}
+	b := sq.Insert(d.Quote(m.Table)).PlaceholderFormat(d.Placeholders()).
+		Columns(names...).Values(placeholders(len(names))...)
+	if upsert {
+		var conflict, update []string
+		for _, c := range m.PK {
+			conflict = append(conflict, c.Name)
+		}
+		for _, c := range ins.Columns {
+			if !c.PK {
+				update = append(update, c.Name)
+			}
+		}
+		b = b.Suffix(d.Upsert(conflict, update))
+	}
+	if d.Returning() && m.AutoIncrement != nil {
+		b = b.Suffix("RETURNING " + d.Quote(m.AutoIncrement.Name))
+	}
+	ins.SQL = mustSQL(b)
+	return ins
+}
+
+// UpdateOf returns the UPDATE of the columns whose bit is set in mask (bit i
+// is Model.Columns[i]; key columns are never set).
+func (s *Statements) UpdateOf(mask uint64) *Update {
+	if v, ok := s.updates.Load(mask); ok {
+		return v.(*Update)
+	}
+	u := &Update{}
+	for i, c := range s.Model.Columns {
+		if i < 64 && mask&(1<<uint(i)) != 0 && !c.PK {
+			u.Columns = append(u.Columns, c)
+		}
+	}
+	if len(u.Columns) > 0 {
+		u.SQL = updateSQL(s.Dialect, s.Model, u.Columns)
+	}
+	v, _ := s.updates.LoadOrStore(mask, u)
+	return v.(*Update)
+}
+
+func placeholders(n int) []any {
+	ps := make([]any, n)
+	for i := range ps {
+		ps[i] = sq.Expr("?")
+	}
+	return ps
+}
+
+func quotedList(d Dialect, cols []*registry.Column) string {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = d.Quote(c.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func mustSQL(b sq.Sqlizer) string {
+	s, _, err := b.ToSql()
+	if err != nil {
+		// Only reachable through a bug in this package: every input was
+		// validated by the registry.
+		panic(fmt.Sprintf("builder: %v", err))
+	}
+	return s
+}
+
+func createTable(d Dialect, m *registry.Model) []string {
+	table := d.Quote(m.Table)
+	var defs []string
+	for _, c := range m.Columns {
+		name := d.Quote(c.Name)
+		if c.AutoIncrement {
+			defs = append(defs, name+" "+d.AutoIncrement(c))
+			continue
+		}
+		def := name + " " + d.ColumnType(c)
+		if c.NotNull {
+			def += " NOT NULL"
+		}
+		if c.HasDefault {
+			def += " DEFAULT " + c.Default
+		}
+		if c.Unique && !(len(m.PK) == 1 && c.PK) {
+			def += " UNIQUE"
+		}
+		defs = append(defs, def)
+	}
+	if m.AutoIncrement == nil {
+		defs = append(defs, "PRIMARY KEY ("+quotedList(d, m.PK)+")")
+	}
+	for _, c := range m.Columns {
+		if c.FK != nil {
+			defs = append(defs, fmt.Sprintf("FOREIGN KEY (%s) REFERENCES %s (%s)", d.Quote(c.Name), d.Quote(c.FK.Table), d.Quote(c.FK.Column)))
+		}
+	}
+	var indexes []string
+	for _, c := range m.Columns {
+		if !c.Indexed {
+			continue
+		}
+		ix := d.Quote("ix_" + m.Table + "_" + c.Name)
+		if d.InlineIndexes() {
+			defs = append(defs, "INDEX "+ix+" ("+d.Quote(c.Name)+")")
+		} else {
+			indexes = append(indexes, "CREATE INDEX IF NOT EXISTS "+ix+" ON "+table+" ("+d.Quote(c.Name)+")")
+		}
+	}
+	stmt := "CREATE TABLE IF NOT EXISTS " + table + " (\n\t" + strings.Join(defs, ",\n\t") + "\n)" + d.TableOptions()
+	return append([]string{stmt}, indexes...)
+}

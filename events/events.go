@@ -1,0 +1,365 @@
+package events
+
+import (
+	"context"
+	"fmt"
+)
+
+// Kind names a model event.
+type Kind uint8
+
+// The event kinds. Attribute kinds (Set, Append, Remove) fire from
+// record.New, Base.Update, Base.Set and relation appends; mapper kinds fire
+// around the SQL that writes or reads a row.
+const (
+	KindSet Kind = iota
+	KindAppend
+	KindRemove
+	KindLoad
+	KindRefresh
+	KindBeforeSave
+	KindBeforeInsert
+	KindBeforeUpdate
+	KindBeforeDelete
+	KindAfterInsert
+	KindAfterUpdate
+	KindAfterDelete
+	KindAfterSave
+	numKinds
+)
+
+var kindNames = [...]string{
+	KindSet:          "Set",
+	KindAppend:       "Append",
+	KindRemove:       "Remove",
+	KindLoad:         "Load",
+	KindRefresh:      "Refresh",
+	KindBeforeSave:   "BeforeSave",
+	KindBeforeInsert: "BeforeInsert",
+	KindBeforeUpdate: "BeforeUpdate",
+	KindBeforeDelete: "BeforeDelete",
+	KindAfterInsert:  "AfterInsert",
+	KindAfterUpdate:  "AfterUpdate",
+	KindAfterDelete:  "AfterDelete",
+	KindAfterSave:    "AfterSave",
+}
+
+// String returns the kind's name, e.g. "BeforeInsert".
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// SetFunc is the untyped form of a Set handler: it receives the model
+// pointer, the new value and the old value, and returns the value to store.
+type SetFunc func(model, value, old any) (any, error)
+
+// ItemFunc is the untyped form of an Append or Remove handler.
+type ItemFunc func(model, item any) (any, error)
+
+// ModelFunc is the untyped form of a mapper-style handler (Load, Refresh,
+// Before*/After*).
+type ModelFunc func(ctx context.Context, model any) error
+
+// Handlers holds every handler a model declared, in registration order. The
+// registry builds it once per model; it is read-only afterwards.
+type Handlers struct {
+	set    map[string][]SetFunc
+	append map[string][]ItemFunc
+	remove map[string][]ItemFunc
+	model  [numKinds][]ModelFunc
+}
+
+// Empty reports whether no handler of any kind was registered.
+func (h *Handlers) Empty() bool {
+	if h == nil {
+		return true
+	}
+	if len(h.set) > 0 || len(h.append) > 0 || len(h.remove) > 0 {
+		return false
+	}
+	for _, fns := range h.model {
+		if len(fns) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Has reports whether at least one handler of kind k was registered (for
+// attribute kinds: on any attribute).
+func (h *Handlers) Has(k Kind) bool {
+	if h == nil {
+		return false
+	}
+	switch k {
+	case KindSet:
+		return len(h.set) > 0
+	case KindAppend:
+		return len(h.append) > 0
+	case KindRemove:
+		return len(h.remove) > 0
+	}
+	return int(k) < len(h.model) && len(h.model[k]) > 0
+}
+
+// Attributes returns the attribute names that have handlers of an
+// attribute kind (Set, Append or Remove), for validation by the registry.
+func (h *Handlers) Attributes(k Kind) []string {
+	if h == nil {
+		return nil
+	}
+	var names []string
+	switch k {
+	case KindSet:
+		for name := range h.set {
+			names = append(names, name)
+		}
+	case KindAppend:
+		for name := range h.append {
+			names = append(names, name)
+		}
+	case KindRemove:
+		for name := range h.remove {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// FireSet runs the Set handlers of attribute in order, each receiving the
+// value returned by the previous one, and returns the value to store.
+func (h *Handlers) FireSet(model any, attribute string, value, old any) (any, error) {
+	if h == nil {
+		return value, nil
+	}
+	for _, fn := range h.set[attribute] {
+		v, err := fn(model, value, old)
+		if err != nil {
+			return nil, err
+		}
+		value = v
+	}
+	return value, nil
+}
+
+// FireAppend runs the Append handlers of a relation attribute and returns
+// the item to append.
+func (h *Handlers) FireAppend(model any, attribute string, item any) (any, error) {
+	if h == nil {
+		return item, nil
+	}
+	return fireItems(h.append[attribute], model, item)
+}
+
+// FireRemove runs the Remove handlers of a relation attribute.
+func (h *Handlers) FireRemove(model any, attribute string, item any) error {
+	if h == nil {
+		return nil
+	}
+	_, err := fireItems(h.remove[attribute], model, item)
+	return err
+}
+
+func fireItems(fns []ItemFunc, model, item any) (any, error) {
+	for _, fn := range fns {
+		v, err := fn(model, item)
+		if err != nil {
+			return nil, err
+		}
+		item = v
+	}
+	return item, nil
+}
+
+// Fire runs the handlers of a mapper kind in registration order and stops at
+// the first error, which it returns wrapped with the kind.
+func (h *Handlers) Fire(ctx context.Context, k Kind, model any) error {
+	if h == nil {
+		return nil
+	}
+	for _, fn := range h.model[k] {
+		if err := fn(ctx, model); err != nil {
+			return &HandlerError{Kind: k, Err: err}
+		}
+	}
+	return nil
+}
+
+// HandlerError reports that a handler returned an error; Err is that error.
+type HandlerError struct {
+	Kind Kind
+	Err  error
+}
+
+func (e *HandlerError) Error() string {
+	return "events: " + e.Kind.String() + " handler: " + e.Err.Error()
+}
+
+// Unwrap returns the handler's own error.
+func (e *HandlerError) Unwrap() error { return e.Err }
+
+// Collector is implemented by *On[T]; the registry uses it to read what a
+// model's Events method registered without knowing T.
+type Collector interface {
+	Handlers() *Handlers
+}
+
+// On is what a model's Events method receives: typed registration methods
+// for each event kind. Handlers run in the order they are registered.
+//
+//	func (User) Events(on *events.On[User]) {
+//		on.Set("phone", func(u *User, value, old any) (any, error) { ... })
+//		on.BeforeInsert(func(ctx context.Context, u *User) error { ... })
+//	}
+type On[T any] struct {
+	h *Handlers
+}
+
+// Handlers returns what was registered so far.
+func (o *On[T]) Handlers() *Handlers {
+	o.init()
+	return o.h
+}
+
+func (o *On[T]) init() {
+	if o.h == nil {
+		o.h = &Handlers{}
+	}
+}
+
+// Set registers fn for assignments to the column (or relation field) named
+// attribute through record.New, Base.Update and Base.Set. fn returns the
+// value to store, like the original's on_set(retval=True); an error aborts
+// the assignment.
+func (o *On[T]) Set(attribute string, fn func(m *T, value, old any) (any, error)) {
+	o.init()
+	if o.h.set == nil {
+		o.h.set = map[string][]SetFunc{}
+	}
+	o.h.set[attribute] = append(o.h.set[attribute], func(m, v, old any) (any, error) { return fn(m.(*T), v, old) })
+}
+
+// Append registers fn for items added to the relation collection named
+// attribute; fn returns the item to add.
+func (o *On[T]) Append(attribute string, fn func(m *T, item any) (any, error)) {
+	o.init()
+	if o.h.append == nil {
+		o.h.append = map[string][]ItemFunc{}
+	}
+	o.h.append[attribute] = append(o.h.append[attribute], func(m, it any) (any, error) { return fn(m.(*T), it) })
+}
+
+// Remove registers fn for items removed from the relation collection named
+// attribute (when a collection is replaced, for each item that leaves it).
+func (o *On[T]) Remove(attribute string, fn func(m *T, item any) error) {
+	o.init()
+	if o.h.remove == nil {
+		o.h.remove = map[string][]ItemFunc{}
+	}
+	o.h.remove[attribute] = append(o.h.remove[attribute], func(m, it any) (any, error) { return it, fn(m.(*T), it) })
+}
+
+func (o *On[T]) add(k Kind, fn func(ctx context.Context, m *T) error) {
+	o.init()
+	o.h.model[k] = append(o.h.model[k], func(ctx context.Context, m any) error { return fn(ctx, m.(*T)) })
+}
+
+// Load registers fn to run after a row has been scanned into a new model.
+func (o *On[T]) Load(fn func(ctx context.Context, m *T) error) { o.add(KindLoad, fn) }
+
+// Refresh registers fn to run after an existing model was reloaded from the
+// database.
+func (o *On[T]) Refresh(fn func(ctx context.Context, m *T) error) { o.add(KindRefresh, fn) }
+
+// BeforeSave registers fn to run before both INSERT and UPDATE.
+func (o *On[T]) BeforeSave(fn func(ctx context.Context, m *T) error) { o.add(KindBeforeSave, fn) }
+
+// BeforeInsert registers fn to run before INSERT; an error aborts the write.
+func (o *On[T]) BeforeInsert(fn func(ctx context.Context, m *T) error) { o.add(KindBeforeInsert, fn) }
+
+// BeforeUpdate registers fn to run before UPDATE; an error aborts the write.
+func (o *On[T]) BeforeUpdate(fn func(ctx context.Context, m *T) error) { o.add(KindBeforeUpdate, fn) }
+
+// BeforeDelete registers fn to run before DELETE; an error aborts the write.
+func (o *On[T]) BeforeDelete(fn func(ctx context.Context, m *T) error) { o.add(KindBeforeDelete, fn) }
+
+// AfterInsert registers fn to run after INSERT, inside its transaction.
+func (o *On[T]) AfterInsert(fn func(ctx context.Context, m *T) error) { o.add(KindAfterInsert, fn) }
+
+// AfterUpdate registers fn to run after UPDATE, inside its transaction.
+func (o *On[T]) AfterUpdate(fn func(ctx context.Context, m *T) error) { o.add(KindAfterUpdate, fn) }
+
+// AfterDelete registers fn to run after DELETE, inside its transaction.
+func (o *On[T]) AfterDelete(fn func(ctx context.Context, m *T) error) { o.add(KindAfterDelete, fn) }
+
+// AfterSave registers fn to run after both INSERT and UPDATE.
+func (o *On[T]) AfterSave(fn func(ctx context.Context, m *T) error) { o.add(KindAfterSave, fn) }
+
+// Interface hooks: methods on the model pointer that the registry picks up
+// without an Events method. Each runs after the handlers registered through
+// On for the same kind.
+type (
+	BeforeSaver interface {
+		BeforeSave(ctx context.Context) error
+	}
+	AfterSaver interface {
+		AfterSave(ctx context.Context) error
+	}
+	BeforeInserter interface {
+		BeforeInsert(ctx context.Context) error
+	}
+	AfterInserter interface {
+		AfterInsert(ctx context.Context) error
+	}
+	BeforeUpdater interface {
+		BeforeUpdate(ctx context.Context) error
+	}
+	AfterUpdater interface {
+		AfterUpdate(ctx context.Context) error
+	}
+	BeforeDeleter interface {
+		BeforeDelete(ctx context.Context) error
+	}
+	AfterDeleter interface {
+		AfterDelete(ctx context.Context) error
+	}
+	AfterLoader interface {
+		AfterLoad(ctx context.Context) error
+	}
+)
+
+// AddInterfaceHooks appends a handler for every hook interface that the
+// model pointer type implements (probe is a zero *T).
+func (h *Handlers) AddInterfaceHooks(probe any) {
+	add := func(k Kind, fn ModelFunc) { h.model[k] = append(h.model[k], fn) }
+	if _, ok := probe.(BeforeSaver); ok {
+		add(KindBeforeSave, func(ctx context.Context, m any) error { return m.(BeforeSaver).BeforeSave(ctx) })
+	}
+	if _, ok := probe.(BeforeInserter); ok {
+		add(KindBeforeInsert, func(ctx context.Context, m any) error { return m.(BeforeInserter).BeforeInsert(ctx) })
+	}
+	if _, ok := probe.(BeforeUpdater); ok {
+		add(KindBeforeUpdate, func(ctx context.Context, m any) error { return m.(BeforeUpdater).BeforeUpdate(ctx) })
+	}
+	if _, ok := probe.(BeforeDeleter); ok {
+		add(KindBeforeDelete, func(ctx context.Context, m any) error { return m.(BeforeDeleter).BeforeDelete(ctx) })
+	}
+	if _, ok := probe.(AfterInserter); ok {
+		add(KindAfterInsert, func(ctx context.Context, m any) error { return m.(AfterInserter).AfterInsert(ctx) })
+	}
+	if _, ok := probe.(AfterUpdater); ok {
+		add(KindAfterUpdate, func(ctx context.Context, m any) error { return m.(AfterUpdater).AfterUpdate(ctx) })
+	}
+	if _, ok := probe.(AfterDeleter); ok {
+		add(KindAfterDelete, func(ctx context.Context, m any) error { return m.(AfterDeleter).AfterDelete(ctx) })
+	}
+	if _, ok := probe.(AfterSaver); ok {
+		add(KindAfterSave, func(ctx context.Context, m any) error { return m.(AfterSaver).AfterSave(ctx) })
+	}
+	if _, ok := probe.(AfterLoader); ok {
+		add(KindLoad, func(ctx context.Context, m any) error { return m.(AfterLoader).AfterLoad(ctx) })
+	}
+}

@@ -1,0 +1,407 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/sqlservice/sqlservice/events"
+)
+
+// basePkg and baseName identify the embedded record.Base[T] by its reflected
+// type, so that the registry need not import the record package.
+const (
+	basePkg  = "github.com/sqlservice/sqlservice/record"
+	baseName = "Base["
+)
+
+// Sentinel errors; the typed errors below match them with errors.Is.
+var (
+	ErrNotModel        = errors.New("registry: not a model")
+	ErrBadTag          = errors.New("registry: bad struct tag")
+	ErrNoPrimaryKey    = errors.New("registry: no primary key")
+	ErrUnsupportedType = errors.New("registry: unsupported field type")
+	ErrUnknownColumn   = errors.New("registry: unknown column")
+	ErrDuplicateTable  = errors.New("registry: two models use one table")
+)
+
+// ModelError reports a problem with a model definition; Model and Field name
+// the Go type and field.
+type ModelError struct {
+	Model string
+	Field string
+	Kind  error // one of the sentinels above
+	Err   error
+}
+
+func (e *ModelError) Error() string {
+	where := e.Model
+	if e.Field != "" {
+		where += "." + e.Field
+	}
+	return fmt.Sprintf("registry: model %s: %v", where, e.Err)
+}
+
+// Unwrap returns the sentinel and the underlying cause.
+func (e *ModelError) Unwrap() []error { return []error{e.Kind, e.Err} }
+
+// UnknownColumnError reports a name that is not a column of the model.
+type UnknownColumnError struct {
+	Model  string
+	Column string
+}
+
+func (e *UnknownColumnError) Error() string {
+	return fmt.Sprintf("registry: model %s has no column %q", e.Model, e.Column)
+}
+
+// Is makes errors.Is(err, ErrUnknownColumn) true.
+func (e *UnknownColumnError) Is(target error) bool { return target == ErrUnknownColumn }
+
+var reg = struct {
+	mu     sync.Mutex
+	byType sync.Map // reflect.Type → *Model; read without the lock
+	order  []*Model // registration order
+	tables map[string]*Model
+}{tables: map[string]*Model{}}
+
+// Register reflects each model (a struct value or pointer) once and caches
+// its metadata. Registering a type again is a no-op. Related models found in
+// relation fields are registered too. It returns a *ModelError naming the
+// type and field for a bad definition; nothing is registered from a call
+// that fails.
+func Register(models ...any) error {
+	for _, m := range models {
+		if m == nil {
+			return &ModelError{Model: "<nil>", Kind: ErrNotModel, Err: errors.New("nil value")}
+		}
+		t := reflect.TypeOf(m)
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if _, err := Lookup(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Lookup returns the cached model of a struct type, registering it on first
+// use.
+func Lookup(t reflect.Type) (*Model, error) {
+	if m, ok := reg.byType.Load(t); ok {
+		return m.(*Model), nil
+	}
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	if m, ok := reg.byType.Load(t); ok {
+		return m.(*Model), nil
+	}
+	pending := map[reflect.Type]*Model{}
+	m, err := build(t, pending)
+	if err != nil {
+		return nil, err
+	}
+	// Check table names of everything built before publishing any of it.
+	built := make([]*Model, 0, len(pending))
+	for _, pm := range pending {
+		built = append(built, pm)
+	}
+	sort.Slice(built, func(i, j int) bool { return built[i].Name < built[j].Name })
+	seen := map[string]*Model{}
+	for _, pm := range built {
+		other := reg.tables[pm.Table]
+		if other == nil {
+			other = seen[pm.Table]
+		}
+		if other != nil {
+			return nil, &ModelError{Model: pm.Name, Kind: ErrDuplicateTable,
+				Err: fmt.Errorf("table %q is already used by %s", pm.Table, other.Type)}
+		}
+		seen[pm.Table] = pm
+	}
+	for _, pm := range built {
+		reg.tables[pm.Table] = pm
+		reg.order = append(reg.order, pm)
+		reg.byType.Store(pm.Type, pm)
+	}
+	return m, nil
+}
+
+// Of returns the model of T, registering it on first use.
+func Of[T any]() (*Model, error) { return Lookup(reflect.TypeFor[T]()) }
+
+// Models returns every registered model in registration order.
+func Models() []*Model {
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	return append([]*Model(nil), reg.order...)
+}
+
+// ByTable returns the registered model stored in table.
+func ByTable(table string) (*Model, bool) {
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	m, ok := reg.tables[table]
+	return m, ok
+}
+
+// IsModelType reports whether t is a struct that embeds record.Base.
+func IsModelType(t reflect.Type) bool {
+	_, ok := baseField(t)
+	return ok
+}
+
+func baseField(t reflect.Type) (reflect.StructField, bool) {
+	if t.Kind() != reflect.Struct {
+		return reflect.StructField{}, false
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.PkgPath() == basePkg && strings.HasPrefix(f.Type.Name(), baseName) {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+type tableNamer interface{ TableName() string }
+
+func build(t reflect.Type, pending map[reflect.Type]*Model) (*Model, error) {
+	if m, ok := pending[t]; ok {
+		return m, nil
+	}
+	name := t.String()
+	if t.Kind() != reflect.Struct {
+		return nil, &ModelError{Model: name, Kind: ErrNotModel, Err: fmt.Errorf("a model must be a struct, not %s", t.Kind())}
+	}
+	m := &Model{Type: t, Name: t.Name(), byName: map[string]*Column{}, byField: map[string]*Column{}}
+	if m.Name == "" {
+		return nil, &ModelError{Model: name, Kind: ErrNotModel, Err: errors.New("a model must be a named struct type")}
+	}
+	pending[t] = m
+	fail := func(field string, kind, err error) (*Model, error) {
+		return nil, &ModelError{Model: m.Name, Field: field, Kind: kind, Err: err}
+	}
+
+	if bf, ok := baseField(t); ok {
+		want := baseName + t.PkgPath() + "." + t.Name() + "]"
+		if bf.Type.Name() != want {
+			return fail(bf.Name, ErrNotModel, fmt.Errorf("embeds %s; a model must embed record.Base[%s]", bf.Type, t.Name()))
+		}
+		m.HasBase, m.BaseOffset = true, bf.Offset
+	}
+
+	m.Table = SnakeCase(t.Name())
+	if tn, ok := reflect.New(t).Interface().(tableNamer); ok {
+		m.Table = tn.TableName()
+	}
+	if !ValidIdentifier(m.Table) {
+		return fail("", ErrBadTag, fmt.Errorf("table name %q is not a valid identifier", m.Table))
+	}
+
+	if err := collectFields(m, t, nil, 0); err != nil {
+		return nil, err
+	}
+	if len(m.Columns) == 0 {
+		return fail("", ErrNotModel, errors.New("no mapped columns"))
+	}
+	if err := collectPK(m); err != nil {
+		return nil, err
+	}
+
+	h, err := collectEvents(m, t)
+	if err != nil {
+		return nil, err
+	}
+	m.Handlers = h
+
+	for _, r := range m.Relations {
+		if _, done := reg.byType.Load(r.Target); done {
+			continue
+		}
+		if _, err := build(r.Target, pending); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func collectFields(m *Model, t reflect.Type, index []int, offset uintptr) error {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		idx := append(append([]int(nil), index...), i)
+		raw, tagged := f.Tag.Lookup("db")
+		fail := func(kind, err error) error { return &ModelError{Model: m.Name, Field: f.Name, Kind: kind, Err: err} }
+		if f.Anonymous && f.Type.PkgPath() == basePkg && strings.HasPrefix(f.Type.Name(), baseName) {
+			continue
+		}
+		if !f.IsExported() {
+			if tagged && raw != "-" {
+				return fail(ErrBadTag, errors.New("unexported fields cannot be mapped; export it or tag it db:\"-\""))
+			}
+			continue
+		}
+		if raw == "-" {
+			continue
+		}
+		if rt, many, ptr, ok := relationType(f.Type); ok {
+			if tagged {
+				return fail(ErrBadTag, errors.New("a relation field takes a rel:\"...\" tag, not db:\"...\""))
+			}
+			m.Relations = append(m.Relations, &Relation{
+				Field: f.Name, Index: idx, Offset: offset + f.Offset, Type: f.Type,
+				Target: rt, Many: many, Pointer: ptr, Tag: f.Tag.Get("rel"),
+			})
+			continue
+		}
+		if f.Anonymous && !tagged && f.Type.Kind() == reflect.Struct {
+			if _, _, _, err := classify(f.Type); err != nil {
+				// An embedded plain struct: its fields are the model's fields.
+				if err := collectFields(m, f.Type, idx, offset+f.Offset); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		tg, err := parseTag(raw)
+		if err != nil {
+			return fail(ErrBadTag, fmt.Errorf("db:%q: %w", raw, err))
+		}
+		k, bits, nullable, err := classify(f.Type)
+		if err != nil {
+			return fail(ErrUnsupportedType, err)
+		}
+		c := &Column{
+			Name: tg.name, Field: f.Name, Index: idx, Offset: offset + f.Offset, Type: f.Type,
+			Kind: k, Bits: bits, PK: tg.pk, AutoIncrement: tg.autoIncrement, Nullable: nullable,
+			Unique: tg.unique, Indexed: tg.index, Size: tg.size, Default: tg.dflt, HasDefault: tg.hasDefault,
+			SQLType: tg.sqlType, FK: tg.fk, Pos: len(m.Columns), pkOrder: tg.pkOrder,
+		}
+		if c.Name == "" {
+			c.Name = SnakeCase(f.Name)
+			if !ValidIdentifier(c.Name) {
+				return fail(ErrBadTag, fmt.Errorf("derived column name %q is not a valid identifier; name it in the tag", c.Name))
+			}
+		}
+		c.NotNull = tg.notNull || tg.pk || !nullable
+		if c.AutoIncrement && (!c.PK || (k != KindInt && k != KindUint) || nullable) {
+			return fail(ErrBadTag, errors.New("autoincrement needs an integer, non-pointer primary key field"))
+		}
+		if prev, dup := m.byName[c.Name]; dup {
+			return fail(ErrBadTag, fmt.Errorf("column %q is already mapped by field %s", c.Name, prev.Field))
+		}
+		c.addr, c.value = accessors(f.Type)
+		m.byName[c.Name] = c
+		m.byField[c.Field] = c
+		m.Columns = append(m.Columns, c)
+	}
+	return nil
+}
+
+func collectPK(m *Model) error {
+	var plain, ordered []*Column
+	for _, c := range m.Columns {
+		if !c.PK {
+			continue
+		}
+		if c.pkOrder > 0 {
+			ordered = append(ordered, c)
+		} else {
+			plain = append(plain, c)
+		}
+	}
+	fail := func(field string, kind, err error) error {
+		return &ModelError{Model: m.Name, Field: field, Kind: kind, Err: err}
+	}
+	switch {
+	case len(plain) == 0 && len(ordered) == 0:
+		return fail("", ErrNoPrimaryKey, errors.New(`no primary key: tag one field db:"...,pk" (or several db:"...,pk=1", db:"...,pk=2" for a composite key)`))
+	case len(plain) > 1:
+		return fail(plain[1].Field, ErrNoPrimaryKey, fmt.Errorf("two primary keys (%s and %s) without a composite declaration: use pk=1, pk=2, ... to declare a composite key", plain[0].Field, plain[1].Field))
+	case len(plain) == 1 && len(ordered) > 0:
+		return fail(plain[0].Field, ErrBadTag, errors.New("mixes pk with pk=N; a composite key numbers every column"))
+	case len(plain) == 1:
+		m.PK = plain
+	default:
+		sort.Slice(ordered, func(i, j int) bool { return ordered[i].pkOrder < ordered[j].pkOrder })
+		for i, c := range ordered {
+			if c.pkOrder != i+1 {
+				return fail(c.Field, ErrBadTag, fmt.Errorf("composite key positions must be 1..%d without gaps or repeats", len(ordered)))
+			}
+		}
+		m.PK = ordered
+	}
+	for _, c := range m.Columns {
+		if c.AutoIncrement {
+			if len(m.PK) != 1 {
+				return fail(c.Field, ErrBadTag, errors.New("autoincrement is only allowed on a single-column primary key"))
+			}
+			m.AutoIncrement = c
+		}
+	}
+	return nil
+}
+
+// relationType reports whether t is a model, *model, []model or []*model.
+func relationType(t reflect.Type) (target reflect.Type, many, ptr, ok bool) {
+	if t.Kind() == reflect.Slice {
+		many = true
+		t = t.Elem()
+	}
+	if t.Kind() == reflect.Pointer {
+		ptr = true
+		t = t.Elem()
+	}
+	if IsModelType(t) {
+		return t, many, ptr, true
+	}
+	return nil, false, false, false
+}
+
+func collectEvents(m *Model, t reflect.Type) (*events.Handlers, error) {
+	h := &events.Handlers{}
+	fail := func(err error) (*events.Handlers, error) {
+		return nil, &ModelError{Model: m.Name, Field: "Events", Kind: ErrBadTag, Err: err}
+	}
+	pv := reflect.New(t)
+	if meth := pv.MethodByName("Events"); meth.IsValid() {
+		mt := meth.Type()
+		if mt.NumIn() != 1 || mt.NumOut() != 0 || mt.In(0).Kind() != reflect.Pointer {
+			return fail(fmt.Errorf("Events must have the signature func (%s) Events(on *events.On[%s])", m.Name, m.Name))
+		}
+		on := reflect.New(mt.In(0).Elem())
+		col, ok := on.Interface().(events.Collector)
+		if !ok || mt.In(0).Elem().PkgPath() != "github.com/sqlservice/sqlservice/events" {
+			return fail(fmt.Errorf("Events takes *events.On[%s], not %s", m.Name, mt.In(0)))
+		}
+		if want := "On[" + t.PkgPath() + "." + t.Name() + "]"; mt.In(0).Elem().Name() != want {
+			return fail(fmt.Errorf("Events takes *events.On[%s], not %s", m.Name, mt.In(0)))
+		}
+		meth.Call([]reflect.Value{on})
+		h = col.Handlers()
+	}
+	for _, k := range []events.Kind{events.KindSet} {
+		for _, attr := range h.Attributes(k) {
+			if _, ok := m.Column(attr); ok {
+				continue
+			}
+			if _, ok := m.Relation(attr); ok {
+				continue
+			}
+			return fail(fmt.Errorf("%s handler for %q: no such column or relation", k, attr))
+		}
+	}
+	for _, k := range []events.Kind{events.KindAppend, events.KindRemove} {
+		for _, attr := range h.Attributes(k) {
+			if r, ok := m.Relation(attr); !ok || !r.Many {
+				return fail(fmt.Errorf("%s handler for %q: no such collection relation", k, attr))
+			}
+		}
+	}
+	h.AddInterfaceHooks(pv.Interface())
+	return h, nil
+}

@@ -1,0 +1,257 @@
+package session
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrConfig is matched by every *ConfigError.
+var ErrConfig = errors.New("session: bad configuration")
+
+// ConfigError reports a configuration key or value that cannot be used.
+type ConfigError struct {
+	Key    string
+	Reason string
+}
+
+func (e *ConfigError) Error() string { return "session: config " + e.Key + ": " + e.Reason }
+
+// Is makes errors.Is(err, ErrConfig) true.
+func (e *ConfigError) Is(target error) bool { return target == ErrConfig }
+
+// Config configures a Client. The zero value (plus DatabaseURI) is a usable
+// configuration; each field's comment says which SQL_* key of OpenMap sets
+// it and what it does.
+type Config struct {
+	// DatabaseURI (SQL_DATABASE_URI) selects the database; see Open. Empty
+	// means "sqlite://", a private in-memory database, as in the original.
+	DatabaseURI string
+
+	// Echo (SQL_ECHO) logs every statement with its duration through Logger.
+	Echo bool
+	// EchoPool (SQL_ECHO_POOL) adds the pool's statistics (open, in use,
+	// idle, waits) to each echoed statement and logs them at Close.
+	EchoPool bool
+	// Logger receives echo output; nil means slog.Default().
+	Logger *slog.Logger
+
+	// PoolSize (SQL_POOL_SIZE) is the number of idle connections kept open
+	// (sql.DB.SetMaxIdleConns). Zero keeps database/sql's default. With
+	// MaxOverflow it bounds the open connections. An in-memory SQLite
+	// database always uses exactly one connection.
+	PoolSize int
+	// MaxOverflow (SQL_MAX_OVERFLOW) is how many connections may be opened
+	// beyond PoolSize (sql.DB.SetMaxOpenConns(PoolSize+MaxOverflow)); a
+	// negative value means no limit. Ignored when PoolSize is zero.
+	MaxOverflow int
+	// PoolTimeout (SQL_POOL_TIMEOUT) bounds how long Transaction waits to
+	// begin (which includes waiting for a free connection) when the caller's
+	// context has no earlier deadline. database/sql has no separate
+	// checkout timeout; single statements wait as long as their context
+	// allows.
+	PoolTimeout time.Duration
+	// PoolRecycle (SQL_POOL_RECYCLE) closes connections older than this
+	// (sql.DB.SetConnMaxLifetime).
+	PoolRecycle time.Duration
+	// PoolPrePing (SQL_POOL_PRE_PING) pings the server when the client opens
+	// and makes Ping retry once on a connection the server dropped.
+	// database/sql already discards broken connections on checkout through
+	// the drivers' connection validation.
+	PoolPrePing bool
+
+	// Autocommit (SQL_AUTOCOMMIT) is accepted for compatibility. In Go every
+	// statement outside Client.Transaction commits on its own already, and
+	// a write that needs several statements (hooks, cascades) always gets a
+	// short transaction of its own so that it is never half-written.
+	Autocommit bool
+	// Autoflush (SQL_AUTOFLUSH, default true) is accepted for compatibility:
+	// writes are sent to the database when Save is called, never queued, so
+	// every query already sees them.
+	Autoflush *bool
+	// ExpireOnCommit (SQL_EXPIRE_ON_COMMIT, default true): when true, a
+	// session's identity map is dropped at commit, so later loads read the
+	// committed rows again.
+	ExpireOnCommit *bool
+	// IsolationLevel (SQL_ISOLATION_LEVEL) is the isolation level of every
+	// transaction begun by Transaction: "READ UNCOMMITTED", "READ
+	// COMMITTED", "REPEATABLE READ" or "SERIALIZABLE" (underscores accepted).
+	IsolationLevel string
+	// Encoding (SQL_ENCODING) is the connection character set: MySQL's
+	// charset; SQLite and PostgreSQL (pgx) accept only UTF-8 and refuse
+	// anything else at Open.
+	Encoding string
+	// ConvertUnicode (SQL_CONVERT_UNICODE) is accepted for compatibility:
+	// Go strings hold UTF-8 bytes and the drivers return them unchanged.
+	ConvertUnicode bool
+}
+
+// configKeys lists every key OpenMap accepts with its setter.
+var configKeys = map[string]func(c *Config, v any) error{
+	"SQL_DATABASE_URI":     func(c *Config, v any) (err error) { c.DatabaseURI, err = asString(v); return },
+	"SQL_ECHO":             func(c *Config, v any) (err error) { c.Echo, err = asBool(v); return },
+	"SQL_ECHO_POOL":        func(c *Config, v any) (err error) { c.EchoPool, err = asBool(v); return },
+	"SQL_POOL_SIZE":        func(c *Config, v any) (err error) { c.PoolSize, err = asInt(v, 0); return },
+	"SQL_MAX_OVERFLOW":     func(c *Config, v any) (err error) { c.MaxOverflow, err = asInt(v, math.MinInt); return },
+	"SQL_POOL_TIMEOUT":     func(c *Config, v any) (err error) { c.PoolTimeout, err = asDuration(v); return },
+	"SQL_POOL_RECYCLE":     func(c *Config, v any) (err error) { c.PoolRecycle, err = asDuration(v); return },
+	"SQL_POOL_PRE_PING":    func(c *Config, v any) (err error) { c.PoolPrePing, err = asBool(v); return },
+	"SQL_AUTOCOMMIT":       func(c *Config, v any) (err error) { c.Autocommit, err = asBool(v); return },
+	"SQL_AUTOFLUSH":        func(c *Config, v any) error { b, err := asBool(v); c.Autoflush = &b; return err },
+	"SQL_EXPIRE_ON_COMMIT": func(c *Config, v any) error { b, err := asBool(v); c.ExpireOnCommit = &b; return err },
+	"SQL_ISOLATION_LEVEL":  func(c *Config, v any) (err error) { c.IsolationLevel, err = asString(v); return },
+	"SQL_ENCODING":         func(c *Config, v any) (err error) { c.Encoding, err = asString(v); return },
+	"SQL_CONVERT_UNICODE":  func(c *Config, v any) (err error) { c.ConvertUnicode, err = asBool(v); return },
+}
+
+// ConfigFromMap builds a Config from the original's SQL_* keys. A nil value
+// means "not set", as in the original. An unknown key or a value of the
+// wrong type is a *ConfigError; the original silently ignored both.
+func ConfigFromMap(m map[string]any) (Config, error) {
+	var c Config
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		set, ok := configKeys[k]
+		if !ok {
+			known := make([]string, 0, len(configKeys))
+			for name := range configKeys {
+				known = append(known, name)
+			}
+			sort.Strings(known)
+			return Config{}, &ConfigError{Key: k, Reason: "unknown key (known: " + strings.Join(known, ", ") + ")"}
+		}
+		if m[k] == nil {
+			continue
+		}
+		if err := set(&c, m[k]); err != nil {
+			return Config{}, &ConfigError{Key: k, Reason: err.Error()}
+		}
+	}
+	return c, nil
+}
+
+// Map returns the configuration as SQL_* keys, with the database password
+// masked; the inverse of ConfigFromMap for display.
+func (c Config) Map() map[string]any {
+	m := map[string]any{
+		"SQL_DATABASE_URI":    MaskURI(c.DatabaseURI),
+		"SQL_ECHO":            c.Echo,
+		"SQL_ECHO_POOL":       c.EchoPool,
+		"SQL_POOL_SIZE":       c.PoolSize,
+		"SQL_MAX_OVERFLOW":    c.MaxOverflow,
+		"SQL_POOL_TIMEOUT":    c.PoolTimeout,
+		"SQL_POOL_RECYCLE":    c.PoolRecycle,
+		"SQL_POOL_PRE_PING":   c.PoolPrePing,
+		"SQL_AUTOCOMMIT":      c.Autocommit,
+		"SQL_AUTOFLUSH":       c.Autoflush == nil || *c.Autoflush,
+		"SQL_ISOLATION_LEVEL": c.IsolationLevel,
+		"SQL_ENCODING":        c.Encoding,
+		"SQL_CONVERT_UNICODE": c.ConvertUnicode,
+	}
+	m["SQL_EXPIRE_ON_COMMIT"] = c.ExpireOnCommit == nil || *c.ExpireOnCommit
+	return m
+}
+
+func isolation(level string) (sql.IsolationLevel, error) {
+	switch strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(level), "_", " ")) {
+	case "":
+		return sql.LevelDefault, nil
+	case "READ UNCOMMITTED":
+		return sql.LevelReadUncommitted, nil
+	case "READ COMMITTED":
+		return sql.LevelReadCommitted, nil
+	case "REPEATABLE READ":
+		return sql.LevelRepeatableRead, nil
+	case "SERIALIZABLE":
+		return sql.LevelSerializable, nil
+	case "AUTOCOMMIT":
+		return 0, errors.New(`"AUTOCOMMIT" is not an isolation level here: statements outside Transaction already commit on their own`)
+	}
+	return 0, fmt.Errorf("unknown isolation level %q (want READ UNCOMMITTED, READ COMMITTED, REPEATABLE READ or SERIALIZABLE)", level)
+}
+
+func asString(v any) (string, error) {
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("want a string, got %T", v)
+	}
+	return s, nil
+}
+
+func asBool(v any) (bool, error) {
+	switch b := v.(type) {
+	case bool:
+		return b, nil
+	case string:
+		return strconv.ParseBool(b)
+	case int:
+		if b == 0 || b == 1 {
+			return b == 1, nil
+		}
+	}
+	return false, fmt.Errorf("want a bool, got %T %v", v, v)
+}
+
+func asInt(v any, min int) (int, error) {
+	var n int64
+	switch x := v.(type) {
+	case int:
+		n = int64(x)
+	case int32:
+		n = int64(x)
+	case int64:
+		n = x
+	case float64:
+		if x != math.Trunc(x) || math.Abs(x) > 1<<31 {
+			return 0, fmt.Errorf("want an integer, got %v", x)
+		}
+		n = int64(x)
+	case string:
+		p, err := strconv.Atoi(x)
+		if err != nil {
+			return 0, fmt.Errorf("want an integer, got %q", x)
+		}
+		n = int64(p)
+	default:
+		return 0, fmt.Errorf("want an integer, got %T", v)
+	}
+	if n < int64(min) || n > math.MaxInt32 {
+		return 0, fmt.Errorf("%d is out of range", n)
+	}
+	return int(n), nil
+}
+
+// asDuration accepts a time.Duration, a number of seconds (as the original
+// does) or a duration string such as "1h".
+func asDuration(v any) (time.Duration, error) {
+	switch x := v.(type) {
+	case time.Duration:
+		return x, nil
+	case string:
+		if d, err := time.ParseDuration(x); err == nil {
+			return d, nil
+		}
+		if f, err := strconv.ParseFloat(x, 64); err == nil && f >= 0 {
+			return time.Duration(f * float64(time.Second)), nil
+		}
+		return 0, fmt.Errorf("want seconds or a duration, got %q", x)
+	}
+	n, err := asInt(v, 0)
+	if err != nil {
+		if f, ok := v.(float64); ok && f >= 0 && f < 1<<31 {
+			return time.Duration(f * float64(time.Second)), nil
+		}
+		return 0, fmt.Errorf("want seconds or a duration: %v", err)
+	}
+	return time.Duration(n) * time.Second, nil
+}

@@ -22,6 +22,8 @@ type Statements struct {
 	Columns string
 	// Get selects one row by primary key; the key columns are its parameters.
 	Get string
+	// Exists selects the constant 1 from the row with the given primary key.
+	Exists string
 	// Delete deletes one row by primary key.
 	Delete string
 	// Update sets every non-key column (in order) by primary key; the key
@@ -76,6 +78,7 @@ func build(d Dialect, m *registry.Model) *Statements {
 
 	where := pkWhere(d, m)
 	s.Get = mustSQL(sq.Select(s.Columns).From(table).Where(where).PlaceholderFormat(d.Placeholders()))
+	s.Exists = mustSQL(sq.Select("1").From(table).Where(where).PlaceholderFormat(d.Placeholders()))
 	s.Delete = mustSQL(sq.Delete(table).Where(where).PlaceholderFormat(d.Placeholders()))
 	for _, c := range m.Columns {
 		if !c.PK {

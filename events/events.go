@@ -129,6 +129,29 @@ func (h *Handlers) Attributes(k Kind) []string {
 	return names
 }
 
+// HasSet reports whether attribute has Set handlers.
+func (h *Handlers) HasSet(attribute string) bool { return h != nil && len(h.set[attribute]) > 0 }
+
+// Rename moves the attribute handlers of kind k registered under from to
+// the name to, after those already there; the registry uses it to key
+// handlers by column name whichever name they were registered under.
+func (h *Handlers) Rename(k Kind, from, to string) {
+	if h == nil || from == to {
+		return
+	}
+	switch k {
+	case KindSet:
+		h.set[to] = append(h.set[to], h.set[from]...)
+		delete(h.set, from)
+	case KindAppend:
+		h.append[to] = append(h.append[to], h.append[from]...)
+		delete(h.append, from)
+	case KindRemove:
+		h.remove[to] = append(h.remove[to], h.remove[from]...)
+		delete(h.remove, from)
+	}
+}
+
 // FireSet runs the Set handlers of attribute in order, each receiving the
 // value returned by the previous one, and returns the value to store.
 func (h *Handlers) FireSet(model any, attribute string, value, old any) (any, error) {

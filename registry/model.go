@@ -88,6 +88,35 @@ func (c *Column) Reflect(p unsafe.Pointer) reflect.Value {
 	return reflect.NewAt(c.Type, unsafe.Add(p, c.Offset)).Elem()
 }
 
+// Equal reports whether the field holds equal values in the model structs
+// at a and b. Pointers compare what they point to; time.Time compares
+// instants.
+func (c *Column) Equal(a, b unsafe.Pointer) bool {
+	pa, pb := unsafe.Add(a, c.Offset), unsafe.Add(b, c.Offset)
+	switch c.Type {
+	case typeInt64:
+		return *(*int64)(pa) == *(*int64)(pb)
+	case typeInt:
+		return *(*int)(pa) == *(*int)(pb)
+	case typeString:
+		return *(*string)(pa) == *(*string)(pb)
+	case typeBool:
+		return *(*bool)(pa) == *(*bool)(pb)
+	case typeFloat64:
+		return *(*float64)(pa) == *(*float64)(pb)
+	case typeTime:
+		return (*time.Time)(pa).Equal(*(*time.Time)(pb))
+	}
+	va, vb := reflect.NewAt(c.Type, pa).Elem(), reflect.NewAt(c.Type, pb).Elem()
+	if c.Kind == KindTime && c.Type.Kind() == reflect.Pointer {
+		if va.IsNil() || vb.IsNil() {
+			return va.IsNil() == vb.IsNil()
+		}
+		return va.Interface().(*time.Time).Equal(*vb.Interface().(*time.Time))
+	}
+	return reflect.DeepEqual(va.Interface(), vb.Interface())
+}
+
 // IsZero reports whether the field inside the model struct at p holds its
 // type's zero value.
 func (c *Column) IsZero(p unsafe.Pointer) bool {

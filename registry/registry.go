@@ -384,22 +384,25 @@ func collectEvents(m *Model, t reflect.Type) (*events.Handlers, error) {
 		meth.Call([]reflect.Value{on})
 		h = col.Handlers()
 	}
-	for _, k := range []events.Kind{events.KindSet} {
-		for _, attr := range h.Attributes(k) {
-			if _, ok := m.Column(attr); ok {
-				continue
-			}
-			if _, ok := m.Relation(attr); ok {
-				continue
-			}
-			return fail(fmt.Errorf("%s handler for %q: no such column or relation", k, attr))
+	// Key attribute handlers by column name, or by relation field name.
+	for _, attr := range h.Attributes(events.KindSet) {
+		if c, ok := m.Column(attr); ok {
+			h.Rename(events.KindSet, attr, c.Name)
+			continue
 		}
+		if r, ok := m.Relation(attr); ok {
+			h.Rename(events.KindSet, attr, r.Field)
+			continue
+		}
+		return fail(fmt.Errorf("Set handler for %q: no such column or relation", attr))
 	}
 	for _, k := range []events.Kind{events.KindAppend, events.KindRemove} {
 		for _, attr := range h.Attributes(k) {
-			if r, ok := m.Relation(attr); !ok || !r.Many {
+			r, ok := m.Relation(attr)
+			if !ok || !r.Many {
 				return fail(fmt.Errorf("%s handler for %q: no such collection relation", k, attr))
 			}
+			h.Rename(k, attr, r.Field)
 		}
 	}
 	h.AddInterfaceHooks(pv.Interface())

@@ -1,0 +1,237 @@
+package record
+
+import (
+	"context"
+	"iter"
+	"reflect"
+	"sort"
+	"unsafe"
+
+	"github.com/sqlservice/sqlservice/registry"
+)
+
+// Base makes a struct a model that saves, loads and destroys itself. Embed
+// it with the struct's own type as T:
+//
+//	type User struct {
+//		record.Base[User]
+//		ID   int64  `db:"id,pk,autoincrement"`
+//		Name string `db:"name,size=100"`
+//	}
+//
+// Its methods work on the enclosing *T: the registry records where Base
+// sits inside T and Base recovers the outer pointer from its own address.
+// So Base must only ever live embedded in a T, reached through a *T (as
+// u.Save(ctx) on a u *User, or an addressable User variable); a Base copied
+// out on its own is not a model.
+//
+// Base remembers the column values as last loaded or saved, so that Save
+// writes only what changed. The zero Base is a new, unsaved record.
+type Base[T any] struct {
+	snap *T // column values as last loaded or saved; nil for a new record
+}
+
+// self returns the model metadata and the enclosing *T.
+func (b *Base[T]) self() (*registry.Model, *T, error) {
+	m, err := registry.Of[T]()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !m.HasBase {
+		return nil, nil, ErrNoBase
+	}
+	return m, (*T)(unsafe.Add(unsafe.Pointer(b), -int(m.BaseOffset))), nil
+}
+
+// baseOf returns the Base embedded in *p, or nil when T has none.
+func baseOf[T any](m *registry.Model, p *T) *Base[T] {
+	if !m.HasBase {
+		return nil
+	}
+	return (*Base[T])(unsafe.Add(unsafe.Pointer(p), m.BaseOffset))
+}
+
+// IsNew reports whether the record has not been loaded from or saved to
+// the database (or was destroyed since).
+func (b *Base[T]) IsNew() bool { return b.snap == nil }
+
+// Save writes the record: an INSERT when it is new (the generated key is
+// stored back into the key field), an UPDATE of the columns that changed
+// since it was loaded or last saved when it is not (no SQL at all when
+// nothing changed). A new record whose primary key is already set is
+// upserted: inserted, or written over the row with that key. Zero values
+// ("", 0, false) are values and are written.
+//
+// Hooks run inside the write's transaction in this order: BeforeSave,
+// BeforeInsert or BeforeUpdate, the SQL, AfterInsert or AfterUpdate,
+// AfterSave; an error from any of them rolls the write back and is returned.
+func (b *Base[T]) Save(ctx context.Context) error {
+	m, p, err := b.self()
+	if err != nil {
+		return err
+	}
+	return save(ctx, m, p)
+}
+
+// Destroy deletes the record's row by primary key. It returns a
+// *NotFoundError if there is no such row. Afterwards the record is new
+// again: saving it inserts it anew.
+func (b *Base[T]) Destroy(ctx context.Context) error {
+	m, p, err := b.self()
+	if err != nil {
+		return err
+	}
+	return destroyOne(ctx, m, p)
+}
+
+// Update sets fields from a map keyed by column (or Go field) names,
+// converting values to the fields' types and firing Set events. It runs no
+// SQL: call Save to write. An unknown key or a value that does not fit is
+// an error, and then no field is changed.
+func (b *Base[T]) Update(values map[string]any) error {
+	m, p, err := b.self()
+	if err != nil {
+		return err
+	}
+	return assign(m, p, values)
+}
+
+// Set sets one field by column (or Go field) name, like Update.
+func (b *Base[T]) Set(column string, value any) error {
+	m, p, err := b.self()
+	if err != nil {
+		return err
+	}
+	c, ok := m.Column(column)
+	if !ok {
+		return unknownColumn(m, column)
+	}
+	v, err := setValue(m, c, p, value)
+	if err != nil {
+		return err
+	}
+	c.Reflect(unsafe.Pointer(p)).Set(v)
+	return nil
+}
+
+// Changed returns the names of the columns whose values differ from those
+// last loaded or saved, in column order; every column for a new record.
+func (b *Base[T]) Changed() []string {
+	m, p, err := b.self()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, c := range m.Columns {
+		if b.snap == nil || !c.Equal(unsafe.Pointer(p), unsafe.Pointer(b.snap)) {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// ToMap returns the record as a map from column name to value: pointers
+// and sql.Null* fields become their value or nil.
+func (b *Base[T]) ToMap() map[string]any {
+	m, p, err := b.self()
+	if err != nil {
+		return nil
+	}
+	out := make(map[string]any, len(m.Columns))
+	for _, c := range m.Columns {
+		out[c.Name] = plainValue(c, unsafe.Pointer(p))
+	}
+	return out
+}
+
+// All yields the same pairs as ToMap, in column order.
+func (b *Base[T]) All() iter.Seq2[string, any] {
+	return func(yield func(string, any) bool) {
+		m, p, err := b.self()
+		if err != nil {
+			return
+		}
+		for _, c := range m.Columns {
+			if !yield(c.Name, plainValue(c, unsafe.Pointer(p))) {
+				return
+			}
+		}
+	}
+}
+
+// plainValue is a field's value for maps and JSON: pointers dereferenced,
+// sql.Null* unwrapped, nil for NULL.
+func plainValue(c *registry.Column, p unsafe.Pointer) any {
+	v := c.Value(p)
+	if !c.Nullable || c.Kind == registry.KindBytes || c.Kind == registry.KindJSON || c.Kind == registry.KindCustom {
+		return v
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return nil
+		}
+		return rv.Elem().Interface()
+	}
+	if vl, ok := v.(interface{ Value() (any, error) }); ok {
+		if dv, err := vl.Value(); err == nil {
+			return dv
+		}
+	}
+	return v
+}
+
+type staged struct {
+	col *registry.Column
+	val reflect.Value
+}
+
+// assign converts every value first and only then sets the fields, so that
+// a bad key or value leaves the record as it was.
+func assign[T any](m *registry.Model, p *T, values map[string]any) error {
+	if len(values) == 0 {
+		return nil
+	}
+	cols := make([]*registry.Column, 0, len(values))
+	for k := range values {
+		c, ok := m.Column(k)
+		if !ok {
+			return unknownColumn(m, k)
+		}
+		cols = append(cols, c)
+	}
+	sort.Slice(cols, func(i, j int) bool { return cols[i].Pos < cols[j].Pos })
+	for i := 1; i < len(cols); i++ {
+		if cols[i] == cols[i-1] {
+			return &FieldError{Model: m.Name, Field: cols[i].Field, Column: cols[i].Name, Err: errDuplicateKey}
+		}
+	}
+	out := make([]staged, len(cols))
+	for i, c := range cols {
+		v, ok := values[c.Name]
+		if !ok {
+			v = values[c.Field]
+		}
+		rv, err := setValue(m, c, p, v)
+		if err != nil {
+			return err
+		}
+		out[i] = staged{c, rv}
+	}
+	for _, s := range out {
+		s.col.Reflect(unsafe.Pointer(p)).Set(s.val)
+	}
+	return nil
+}
+
+// setValue runs the column's Set handlers and converts the result.
+func setValue[T any](m *registry.Model, c *registry.Column, p *T, v any) (reflect.Value, error) {
+	if m.Handlers.HasSet(c.Name) {
+		var err error
+		v, err = m.Handlers.FireSet(p, c.Name, v, plainValue(c, unsafe.Pointer(p)))
+		if err != nil {
+			return reflect.Value{}, &FieldError{Model: m.Name, Field: c.Field, Column: c.Name, Err: err}
+		}
+	}
+	return convertColumn(m, c, v)
+}

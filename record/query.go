@@ -1,0 +1,334 @@
+package record
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"iter"
+	"unsafe"
+
+	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/session"
+)
+
+// QuerySet is an immutable query of T: each method returns a new QuerySet
+// and leaves the receiver as it was, so a half-built query can be reused.
+// Errors in criteria or ordering (an unknown column, say) are kept and
+// returned by the method that would run SQL, before any SQL is built.
+type QuerySet[T any] struct {
+	ctx    context.Context
+	m      *registry.Model
+	c      *session.Client
+	err    error
+	where  []builder.Sqlizer
+	order  []builder.Order
+	limit  uint64
+	offset uint64
+	hasLim bool
+}
+
+// Page is one page of a paginated query.
+type Page[T any] struct {
+	Items   []*T
+	Total   int64 // rows matching the query on all pages
+	Page    int   // 1-based
+	PerPage int
+	Pages   int // number of pages; 0 when there are no rows
+}
+
+// Query starts a query of T using the client that ctx carries.
+func Query[T any](ctx context.Context) *QuerySet[T] {
+	q := &QuerySet[T]{ctx: ctx}
+	q.m, q.err = registry.Of[T]()
+	if q.err == nil {
+		q.c, q.err = session.FromContext(ctx)
+	}
+	return q
+}
+
+func (q *QuerySet[T]) clone() *QuerySet[T] {
+	n := *q
+	n.where = q.where[:len(q.where):len(q.where)]
+	n.order = q.order[:len(q.order):len(q.order)]
+	return &n
+}
+
+// Where adds criteria, all of which must hold: builder.Eq{"name": "x"},
+// builder.Gt{"id": 10}, builder.Or{...}, ... Column names are checked
+// against the model.
+func (q *QuerySet[T]) Where(criteria ...builder.Sqlizer) *QuerySet[T] {
+	n := q.clone()
+	if n.err != nil {
+		return n
+	}
+	for _, c := range criteria {
+		r, err := builder.Resolve(n.c.Dialect(), n.m, c)
+		if err != nil {
+			n.err = err
+			return n
+		}
+		n.where = append(n.where, r)
+	}
+	return n
+}
+
+// Search is Where under the original's name.
+func (q *QuerySet[T]) Search(criteria ...builder.Sqlizer) *QuerySet[T] { return q.Where(criteria...) }
+
+// OrderBy adds ORDER BY terms: "name", "-name" or "name DESC", "name ASC".
+// Without any, queries are ordered by primary key.
+func (q *QuerySet[T]) OrderBy(terms ...string) *QuerySet[T] {
+	n := q.clone()
+	if n.err != nil {
+		return n
+	}
+	o, err := builder.ParseOrder(n.m, terms...)
+	if err != nil {
+		n.err = err
+		return n
+	}
+	n.order = append(n.order, o...)
+	return n
+}
+
+// Limit returns at most n rows.
+func (q *QuerySet[T]) Limit(n int) *QuerySet[T] {
+	c := q.clone()
+	if n < 0 {
+		c.err = fmt.Errorf("record: Limit(%d) of %s: must not be negative", n, q.name())
+		return c
+	}
+	c.limit, c.hasLim = uint64(n), true
+	return c
+}
+
+// Offset skips the first n rows.
+func (q *QuerySet[T]) Offset(n int) *QuerySet[T] {
+	c := q.clone()
+	if n < 0 {
+		c.err = fmt.Errorf("record: Offset(%d) of %s: must not be negative", n, q.name())
+		return c
+	}
+	c.offset = uint64(n)
+	return c
+}
+
+func (q *QuerySet[T]) name() string {
+	if q.m != nil {
+		return q.m.Name
+	}
+	var zero T
+	return fmt.Sprintf("%T", zero)
+}
+
+func (q *QuerySet[T]) selectSQL() (string, []any, error) {
+	b := builder.Select(q.c.Dialect(), q.m)
+	for _, w := range q.where {
+		b = b.Where(w)
+	}
+	if len(q.order) > 0 {
+		b = b.OrderBy(builder.OrderSQL(q.c.Dialect(), q.order)...)
+	} else {
+		b = b.OrderBy(builder.OrderSQL(q.c.Dialect(), pkOrder(q.m))...)
+	}
+	if q.hasLim {
+		b = b.Limit(q.limit)
+	}
+	if q.offset > 0 {
+		if !q.hasLim && q.c.Dialect().Name() != "postgres" {
+			// SQLite and MySQL need a LIMIT before OFFSET.
+			b = b.Suffix(fmt.Sprintf("LIMIT %d OFFSET %d", uint64(1<<63-1), q.offset))
+		} else {
+			b = b.Offset(q.offset)
+		}
+	}
+	return b.ToSql()
+}
+
+func pkOrder(m *registry.Model) []builder.Order {
+	o := make([]builder.Order, len(m.PK))
+	for i, c := range m.PK {
+		o[i] = builder.Order{Column: c}
+	}
+	return o
+}
+
+// All returns every matching row.
+func (q *QuerySet[T]) All() ([]*T, error) {
+	if q.err != nil {
+		return nil, q.err
+	}
+	text, args, err := q.selectSQL()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.c.Query(q.ctx, false, text, args...)
+	if err != nil {
+		return nil, wrapDB(q.m, "select", err)
+	}
+	hint := 16
+	if q.hasLim && q.limit < 1024 {
+		hint = int(q.limit)
+	}
+	out := make([]*T, 0, hint)
+	sc := newScanner[T](q.ctx, q.m, hint)
+	for rows.Next() {
+		p, err := sc.scan(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, wrapDB(q.m, "select", err)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapDB(q.m, "select", err)
+	}
+	return out, nil
+}
+
+// Iter streams the matching rows one at a time, holding one row in memory
+// per step; stop early by breaking out of the loop. An error is yielded
+// once, with a nil record, and ends the iteration.
+func (q *QuerySet[T]) Iter() iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) {
+		if q.err != nil {
+			yield(nil, q.err)
+			return
+		}
+		text, args, err := q.selectSQL()
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		rows, err := q.c.Query(q.ctx, false, text, args...)
+		if err != nil {
+			yield(nil, wrapDB(q.m, "select", err))
+			return
+		}
+		defer rows.Close()
+		sc := newScanner[T](q.ctx, q.m, 1)
+		for rows.Next() {
+			p, err := sc.scan(rows)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(p, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(nil, wrapDB(q.m, "select", err))
+		}
+	}
+}
+
+// First returns the first matching row, or a *NotFoundError.
+func (q *QuerySet[T]) First() (*T, error) {
+	rows, err := q.Limit(1).All()
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, &NotFoundError{Model: q.m.Name}
+	}
+	return rows[0], nil
+}
+
+// Count returns the number of matching rows, ignoring order, limit and
+// offset.
+func (q *QuerySet[T]) Count() (int64, error) {
+	if q.err != nil {
+		return 0, q.err
+	}
+	b := builder.Count(q.c.Dialect(), q.m)
+	for _, w := range q.where {
+		b = b.Where(w)
+	}
+	text, args, err := b.ToSql()
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := q.c.QueryRow(q.ctx, false, text, args...).Scan(&n); err != nil {
+		return 0, wrapDB(q.m, "count", err)
+	}
+	return n, nil
+}
+
+// Paginate returns page number page (1-based; page ≤ 1 is the first page)
+// of perPage rows, with the total count. perPage ≤ 0 puts every row on one
+// page, as the original does without per_page.
+func (q *QuerySet[T]) Paginate(page, perPage int) (*Page[T], error) {
+	if page < 1 {
+		page = 1
+	}
+	total, err := q.Count()
+	if err != nil {
+		return nil, err
+	}
+	pq := q
+	if perPage > 0 {
+		pq = q.Limit(perPage).Offset((page - 1) * perPage)
+	}
+	items, err := pq.All()
+	if err != nil {
+		return nil, err
+	}
+	p := &Page[T]{Items: items, Total: total, Page: page, PerPage: perPage}
+	switch {
+	case total == 0:
+	case perPage > 0:
+		p.Pages = int((total + int64(perPage) - 1) / int64(perPage))
+	default:
+		p.Pages = 1
+	}
+	return p, nil
+}
+
+// scanner scans rows of T into records allocated in slabs, each record
+// next to its snapshot, with one reusable destination slice.
+type scanner[T any] struct {
+	ctx   context.Context
+	m     *registry.Model
+	sess  *session.Session
+	dest  []any
+	slab  []T
+	chunk int
+}
+
+func newScanner[T any](ctx context.Context, m *registry.Model, hint int) *scanner[T] {
+	return &scanner[T]{ctx: ctx, m: m, sess: session.Current(ctx), dest: make([]any, len(m.Columns)), chunk: max(hint, 1)}
+}
+
+func (s *scanner[T]) scan(rows *sql.Rows) (*T, error) {
+	if len(s.slab) < 2 {
+		s.slab = make([]T, 2*s.chunk)
+		s.chunk = min(s.chunk*2, 256)
+	}
+	p, snap := &s.slab[0], &s.slab[1]
+	s.slab = s.slab[2:]
+	up := unsafe.Pointer(p)
+	for i, col := range s.m.Columns {
+		s.dest[i] = col.Addr(up)
+	}
+	if err := rows.Scan(s.dest...); err != nil {
+		return nil, wrapDB(s.m, "scan", err)
+	}
+	if s.sess != nil {
+		key := keyOf(s.m, up)
+		if v, ok := s.sess.Identity(s.m, key); ok {
+			return v.(*T), nil
+		}
+		defer s.sess.Remember(s.m, key, p)
+	}
+	if b := baseOf(s.m, p); b != nil {
+		*snap = *p
+		b.snap = snap
+	}
+	return p, loaded(s.ctx, s.m, p)
+}

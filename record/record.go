@@ -1,0 +1,379 @@
+package record
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"reflect"
+	"unsafe"
+
+	sq "github.com/Masterminds/squirrel"
+
+	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/session"
+)
+
+// Key names the columns of a composite primary key with their values, for
+// Get and Destroy: record.Key{"tenant_id": 1, "code": "a"}.
+type Key map[string]any
+
+// New returns a new, unsaved *T with fields set from values, as Base.Update
+// sets them (Set events fire; an unknown key or a value that does not fit
+// is an error).
+func New[T any](values map[string]any) (*T, error) {
+	m, err := registry.Of[T]()
+	if err != nil {
+		return nil, err
+	}
+	p := new(T)
+	if err := assign(m, p, values); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Get loads the row of T with the given primary key: a value of the key
+// field's type (or convertible to it), or for a composite key a Key or a
+// struct T with the key fields set. Inside a session, a row the session
+// already holds is returned as the same pointer. A missing row is a
+// *NotFoundError, which matches ErrNotFound and sql.ErrNoRows.
+func Get[T any](ctx context.Context, key any) (*T, error) {
+	m, err := registry.Of[T]()
+	if err != nil {
+		return nil, err
+	}
+	c, err := session.FromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	args, err := keyArgs(m, key)
+	if err != nil {
+		return nil, err
+	}
+	s := session.Current(ctx)
+	if s != nil {
+		if v, ok := s.Identity(m, keyFromArgs(args)); ok {
+			return v.(*T), nil
+		}
+	}
+	pair := new([2]T)
+	p := &pair[0]
+	up := unsafe.Pointer(p)
+	var buf [16]any
+	dest := buf[:0]
+	if len(m.Columns) > len(buf) {
+		dest = make([]any, 0, len(m.Columns))
+	}
+	for _, col := range m.Columns {
+		dest = append(dest, col.Addr(up))
+	}
+	err = c.QueryRow(ctx, true, builder.For(c.Dialect(), m).Get, args...).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, &NotFoundError{Model: m.Name, Key: keyFromArgs(args)}
+	}
+	if err != nil {
+		return nil, wrapDB(m, "select", err)
+	}
+	if b := baseOf(m, p); b != nil {
+		pair[1] = *p
+		b.snap = &pair[1]
+	}
+	if err := loaded(ctx, m, p); err != nil {
+		return nil, err
+	}
+	if s != nil {
+		s.Remember(m, keyFromArgs(args), p)
+	}
+	return p, nil
+}
+
+// loaded runs the Load handlers of a freshly scanned row.
+func loaded(ctx context.Context, m *registry.Model, p any) error {
+	if !m.Handlers.Has(events.KindLoad) || hooksOff(ctx) {
+		return nil
+	}
+	return fire(ctx, m, p, events.KindLoad)
+}
+
+// keyArgs converts a primary key given to Get or Destroy into statement
+// arguments of the key fields' types, in key order.
+func keyArgs(m *registry.Model, key any) ([]any, error) {
+	bad := func(err error) ([]any, error) { return nil, &KeyError{Model: m.Name, Key: key, Err: err} }
+	if key == nil {
+		return bad(ErrNoPrimaryKey)
+	}
+	var src map[string]any
+	switch k := key.(type) {
+	case Key:
+		src = k
+	case map[string]any:
+		src = k
+	}
+	if src != nil {
+		args := make([]any, len(m.PK))
+		for i, col := range m.PK {
+			v, ok := src[col.Name]
+			if !ok {
+				v, ok = src[col.Field]
+			}
+			if !ok {
+				return bad(fmt.Errorf("missing key column %q", col.Name))
+			}
+			rv, err := convertColumn(m, col, v)
+			if err != nil {
+				return nil, err
+			}
+			args[i] = rv.Interface()
+		}
+		return args, nil
+	}
+	rv := reflect.ValueOf(key)
+	if rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().Type() == m.Type {
+		rv = rv.Elem()
+	}
+	if rv.Type() == m.Type {
+		p := reflect.New(m.Type)
+		p.Elem().Set(rv)
+		args := make([]any, len(m.PK))
+		for i, col := range m.PK {
+			args[i] = col.Value(p.UnsafePointer())
+		}
+		return args, nil
+	}
+	if len(m.PK) != 1 {
+		return bad(fmt.Errorf("a composite key needs a record.Key or a %s value", m.Name))
+	}
+	v, err := convertColumn(m, m.PK[0], key)
+	if err != nil {
+		return nil, err
+	}
+	return []any{v.Interface()}, nil
+}
+
+// Find returns the rows of T matching every criterion (column maps such as
+// builder.Eq{"name": "Jenny"}, or other builder expressions), ordered by
+// primary key.
+func Find[T any](ctx context.Context, criteria ...builder.Sqlizer) ([]*T, error) {
+	return Query[T](ctx).Where(criteria...).All()
+}
+
+// FindOne returns the first row of T (by primary key) matching every
+// criterion, or a *NotFoundError.
+func FindOne[T any](ctx context.Context, criteria ...builder.Sqlizer) (*T, error) {
+	return Query[T](ctx).Where(criteria...).First()
+}
+
+// Save upserts a row of T from a map, as the original's save of a dict: when
+// the map holds the whole primary key and that row exists, the row is loaded
+// and the map's keys are merged into it (columns not in the map keep their
+// stored values); otherwise a new record is inserted. It returns the stored
+// record (inside a session, the session's own pointer for that row).
+func Save[T any](ctx context.Context, values map[string]any) (*T, error) {
+	m, err := registry.Of[T]()
+	if err != nil {
+		return nil, err
+	}
+	c, err := session.FromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hasKey := true
+	for _, col := range m.PK {
+		v, ok := values[col.Name]
+		if !ok {
+			v, ok = values[col.Field]
+		}
+		if !ok || v == nil {
+			hasKey = false
+		}
+	}
+	if !hasKey {
+		p, err := New[T](values)
+		if err != nil {
+			return nil, err
+		}
+		return p, save(ctx, m, p)
+	}
+	// Validate the whole map before touching the database.
+	if _, err := New[T](values); err != nil {
+		return nil, err
+	}
+	var out *T
+	err = inTx(ctx, c, func(ctx context.Context) error {
+		p, err := Get[T](ctx, Key(values))
+		switch {
+		case errors.Is(err, ErrNotFound):
+			if p, err = New[T](values); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			if err := assign(m, p, values); err != nil {
+				return err
+			}
+		}
+		out = p
+		return save(ctx, m, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Destroy deletes rows of T and returns how many it deleted. items is a
+// primary key value, a Key, a map holding the key columns, a *T or T, or a
+// slice of any mix of these. Keys with no row count 0; an empty slice or nil
+// deletes nothing and is not an error. Models with delete hooks have each
+// row loaded and destroyed one by one so that the hooks see the record;
+// everything runs in one transaction.
+func Destroy[T any](ctx context.Context, items any) (int64, error) {
+	m, err := registry.Of[T]()
+	if err != nil {
+		return 0, err
+	}
+	c, err := session.FromContext(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var keys [][]any
+	if err := collectKeys(m, items, &keys); err != nil {
+		return 0, err
+	}
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	var total int64
+	if hasWriteHooks(ctx, m, events.KindBeforeDelete, events.KindAfterDelete) {
+		err = inTx(ctx, c, func(ctx context.Context) error {
+			for _, k := range keys {
+				p, err := Get[T](ctx, keyMap(m, k))
+				if errors.Is(err, ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if err := destroyOne(ctx, m, p); err != nil {
+					return err
+				}
+				total++
+			}
+			return nil
+		})
+		return total, err
+	}
+	batch := c.Dialect().MaxParams() / len(m.PK)
+	if batch > 500 {
+		batch = 500
+	}
+	run := func(ctx context.Context) error {
+		for start := 0; start < len(keys); start += batch {
+			end := min(start+batch, len(keys))
+			n, err := deleteKeys(ctx, c, m, keys[start:end])
+			if err != nil {
+				return err
+			}
+			total += n
+		}
+		return nil
+	}
+	if len(keys) <= batch {
+		err = run(ctx)
+	} else {
+		err = inTx(ctx, c, run)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if s := session.Current(ctx); s != nil {
+		for _, k := range keys {
+			s.Forget(m, keyFromArgs(k))
+		}
+	}
+	return total, nil
+}
+
+func keyMap(m *registry.Model, args []any) Key {
+	k := make(Key, len(args))
+	for i, col := range m.PK {
+		k[col.Name] = args[i]
+	}
+	return k
+}
+
+func deleteKeys(ctx context.Context, c *session.Client, m *registry.Model, keys [][]any) (int64, error) {
+	d := c.Dialect()
+	var where builder.Sqlizer
+	if len(m.PK) == 1 {
+		vals := make([]any, len(keys))
+		for i, k := range keys {
+			vals[i] = k[0]
+		}
+		where = sq.Eq{d.Quote(m.PK[0].Name): vals}
+	} else {
+		or := make(sq.Or, len(keys))
+		for i, k := range keys {
+			and := make(sq.And, len(m.PK))
+			for j, col := range m.PK {
+				and[j] = sq.Eq{d.Quote(col.Name): k[j]}
+			}
+			or[i] = and
+		}
+		where = or
+	}
+	q, args, err := builder.DeleteWhere(d, m).Where(where).ToSql()
+	if err != nil {
+		return 0, err
+	}
+	res, err := c.Exec(ctx, false, q, args...)
+	if err != nil {
+		return 0, wrapDB(m, "delete", err)
+	}
+	n, err := res.RowsAffected()
+	return n, wrapDB(m, "delete", err)
+}
+
+// collectKeys flattens the forms Destroy accepts into key argument lists.
+func collectKeys(m *registry.Model, items any, out *[][]any) error {
+	if items == nil {
+		return nil
+	}
+	rv := reflect.ValueOf(items)
+	switch {
+	case rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() != reflect.Uint8:
+		for i := 0; i < rv.Len(); i++ {
+			if err := collectKeys(m, rv.Index(i).Interface(), out); err != nil {
+				return err
+			}
+		}
+		return nil
+	case rv.Kind() == reflect.Pointer && rv.Type().Elem() == m.Type:
+		if rv.IsNil() {
+			return nil
+		}
+		p := rv.UnsafePointer()
+		if m.HasBase {
+			// A loaded record is deleted by the key it was loaded with.
+			if snap := *(*unsafe.Pointer)(unsafe.Add(p, m.BaseOffset)); snap != nil {
+				p = snap
+			}
+		}
+		args := make([]any, len(m.PK))
+		for i, col := range m.PK {
+			args[i] = col.Value(p)
+		}
+		*out = append(*out, args)
+		return nil
+	}
+	args, err := keyArgs(m, items)
+	if err != nil {
+		return err
+	}
+	*out = append(*out, args)
+	return nil
+}

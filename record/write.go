@@ -1,0 +1,354 @@
+package record
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/session"
+)
+
+var errDuplicateKey = errors.New("given twice in one map (by column and by field name)")
+
+type skipHooksKey struct{}
+
+// SkipHooks returns a context in which writes and loads run no model event
+// handlers or hook methods: for bulk maintenance jobs that must not, say,
+// send an e-mail per row.
+func SkipHooks(ctx context.Context) context.Context {
+	return context.WithValue(ctx, skipHooksKey{}, true)
+}
+
+func hooksOff(ctx context.Context) bool {
+	v, _ := ctx.Value(skipHooksKey{}).(bool)
+	return v
+}
+
+var writeKinds = []events.Kind{
+	events.KindBeforeSave, events.KindBeforeInsert, events.KindBeforeUpdate, events.KindBeforeDelete,
+	events.KindAfterInsert, events.KindAfterUpdate, events.KindAfterDelete, events.KindAfterSave,
+}
+
+// hasWriteHooks reports whether a write of m must run handlers (and so needs
+// a transaction of its own to roll them back with the row).
+func hasWriteHooks(ctx context.Context, m *registry.Model, kinds ...events.Kind) bool {
+	if m.Handlers.Empty() || hooksOff(ctx) {
+		return false
+	}
+	for _, k := range kinds {
+		if m.Handlers.Has(k) {
+			return true
+		}
+	}
+	return false
+}
+
+func fire(ctx context.Context, m *registry.Model, p any, kinds ...events.Kind) error {
+	for _, k := range kinds {
+		if err := m.Handlers.Fire(ctx, k, p); err != nil {
+			return fmt.Errorf("record: %s: %w", m.Name, err)
+		}
+	}
+	return nil
+}
+
+// inTx runs fn in the context's transaction, or in a transaction of its own
+// when the context has none, so that a row and its hooks commit or roll
+// back together.
+func inTx(ctx context.Context, c *session.Client, fn func(ctx context.Context) error) error {
+	return c.Transaction(ctx, fn)
+}
+
+// keyOf returns the identity-map key of the row at p: the key field's value,
+// or an array of the values of a composite key.
+func keyOf(m *registry.Model, p unsafe.Pointer) any {
+	if len(m.PK) == 1 {
+		return m.PK[0].Value(p)
+	}
+	k := make([]any, len(m.PK))
+	for i, c := range m.PK {
+		k[i] = c.Value(p)
+	}
+	return keyFromArgs(k)
+}
+
+// keyFromArgs turns primary key values, converted to the key fields' types,
+// into an identity-map key equal to keyOf of the same row.
+func keyFromArgs(args []any) any {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return fmt.Sprintf("%#v", args)
+}
+
+func save[T any](ctx context.Context, m *registry.Model, p *T) error {
+	c, err := session.FromContext(ctx)
+	if err != nil {
+		return err
+	}
+	b := baseOf(m, p)
+	isUpdate := b != nil && b.snap != nil
+	if !hasWriteHooks(ctx, m, writeKinds...) {
+		switch {
+		case isUpdate:
+			_, err = update(ctx, c, m, p, b)
+		case m.AutoIncrement != nil && m.AutoIncrement.IsZero(unsafe.Pointer(p)):
+			err = insert(ctx, c, m, p, b, false)
+		default:
+			err = insert(ctx, c, m, p, b, true)
+		}
+		return err
+	}
+	return inTx(ctx, c, func(ctx context.Context) error {
+		if !isUpdate && !(m.AutoIncrement != nil && m.AutoIncrement.IsZero(unsafe.Pointer(p))) {
+			// A new record with its key set: the hooks to run depend on
+			// whether the row exists.
+			exists, err := rowExists(ctx, c, m, unsafe.Pointer(p))
+			if err != nil {
+				return err
+			}
+			if exists {
+				return saveHooked(ctx, c, m, p, b, true, true)
+			}
+		}
+		return saveHooked(ctx, c, m, p, b, isUpdate, false)
+	})
+}
+
+func saveHooked[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T], isUpdate, overwrite bool) error {
+	before, after := events.KindBeforeInsert, events.KindAfterInsert
+	if isUpdate {
+		before, after = events.KindBeforeUpdate, events.KindAfterUpdate
+	}
+	if err := fire(ctx, m, p, events.KindBeforeSave, before); err != nil {
+		return err
+	}
+	var err error
+	switch {
+	case overwrite:
+		err = insert(ctx, c, m, p, b, true)
+	case isUpdate:
+		_, err = update(ctx, c, m, p, b)
+	default:
+		err = insert(ctx, c, m, p, b, !(m.AutoIncrement != nil && m.AutoIncrement.IsZero(unsafe.Pointer(p))))
+	}
+	if err != nil {
+		return err
+	}
+	return fire(ctx, m, p, after, events.KindAfterSave)
+}
+
+func rowExists(ctx context.Context, c *session.Client, m *registry.Model, p unsafe.Pointer) (bool, error) {
+	st := builder.For(c.Dialect(), m)
+	args := make([]any, len(m.PK))
+	for i, col := range m.PK {
+		args[i] = col.Value(p)
+	}
+	rows, err := c.Query(ctx, true, st.Exists, args...)
+	if err != nil {
+		return false, wrapDB(m, "select", err)
+	}
+	defer rows.Close()
+	found := rows.Next()
+	return found, wrapDB(m, "select", rows.Err())
+}
+
+// insert writes a new row. upsert makes it overwrite an existing row with
+// the same primary key. The autoincrement key is left to the database when
+// zero, and nil pointer fields with a default are left to their default.
+func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T], upsert bool) error {
+	up := unsafe.Pointer(p)
+	var omit uint64
+	autoOmitted := false
+	for i, col := range m.Columns {
+		if i >= 64 {
+			break
+		}
+		switch {
+		case col.AutoIncrement && col.IsZero(up):
+			omit |= 1 << uint(i)
+			autoOmitted = true
+		case col.HasDefault && col.Nullable && col.IsZero(up):
+			omit |= 1 << uint(i)
+		}
+	}
+	st := builder.For(c.Dialect(), m)
+	ins := st.Insert(omit)
+	if upsert {
+		ins = st.Upsert(omit)
+	}
+	args := make([]any, len(ins.Columns))
+	for i, col := range ins.Columns {
+		args[i] = col.Value(up)
+	}
+	if autoOmitted && c.Dialect().Returning() {
+		if err := c.QueryRow(ctx, true, ins.SQL, args...).Scan(m.AutoIncrement.Addr(up)); err != nil {
+			return wrapDB(m, "insert", err)
+		}
+	} else {
+		res, err := c.Exec(ctx, true, ins.SQL, args...)
+		if err != nil {
+			return wrapDB(m, "insert", err)
+		}
+		if autoOmitted {
+			id, err := res.LastInsertId()
+			if err != nil {
+				return wrapDB(m, "insert", err)
+			}
+			if err := setInt(m.AutoIncrement, up, id); err != nil {
+				return err
+			}
+		}
+	}
+	stored(ctx, m, p, b)
+	return nil
+}
+
+// stored marks the record as matching its row: a new snapshot, and the
+// session's identity map pointing at it.
+func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T]) {
+	if b != nil {
+		snap := new(T)
+		*snap = *p
+		b.snap = snap
+	}
+	if s := session.Current(ctx); s != nil {
+		s.Remember(m, keyOf(m, unsafe.Pointer(p)), p)
+	}
+}
+
+func setInt(col *registry.Column, p unsafe.Pointer, id int64) error {
+	f := col.Reflect(p)
+	if col.Kind == registry.KindUint {
+		if id < 0 || f.OverflowUint(uint64(id)) {
+			return fmt.Errorf("record: generated key %d does not fit %s", id, col.Type)
+		}
+		f.SetUint(uint64(id))
+		return nil
+	}
+	if f.OverflowInt(id) {
+		return fmt.Errorf("record: generated key %d does not fit %s", id, col.Type)
+	}
+	f.SetInt(id)
+	return nil
+}
+
+// update writes the columns that differ from the snapshot. It reports
+// whether any SQL ran.
+func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T]) (bool, error) {
+	up, sp := unsafe.Pointer(p), unsafe.Pointer(b.snap)
+	for _, col := range m.PK {
+		if !col.Equal(up, sp) {
+			return false, &FieldError{Model: m.Name, Field: col.Field, Column: col.Name,
+				Err: errors.New("the primary key of a saved record cannot change; destroy it and save a new one")}
+		}
+	}
+	st := builder.For(c.Dialect(), m)
+	var sqlText string
+	var cols []*registry.Column
+	if len(m.Columns) > 64 {
+		sqlText, cols = st.Update, st.UpdateCols
+	} else {
+		var mask uint64
+		for i, col := range m.Columns {
+			if !col.PK && !col.Equal(up, sp) {
+				mask |= 1 << uint(i)
+			}
+		}
+		if mask == 0 {
+			return false, nil
+		}
+		u := st.UpdateOf(mask)
+		sqlText, cols = u.SQL, u.Columns
+	}
+	args := make([]any, 0, len(cols)+len(m.PK))
+	for _, col := range cols {
+		args = append(args, col.Value(up))
+	}
+	for _, col := range m.PK {
+		args = append(args, col.Value(up))
+	}
+	res, err := c.Exec(ctx, true, sqlText, args...)
+	if err != nil {
+		return false, wrapDB(m, "update", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return false, &NotFoundError{Model: m.Name, Key: keyOf(m, up)}
+	}
+	stored(ctx, m, p, b)
+	return true, nil
+}
+
+func destroyOne[T any](ctx context.Context, m *registry.Model, p *T) error {
+	c, err := session.FromContext(ctx)
+	if err != nil {
+		return err
+	}
+	if !hasWriteHooks(ctx, m, events.KindBeforeDelete, events.KindAfterDelete) {
+		return deleteRow(ctx, c, m, p)
+	}
+	return inTx(ctx, c, func(ctx context.Context) error {
+		if err := fire(ctx, m, p, events.KindBeforeDelete); err != nil {
+			return err
+		}
+		if err := deleteRow(ctx, c, m, p); err != nil {
+			return err
+		}
+		return fire(ctx, m, p, events.KindAfterDelete)
+	})
+}
+
+func deleteRow[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T) error {
+	up := unsafe.Pointer(p)
+	b := baseOf(m, p)
+	keySrc := up
+	if b != nil && b.snap != nil {
+		keySrc = unsafe.Pointer(b.snap) // the row as loaded, even if the key field was edited
+	}
+	args := make([]any, len(m.PK))
+	for i, col := range m.PK {
+		args[i] = col.Value(keySrc)
+	}
+	res, err := c.Exec(ctx, true, builder.For(c.Dialect(), m).Delete, args...)
+	if err != nil {
+		return wrapDB(m, "delete", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return &NotFoundError{Model: m.Name, Key: keyOf(m, keySrc)}
+	}
+	if b != nil {
+		b.snap = nil
+	}
+	if s := session.Current(ctx); s != nil {
+		s.Forget(m, keyOf(m, keySrc))
+	}
+	return nil
+}
+
+// DBError wraps an error from the database with the model and operation.
+type DBError struct {
+	Model string
+	Op    string // insert, update, delete, select
+	Err   error
+}
+
+func (e *DBError) Error() string { return fmt.Sprintf("record: %s %s: %v", e.Op, e.Model, e.Err) }
+
+// Unwrap returns the driver's error.
+func (e *DBError) Unwrap() error { return e.Err }
+
+func wrapDB(m *registry.Model, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var dbe *DBError
+	var nf *NotFoundError
+	if errors.As(err, &dbe) || errors.As(err, &nf) {
+		return err
+	}
+	return &DBError{Model: m.Name, Op: op, Err: err}
+}

@@ -108,10 +108,16 @@ func ParseOrder(m *registry.Model, terms ...string) ([]Order, error) {
 		for _, part := range strings.Split(t, ",") {
 			part = strings.TrimSpace(part)
 			var o Order
-			if strings.HasPrefix(part, "-") {
+			name, dir, hasDir := strings.Cut(part, " ")
+			if strings.HasPrefix(name, "-") && !hasDir {
 				o.Desc = true
-				part = part[1:]
-			} else if name, dir, ok := strings.Cut(part, " "); ok {
+				name = name[1:]
+			}
+			c, ok := m.Column(name)
+			if !ok {
+				return nil, &registry.UnknownColumnError{Model: m.Name, Column: name}
+			}
+			if hasDir {
 				switch strings.ToUpper(strings.TrimSpace(dir)) {
 				case "DESC":
 					o.Desc = true
@@ -119,11 +125,6 @@ func ParseOrder(m *registry.Model, terms ...string) ([]Order, error) {
 				default:
 					return nil, fmt.Errorf("builder: order %q of %s: direction must be ASC or DESC", t, m.Name)
 				}
-				part = name
-			}
-			c, ok := m.Column(part)
-			if !ok {
-				return nil, &registry.UnknownColumnError{Model: m.Name, Column: part}
 			}
 			o.Column = c
 			out = append(out, o)

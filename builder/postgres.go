@@ -64,9 +64,11 @@ func (d postgresDialect) Upsert(conflict, update []string) string {
 	return onConflict(d, conflict, update)
 }
 
-func (d postgresDialect) Savepoint(name string) string  { return "SAVEPOINT " + d.Quote(name) }
-func (d postgresDialect) RollbackTo(name string) string { return "ROLLBACK TO SAVEPOINT " + d.Quote(name) }
-func (d postgresDialect) Release(name string) string    { return "RELEASE SAVEPOINT " + d.Quote(name) }
+func (d postgresDialect) Savepoint(name string) string { return "SAVEPOINT " + d.Quote(name) }
+func (d postgresDialect) RollbackTo(name string) string {
+	return "ROLLBACK TO SAVEPOINT " + d.Quote(name)
+}
+func (d postgresDialect) Release(name string) string { return "RELEASE SAVEPOINT " + d.Quote(name) }
 
 // MaxParams is the wire protocol's 16-bit parameter count.
 func (postgresDialect) MaxParams() int       { return 65535 }

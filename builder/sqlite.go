@@ -53,9 +53,11 @@ func (d sqliteDialect) Upsert(conflict, update []string) string {
 	return onConflict(d, conflict, update)
 }
 
-func (d sqliteDialect) Savepoint(name string) string  { return "SAVEPOINT " + d.Quote(name) }
-func (d sqliteDialect) RollbackTo(name string) string { return "ROLLBACK TO SAVEPOINT " + d.Quote(name) }
-func (d sqliteDialect) Release(name string) string    { return "RELEASE SAVEPOINT " + d.Quote(name) }
+func (d sqliteDialect) Savepoint(name string) string { return "SAVEPOINT " + d.Quote(name) }
+func (d sqliteDialect) RollbackTo(name string) string {
+	return "ROLLBACK TO SAVEPOINT " + d.Quote(name)
+}
+func (d sqliteDialect) Release(name string) string { return "RELEASE SAVEPOINT " + d.Quote(name) }
 
 // MaxParams is SQLITE_MAX_VARIABLE_NUMBER of SQLite 3.32 and later.
 func (sqliteDialect) MaxParams() int       { return 32766 }

@@ -244,9 +244,16 @@ func (c *Client) conn(ctx context.Context) (conn, *Session, error) {
 }
 
 // prepared returns the statement prepared once for query on this client.
-func (c *Client) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+// Inside a transaction it returns nil for a statement not prepared yet:
+// preparing needs a connection of the pool, and the transaction may hold
+// the only one (an in-memory SQLite database), so the statement then runs
+// unprepared on the transaction this once.
+func (c *Client) prepared(ctx context.Context, query string, s *Session) (*sql.Stmt, error) {
 	if st, ok := c.stmts.Load(query); ok {
 		return st.(*sql.Stmt), nil
+	}
+	if s != nil {
+		return nil, nil
 	}
 	c.stmtsMu.Lock()
 	defer c.stmtsMu.Unlock()
@@ -276,10 +283,13 @@ func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...an
 	var res sql.Result
 	if cached {
 		var st *sql.Stmt
-		if st, err = c.prepared(ctx, query); err == nil {
-			if s != nil {
-				st = s.tx.StmtContext(ctx, st)
-			}
+		switch st, err = c.prepared(ctx, query, s); {
+		case err != nil:
+		case st == nil:
+			res, err = cn.ExecContext(ctx, query, args...)
+		case s != nil:
+			res, err = s.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		default:
 			res, err = st.ExecContext(ctx, args...)
 		}
 	} else {
@@ -305,10 +315,13 @@ func (c *Client) Query(ctx context.Context, cached bool, query string, args ...a
 	var rows *sql.Rows
 	if cached {
 		var st *sql.Stmt
-		if st, err = c.prepared(ctx, query); err == nil {
-			if s != nil {
-				st = s.tx.StmtContext(ctx, st)
-			}
+		switch st, err = c.prepared(ctx, query, s); {
+		case err != nil:
+		case st == nil:
+			rows, err = cn.QueryContext(ctx, query, args...)
+		case s != nil:
+			rows, err = s.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+		default:
 			rows, err = st.QueryContext(ctx, args...)
 		}
 	} else {
@@ -333,14 +346,17 @@ func (c *Client) QueryRow(ctx context.Context, cached bool, query string, args .
 	start := time.Now()
 	var row *sql.Row
 	if cached {
-		var st *sql.Stmt
-		if st, err = c.prepared(ctx, query); err != nil {
+		st, err := c.prepared(ctx, query, s)
+		switch {
+		case err != nil:
 			return &Row{err: err}
+		case st == nil:
+			row = cn.QueryRowContext(ctx, query, args...)
+		case s != nil:
+			row = s.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+		default:
+			row = st.QueryRowContext(ctx, args...)
 		}
-		if s != nil {
-			st = s.tx.StmtContext(ctx, st)
-		}
-		row = st.QueryRowContext(ctx, args...)
 	} else {
 		row = cn.QueryRowContext(ctx, query, args...)
 	}

@@ -1,0 +1,198 @@
+package record_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/record"
+	"github.com/sqlservice/sqlservice/session"
+)
+
+// BenchUser is the benchmark model: the same shape as the peers' benchmark
+// in the bench module.
+type BenchUser struct {
+	record.Base[BenchUser]
+	ID        int64     `db:"id,pk,autoincrement"`
+	Name      string    `db:"name"`
+	Email     string    `db:"email"`
+	Phone     string    `db:"phone"`
+	Age       int       `db:"age"`
+	CreatedAt time.Time `db:"created_at"`
+}
+
+const benchRows = 10000
+
+// benchDB opens one SQLite file (WAL) with benchRows rows through the
+// library, and returns the client and its *sql.DB for the raw baseline.
+func benchDB(b *testing.B) (context.Context, *session.Client) {
+	b.Helper()
+	db, err := session.Open(session.Config{DatabaseURI: "sqlite:///" + filepath.Join(b.TempDir(), "bench.db")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	db.DB().SetMaxOpenConns(1)
+	ctx := db.Context(context.Background())
+	if err := db.CreateAll(ctx, BenchUser{}); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	err = db.Transaction(ctx, func(ctx context.Context) error {
+		for i := range benchRows {
+			u := &BenchUser{Name: fmt.Sprintf("User %05d", i), Email: fmt.Sprintf("u%05d@example.com", i), Phone: "555-0100", Age: i % 90, CreatedAt: now}
+			if err := u.Save(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ctx, db
+}
+
+func prepare(b *testing.B, db *sql.DB, q string) *sql.Stmt {
+	st, err := db.Prepare(q)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	return st
+}
+
+func BenchmarkGet(b *testing.B) {
+	b.Run("lib=raw", func(b *testing.B) {
+		ctx, db := benchDB(b)
+		st := prepare(b, db.DB(), `SELECT "id", "name", "email", "phone", "age", "created_at" FROM "bench_user" WHERE "id" = ?`)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			var u BenchUser
+			id := int64(i%benchRows + 1)
+			if err := st.QueryRowContext(ctx, id).Scan(&u.ID, &u.Name, &u.Email, &u.Phone, &u.Age, &u.CreatedAt); err != nil || u.ID != id {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("lib=sqlservice", func(b *testing.B) {
+		ctx, _ := benchDB(b)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			id := int64(i%benchRows + 1)
+			u, err := record.Get[BenchUser](ctx, id)
+			if err != nil || u.ID != id {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
+
+func BenchmarkSaveInsert(b *testing.B) {
+	now := time.Now().UTC()
+	b.Run("lib=raw", func(b *testing.B) {
+		ctx, db := benchDB(b)
+		st := prepare(b, db.DB(), `INSERT INTO "bench_user" ("name", "email", "phone", "age", "created_at") VALUES (?, ?, ?, ?, ?)`)
+		b.ReportAllocs()
+		for b.Loop() {
+			u := &BenchUser{Name: "New", Email: "new@example.com", Phone: "555", Age: 30, CreatedAt: now}
+			res, err := st.ExecContext(ctx, u.Name, u.Email, u.Phone, u.Age, u.CreatedAt)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if u.ID, err = res.LastInsertId(); err != nil || u.ID == 0 {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("lib=sqlservice", func(b *testing.B) {
+		ctx, _ := benchDB(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			u := &BenchUser{Name: "New", Email: "new@example.com", Phone: "555", Age: 30, CreatedAt: now}
+			if err := u.Save(ctx); err != nil || u.ID == 0 {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkSaveUpdate(b *testing.B) {
+	b.Run("lib=raw", func(b *testing.B) {
+		ctx, db := benchDB(b)
+		st := prepare(b, db.DB(), `UPDATE "bench_user" SET "name" = ? WHERE "id" = ?`)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, err := st.ExecContext(ctx, fmt.Sprint("name ", i), int64(i%benchRows+1)); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("lib=sqlservice", func(b *testing.B) {
+		ctx, _ := benchDB(b)
+		users, err := record.Query[BenchUser](ctx).Limit(1000).All()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			u := users[i%len(users)]
+			u.Name = fmt.Sprint("name ", i)
+			if err := u.Save(ctx); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
+
+func BenchmarkQueryAll100(b *testing.B) {
+	b.Run("lib=raw", func(b *testing.B) {
+		ctx, db := benchDB(b)
+		st := prepare(b, db.DB(), `SELECT "id", "name", "email", "phone", "age", "created_at" FROM "bench_user" WHERE "id" > ? ORDER BY "id" LIMIT 100`)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			rows, err := st.QueryContext(ctx, int64(i%(benchRows-100)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			us := make([]*BenchUser, 0, 100)
+			for rows.Next() {
+				u := new(BenchUser)
+				if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.Phone, &u.Age, &u.CreatedAt); err != nil {
+					b.Fatal(err)
+				}
+				us = append(us, u)
+			}
+			rows.Close()
+			if len(us) != 100 {
+				b.Fatal(len(us))
+			}
+			i++
+		}
+	})
+	b.Run("lib=sqlservice", func(b *testing.B) {
+		ctx, _ := benchDB(b)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			us, err := record.Query[BenchUser](ctx).Where(builder.Gt{"id": int64(i % (benchRows - 100))}).OrderBy("id").Limit(100).All()
+			if err != nil || len(us) != 100 {
+				b.Fatal(err, len(us))
+			}
+			i++
+		}
+	})
+}

@@ -1,0 +1,26 @@
+// Package record is the active-record API: Base, embedded in a model,
+// gives it Save, Destroy, Update, Set, ToMap and All; the generic functions
+// New, Get, Find, FindOne, Query, Save and Destroy load and write models of
+// a type.
+//
+//	type User struct {
+//		record.Base[User]
+//		ID   int64  `db:"id,pk,autoincrement"`
+//		Name string `db:"name"`
+//	}
+//
+//	u := &User{Name: "Jenny"}
+//	err := u.Save(ctx)                       // INSERT
+//	u, err = record.Get[User](ctx, u.ID)     // SELECT by key
+//	us, err := record.Query[User](ctx).Where(builder.Eq{"name": "Jenny"}).All()
+//
+// Rows are scanned straight into the fields through offsets the registry
+// computed once; a loaded record remembers its column values so that Save
+// writes only what changed. Every call that may touch the database takes
+// the context first, and finds its client there (see package session).
+//
+// Errors: ErrNotFound (also sql.ErrNoRows) for missing rows, *FieldError
+// (ErrInvalidValue) for values that do not fit a field,
+// registry.ErrUnknownColumn for names that are not columns, *DBError
+// wrapping what the driver said.
+package record

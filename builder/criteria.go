@@ -89,7 +89,11 @@ func resolveMap(d Dialect, m *registry.Model, in map[string]any, wrap func(map[s
 		if !ok {
 			return nil, &registry.UnknownColumnError{Model: m.Name, Column: k}
 		}
-		out[d.Quote(c.Name)] = v
+		q := d.Quote(c.Name)
+		if _, dup := out[q]; dup {
+			return nil, fmt.Errorf("builder: %s: column %q is named twice in one criterion", m.Name, c.Name)
+		}
+		out[q] = v
 	}
 	return wrap(out), nil
 }

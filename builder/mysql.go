@@ -69,7 +69,7 @@ func (mysqlDialect) Returning() bool { return false }
 // Upsert uses VALUES(col), which MySQL 8 and every MariaDB accept.
 func (d mysqlDialect) Upsert(conflict, update []string) string {
 	var b strings.Builder
-	b.WriteString(" ON DUPLICATE KEY UPDATE ")
+	b.WriteString("ON DUPLICATE KEY UPDATE ")
 	if len(update) == 0 {
 		// A no-op assignment keeps the row as it is.
 		q := d.Quote(conflict[0])
@@ -84,6 +84,18 @@ func (d mysqlDialect) Upsert(conflict, update []string) string {
 		b.WriteString(q + " = VALUES(" + q + ")")
 	}
 	return b.String()
+}
+
+func (mysqlDialect) KeyedUpsert() bool { return false }
+
+// ColumnDefault parenthesises the default of TEXT, BLOB and JSON columns,
+// which MySQL only accepts as an expression default.
+func (d mysqlDialect) ColumnDefault(c *registry.Column) string {
+	t := strings.ToUpper(d.ColumnType(c))
+	if (strings.Contains(t, "TEXT") || strings.Contains(t, "BLOB") || t == "JSON") && !strings.HasPrefix(c.Default, "(") {
+		return "DEFAULT (" + c.Default + ")"
+	}
+	return "DEFAULT " + c.Default
 }
 
 func (d mysqlDialect) Savepoint(name string) string  { return "SAVEPOINT " + d.Quote(name) }

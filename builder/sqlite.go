@@ -53,6 +53,10 @@ func (d sqliteDialect) Upsert(conflict, update []string) string {
 	return onConflict(d, conflict, update)
 }
 
+func (sqliteDialect) KeyedUpsert() bool { return true }
+
+func (sqliteDialect) ColumnDefault(c *registry.Column) string { return "DEFAULT " + c.Default }
+
 func (d sqliteDialect) Savepoint(name string) string { return "SAVEPOINT " + d.Quote(name) }
 func (d sqliteDialect) RollbackTo(name string) string {
 	return "ROLLBACK TO SAVEPOINT " + d.Quote(name)
@@ -75,7 +79,7 @@ func (sqliteDialect) ColumnsSQL() string {
 // onConflict is the PostgreSQL and SQLite upsert clause.
 func onConflict(d Dialect, conflict, update []string) string {
 	var b strings.Builder
-	b.WriteString(" ON CONFLICT (")
+	b.WriteString("ON CONFLICT (")
 	for i, c := range conflict {
 		if i > 0 {
 			b.WriteString(", ")

@@ -2,6 +2,7 @@ package builder
 
 import (
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"sync"
 
@@ -219,6 +220,18 @@ func mustSQL(b sq.Sqlizer) string {
 	return s
 }
 
+// indexName is ix_<table>_<column>, shortened with a hash of the full name
+// when it would pass the 63 characters PostgreSQL keeps (and MySQL allows).
+func indexName(table, column string) string {
+	name := "ix_" + table + "_" + column
+	if len(name) <= 63 {
+		return name
+	}
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return fmt.Sprintf("%s_%08x", name[:54], h.Sum32())
+}
+
 func createTable(d Dialect, m *registry.Model) []string {
 	table := d.Quote(m.Table)
 	var defs []string
@@ -233,7 +246,7 @@ func createTable(d Dialect, m *registry.Model) []string {
 			def += " NOT NULL"
 		}
 		if c.HasDefault {
-			def += " DEFAULT " + c.Default
+			def += " " + d.ColumnDefault(c)
 		}
 		if c.Unique && !(len(m.PK) == 1 && c.PK) {
 			def += " UNIQUE"
@@ -253,7 +266,7 @@ func createTable(d Dialect, m *registry.Model) []string {
 		if !c.Indexed {
 			continue
 		}
-		ix := d.Quote("ix_" + m.Table + "_" + c.Name)
+		ix := d.Quote(indexName(m.Table, c.Name))
 		if d.InlineIndexes() {
 			defs = append(defs, "INDEX "+ix+" ("+d.Quote(c.Name)+")")
 		} else {

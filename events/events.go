@@ -66,10 +66,19 @@ type ModelFunc func(ctx context.Context, model any) error
 // Handlers holds every handler a model declared, in registration order. The
 // registry builds it once per model; it is read-only afterwards.
 type Handlers struct {
+	attrs  []attrHandler // attribute handlers in registration order
 	set    map[string][]SetFunc
 	append map[string][]ItemFunc
 	remove map[string][]ItemFunc
 	model  [numKinds][]ModelFunc
+}
+
+// attrHandler is one attribute handler as registered.
+type attrHandler struct {
+	kind Kind
+	attr string
+	set  SetFunc
+	item ItemFunc
 }
 
 // Empty reports whether no handler of any kind was registered.
@@ -105,51 +114,36 @@ func (h *Handlers) Has(k Kind) bool {
 	return int(k) < len(h.model) && len(h.model[k]) > 0
 }
 
-// Attributes returns the attribute names that have handlers of an
-// attribute kind (Set, Append or Remove), for validation by the registry.
-func (h *Handlers) Attributes(k Kind) []string {
-	if h == nil {
-		return nil
-	}
-	var names []string
-	switch k {
-	case KindSet:
-		for name := range h.set {
-			names = append(names, name)
-		}
-	case KindAppend:
-		for name := range h.append {
-			names = append(names, name)
-		}
-	case KindRemove:
-		for name := range h.remove {
-			names = append(names, name)
-		}
-	}
-	return names
-}
-
 // HasSet reports whether attribute has Set handlers.
 func (h *Handlers) HasSet(attribute string) bool { return h != nil && len(h.set[attribute]) > 0 }
 
-// Rename moves the attribute handlers of kind k registered under from to
-// the name to, after those already there; the registry uses it to key
-// handlers by column name whichever name they were registered under.
-func (h *Handlers) Rename(k Kind, from, to string) {
-	if h == nil || from == to {
-		return
+// Canonicalize re-keys the attribute handlers by the name canon returns for
+// the name each was registered under (the registry maps field and column
+// names to one key), keeping registration order across both spellings. An
+// error from canon (an unknown attribute) is returned as is.
+func (h *Handlers) Canonicalize(canon func(k Kind, attribute string) (string, error)) error {
+	if h == nil {
+		return nil
 	}
-	switch k {
-	case KindSet:
-		h.set[to] = append(h.set[to], h.set[from]...)
-		delete(h.set, from)
-	case KindAppend:
-		h.append[to] = append(h.append[to], h.append[from]...)
-		delete(h.append, from)
-	case KindRemove:
-		h.remove[to] = append(h.remove[to], h.remove[from]...)
-		delete(h.remove, from)
+	set, app, rem := map[string][]SetFunc{}, map[string][]ItemFunc{}, map[string][]ItemFunc{}
+	for i := range h.attrs {
+		a := &h.attrs[i]
+		name, err := canon(a.kind, a.attr)
+		if err != nil {
+			return err
+		}
+		a.attr = name
+		switch a.kind {
+		case KindSet:
+			set[name] = append(set[name], a.set)
+		case KindAppend:
+			app[name] = append(app[name], a.item)
+		case KindRemove:
+			rem[name] = append(rem[name], a.item)
+		}
 	}
+	h.set, h.append, h.remove = set, app, rem
+	return nil
 }
 
 // FireSet runs the Set handlers of attribute in order, each receiving the
@@ -259,30 +253,28 @@ func (o *On[T]) init() {
 // the assignment.
 func (o *On[T]) Set(attribute string, fn func(m *T, value, old any) (any, error)) {
 	o.init()
-	if o.h.set == nil {
-		o.h.set = map[string][]SetFunc{}
-	}
-	o.h.set[attribute] = append(o.h.set[attribute], func(m, v, old any) (any, error) { return fn(m.(*T), v, old) })
+	o.h.addAttr(attrHandler{kind: KindSet, attr: attribute, set: func(m, v, old any) (any, error) { return fn(m.(*T), v, old) }})
 }
 
 // Append registers fn for items added to the relation collection named
 // attribute; fn returns the item to add.
 func (o *On[T]) Append(attribute string, fn func(m *T, item any) (any, error)) {
 	o.init()
-	if o.h.append == nil {
-		o.h.append = map[string][]ItemFunc{}
-	}
-	o.h.append[attribute] = append(o.h.append[attribute], func(m, it any) (any, error) { return fn(m.(*T), it) })
+	o.h.addAttr(attrHandler{kind: KindAppend, attr: attribute, item: func(m, it any) (any, error) { return fn(m.(*T), it) }})
 }
 
 // Remove registers fn for items removed from the relation collection named
 // attribute (when a collection is replaced, for each item that leaves it).
 func (o *On[T]) Remove(attribute string, fn func(m *T, item any) error) {
 	o.init()
-	if o.h.remove == nil {
-		o.h.remove = map[string][]ItemFunc{}
-	}
-	o.h.remove[attribute] = append(o.h.remove[attribute], func(m, it any) (any, error) { return it, fn(m.(*T), it) })
+	o.h.addAttr(attrHandler{kind: KindRemove, attr: attribute, item: func(m, it any) (any, error) { return it, fn(m.(*T), it) }})
+}
+
+// addAttr records an attribute handler and indexes it under the name it was
+// registered with, until Canonicalize re-keys it.
+func (h *Handlers) addAttr(a attrHandler) {
+	h.attrs = append(h.attrs, a)
+	_ = h.Canonicalize(func(_ Kind, name string) (string, error) { return name, nil })
 }
 
 func (o *On[T]) add(k Kind, fn func(ctx context.Context, m *T) error) {

@@ -175,6 +175,18 @@ func TestNewRecordWithKeyIsUpserted(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "second", got.Name)
 		assert.Equal(t, 7, got.Age)
+
+		// An upsert by key whose unique email belongs to another row fails
+		// on every dialect; it never overwrites that other row.
+		other := &Person{Name: "other", Email: "other@x"}
+		require.NoError(t, other.Save(ctx))
+		clash := &Person{ID: 2000, Name: "clash", Email: "other@x"}
+		require.Error(t, clash.Save(ctx))
+		kept, err := record.Get[Person](ctx, other.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "other", kept.Name)
+		_, err = record.Get[Person](ctx, 2000)
+		assert.ErrorIs(t, err, record.ErrNotFound)
 	})
 }
 

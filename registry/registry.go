@@ -74,6 +74,7 @@ var reg = struct {
 // type and field for a bad definition; nothing is registered from a call
 // that fails.
 func Register(models ...any) error {
+	types := make([]reflect.Type, 0, len(models))
 	for _, m := range models {
 		if m == nil {
 			return &ModelError{Model: "<nil>", Kind: ErrNotModel, Err: errors.New("nil value")}
@@ -82,11 +83,10 @@ func Register(models ...any) error {
 		if t.Kind() == reflect.Pointer {
 			t = t.Elem()
 		}
-		if _, err := Lookup(t); err != nil {
-			return err
-		}
+		types = append(types, t)
 	}
-	return nil
+	_, err := register(types...)
+	return err
 }
 
 // Lookup returns the cached model of a struct type, registering it on first
@@ -95,15 +95,30 @@ func Lookup(t reflect.Type) (*Model, error) {
 	if m, ok := reg.byType.Load(t); ok {
 		return m.(*Model), nil
 	}
-	reg.mu.Lock()
-	defer reg.mu.Unlock()
-	if m, ok := reg.byType.Load(t); ok {
-		return m.(*Model), nil
-	}
-	pending := map[reflect.Type]*Model{}
-	m, err := build(t, pending)
+	ms, err := register(t)
 	if err != nil {
 		return nil, err
+	}
+	return ms[0], nil
+}
+
+// register builds every type not registered yet, with the models they
+// relate to, and publishes all of them or none.
+func register(types ...reflect.Type) ([]*Model, error) {
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	pending := map[reflect.Type]*Model{}
+	out := make([]*Model, len(types))
+	for i, t := range types {
+		if m, ok := reg.byType.Load(t); ok {
+			out[i] = m.(*Model)
+			continue
+		}
+		m, err := build(t, pending)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = m
 	}
 	// Check table names of everything built before publishing any of it.
 	built := make([]*Model, 0, len(pending))
@@ -128,7 +143,7 @@ func Lookup(t reflect.Type) (*Model, error) {
 		reg.order = append(reg.order, pm)
 		reg.byType.Store(pm.Type, pm)
 	}
-	return m, nil
+	return out, nil
 }
 
 // Of returns the model of T, registering it on first use.
@@ -239,6 +254,16 @@ func collectFields(m *Model, t reflect.Type, index []int, offset uintptr) error 
 		if f.Anonymous && f.Type.PkgPath() == basePkg && strings.HasPrefix(f.Type.Name(), baseName) {
 			continue
 		}
+		if f.Anonymous && !tagged && f.Type.Kind() == reflect.Struct && !IsModelType(f.Type) {
+			if _, _, _, err := classify(f.Type); err != nil {
+				// An embedded plain struct, exported or not: its exported
+				// fields are promoted, so they are the model's fields.
+				if err := collectFields(m, f.Type, idx, offset+f.Offset); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		if !f.IsExported() {
 			if tagged && raw != "-" {
 				return fail(ErrBadTag, errors.New("unexported fields cannot be mapped; export it or tag it db:\"-\""))
@@ -257,15 +282,6 @@ func collectFields(m *Model, t reflect.Type, index []int, offset uintptr) error 
 				Target: rt, Many: many, Pointer: ptr, Tag: f.Tag.Get("rel"),
 			})
 			continue
-		}
-		if f.Anonymous && !tagged && f.Type.Kind() == reflect.Struct {
-			if _, _, _, err := classify(f.Type); err != nil {
-				// An embedded plain struct: its fields are the model's fields.
-				if err := collectFields(m, f.Type, idx, offset+f.Offset); err != nil {
-					return err
-				}
-				continue
-			}
 		}
 		tg, err := parseTag(raw)
 		if err != nil {
@@ -385,25 +401,22 @@ func collectEvents(m *Model, t reflect.Type) (*events.Handlers, error) {
 		h = col.Handlers()
 	}
 	// Key attribute handlers by column name, or by relation field name.
-	for _, attr := range h.Attributes(events.KindSet) {
-		if c, ok := m.Column(attr); ok {
-			h.Rename(events.KindSet, attr, c.Name)
-			continue
-		}
-		if r, ok := m.Relation(attr); ok {
-			h.Rename(events.KindSet, attr, r.Field)
-			continue
-		}
-		return fail(fmt.Errorf("Set handler for %q: no such column or relation", attr))
-	}
-	for _, k := range []events.Kind{events.KindAppend, events.KindRemove} {
-		for _, attr := range h.Attributes(k) {
-			r, ok := m.Relation(attr)
-			if !ok || !r.Many {
-				return fail(fmt.Errorf("%s handler for %q: no such collection relation", k, attr))
+	err := h.Canonicalize(func(k events.Kind, attr string) (string, error) {
+		if k == events.KindSet {
+			if c, ok := m.Column(attr); ok {
+				return c.Name, nil
 			}
-			h.Rename(k, attr, r.Field)
 		}
+		if r, ok := m.Relation(attr); ok && (k == events.KindSet || r.Many) {
+			return r.Field, nil
+		}
+		if k == events.KindSet {
+			return "", fmt.Errorf("Set handler for %q: no such column or relation", attr)
+		}
+		return "", fmt.Errorf("%s handler for %q: no such collection relation", k, attr)
+	})
+	if err != nil {
+		return fail(err)
 	}
 	h.AddInterfaceHooks(pv.Interface())
 	return h, nil

@@ -226,19 +226,24 @@ func (c *Client) conn(ctx context.Context) (conn, *Session, error) {
 	if s == nil {
 		return c.db, nil, nil
 	}
+	// Claim the session before reading its state, so that a second
+	// goroutine is turned away without touching it.
+	if err := s.enter(); err != nil {
+		return nil, nil, err
+	}
 	if s.failed != nil {
+		s.leave()
 		return nil, nil, &RollbackError{Cause: s.failed}
 	}
 	if s.tx == nil {
 		if !s.explicit || s.ended {
+			s.leave()
 			return nil, nil, ErrTxDone
 		}
 		if err := s.begin(ctx); err != nil {
+			s.leave()
 			return nil, nil, err
 		}
-	}
-	if err := s.enter(); err != nil {
-		return nil, nil, err
 	}
 	return s.tx, s, nil
 }

@@ -196,3 +196,36 @@ func BenchmarkQueryAll100(b *testing.B) {
 		}
 	})
 }
+
+func BenchmarkTx(b *testing.B) {
+	now := time.Now().UTC()
+	b.Run("lib=raw", func(b *testing.B) {
+		ctx, db := benchDB(b)
+		st := prepare(b, db.DB(), `INSERT INTO "bench_user" ("name", "email", "phone", "age", "created_at") VALUES (?, ?, ?, ?, ?)`)
+		b.ReportAllocs()
+		for b.Loop() {
+			tx, err := db.DB().BeginTx(ctx, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, "Tx", "tx@example.com", "555", 30, now); err != nil {
+				b.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("lib=sqlservice", func(b *testing.B) {
+		ctx, db := benchDB(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			err := db.Transaction(ctx, func(ctx context.Context) error {
+				return (&BenchUser{Name: "Tx", Email: "tx@example.com", Phone: "555", Age: 30, CreatedAt: now}).Save(ctx)
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -249,15 +249,16 @@ func (c *Client) conn(ctx context.Context) (conn, *Session, error) {
 }
 
 // prepared returns the statement prepared once for query on this client.
-// Inside a transaction it returns nil for a statement not prepared yet:
-// preparing needs a connection of the pool, and the transaction may hold
-// the only one (an in-memory SQLite database), so the statement then runs
-// unprepared on the transaction this once.
+// Preparing needs a connection of the pool besides the transaction's own:
+// inside a transaction, when the pool has none to spare (an in-memory
+// SQLite database has exactly one), it returns nil and the statement runs
+// unprepared on the transaction this once rather than wait for a
+// connection that may never come.
 func (c *Client) prepared(ctx context.Context, query string, s *Session) (*sql.Stmt, error) {
 	if st, ok := c.stmts.Load(query); ok {
 		return st.(*sql.Stmt), nil
 	}
-	if s != nil {
+	if s != nil && !c.canPrepareDuringTx() {
 		return nil, nil
 	}
 	c.stmtsMu.Lock()
@@ -271,6 +272,11 @@ func (c *Client) prepared(ctx context.Context, query string, s *Session) (*sql.S
 	}
 	c.stmts.Store(query, st)
 	return st, nil
+}
+
+func (c *Client) canPrepareDuringTx() bool {
+	st := c.db.Stats()
+	return st.MaxOpenConnections == 0 || st.Idle > 0 || st.OpenConnections < st.MaxOpenConnections
 }
 
 // Exec runs a statement in the context's transaction, or on the pool. With

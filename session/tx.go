@@ -41,7 +41,8 @@ type Session struct {
 	depth    int
 	failed   error // first failure of a nested level; dooms the transaction
 	spSeq    int
-	explicit bool // opened by Begin: outlives one Transaction call
+	explicit bool     // opened by Begin: outlives one Transaction call
+	outer    *Session // another client's session current when this one was attached
 	ended    bool
 	busy     atomic.Int32
 
@@ -52,7 +53,6 @@ type Session struct {
 }
 
 type sessionKey struct{}
-type clientSessionKey struct{ c *Client }
 
 // Current returns the Session that ctx carries, or nil.
 func Current(ctx context.Context) *Session {
@@ -60,17 +60,28 @@ func Current(ctx context.Context) *Session {
 	return s
 }
 
-// sessionFor returns the session of c that ctx carries, or nil.
+// sessionFor returns the session of c that ctx carries, or nil: the
+// current session, or one of another client's sessions it was opened in.
 func sessionFor(ctx context.Context, c *Client) *Session {
-	if s, ok := ctx.Value(sessionKey{}).(*Session); ok && s.client == c {
-		return s
+	for s := Current(ctx); s != nil; s = s.outer {
+		if s.client == c {
+			return s
+		}
 	}
-	s, _ := ctx.Value(clientSessionKey{c}).(*Session)
-	return s
+	return nil
 }
 
+// attach returns ctx carrying s as the current session. A session of
+// another client that ctx already carries stays reachable through s.outer,
+// so work on two databases can nest.
 func (s *Session) attach(ctx context.Context) context.Context {
-	ctx = context.WithValue(ctx, clientSessionKey{s.client}, s)
+	cur := Current(ctx)
+	if cur == s {
+		return ctx
+	}
+	if s.outer == nil && cur != nil && cur.client != s.client {
+		s.outer = cur
+	}
 	return context.WithValue(ctx, sessionKey{}, s)
 }
 
@@ -221,6 +232,9 @@ func (s *Session) finish(ctx context.Context, committed bool) {
 		}
 	} else {
 		s.ident = nil
+	}
+	if len(hooks) == 0 {
+		return
 	}
 	ctx = context.WithoutCancel(ctx)
 	for _, h := range hooks {

@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // Kind names a model event.
@@ -25,6 +26,8 @@ const (
 	KindAfterUpdate
 	KindAfterDelete
 	KindAfterSave
+	KindInitScalar
+	KindModified
 	numKinds
 )
 
@@ -42,6 +45,8 @@ var kindNames = [...]string{
 	KindAfterUpdate:  "AfterUpdate",
 	KindAfterDelete:  "AfterDelete",
 	KindAfterSave:    "AfterSave",
+	KindInitScalar:   "InitScalar",
+	KindModified:     "Modified",
 }
 
 // String returns the kind's name, e.g. "BeforeInsert".
@@ -66,19 +71,30 @@ type ModelFunc func(ctx context.Context, model any) error
 // Handlers holds every handler a model declared, in registration order. The
 // registry builds it once per model; it is read-only afterwards.
 type Handlers struct {
-	attrs  []attrHandler // attribute handlers in registration order
-	set    map[string][]SetFunc
-	append map[string][]ItemFunc
-	remove map[string][]ItemFunc
-	model  [numKinds][]ModelFunc
+	attrs    []attrHandler // attribute handlers in registration order
+	set      map[string][]SetFunc
+	append   map[string][]ItemFunc
+	remove   map[string][]ItemFunc
+	init     map[string][]InitFunc
+	modified map[string][]ModifiedFunc
+	model    [numKinds][]ModelFunc
 }
+
+// InitFunc is the untyped form of an InitScalar handler: it returns the
+// initial value of an attribute that record.New was not given.
+type InitFunc func(model any) (any, error)
+
+// ModifiedFunc is the untyped form of a Modified handler.
+type ModifiedFunc func(model any, attribute string)
 
 // attrHandler is one attribute handler as registered.
 type attrHandler struct {
-	kind Kind
-	attr string
-	set  SetFunc
-	item ItemFunc
+	kind     Kind
+	attr     string
+	set      SetFunc
+	item     ItemFunc
+	init     InitFunc
+	modified ModifiedFunc
 }
 
 // Empty reports whether no handler of any kind was registered.
@@ -86,7 +102,7 @@ func (h *Handlers) Empty() bool {
 	if h == nil {
 		return true
 	}
-	if len(h.set) > 0 || len(h.append) > 0 || len(h.remove) > 0 {
+	if len(h.attrs) > 0 {
 		return false
 	}
 	for _, fns := range h.model {
@@ -110,6 +126,10 @@ func (h *Handlers) Has(k Kind) bool {
 		return len(h.append) > 0
 	case KindRemove:
 		return len(h.remove) > 0
+	case KindInitScalar:
+		return len(h.init) > 0
+	case KindModified:
+		return len(h.modified) > 0
 	}
 	return int(k) < len(h.model) && len(h.model[k]) > 0
 }
@@ -126,6 +146,7 @@ func (h *Handlers) Canonicalize(canon func(k Kind, attribute string) (string, er
 		return nil
 	}
 	set, app, rem := map[string][]SetFunc{}, map[string][]ItemFunc{}, map[string][]ItemFunc{}
+	ini, mod := map[string][]InitFunc{}, map[string][]ModifiedFunc{}
 	for i := range h.attrs {
 		a := &h.attrs[i]
 		name, err := canon(a.kind, a.attr)
@@ -140,9 +161,13 @@ func (h *Handlers) Canonicalize(canon func(k Kind, attribute string) (string, er
 			app[name] = append(app[name], a.item)
 		case KindRemove:
 			rem[name] = append(rem[name], a.item)
+		case KindInitScalar:
+			ini[name] = append(ini[name], a.init)
+		case KindModified:
+			mod[name] = append(mod[name], a.modified)
 		}
 	}
-	h.set, h.append, h.remove = set, app, rem
+	h.set, h.append, h.remove, h.init, h.modified = set, app, rem, ini, mod
 	return nil
 }
 
@@ -160,6 +185,46 @@ func (h *Handlers) FireSet(model any, attribute string, value, old any) (any, er
 		value = v
 	}
 	return value, nil
+}
+
+// InitAttributes returns the attributes that have InitScalar handlers.
+func (h *Handlers) InitAttributes() []string {
+	if h == nil {
+		return nil
+	}
+	var out []string
+	for _, a := range h.attrs {
+		if a.kind == KindInitScalar && !slices.Contains(out, a.attr) {
+			out = append(out, a.attr)
+		}
+	}
+	return out
+}
+
+// FireInit runs the InitScalar handlers of attribute in order; each later
+// one overrides the value of the earlier ones. ok is false when there are
+// none.
+func (h *Handlers) FireInit(model any, attribute string) (v any, ok bool, err error) {
+	if h == nil {
+		return nil, false, nil
+	}
+	for _, fn := range h.init[attribute] {
+		if v, err = fn(model); err != nil {
+			return nil, false, err
+		}
+		ok = true
+	}
+	return v, ok, nil
+}
+
+// FireModified runs the Modified handlers of attribute.
+func (h *Handlers) FireModified(model any, attribute string) {
+	if h == nil {
+		return
+	}
+	for _, fn := range h.modified[attribute] {
+		fn(model, attribute)
+	}
 }
 
 // FireAppend runs the Append handlers of a relation attribute and returns
@@ -268,6 +333,23 @@ func (o *On[T]) Append(attribute string, fn func(m *T, item any) (any, error)) {
 func (o *On[T]) Remove(attribute string, fn func(m *T, item any) error) {
 	o.init()
 	o.h.addAttr(attrHandler{kind: KindRemove, attr: attribute, item: func(m, it any) (any, error) { return it, fn(m.(*T), it) }})
+}
+
+// InitScalar registers fn to give the initial value of attribute (a
+// column) when record.New is not given one, like the original's
+// on_init_scalar. Values given to New win; the result goes through the
+// same conversion as a value in the map.
+func (o *On[T]) InitScalar(attribute string, fn func(m *T) (any, error)) {
+	o.init()
+	o.h.addAttr(attrHandler{kind: KindInitScalar, attr: attribute, init: func(m any) (any, error) { return fn(m.(*T)) }})
+}
+
+// Modified registers fn to run after record.New, Base.Update or Base.Set
+// set attribute (a column), with the new value in place. Go cannot see a
+// plain field assignment, so u.Phone = "x" fires nothing.
+func (o *On[T]) Modified(attribute string, fn func(m *T, attribute string)) {
+	o.init()
+	o.h.addAttr(attrHandler{kind: KindModified, attr: attribute, modified: func(m any, a string) { fn(m.(*T), a) }})
 }
 
 // addAttr records an attribute handler and indexes it under the name it was

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"unsafe"
 
+	"github.com/sqlservice/sqlservice/events"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -111,7 +112,19 @@ func (b *Base[T]) Set(column string, value any) error {
 		return err
 	}
 	c.Reflect(unsafe.Pointer(p)).Set(v)
+	m.Handlers.FireModified(p, c.Name)
 	return nil
+}
+
+// Refresh reloads the record's columns from its row, overwriting unsaved
+// changes, and runs the Refresh handlers. It returns a *NotFoundError when
+// the row is gone.
+func (b *Base[T]) Refresh(ctx context.Context) error {
+	m, p, err := b.self()
+	if err != nil {
+		return err
+	}
+	return refresh(ctx, m, p)
 }
 
 // Changed returns the names of the columns whose values differ from those
@@ -220,6 +233,11 @@ func assign[T any](m *registry.Model, p *T, values map[string]any) error {
 	}
 	for _, s := range out {
 		s.col.Reflect(unsafe.Pointer(p)).Set(s.val)
+	}
+	if m.Handlers.Has(events.KindModified) {
+		for _, s := range out {
+			m.Handlers.FireModified(p, s.col.Name)
+		}
 	}
 	return nil
 }

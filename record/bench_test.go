@@ -229,3 +229,44 @@ func BenchmarkTx(b *testing.B) {
 		}
 	})
 }
+
+// HookedBenchUser is BenchUser with one no-op hook method.
+type HookedBenchUser struct {
+	record.Base[HookedBenchUser]
+	ID        int64     `db:"id,pk,autoincrement"`
+	Name      string    `db:"name"`
+	Email     string    `db:"email"`
+	Phone     string    `db:"phone"`
+	Age       int       `db:"age"`
+	CreatedAt time.Time `db:"created_at"`
+}
+
+func (*HookedBenchUser) BeforeSave(context.Context) error { return nil }
+
+// BenchmarkHooksCost shows what hooks cost a Save, and that a model without
+// any pays nothing for the event machinery (compare with BenchmarkSaveInsert
+// lib=raw).
+func BenchmarkHooksCost(b *testing.B) {
+	now := time.Now().UTC()
+	b.Run("handlers=none", func(b *testing.B) {
+		ctx, _ := benchDB(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := (&BenchUser{Name: "New", Email: "new@example.com", Phone: "555", Age: 30, CreatedAt: now}).Save(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("handlers=1", func(b *testing.B) {
+		ctx, db := benchDB(b)
+		if err := db.CreateAll(ctx, HookedBenchUser{}); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := (&HookedBenchUser{Name: "New", Email: "new@example.com", Phone: "555", Age: 30, CreatedAt: now}).Save(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

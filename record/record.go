@@ -32,7 +32,81 @@ func New[T any](values map[string]any) (*T, error) {
 	if err := assign(m, p, values); err != nil {
 		return nil, err
 	}
+	if err := initScalars(m, p, values); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// initScalars gives the columns that values left out their InitScalar
+// values.
+func initScalars[T any](m *registry.Model, p *T, values map[string]any) error {
+	for _, name := range m.Handlers.InitAttributes() {
+		c, _ := m.Column(name)
+		if _, given := values[c.Name]; given {
+			continue
+		}
+		if _, given := values[c.Field]; given {
+			continue
+		}
+		v, ok, err := m.Handlers.FireInit(p, c.Name)
+		if err != nil {
+			return &FieldError{Model: m.Name, Field: c.Field, Column: c.Name, Err: err}
+		}
+		if !ok {
+			continue
+		}
+		rv, err := convertColumn(m, c, v)
+		if err != nil {
+			return err
+		}
+		c.Reflect(unsafe.Pointer(p)).Set(rv)
+	}
+	return nil
+}
+
+// refresh reloads the row of the record at p into it.
+func refresh[T any](ctx context.Context, m *registry.Model, p *T) error {
+	c, err := session.FromContext(ctx)
+	if err != nil {
+		return err
+	}
+	up := unsafe.Pointer(p)
+	keySrc := up
+	b := baseOf(m, p)
+	if b != nil && b.snap != nil {
+		keySrc = unsafe.Pointer(b.snap)
+	}
+	args := make([]any, len(m.PK))
+	for i, col := range m.PK {
+		args[i] = col.Value(keySrc)
+	}
+	fresh := new(T)
+	fp := unsafe.Pointer(fresh)
+	dest := make([]any, len(m.Columns))
+	for i, col := range m.Columns {
+		dest[i] = col.Addr(fp)
+	}
+	err = c.QueryRow(ctx, true, builder.For(c.Dialect(), m).Get, args...).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &NotFoundError{Model: m.Name, Key: keyFromArgs(args)}
+	}
+	if err != nil {
+		return wrapDB(m, "select", err)
+	}
+	for _, col := range m.Columns {
+		col.Reflect(up).Set(col.Reflect(fp))
+	}
+	if b != nil {
+		snap := new(T)
+		*snap = *p
+		baseOf(m, snap).snap = nil
+		b.snap = snap
+	}
+	if m.Handlers.Has(events.KindRefresh) && !hooksOff(ctx) {
+		return fire(ctx, m, p, events.KindRefresh)
+	}
+	return nil
 }
 
 // Get loads the row of T with the given primary key: a value of the key

@@ -207,7 +207,7 @@ func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 			}
 		}
 	}
-	stored(ctx, m, p, b)
+	stored(ctx, m, p, b, autoOmitted)
 	return nil
 }
 
@@ -243,22 +243,42 @@ func updateOrInsert[T any](ctx context.Context, c *session.Client, m *registry.M
 		found = n > 0
 	}
 	if found {
-		stored(ctx, m, p, b)
+		stored(ctx, m, p, b, false)
 		return nil
 	}
 	return insert(ctx, c, m, p, b, false)
 }
 
 // stored marks the record as matching its row: a new snapshot, and the
-// session's identity map pointing at it.
-func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T]) {
+// session's identity map pointing at it. Inside a transaction it also
+// registers how to undo that if the transaction (or the savepoint) rolls
+// back: the previous snapshot, and a zero key if the database generated it.
+func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T], generated bool) {
+	s := session.Current(ctx)
 	if b != nil {
+		prev := b.snap
 		snap := new(T)
 		*snap = *p
+		baseOf(m, snap).snap = nil // a snapshot holds no older snapshots
 		b.snap = snap
+		if s != nil && s.InTransaction() {
+			s.Undo(func() {
+				if b.snap != snap {
+					return // saved again since
+				}
+				b.snap = prev
+				if generated {
+					m.AutoIncrement.Reflect(unsafe.Pointer(p)).SetZero()
+				}
+			})
+		}
 	}
-	if s := session.Current(ctx); s != nil {
-		s.Remember(m, keyOf(m, unsafe.Pointer(p)), p)
+	if s != nil {
+		key := keyOf(m, unsafe.Pointer(p))
+		s.Remember(m, key, p)
+		if s.InTransaction() && generated {
+			s.Undo(func() { s.Forget(m, key) })
+		}
 	}
 }
 
@@ -320,7 +340,7 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		return false, &NotFoundError{Model: m.Name, Key: keyOf(m, up)}
 	}
-	stored(ctx, m, p, b)
+	stored(ctx, m, p, b, false)
 	return true, nil
 }
 
@@ -361,10 +381,19 @@ func deleteRow[T any](ctx context.Context, c *session.Client, m *registry.Model,
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		return &NotFoundError{Model: m.Name, Key: keyOf(m, keySrc)}
 	}
+	s := session.Current(ctx)
 	if b != nil {
+		prev := b.snap
 		b.snap = nil
+		if s != nil && s.InTransaction() && prev != nil {
+			s.Undo(func() {
+				if b.snap == nil {
+					b.snap = prev // the row is back
+				}
+			})
+		}
 	}
-	if s := session.Current(ctx); s != nil {
+	if s != nil {
 		s.Forget(m, keyOf(m, keySrc))
 	}
 	return nil

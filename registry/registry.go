@@ -402,6 +402,12 @@ func collectEvents(m *Model, t reflect.Type) (*events.Handlers, error) {
 	}
 	// Key attribute handlers by column name, or by relation field name.
 	err := h.Canonicalize(func(k events.Kind, attr string) (string, error) {
+		if k == events.KindInitScalar || k == events.KindModified {
+			if c, ok := m.Column(attr); ok {
+				return c.Name, nil
+			}
+			return "", fmt.Errorf("%s handler for %q: no such column", k, attr)
+		}
 		if k == events.KindSet {
 			if c, ok := m.Column(attr); ok {
 				return c.Name, nil

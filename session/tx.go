@@ -48,6 +48,7 @@ type Session struct {
 
 	afterCommit   []func(context.Context)
 	afterRollback []func(context.Context)
+	undo          []func() // restore in-memory state of work that is rolled back
 
 	ident map[identKey]any
 }
@@ -226,6 +227,13 @@ func (s *Session) finish(ctx context.Context, committed bool) {
 		hooks = s.afterCommit
 	}
 	s.afterCommit, s.afterRollback = nil, nil
+	undo := s.undo
+	s.undo = nil
+	if !committed {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
 	if committed {
 		if s.client.cfg.ExpireOnCommit == nil || *s.client.cfg.ExpireOnCommit {
 			s.ident = nil
@@ -251,6 +259,17 @@ func (s *Session) Close() error {
 	err := s.Rollback(context.Background())
 	s.ended = true
 	return err
+}
+
+// Undo registers fn to restore in-memory state (a record's key and
+// snapshot, say) if the work done so far in the session's transaction is
+// rolled back, by a rollback or by the rollback of an enclosing savepoint.
+// Undo functions run in reverse order, before the AfterRollback hooks; they
+// are dropped at commit.
+func (s *Session) Undo(fn func()) {
+	if s != nil && s.tx != nil {
+		s.undo = append(s.undo, fn)
+	}
 }
 
 // AfterCommit registers fn to run once after the outermost commit of the
@@ -402,7 +421,7 @@ func (s *Session) savepoint(ctx context.Context, fn func(context.Context) error)
 	if _, err := s.client.Exec(ctx, false, d.Savepoint(name)); err != nil {
 		return fmt.Errorf("session: savepoint: %w", err)
 	}
-	commitHooks, rollbackHooks := len(s.afterCommit), len(s.afterRollback)
+	commitHooks, rollbackHooks, undos := len(s.afterCommit), len(s.afterRollback), len(s.undo)
 	s.depth++
 	returned := false
 	defer func() {
@@ -422,6 +441,10 @@ func (s *Session) savepoint(ctx context.Context, fn func(context.Context) error)
 		s.failed = nil // contained by the savepoint
 		s.afterCommit = s.afterCommit[:commitHooks]
 		s.afterRollback = s.afterRollback[:rollbackHooks]
+		for i := len(s.undo) - 1; i >= undos; i-- {
+			s.undo[i]()
+		}
+		s.undo = s.undo[:undos]
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

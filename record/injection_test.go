@@ -1,0 +1,151 @@
+package record_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/dbtest"
+	"github.com/sqlservice/sqlservice/record"
+	"github.com/sqlservice/sqlservice/registry"
+)
+
+// injectionPayloads is the hostile-input corpus: quotes, comments, stacked
+// statements, placeholder look-alikes, homoglyphs and invisible characters,
+// NUL bytes and very long strings, each also wrapped in the contexts an
+// attacker would try (after a value, inside a name).
+func injectionPayloads() []string {
+	base := []string{
+		`'`, `"`, "`", `\`, `''`, `\'`, `\"`, `'--`, `' OR '1'='1`, `" OR "1"="1`, "` OR 1=1 --",
+		`'; DROP TABLE person; --`, `"; DROP TABLE person; --`, "`; DROP TABLE person; --",
+		`1; DELETE FROM person`, `1) OR (1=1`, `')) OR 1=1 --`, `/*`, `*/`, `/* comment */ name`, `-- comment`, `#`,
+		`name; SELECT pg_sleep(10)`, `name); SELECT SLEEP(10); --`, `' UNION SELECT * FROM person --`,
+		`$1`, `$2::text`, `?`, `??`, `:name`, `@p1`, `%s`, `%v`, `{{.}}`, `\x00`, "\x00", "a\x00b", "\x00'; DROP TABLE person; --",
+		"ｎａｍｅ", "nаme" /* Cyrillic а */, "ńame", "name\u200b", "\u202eeman", "name\u00a0", "ＤＲＯＰ ＴＡＢＬＥ", "\ufeffname",
+		"name\n", "name\r\nDROP", "\t", " ", "", "NULL", "null", "true", "0x41", "1e309", "-0", "😀'😀", "ä'ö'ü",
+		strings.Repeat("'", 1000), strings.Repeat("A", 65536), strings.Repeat("x'; ", 4096),
+		"name\" = \"name", "name` = `name", "name = name", "name IS NULL OR 1", "LOWER(name)", "person.name", "*",
+	}
+	out := append([]string(nil), base...)
+	for _, b := range base[:30] {
+		out = append(out, "Robert"+b, b+"name", "name"+b)
+	}
+	return out
+}
+
+func TestInjectionCorpusIsLarge(t *testing.T) {
+	assert.GreaterOrEqual(t, len(injectionPayloads()), 100)
+}
+
+// pgText reports whether PostgreSQL can store s in a text column (no NUL,
+// valid UTF-8); bytes columns take anything.
+func pgText(s string) bool { return !strings.ContainsRune(s, 0) && strings.ToValidUTF8(s, "") == s }
+
+// Payload stores hostile values in unsized text and bytes columns.
+type Payload struct {
+	record.Base[Payload]
+	ID   int64   `db:"id,pk,autoincrement"`
+	Seq  int     `db:"seq,unique"`
+	Body string  `db:"body"`
+	Note *string `db:"note"`
+	Raw  []byte  `db:"raw"`
+}
+
+func TestInjectionValuesRoundTripAsData(t *testing.T) {
+	payloads := injectionPayloads()
+	dbtest.Each(t, dbtest.Options{Models: []any{Payload{}}}, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		for i, v := range payloads {
+			text := v
+			if db.Dialect == "postgres" && !pgText(v) {
+				text = fmt.Sprintf("no NUL or invalid UTF-8 in PostgreSQL text %d", i)
+			}
+			p, err := record.New[Payload](map[string]any{"seq": i, "body": text, "raw": []byte(v), "note": text})
+			require.NoError(t, err)
+			require.NoError(t, p.Save(ctx), "payload %d", i)
+
+			got, err := record.FindOne[Payload](ctx, builder.Eq{"seq": i}, builder.Eq{"body": text}, builder.Eq{"note": text})
+			require.NoError(t, err, "payload %d", i)
+			assert.Equal(t, text, got.Body)
+			assert.Equal(t, []byte(v), got.Raw)
+			n, err := record.Query[Payload](ctx).Where(builder.Or{builder.Eq{"body": text}, builder.NotEq{"body": text + "x"}}).Count()
+			require.NoError(t, err)
+			assert.EqualValues(t, i+1, n)
+			// As a LIKE pattern a payload is still data: it may match or be
+			// refused as a pattern, but it never runs as SQL.
+			_, _ = record.Query[Payload](ctx).Where(builder.Like{"body": text}).Count()
+
+			saved, err := record.Save[Payload](ctx, map[string]any{"id": p.ID, "note": text + "!"})
+			require.NoError(t, err)
+			assert.Equal(t, text, saved.Body)
+		}
+		total, err := record.Query[Payload](ctx).Count()
+		require.NoError(t, err)
+		assert.EqualValues(t, len(payloads), total, "every payload was stored as one row and nothing else happened")
+		for _, v := range payloads[:20] {
+			n, err := record.Destroy[Payload](ctx, map[string]any{"id": v})
+			assert.ErrorIs(t, err, record.ErrInvalidValue, "a payload as a key value is a conversion error")
+			assert.Zero(t, n)
+		}
+	})
+}
+
+func TestInjectionIdentifiersAreRejectedBeforeSQL(t *testing.T) {
+	payloads := injectionPayloads()
+	dbtest.Each(t, dbtest.Options{Models: models}, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		p := &Person{Name: "victim", Email: "v@x"}
+		require.NoError(t, p.Save(ctx))
+		before := db.Statements()
+		m, err := registry.Of[Person]()
+		require.NoError(t, err)
+		tried := 0
+		for _, k := range payloads {
+			if _, ok := m.Column(strings.TrimSpace(k)); ok {
+				continue // a real column name (ORDER BY trims spaces), not a payload
+			}
+			tried++
+			_, err := record.New[Person](map[string]any{k: "x"})
+			assert.ErrorIs(t, err, registry.ErrUnknownColumn, "New key %q", k)
+			assert.ErrorIs(t, p.Update(map[string]any{k: "x"}), registry.ErrUnknownColumn, "Update key %q", k)
+			assert.ErrorIs(t, p.Set(k, "x"), registry.ErrUnknownColumn, "Set %q", k)
+			_, err = record.Save[Person](ctx, map[string]any{"id": p.ID, k: "x"})
+			assert.ErrorIs(t, err, registry.ErrUnknownColumn, "Save key %q", k)
+			for _, c := range []builder.Sqlizer{builder.Eq{k: 1}, builder.Gt{k: 1}, builder.Like{k: "%"}, builder.Or{builder.Eq{"name": "victim"}, builder.Eq{k: 1}}} {
+				_, err = record.Find[Person](ctx, c)
+				assert.ErrorIs(t, err, registry.ErrUnknownColumn, "criterion %q", k)
+			}
+			_, err = record.Query[Person](ctx).OrderBy(k).All()
+			assert.Error(t, err, "OrderBy %q", k)
+			_, err = record.Query[Person](ctx).OrderBy("-" + k).All()
+			assert.Error(t, err, "OrderBy -%q", k)
+			_, err = record.Destroy[Person](ctx, map[string]any{k: p.ID})
+			assert.Error(t, err, "Destroy map key %q", k)
+		}
+		assert.Greater(t, tried, 90)
+		assert.Equal(t, before, db.Statements(), "no SQL ran for any hostile identifier")
+		got, err := record.Get[Person](ctx, p.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "victim", got.Name)
+	})
+}
+
+// TestInjectionPayloadAsOrderDirection covers the second word of an ORDER
+// BY term.
+func TestInjectionPayloadAsOrderDirection(t *testing.T) {
+	m, err := registry.Of[Person]()
+	require.NoError(t, err)
+	for _, k := range injectionPayloads() {
+		_, err := builder.ParseOrder(m, "name "+k)
+		if k == "" || strings.TrimSpace(k) == "" || strings.EqualFold(strings.TrimSpace(k), "asc") || strings.EqualFold(strings.TrimSpace(k), "desc") {
+			continue
+		}
+		assert.Error(t, err, "direction %q", k)
+	}
+	_, err = builder.ParseOrder(m, "nope")
+	assert.ErrorIs(t, err, registry.ErrUnknownColumn)
+}

@@ -290,24 +290,29 @@ func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...an
 	if s != nil {
 		defer s.leave()
 	}
-	start := time.Now()
 	var res sql.Result
-	if cached {
-		var st *sql.Stmt
-		switch st, err = c.prepared(ctx, query, s); {
-		case err != nil:
-		case st == nil:
+	for attempt := 0; ; attempt++ {
+		start := time.Now()
+		if cached {
+			var st *sql.Stmt
+			switch st, err = c.prepared(ctx, query, s); {
+			case err != nil:
+			case st == nil:
+				res, err = cn.ExecContext(ctx, query, args...)
+			case s != nil:
+				res, err = s.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+			default:
+				res, err = st.ExecContext(ctx, args...)
+			}
+		} else {
 			res, err = cn.ExecContext(ctx, query, args...)
-		case s != nil:
-			res, err = s.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-		default:
-			res, err = st.ExecContext(ctx, args...)
 		}
-	} else {
-		res, err = cn.ExecContext(ctx, query, args...)
-	}
-	if c.echo {
-		c.logStatement(ctx, query, len(args), start, err)
+		if c.echo {
+			c.logStatement(ctx, query, len(args), start, err)
+		}
+		if err == nil || s != nil || attempt > 0 || !lostConnection(err, true) {
+			break
+		}
 	}
 	return res, err
 }
@@ -322,24 +327,29 @@ func (c *Client) Query(ctx context.Context, cached bool, query string, args ...a
 	if s != nil {
 		defer s.leave()
 	}
-	start := time.Now()
 	var rows *sql.Rows
-	if cached {
-		var st *sql.Stmt
-		switch st, err = c.prepared(ctx, query, s); {
-		case err != nil:
-		case st == nil:
+	for attempt := 0; ; attempt++ {
+		start := time.Now()
+		if cached {
+			var st *sql.Stmt
+			switch st, err = c.prepared(ctx, query, s); {
+			case err != nil:
+			case st == nil:
+				rows, err = cn.QueryContext(ctx, query, args...)
+			case s != nil:
+				rows, err = s.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+			default:
+				rows, err = st.QueryContext(ctx, args...)
+			}
+		} else {
 			rows, err = cn.QueryContext(ctx, query, args...)
-		case s != nil:
-			rows, err = s.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
-		default:
-			rows, err = st.QueryContext(ctx, args...)
 		}
-	} else {
-		rows, err = cn.QueryContext(ctx, query, args...)
-	}
-	if c.echo {
-		c.logStatement(ctx, query, len(args), start, err)
+		if c.echo {
+			c.logStatement(ctx, query, len(args), start, err)
+		}
+		if err == nil || s != nil || attempt > 0 || !lostConnection(err, false) {
+			break
+		}
 	}
 	return rows, err
 }
@@ -354,25 +364,30 @@ func (c *Client) QueryRow(ctx context.Context, cached bool, query string, args .
 	if s != nil {
 		defer s.leave()
 	}
-	start := time.Now()
 	var row *sql.Row
-	if cached {
-		st, err := c.prepared(ctx, query, s)
-		switch {
-		case err != nil:
-			return &Row{err: err}
-		case st == nil:
+	for attempt := 0; ; attempt++ {
+		start := time.Now()
+		if cached {
+			st, err := c.prepared(ctx, query, s)
+			switch {
+			case err != nil:
+				return &Row{err: err}
+			case st == nil:
+				row = cn.QueryRowContext(ctx, query, args...)
+			case s != nil:
+				row = s.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+			default:
+				row = st.QueryRowContext(ctx, args...)
+			}
+		} else {
 			row = cn.QueryRowContext(ctx, query, args...)
-		case s != nil:
-			row = s.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
-		default:
-			row = st.QueryRowContext(ctx, args...)
 		}
-	} else {
-		row = cn.QueryRowContext(ctx, query, args...)
-	}
-	if c.echo {
-		c.logStatement(ctx, query, len(args), start, row.Err())
+		if c.echo {
+			c.logStatement(ctx, query, len(args), start, row.Err())
+		}
+		if err := row.Err(); err == nil || s != nil || attempt > 0 || !lostConnection(err, false) {
+			break
+		}
 	}
 	return &Row{row: row}
 }

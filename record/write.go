@@ -338,7 +338,8 @@ type DBError struct {
 
 func (e *DBError) Error() string { return fmt.Sprintf("record: %s %s: %v", e.Op, e.Model, e.Err) }
 
-// Unwrap returns the driver's error.
+// Unwrap returns the driver's error, or the *session.ConstraintError
+// wrapping it (errors.Is(err, ErrDuplicateKey) and the like).
 func (e *DBError) Unwrap() error { return e.Err }
 
 func wrapDB(m *registry.Model, op string, err error) error {
@@ -350,5 +351,6 @@ func wrapDB(m *registry.Model, op string, err error) error {
 	if errors.As(err, &dbe) || errors.As(err, &nf) {
 		return err
 	}
+	describeConstraint(m, err)
 	return &DBError{Model: m.Name, Op: op, Err: err}
 }

@@ -270,7 +270,8 @@ func (c *Client) prepared(ctx context.Context, query string, s *Session) (*sql.S
 
 // Exec runs a statement in the context's transaction, or on the pool. With
 // cached true the statement is prepared once per client and reused; use it
-// only for SQL text drawn from a bounded set (the fixed statements).
+// only for SQL text drawn from a bounded set (the fixed statements). A
+// violated constraint is returned as a *ConstraintError (see TranslateError).
 func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...any) (sql.Result, error) {
 	cn, s, err := c.conn(ctx)
 	if err != nil {
@@ -298,7 +299,7 @@ func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...an
 	if c.echo {
 		c.logStatement(ctx, query, len(args), start, err)
 	}
-	return res, err
+	return res, TranslateError(err)
 }
 
 // Query runs a query in the context's transaction, or on the pool; cached
@@ -330,7 +331,7 @@ func (c *Client) Query(ctx context.Context, cached bool, query string, args ...a
 	if c.echo {
 		c.logStatement(ctx, query, len(args), start, err)
 	}
-	return rows, err
+	return rows, TranslateError(err)
 }
 
 // QueryRow runs a query expected to return at most one row; errors are
@@ -373,12 +374,13 @@ type Row struct {
 	err error
 }
 
-// Scan copies the row's columns into dest; sql.ErrNoRows when there is none.
+// Scan copies the row's columns into dest; sql.ErrNoRows when there is none,
+// a *ConstraintError for a violated constraint (see TranslateError).
 func (r *Row) Scan(dest ...any) error {
 	if r.err != nil {
 		return r.err
 	}
-	return r.row.Scan(dest...)
+	return TranslateError(r.row.Scan(dest...))
 }
 
 func (c *Client) logStatement(ctx context.Context, query string, nargs int, start time.Time, err error) {

@@ -177,6 +177,9 @@ func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 		}
 	}
 	st := builder.For(c.Dialect(), m)
+	if upsert && !st.UpsertIsExact() {
+		return updateOrInsert(ctx, c, m, p, b, omit)
+	}
 	ins := st.Insert(omit)
 	if upsert {
 		ins = st.Upsert(omit)
@@ -202,6 +205,11 @@ func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 			if err := setInt(m.AutoIncrement, up, id); err != nil {
 				return err
 			}
+		}
+	}
+	if !autoOmitted && m.AutoIncrement != nil {
+		if err := advanceSequence(ctx, c, m, up); err != nil {
+			return err
 		}
 	}
 	stored(ctx, m, p, b)

@@ -280,6 +280,7 @@ func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...an
 	if s != nil {
 		defer s.leave()
 	}
+	args = c.bindArgs(args)
 	start := time.Now()
 	var res sql.Result
 	if cached {
@@ -312,6 +313,7 @@ func (c *Client) Query(ctx context.Context, cached bool, query string, args ...a
 	if s != nil {
 		defer s.leave()
 	}
+	args = c.bindArgs(args)
 	start := time.Now()
 	var rows *sql.Rows
 	if cached {
@@ -344,6 +346,7 @@ func (c *Client) QueryRow(ctx context.Context, cached bool, query string, args .
 	if s != nil {
 		defer s.leave()
 	}
+	args = c.bindArgs(args)
 	start := time.Now()
 	var row *sql.Row
 	if cached {

@@ -83,10 +83,25 @@ func TestClientTranslatesConstraintErrors(t *testing.T) {
 
 func TestDeferredViolationIsTranslatedAtCommit(t *testing.T) {
 	dbtest.Each(t, dbtest.Options{}, func(t *testing.T, db *dbtest.DB) {
-		if db.Dialect == "mysql" {
-			t.Skip("MySQL checks foreign keys at once; there is nothing to defer to COMMIT")
-		}
 		ctx := db.Ctx()
+		if db.Dialect == "mysql" {
+			// MySQL cannot defer a foreign key: the statement itself fails,
+			// translated the same way, and the transaction rolls back.
+			for _, stmt := range []string{
+				`CREATE TABLE dparent (id INTEGER NOT NULL PRIMARY KEY) ENGINE=InnoDB`,
+				`CREATE TABLE dchild (id INTEGER NOT NULL PRIMARY KEY, parent_id INTEGER NOT NULL, FOREIGN KEY (parent_id) REFERENCES dparent (id)) ENGINE=InnoDB`,
+			} {
+				_, err := db.Exec(ctx, false, stmt)
+				require.NoError(t, err)
+			}
+			err := db.Transaction(ctx, func(ctx context.Context) error {
+				_, err := db.Exec(ctx, false, `INSERT INTO dchild (id, parent_id) VALUES (1, 42)`)
+				return err
+			})
+			assert.ErrorIs(t, err, session.ErrForeignKey)
+			assert.NotContains(t, err.Error(), "commit")
+			return
+		}
 		deferrable, deferAll := " DEFERRABLE INITIALLY DEFERRED", ""
 		if db.Dialect == "sqlite" {
 			deferrable, deferAll = "", "PRAGMA defer_foreign_keys = ON"

@@ -302,6 +302,8 @@ func TestTimePrecisionAndZones(t *testing.T) {
 				assert.True(t, maybe.Equal(*got.Maybe), "%s: want %v, got %v", loc, maybe, *got.Maybe)
 				assert.True(t, got.Null.Valid)
 				assert.True(t, at.Equal(got.Null.Time))
+				assert.Same(t, time.UTC, got.At.Location(), "times read back in UTC on every dialect")
+				assert.Same(t, time.UTC, got.Maybe.Location())
 			}
 		})
 		t.Run("the zero time and NULL times round-trip", func(t *testing.T) {

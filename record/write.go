@@ -359,6 +359,7 @@ func wrapDB(m *registry.Model, op string, err error) error {
 	if errors.As(err, &dbe) || errors.As(err, &nf) {
 		return err
 	}
+	err = session.TranslateError(err) // errors that surfaced at rows.Next or rows.Err
 	describeConstraint(m, err)
 	return &DBError{Model: m.Name, Op: op, Err: err}
 }

@@ -71,7 +71,7 @@ func Open(cfg Config) (*Client, error) {
 	if cfg.PoolTimeout < 0 || cfg.PoolRecycle < 0 {
 		return nil, &ConfigError{Key: "SQL_POOL_TIMEOUT/SQL_POOL_RECYCLE", Reason: "must not be negative"}
 	}
-	db, err := sql.Open(t.driver, t.dsn)
+	db, err := openDB(t)
 	if err != nil {
 		return nil, &URIError{URI: t.masked, Reason: err.Error()}
 	}

@@ -358,6 +358,11 @@ func TestPasswordNeverShown(t *testing.T) {
 			_, err = session.Open(session.Config{DatabaseURI: dialect + "://root:" + secret + "@127.0.0.1:notaport/db"})
 			require.Error(t, err)
 			assert.NotContains(t, err.Error(), secret)
+			if dialect == "postgres" {
+				_, err = session.Open(session.Config{DatabaseURI: "postgres://root:" + secret + "@127.0.0.1/db?sslmode=bogus"})
+				require.ErrorIs(t, err, session.ErrBadURI, "pgx's settings are checked at Open")
+				assert.NotContains(t, err.Error(), secret)
+			}
 		})
 	}
 }

@@ -157,7 +157,7 @@ var goldenArticle = map[string]golden{
 	"meta" JSON,
 	FOREIGN KEY ("author_id") REFERENCES "author" ("id"),
 	INDEX "ix_article_category" ("category")
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`),
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`),
 		},
 		get:           my(`SELECT "id", "title", "body", "slug", "category", "author_id", "status", "subtitle", "published", "edited", "cover", "draft", "rating", "weight", "views", "rank", "flags", "hits", "price", "meta" FROM "article" WHERE "id" = ?`),
 		exists:        my(`SELECT 1 FROM "article" WHERE "id" = ?`),
@@ -235,7 +235,7 @@ var goldenArticleTag = map[string]golden{
 	"weight" BIGINT NOT NULL DEFAULT 1,
 	PRIMARY KEY ("article_id", "tag"),
 	FOREIGN KEY ("article_id") REFERENCES "article" ("id")
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`),
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`),
 		},
 		get:    my(`SELECT "article_id", "tag", "weight" FROM "article_tag" WHERE "article_id" = ? AND "tag" = ?`),
 		exists: my(`SELECT 1 FROM "article_tag" WHERE "article_id" = ? AND "tag" = ?`),
@@ -286,7 +286,7 @@ var goldenTicket = map[string]golden{
 		createTable: []string{
 			my(`CREATE TABLE IF NOT EXISTS "ticket" (
 	"id" BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`),
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`),
 		},
 		get:           my(`SELECT "id" FROM "ticket" WHERE "id" = ?`),
 		exists:        my(`SELECT 1 FROM "ticket" WHERE "id" = ?`),
@@ -366,7 +366,7 @@ func TestStringKeyWithoutSize(t *testing.T) {
 	"key" VARCHAR(255) NOT NULL,
 	"value" LONGTEXT NOT NULL,
 	PRIMARY KEY ("key")
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`),
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`),
 		"postgres": `CREATE TABLE IF NOT EXISTS "setting" (
 	"key" TEXT NOT NULL,
 	"value" TEXT NOT NULL,
@@ -611,7 +611,7 @@ func TestDialectProperties(t *testing.T) {
 		param        string // the placeholder in ColumnsSQL
 	}{
 		{builder.SQLite, "? ?", false, 32766, false, "", "?"},
-		{builder.MySQL, "? ?", false, 65535, true, " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4", "?"},
+		{builder.MySQL, "? ?", false, 65535, true, " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin", "?"},
 		{builder.Postgres, "$1 $2", true, 65535, false, "", "$1"},
 	}
 	for _, tc := range tests {

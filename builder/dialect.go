@@ -31,12 +31,6 @@ type Dialect interface {
 	// Upsert is the clause appended to an INSERT to update the row with the
 	// same conflict columns instead; update lists the columns to overwrite.
 	Upsert(conflict, update []string) string
-	// KeyedUpsert reports whether the Upsert clause fires only on a
-	// conflict of the given columns (SQLite, PostgreSQL). MySQL's fires on
-	// any unique key, so an upsert by primary key there could overwrite
-	// another row that shares a unique value; callers must update-then-
-	// insert instead.
-	KeyedUpsert() bool
 	// ColumnDefault is the DEFAULT clause of a column with a default=
 	// option.
 	ColumnDefault(c *registry.Column) string

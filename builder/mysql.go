@@ -40,7 +40,7 @@ func (mysqlDialect) ColumnType(c *registry.Column) string {
 	case registry.KindString:
 		// TEXT cannot be a key without a prefix length, so keyed strings
 		// without a size get VARCHAR(255).
-		if c.Size == 0 && (c.PK || c.Unique || c.Indexed || c.FK != nil) {
+		if c.Size == 0 && keyed(c) {
 			return "VARCHAR(255)"
 		}
 		if c.Size > 16383 {
@@ -51,13 +51,25 @@ func (mysqlDialect) ColumnType(c *registry.Column) string {
 		if c.Size > 0 && c.Size <= 65535 {
 			return "VARBINARY(" + strconv.Itoa(c.Size) + ")"
 		}
+		if keyed(c) {
+			return "VARBINARY(255)" // BLOB, like TEXT, cannot be a key
+		}
 		return "LONGBLOB"
 	case registry.KindTime:
 		return "DATETIME(6)"
 	case registry.KindJSON:
 		return "JSON"
 	}
+	if keyed(c) {
+		return "VARCHAR(255)" // a custom type as a key, e.g. a UUID
+	}
 	return "LONGTEXT"
+}
+
+// keyed reports whether the column is part of a key or index, which TEXT
+// and BLOB columns cannot be without a prefix length.
+func keyed(c *registry.Column) bool {
+	return c.PK || c.Unique || c.Indexed || c.FK != nil
 }
 
 func (d mysqlDialect) AutoIncrement(c *registry.Column) string {
@@ -86,8 +98,6 @@ func (d mysqlDialect) Upsert(conflict, update []string) string {
 	return b.String()
 }
 
-func (mysqlDialect) KeyedUpsert() bool { return false }
-
 // ColumnDefault parenthesises the default of TEXT, BLOB and JSON columns,
 // which MySQL only accepts as an expression default.
 func (d mysqlDialect) ColumnDefault(c *registry.Column) string {
@@ -105,8 +115,13 @@ func (d mysqlDialect) Release(name string) string    { return "RELEASE SAVEPOINT
 // MaxParams is the protocol's limit on placeholders in a prepared statement.
 func (mysqlDialect) MaxParams() int      { return 65535 }
 func (mysqlDialect) InlineIndexes() bool { return true }
+
+// TableOptions picks utf8mb4_bin: the default collations compare every
+// character outside the Basic Multilingual Plane (emoji, math letters) as
+// equal and ignore case, so two distinct emoji would collide in a unique
+// column; binary comparison and order match SQLite and PostgreSQL.
 func (mysqlDialect) TableOptions() string {
-	return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+	return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
 }
 
 func (mysqlDialect) TablesSQL() string {

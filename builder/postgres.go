@@ -29,7 +29,9 @@ func (postgresDialect) ColumnType(c *registry.Column) string {
 			return "SMALLINT"
 		case c.Bits <= 32 && c.Kind == registry.KindInt, c.Bits <= 16:
 			return "INTEGER"
-		case c.Kind == registry.KindUint && c.Bits == 64:
+		case c.Kind == registry.KindUint && c.Bits == 64 && !c.PK && c.FK == nil:
+			// The full uint64 range; keys stay BIGINT so that a foreign
+			// key can reference an identity column (NUMERIC cannot).
 			return "NUMERIC(20)"
 		}
 		return "BIGINT"
@@ -66,8 +68,6 @@ func (postgresDialect) Returning() bool { return true }
 func (d postgresDialect) Upsert(conflict, update []string) string {
 	return onConflict(d, conflict, update)
 }
-
-func (postgresDialect) KeyedUpsert() bool { return true }
 
 func (postgresDialect) ColumnDefault(c *registry.Column) string { return "DEFAULT " + c.Default }
 

@@ -53,8 +53,6 @@ func (d sqliteDialect) Upsert(conflict, update []string) string {
 	return onConflict(d, conflict, update)
 }
 
-func (sqliteDialect) KeyedUpsert() bool { return true }
-
 func (sqliteDialect) ColumnDefault(c *registry.Column) string { return "DEFAULT " + c.Default }
 
 func (d sqliteDialect) Savepoint(name string) string { return "SAVEPOINT " + d.Quote(name) }

@@ -4,11 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/dbtest"
 	"github.com/sqlservice/sqlservice/record"
 	"github.com/sqlservice/sqlservice/session"
 )
@@ -29,9 +33,16 @@ const benchRows = 10000
 
 // benchDB opens one SQLite file (WAL) with benchRows rows through the
 // library, and returns the client and its *sql.DB for the raw baseline.
+// BENCH_DIALECT=mysql or postgres runs the benchmarks on a fresh database
+// of the server that SQLSERVICE_MYSQL_URI or SQLSERVICE_POSTGRES_URI names
+// instead, dropped afterwards.
 func benchDB(b *testing.B) (context.Context, *session.Client) {
 	b.Helper()
-	db, err := session.Open(session.Config{DatabaseURI: "sqlite:///" + filepath.Join(b.TempDir(), "bench.db")})
+	uri := "sqlite:///" + filepath.Join(b.TempDir(), "bench.db")
+	if d := os.Getenv("BENCH_DIALECT"); d != "" && d != "sqlite" {
+		uri = dbtest.URI(b, d)
+	}
+	db, err := session.Open(session.Config{DatabaseURI: uri})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -57,8 +68,26 @@ func benchDB(b *testing.B) (context.Context, *session.Client) {
 	return ctx, db
 }
 
-func prepare(b *testing.B, db *sql.DB, q string) *sql.Stmt {
-	st, err := db.Prepare(q)
+// prepare prepares a raw baseline statement written with "double quoted"
+// identifiers and ? placeholders, rewritten for the client's dialect.
+func prepare(b *testing.B, c *session.Client, q string) *sql.Stmt {
+	switch c.Dialect().Name() {
+	case "mysql":
+		q = strings.ReplaceAll(q, `"`, "`")
+	case "postgres":
+		var sb strings.Builder
+		n := 0
+		for _, r := range q {
+			if r == '?' {
+				n++
+				sb.WriteString("$" + strconv.Itoa(n))
+				continue
+			}
+			sb.WriteRune(r)
+		}
+		q = sb.String()
+	}
+	st, err := c.DB().Prepare(q)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,7 +98,7 @@ func prepare(b *testing.B, db *sql.DB, q string) *sql.Stmt {
 func BenchmarkGet(b *testing.B) {
 	b.Run("lib=raw", func(b *testing.B) {
 		ctx, db := benchDB(b)
-		st := prepare(b, db.DB(), `SELECT "id", "name", "email", "phone", "age", "created_at" FROM "bench_user" WHERE "id" = ?`)
+		st := prepare(b, db, `SELECT "id", "name", "email", "phone", "age", "created_at" FROM "bench_user" WHERE "id" = ?`)
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
@@ -100,7 +129,19 @@ func BenchmarkSaveInsert(b *testing.B) {
 	now := time.Now().UTC()
 	b.Run("lib=raw", func(b *testing.B) {
 		ctx, db := benchDB(b)
-		st := prepare(b, db.DB(), `INSERT INTO "bench_user" ("name", "email", "phone", "age", "created_at") VALUES (?, ?, ?, ?, ?)`)
+		const ins = `INSERT INTO "bench_user" ("name", "email", "phone", "age", "created_at") VALUES (?, ?, ?, ?, ?)`
+		if db.Dialect().Returning() {
+			st := prepare(b, db, ins+` RETURNING "id"`)
+			b.ReportAllocs()
+			for b.Loop() {
+				u := &BenchUser{Name: "New", Email: "new@example.com", Phone: "555", Age: 30, CreatedAt: now}
+				if err := st.QueryRowContext(ctx, u.Name, u.Email, u.Phone, u.Age, u.CreatedAt).Scan(&u.ID); err != nil || u.ID == 0 {
+					b.Fatal(err)
+				}
+			}
+			return
+		}
+		st := prepare(b, db, ins)
 		b.ReportAllocs()
 		for b.Loop() {
 			u := &BenchUser{Name: "New", Email: "new@example.com", Phone: "555", Age: 30, CreatedAt: now}
@@ -128,7 +169,7 @@ func BenchmarkSaveInsert(b *testing.B) {
 func BenchmarkSaveUpdate(b *testing.B) {
 	b.Run("lib=raw", func(b *testing.B) {
 		ctx, db := benchDB(b)
-		st := prepare(b, db.DB(), `UPDATE "bench_user" SET "name" = ? WHERE "id" = ?`)
+		st := prepare(b, db, `UPDATE "bench_user" SET "name" = ? WHERE "id" = ?`)
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
@@ -160,7 +201,7 @@ func BenchmarkSaveUpdate(b *testing.B) {
 func BenchmarkQueryAll100(b *testing.B) {
 	b.Run("lib=raw", func(b *testing.B) {
 		ctx, db := benchDB(b)
-		st := prepare(b, db.DB(), `SELECT "id", "name", "email", "phone", "age", "created_at" FROM "bench_user" WHERE "id" > ? ORDER BY "id" LIMIT 100`)
+		st := prepare(b, db, `SELECT "id", "name", "email", "phone", "age", "created_at" FROM "bench_user" WHERE "id" > ? ORDER BY "id" LIMIT 100`)
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
@@ -201,7 +242,7 @@ func BenchmarkTx(b *testing.B) {
 	now := time.Now().UTC()
 	b.Run("lib=raw", func(b *testing.B) {
 		ctx, db := benchDB(b)
-		st := prepare(b, db.DB(), `INSERT INTO "bench_user" ("name", "email", "phone", "age", "created_at") VALUES (?, ?, ?, ?, ?)`)
+		st := prepare(b, db, `INSERT INTO "bench_user" ("name", "email", "phone", "age", "created_at") VALUES (?, ?, ?, ?, ?)`)
 		b.ReportAllocs()
 		for b.Loop() {
 			tx, err := db.DB().BeginTx(ctx, nil)

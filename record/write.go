@@ -161,9 +161,6 @@ func rowExists(ctx context.Context, c *session.Client, m *registry.Model, p unsa
 // the same primary key. The autoincrement key is left to the database when
 // zero, and nil pointer fields with a default are left to their default.
 func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T], upsert bool) error {
-	if upsert && !c.Dialect().KeyedUpsert() {
-		return inTx(ctx, c, func(ctx context.Context) error { return updateOrInsert(ctx, c, m, p, b) })
-	}
 	up := unsafe.Pointer(p)
 	var omit uint64
 	autoOmitted := false
@@ -180,6 +177,11 @@ func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 		}
 	}
 	st := builder.For(c.Dialect(), m)
+	if upsert && !st.UpsertIsExact() {
+		// Two statements: one transaction, so that a failed INSERT leaves
+		// no UPDATE behind.
+		return inTx(ctx, c, func(ctx context.Context) error { return updateOrInsert(ctx, c, m, p, b, omit) })
+	}
 	ins := st.Insert(omit)
 	if upsert {
 		ins = st.Upsert(omit)
@@ -207,46 +209,13 @@ func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 			}
 		}
 	}
-	stored(ctx, m, p, b, autoOmitted)
-	return nil
-}
-
-// updateOrInsert is the upsert of dialects whose upsert clause fires on any
-// unique key (MySQL): it updates the row with the record's primary key and
-// inserts when there is none, so that a clash on another unique column is
-// an error rather than an overwrite of some other row.
-func updateOrInsert[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T]) error {
-	up := unsafe.Pointer(p)
-	st := builder.For(c.Dialect(), m)
-	var found bool
-	if st.Update == "" {
-		var err error
-		if found, err = rowExists(ctx, c, m, up); err != nil {
+	if !autoOmitted && m.AutoIncrement != nil {
+		if err := advanceSequence(ctx, c, m, up); err != nil {
 			return err
 		}
-	} else {
-		args := make([]any, 0, len(m.Columns))
-		for _, col := range st.UpdateCols {
-			args = append(args, col.Value(up))
-		}
-		for _, col := range m.PK {
-			args = append(args, col.Value(up))
-		}
-		res, err := c.Exec(ctx, true, st.Update, args...)
-		if err != nil {
-			return wrapDB(m, "update", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return wrapDB(m, "update", err)
-		}
-		found = n > 0
 	}
-	if found {
-		stored(ctx, m, p, b, false)
-		return nil
-	}
-	return insert(ctx, c, m, p, b, false)
+	stored(ctx, m, p, b, autoOmitted)
+	return nil
 }
 
 // stored marks the record as matching its row: a new snapshot, and the
@@ -408,7 +377,8 @@ type DBError struct {
 
 func (e *DBError) Error() string { return fmt.Sprintf("record: %s %s: %v", e.Op, e.Model, e.Err) }
 
-// Unwrap returns the driver's error.
+// Unwrap returns the driver's error, or the *session.ConstraintError
+// wrapping it (errors.Is(err, ErrDuplicateKey) and the like).
 func (e *DBError) Unwrap() error { return e.Err }
 
 func wrapDB(m *registry.Model, op string, err error) error {
@@ -420,5 +390,7 @@ func wrapDB(m *registry.Model, op string, err error) error {
 	if errors.As(err, &dbe) || errors.As(err, &nf) {
 		return err
 	}
+	err = session.TranslateError(err) // errors that surfaced at rows.Next or rows.Err
+	describeConstraint(m, err)
 	return &DBError{Model: m.Name, Op: op, Err: err}
 }

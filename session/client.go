@@ -71,7 +71,7 @@ func Open(cfg Config) (*Client, error) {
 	if cfg.PoolTimeout < 0 || cfg.PoolRecycle < 0 {
 		return nil, &ConfigError{Key: "SQL_POOL_TIMEOUT/SQL_POOL_RECYCLE", Reason: "must not be negative"}
 	}
-	db, err := sql.Open(t.driver, t.dsn)
+	db, err := openDB(t)
 	if err != nil {
 		return nil, &URIError{URI: t.masked, Reason: err.Error()}
 	}
@@ -281,7 +281,8 @@ func (c *Client) canPrepareDuringTx() bool {
 
 // Exec runs a statement in the context's transaction, or on the pool. With
 // cached true the statement is prepared once per client and reused; use it
-// only for SQL text drawn from a bounded set (the fixed statements).
+// only for SQL text drawn from a bounded set (the fixed statements). A
+// violated constraint is returned as a *ConstraintError (see TranslateError).
 func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...any) (sql.Result, error) {
 	cn, s, err := c.conn(ctx)
 	if err != nil {
@@ -290,6 +291,7 @@ func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...an
 	if s != nil {
 		defer s.leave()
 	}
+	args = c.bindArgs(args)
 	var res sql.Result
 	for attempt := 0; ; attempt++ {
 		start := time.Now()
@@ -314,7 +316,7 @@ func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...an
 			break
 		}
 	}
-	return res, err
+	return res, TranslateError(err)
 }
 
 // Query runs a query in the context's transaction, or on the pool; cached
@@ -327,6 +329,7 @@ func (c *Client) Query(ctx context.Context, cached bool, query string, args ...a
 	if s != nil {
 		defer s.leave()
 	}
+	args = c.bindArgs(args)
 	var rows *sql.Rows
 	for attempt := 0; ; attempt++ {
 		start := time.Now()
@@ -351,7 +354,7 @@ func (c *Client) Query(ctx context.Context, cached bool, query string, args ...a
 			break
 		}
 	}
-	return rows, err
+	return rows, TranslateError(err)
 }
 
 // QueryRow runs a query expected to return at most one row; errors are
@@ -364,6 +367,7 @@ func (c *Client) QueryRow(ctx context.Context, cached bool, query string, args .
 	if s != nil {
 		defer s.leave()
 	}
+	args = c.bindArgs(args)
 	var row *sql.Row
 	for attempt := 0; ; attempt++ {
 		start := time.Now()
@@ -399,12 +403,13 @@ type Row struct {
 	err error
 }
 
-// Scan copies the row's columns into dest; sql.ErrNoRows when there is none.
+// Scan copies the row's columns into dest; sql.ErrNoRows when there is none,
+// a *ConstraintError for a violated constraint (see TranslateError).
 func (r *Row) Scan(dest ...any) error {
 	if r.err != nil {
 		return r.err
 	}
-	return r.row.Scan(dest...)
+	return TranslateError(r.row.Scan(dest...))
 }
 
 func (c *Client) logStatement(ctx context.Context, query string, nargs int, start time.Time, err error) {

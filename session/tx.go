@@ -190,7 +190,7 @@ func (s *Session) commit(ctx context.Context) error {
 			err = ctx.Err()
 		}
 		s.finish(ctx, false)
-		return fmt.Errorf("session: commit: %w", err)
+		return fmt.Errorf("session: commit: %w", TranslateError(err))
 	}
 	s.finish(ctx, true)
 	return nil

@@ -188,6 +188,12 @@ func mysqlTarget(uri, masked, encoding string) (*target, error) {
 	cfg.ParseTime = true
 	cfg.ClientFoundRows = true
 	cfg.Loc = time.UTC
+	// Cut nanoseconds to the microseconds DATETIME(6) holds, as pgx does
+	// for PostgreSQL: MySQL 8 would round them, possibly into the next
+	// second, day or year.
+	if err := cfg.Apply(mysql.TimeTruncate(time.Microsecond)); err != nil {
+		return bad("%v", err)
+	}
 	cfg.Collation = "utf8mb4_unicode_ci"
 	cfg.Params = map[string]string{"charset": "utf8mb4"}
 	if encoding != "" && !isUTF8(encoding) {

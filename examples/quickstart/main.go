@@ -3,10 +3,17 @@
 // update, upsert and destroy a user, printing each step.
 //
 //	go run ./examples/quickstart
+//
+// With -uri it runs against that database instead, e.g. a MySQL/MariaDB or
+// PostgreSQL server, and drops its two tables (user, user_role) at the end:
+//
+//	go run ./examples/quickstart -uri 'mysql://root@127.0.0.1:3306/test'
+//	go run ./examples/quickstart -uri 'postgres://root@127.0.0.1:5432/test?sslmode=disable'
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log"
 	"os"
@@ -50,23 +57,29 @@ func (User) Events(on *events.On[User]) {
 }
 
 func main() {
-	if err := run(); err != nil {
+	uri := flag.String("uri", "", "database URI (default: a SQLite file in a temporary directory)")
+	flag.Parse()
+	if err := run(*uri); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run() error {
+func run(uri string) error {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "sqlservice-quickstart-")
-	if err != nil {
-		return err
+	server := uri != ""
+	if !server {
+		dir, err := os.MkdirTemp("", "sqlservice-quickstart-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		// sqlite:////abs/path is an absolute path; sqlite:///db.sql would be
+		// relative to the working directory.
+		uri = "sqlite:///" + filepath.Join(dir, "db.sql")
 	}
-	defer os.RemoveAll(dir)
 
-	// sqlite:////abs/path is an absolute path; sqlite:///db.sql would be
-	// relative to the working directory.
 	db, err := session.OpenMap(map[string]any{
-		"SQL_DATABASE_URI": "sqlite:///" + filepath.Join(dir, "db.sql"),
+		"SQL_DATABASE_URI": uri,
 		"SQL_ECHO":         false,
 		"SQL_POOL_SIZE":    5,
 		"SQL_POOL_RECYCLE": 3600,
@@ -83,6 +96,16 @@ func run() error {
 		return err
 	}
 	fmt.Println("created tables: user, user_role")
+	if server {
+		// A server outlives the program: leave it as it was found.
+		defer func() {
+			if err := db.DropAll(ctx, User{}, UserRole{}); err != nil {
+				log.Print(err)
+				return
+			}
+			fmt.Println("dropped tables: user, user_role")
+		}()
+	}
 
 	// Insert a new record.
 	user, err := record.New[User](map[string]any{"name": "Jenny", "email": "jenny@example.com", "phone": "555-867-5309"})

@@ -1,0 +1,31 @@
+package record
+
+import (
+	"context"
+	"unsafe"
+
+	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/session"
+)
+
+// advanceSequence keeps the database's key generator ahead of a key that
+// was written explicitly into an autoincrement column (see
+// builder.Statements.AdvanceSequence); a no-op where the database does
+// that itself.
+func advanceSequence(ctx context.Context, c *session.Client, m *registry.Model, p unsafe.Pointer) error {
+	q := builder.For(c.Dialect(), m).AdvanceSequence()
+	if q == "" || m.AutoIncrement.IsZero(p) {
+		return nil
+	}
+	rows, err := c.Query(ctx, true, q, m.AutoIncrement.Value(p))
+	if err != nil {
+		return wrapDB(m, "insert", err)
+	}
+	for rows.Next() {
+	}
+	if err := rows.Close(); err != nil {
+		return wrapDB(m, "insert", err)
+	}
+	return wrapDB(m, "insert", rows.Err())
+}

@@ -1,0 +1,62 @@
+package record
+
+import (
+	"context"
+	"unsafe"
+
+	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/session"
+)
+
+// updateOrInsert upserts a record on its primary key where the dialect's
+// upsert statement could overwrite a different row (see
+// builder.Statements.UpsertIsExact): an UPDATE by primary key of the
+// columns the INSERT would write, then the INSERT when no row matched. A
+// unique column colliding with another row is then a duplicate key error,
+// as on the other dialects. The MySQL client counts matched rather than
+// changed rows, so an UPDATE that changes nothing still matches.
+func updateOrInsert[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T], omit uint64) error {
+	up := unsafe.Pointer(p)
+	st := builder.For(c.Dialect(), m)
+	sqlText, cols := st.Update, st.UpdateCols
+	if len(m.Columns) <= 64 {
+		var mask uint64
+		for i, col := range m.Columns {
+			if !col.PK && omit&(1<<uint(i)) == 0 {
+				mask |= 1 << uint(i)
+			}
+		}
+		u := st.UpdateOf(mask)
+		sqlText, cols = u.SQL, u.Columns
+	}
+	var matched bool
+	if sqlText == "" {
+		var err error
+		if matched, err = rowExists(ctx, c, m, up); err != nil {
+			return err
+		}
+	} else {
+		args := make([]any, 0, len(cols)+len(m.PK))
+		for _, col := range cols {
+			args = append(args, col.Value(up))
+		}
+		for _, col := range m.PK {
+			args = append(args, col.Value(up))
+		}
+		res, err := c.Exec(ctx, true, sqlText, args...)
+		if err != nil {
+			return wrapDB(m, "update", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return wrapDB(m, "update", err)
+		}
+		matched = n > 0
+	}
+	if !matched {
+		return insert(ctx, c, m, p, b, false)
+	}
+	stored(ctx, m, p, b, false)
+	return nil
+}

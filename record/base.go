@@ -4,7 +4,6 @@ import (
 	"context"
 	"iter"
 	"reflect"
-	"sort"
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/registry"
@@ -28,7 +27,8 @@ import (
 // Base remembers the column values as last loaded or saved, so that Save
 // writes only what changed. The zero Base is a new, unsaved record.
 type Base[T any] struct {
-	snap *T // column values as last loaded or saved; nil for a new record
+	snap *T        // column values as last loaded or saved; nil for a new record
+	rel  *relState // what is known of the relation fields (relations.go); immutable, replaced on change
 }
 
 // self returns the model metadata and the enclosing *T.
@@ -104,6 +104,9 @@ func (b *Base[T]) Set(column string, value any) error {
 	}
 	c, ok := m.Column(column)
 	if !ok {
+		if _, isRel := m.Relation(column); isRel {
+			return assign(m, p, map[string]any{column: value})
+		}
 		return unknownColumn(m, column)
 	}
 	v, err := setValue(m, c, p, value)
@@ -130,29 +133,39 @@ func (b *Base[T]) Changed() []string {
 	return out
 }
 
-// ToMap returns the record as a map from column name to value: pointers
-// and sql.Null* fields become their value or nil.
-func (b *Base[T]) ToMap() map[string]any {
+// ToMap returns the record as a map from column name to value (pointers
+// and sql.Null* fields become their value or nil), followed by its loaded
+// relations under their snake_case field names: a related record as a
+// nested map (nil when none), a collection as a []map[string]any ([] when
+// loaded and empty). A relation that was neither loaded (Preload), nor
+// assigned (Update, New, saved), nor holds anything is left out. A record
+// already being converted higher up is not expanded again (see Adapters and
+// MaxDepth for the details); the model's MapAdapters shape the values.
+// Options: ExcludeRelations, MaxDepth.
+func (b *Base[T]) ToMap(opts ...MapOption) map[string]any {
 	m, p, err := b.self()
 	if err != nil {
 		return nil
 	}
-	out := make(map[string]any, len(m.Columns))
-	for _, c := range m.Columns {
-		out[c.Name] = plainValue(c, unsafe.Pointer(p))
-	}
-	return out
+	return newMapWalker(opts).toMap(m, unsafe.Pointer(p), 0, false)
 }
 
-// All yields the same pairs as ToMap, in column order.
+// All yields the same pairs as ToMap: the columns in column order, then the
+// loaded relations in field order.
 func (b *Base[T]) All() iter.Seq2[string, any] {
 	return func(yield func(string, any) bool) {
 		m, p, err := b.self()
 		if err != nil {
 			return
 		}
-		for _, c := range m.Columns {
-			if !yield(c.Name, plainValue(c, unsafe.Pointer(p))) {
+		type pair struct {
+			k string
+			v any
+		}
+		var pairs []pair
+		newMapWalker(nil).walk(m, unsafe.Pointer(p), 0, false, func(k string, v any) { pairs = append(pairs, pair{k, v}) })
+		for _, kv := range pairs {
+			if !yield(kv.k, kv.v) {
 				return
 			}
 		}
@@ -181,47 +194,11 @@ func plainValue(c *registry.Column, p unsafe.Pointer) any {
 	return v
 }
 
-type staged struct {
-	col *registry.Column
-	val reflect.Value
-}
-
-// assign converts every value first and only then sets the fields, so that
-// a bad key or value leaves the record as it was.
+// assign sets fields from a map of column and relation values, nested to
+// any depth (nested.go); a bad key or value anywhere leaves every record as
+// it was.
 func assign[T any](m *registry.Model, p *T, values map[string]any) error {
-	if len(values) == 0 {
-		return nil
-	}
-	cols := make([]*registry.Column, 0, len(values))
-	for k := range values {
-		c, ok := m.Column(k)
-		if !ok {
-			return unknownColumn(m, k)
-		}
-		cols = append(cols, c)
-	}
-	sort.Slice(cols, func(i, j int) bool { return cols[i].Pos < cols[j].Pos })
-	for i := 1; i < len(cols); i++ {
-		if cols[i] == cols[i-1] {
-			return &FieldError{Model: m.Name, Field: cols[i].Field, Column: cols[i].Name, Err: errDuplicateKey}
-		}
-	}
-	out := make([]staged, len(cols))
-	for i, c := range cols {
-		v, ok := values[c.Name]
-		if !ok {
-			v = values[c.Field]
-		}
-		rv, err := setValue(m, c, p, v)
-		if err != nil {
-			return err
-		}
-		out[i] = staged{c, rv}
-	}
-	for _, s := range out {
-		s.col.Reflect(unsafe.Pointer(p)).Set(s.val)
-	}
-	return nil
+	return assignAt(m, unsafe.Pointer(p), values)
 }
 
 // setValue runs the column's Set handlers and converts the result.

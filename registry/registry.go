@@ -105,6 +105,9 @@ func Lookup(t reflect.Type) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := resolveRelations(pending); err != nil {
+		return nil, err
+	}
 	// Check table names of everything built before publishing any of it.
 	built := make([]*Model, 0, len(pending))
 	for _, pm := range pending {
@@ -391,6 +394,9 @@ func collectEvents(m *Model, t reflect.Type) (*events.Handlers, error) {
 			continue
 		}
 		if r, ok := m.Relation(attr); ok {
+			if r.Many {
+				return fail(fmt.Errorf("Set handler for %q: a collection relation fires Append and Remove, not Set", attr))
+			}
 			h.Rename(events.KindSet, attr, r.Field)
 			continue
 		}

@@ -40,7 +40,8 @@ type Adapters map[any]Adapter
 //		}
 //	}
 //
-// It is called once per model type; the result is cached.
+// It is called once per ToMap (and per related record of the type): return
+// a package-level map rather than building one each time.
 type MapAdapter interface {
 	MapAdapters() Adapters
 }
@@ -73,8 +74,8 @@ func MaxDepth(n int) MapOption {
 
 // mapInfo is what ToMap needs of a model, computed once.
 type mapInfo struct {
-	adapters Adapters
-	relKeys  []string
+	hasAdapters bool
+	relKeys     []string
 }
 
 var mapInfos sync.Map // *registry.Model → *mapInfo
@@ -88,42 +89,40 @@ func mapInfoOf(m *registry.Model) *mapInfo {
 		mi.relKeys[i] = r.Key()
 	}
 	if !m.IsJoin() {
-		if a, ok := reflect.New(m.Type).Interface().(MapAdapter); ok {
-			mi.adapters = a.MapAdapters()
-		}
+		_, mi.hasAdapters = reflect.New(m.Type).Interface().(MapAdapter)
 	}
 	v, _ := mapInfos.LoadOrStore(m, mi)
 	return v.(*mapInfo)
 }
 
-// adapter finds the adapter for a field by its names, then by the type of
+// find returns the adapter for a field by its names, then by the type of
 // its value.
-func (mi *mapInfo) adapter(names []string, t reflect.Type) (Adapter, bool) {
-	if mi.adapters == nil {
+func (a Adapters) find(names []string, t reflect.Type) (Adapter, bool) {
+	if a == nil {
 		return nil, false
 	}
 	for _, n := range names {
-		if f, ok := mi.adapters[n]; ok {
+		if f, ok := a[n]; ok {
 			return f, true
 		}
 	}
 	if t != nil {
-		if f, ok := mi.adapters[t]; ok {
+		if f, ok := a[t]; ok {
 			return f, true
 		}
 	}
 	return nil, false
 }
 
-// recordAdapter finds the adapter keyed by a related model's type.
-func (mi *mapInfo) recordAdapter(t reflect.Type) (Adapter, bool) {
-	if mi.adapters == nil {
+// forRecord returns the adapter keyed by a related model's type (T or *T).
+func (a Adapters) forRecord(t reflect.Type) (Adapter, bool) {
+	if a == nil {
 		return nil, false
 	}
-	if f, ok := mi.adapters[t]; ok {
+	if f, ok := a[t]; ok {
 		return f, true
 	}
-	f, ok := mi.adapters[reflect.PointerTo(t)]
+	f, ok := a[reflect.PointerTo(t)]
 	return f, ok
 }
 
@@ -168,14 +167,18 @@ func (w *mapWalker) walk(m *registry.Model, p unsafe.Pointer, depth int, columns
 		}
 		return model
 	}
+	var adapters Adapters
+	if mi.hasAdapters {
+		adapters = modelOf().(MapAdapter).MapAdapters()
+	}
 	for _, c := range m.Columns {
 		v := plainValue(c, p)
-		if mi.adapters != nil {
+		if adapters != nil {
 			var t reflect.Type
 			if v != nil {
 				t = reflect.TypeOf(v)
 			}
-			if f, ok := mi.adapter([]string{c.Name, c.Field}, t); ok {
+			if f, ok := adapters.find([]string{c.Name, c.Field}, t); ok {
 				if f == nil {
 					continue
 				}
@@ -195,7 +198,7 @@ func (w *mapWalker) walk(m *registry.Model, p unsafe.Pointer, depth int, columns
 			continue // not loaded: left out
 		}
 		key := mi.relKeys[i]
-		if f, ok := mi.adapter([]string{r.Field, key}, r.Type); ok {
+		if f, ok := adapters.find([]string{r.Field, key}, r.Type); ok {
 			if f != nil {
 				emit(key, f(reflect.NewAt(r.Type, unsafe.Add(p, r.Offset)).Elem().Interface(), key, modelOf()))
 			}
@@ -203,7 +206,7 @@ func (w *mapWalker) walk(m *registry.Model, p unsafe.Pointer, depth int, columns
 		}
 		rm := r.Related
 		items := itemsOf(r, p)
-		ra, adapted := mi.recordAdapter(rm.Type)
+		ra, adapted := adapters.forRecord(rm.Type)
 		if !r.Many {
 			switch {
 			case len(items) == 0:

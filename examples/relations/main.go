@@ -79,7 +79,7 @@ type Tag struct {
 func (User) MapAdapters() record.Adapters { return userAdapters }
 
 var userAdapters = record.Adapters{
-	"email": nil,
+	"email":                    nil,
 	record.TypeOf[time.Time](): func(v any, _ string, _ any) any { return v.(time.Time).Format(time.DateOnly) },
 }
 

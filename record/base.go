@@ -65,6 +65,19 @@ func (b *Base[T]) IsNew() bool { return b.snap == nil }
 // Hooks run inside the write's transaction in this order: BeforeSave,
 // BeforeInsert or BeforeUpdate, the SQL, AfterInsert or AfterUpdate,
 // AfterSave; an error from any of them rolls the write back and is returned.
+//
+// Relations that hold records, or were loaded or assigned, are saved with
+// the record in one transaction, each related record once: belongs-to
+// records first (the record's foreign key is set from them), then the row,
+// then has-one and has-many records (their foreign keys set to the
+// record's key) and many-to-many records with their join rows. A record
+// that left a has-one or has-many relation since it was loaded (or, after
+// Update replaced a relation that was never loaded, any other row that
+// references the record) gets a NULL foreign key, is deleted with
+// rel:"orphans=delete", or, when its key is NOT NULL and the relation has
+// no orphans=delete, makes Save fail with a *RelationError: nothing is
+// orphaned silently. A record removed from a many-to-many relation loses
+// its join row only.
 func (b *Base[T]) Save(ctx context.Context) error {
 	m, p, err := b.self()
 	if err != nil {
@@ -76,6 +89,12 @@ func (b *Base[T]) Save(ctx context.Context) error {
 // Destroy deletes the record's row by primary key. It returns a
 // *NotFoundError if there is no such row. Afterwards the record is new
 // again: saving it inserts it anew.
+//
+// Related rows of has-one and has-many relations tagged rel:"cascade" are
+// destroyed first (with their own hooks and cascades), and the join rows of
+// its many-to-many relations are deleted, all in one transaction. Rows that
+// still reference the record otherwise make the database refuse: a
+// *ReferencedError (ErrReferenced) that names the relations concerned.
 func (b *Base[T]) Destroy(ctx context.Context) error {
 	m, p, err := b.self()
 	if err != nil {
@@ -88,6 +107,15 @@ func (b *Base[T]) Destroy(ctx context.Context) error {
 // converting values to the fields' types and firing Set events. It runs no
 // SQL: call Save to write. An unknown key or a value that does not fit is
 // an error, and then no field is changed.
+//
+// Relation fields take nested maps, to any depth, keyed by field name or
+// its snake_case ("roles"): a map merges into the related record in place
+// (creating it when there is none), an empty map or nil clears a single
+// relation, a slice of maps or records replaces a collection (a map with
+// the primary key of a record already in it updates that record). Set
+// events fire for single relations, Append and Remove events for
+// collections. A bad key or value at any depth leaves every record as it
+// was.
 func (b *Base[T]) Update(values map[string]any) error {
 	m, p, err := b.self()
 	if err != nil {

@@ -151,7 +151,10 @@ func prepareSingle(m *registry.Model, p unsafe.Pointer, r *registry.Relation, v 
 			if err := prepare(rm, cur, x, pl); err != nil {
 				return fail(err)
 			}
-			pl.steps = append(pl.steps, func() { markAssigned(m, p, r) })
+			// The same record stays related: shown by ToMap, no replacement.
+			pl.steps = append(pl.steps, func() {
+				updateRelState(m, p, func(s *relState) { s.loaded |= bit(r) })
+			})
 			return nil
 		}
 		next = newRecord(rm)

@@ -709,3 +709,69 @@ func TestTwoRelationsToOneRecordAreBothExpanded(t *testing.T) {
 	assert.Equal(t, want, got["from"])
 	assert.Equal(t, want, got["to"])
 }
+
+// Team has seats with a composite primary key; Badge belongs to a member
+// through a value field.
+type Team struct {
+	record.Base[Team]
+	ID    int64      `db:"id,pk,autoincrement"`
+	Name  string     `db:"name,size=20"`
+	Seats []TeamSeat `rel:"orphans=delete"`
+}
+
+type TeamSeat struct {
+	record.Base[TeamSeat]
+	TeamID int64  `db:"team_id,pk=1,fk=team.id"`
+	Seat   int    `db:"seat,pk=2"`
+	Holder string `db:"holder,size=20"`
+}
+
+type Badge struct {
+	record.Base[Badge]
+	ID       int64  `db:"id,pk,autoincrement"`
+	MemberID int64  `db:"member_id,fk=member.id"`
+	Label    string `db:"label,size=20"`
+	Member   Member // belongs-to through a value field
+}
+
+func TestCompositeKeysAndValueRelations(t *testing.T) {
+	models := append([]any{Team{}, TeamSeat{}, Badge{}}, relModels...)
+	dbtest.Each(t, dbtest.Options{Models: models}, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		team, err := record.New[Team](map[string]any{"name": "red", "seats": []map[string]any{
+			{"seat": 1, "holder": "a"}, {"seat": 2, "holder": "b"}, {"seat": 3, "holder": "c"},
+		}})
+		require.NoError(t, err)
+		require.NoError(t, team.Save(ctx))
+		got, err := record.Query[Team](ctx).Preload("Seats").Get(team.ID)
+		require.NoError(t, err)
+		require.Len(t, got.Seats, 3)
+		require.NoError(t, got.Update(map[string]any{"seats": []map[string]any{
+			{"team_id": team.ID, "seat": 2, "holder": "B"}, {"seat": 4, "holder": "d"},
+		}}))
+		require.NoError(t, got.Save(ctx))
+		got, err = record.Query[Team](ctx).Preload("Seats").Get(team.ID)
+		require.NoError(t, err)
+		var seats []string
+		for _, s := range got.Seats {
+			seats = append(seats, fmt.Sprint(s.Seat, s.Holder))
+		}
+		assert.Equal(t, []string{"2B", "4d"}, seats, "seats 1 and 3 deleted by composite key, 2 merged")
+
+		b, err := record.New[Badge](map[string]any{"label": "gold", "member": map[string]any{"name": "Val"}})
+		require.NoError(t, err)
+		require.NoError(t, b.Save(ctx))
+		assert.NotZero(t, b.Member.ID)
+		assert.Equal(t, b.Member.ID, b.MemberID)
+		lb, err := record.Query[Badge](ctx).Preload("Member").Get(b.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "Val", lb.Member.Name)
+		assert.Equal(t, map[string]any{"id": b.ID, "member_id": b.MemberID, "label": "gold",
+			"member": map[string]any{"id": b.MemberID, "name": "Val"}}, lb.ToMap())
+		lb.Member.Name = "Valerie"
+		require.NoError(t, lb.Save(ctx), "a changed parent in a value field is saved too")
+		mm, err := record.Get[Member](ctx, b.MemberID)
+		require.NoError(t, err)
+		assert.Equal(t, "Valerie", mm.Name)
+	})
+}

@@ -3,6 +3,7 @@ package record
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"unsafe"
 
@@ -200,24 +201,67 @@ func preload(ctx context.Context, c *session.Client, m *registry.Model, parents 
 	return nil
 }
 
+// keyFunc reads the normalised key a column holds in a record; ok is false
+// for NULL.
+type keyFunc[K comparable] func(p unsafe.Pointer) (k K, ok bool)
+
+func anyKeys(c *registry.Column) keyFunc[any] {
+	return func(p unsafe.Pointer) (any, bool) { return columnKey(c, p) }
+}
+
+// intKeys reads integer columns (and pointers to them) without boxing: the
+// common case of joining on integer keys.
+func intKeys(c *registry.Column) (keyFunc[int64], bool) {
+	t, ptr := c.Type, false
+	if t.Kind() == reflect.Pointer {
+		t, ptr = t.Elem(), true
+	}
+	if t.PkgPath() != "" && t.Name() != t.Kind().String() {
+		return nil, false // a named type: it may be a Valuer
+	}
+	var read func(unsafe.Pointer) int64
+	switch t.Kind() {
+	case reflect.Int64:
+		read = func(f unsafe.Pointer) int64 { return *(*int64)(f) }
+	case reflect.Int:
+		read = func(f unsafe.Pointer) int64 { return int64(*(*int)(f)) }
+	case reflect.Int32:
+		read = func(f unsafe.Pointer) int64 { return int64(*(*int32)(f)) }
+	case reflect.Uint32:
+		read = func(f unsafe.Pointer) int64 { return int64(*(*uint32)(f)) }
+	default:
+		return nil, false
+	}
+	off := c.Offset
+	if ptr {
+		return func(p unsafe.Pointer) (int64, bool) {
+			f := *(*unsafe.Pointer)(unsafe.Add(p, off))
+			if f == nil {
+				return 0, false
+			}
+			return read(f), true
+		}, true
+	}
+	return func(p unsafe.Pointer) (int64, bool) { return read(unsafe.Add(p, off)), true }, true
+}
+
 // distinctKeys returns the distinct non-NULL values of column col of the
-// records, and the normalised key of each record (nil for NULL).
-func distinctKeys(col *registry.Column, records []unsafe.Pointer) (vals []any, norm []any) {
-	seen := make(map[any]bool, len(records))
-	norm = make([]any, len(records))
+// records (for an IN list), and each record's key.
+func distinctKeys[K comparable](col *registry.Column, key keyFunc[K], records []unsafe.Pointer) (vals []any, keys []K, ok []bool) {
+	seen := make(map[K]bool, len(records))
+	keys, ok = make([]K, len(records)), make([]bool, len(records))
 	for i, p := range records {
-		v := col.Value(p)
-		k, ok := normKey(v)
-		if !ok {
+		k, valid := key(p)
+		if !valid {
 			continue
 		}
-		norm[i] = k
+		keys[i], ok[i] = k, true
 		if !seen[k] {
 			seen[k] = true
-			vals = append(vals, v)
+			vals = append(vals, col.Value(p))
 		}
 	}
-	return vals, norm
+	return vals, keys, ok
 }
 
 // loadIn loads the records of m whose column col is one of vals, in
@@ -243,31 +287,31 @@ func loadIn(ctx context.Context, c *session.Client, m *registry.Model, col *regi
 // group arranges items under the parents whose key they carry, keeping the
 // items' order: it returns, for each parent, its slice of one shared array
 // (capacity-limited, so that appending to one never writes into another).
-func group(parentKeys []any, items []unsafe.Pointer, itemKeys []any) [][]unsafe.Pointer {
-	slot := make(map[any]int, len(parentKeys))
-	for _, k := range parentKeys {
-		if k != nil {
+func group[K comparable](parentKeys []K, parentOK []bool, items []unsafe.Pointer, itemKeys []K, itemOK []bool) [][]unsafe.Pointer {
+	slot := make(map[K]int32, len(parentKeys))
+	for i, k := range parentKeys {
+		if parentOK[i] {
 			if _, dup := slot[k]; !dup {
-				slot[k] = len(slot)
+				slot[k] = int32(len(slot))
 			}
 		}
 	}
 	counts := make([]int, len(slot)+1)
-	where := make([]int, len(items))
+	where := make([]int32, len(items))
 	for i, k := range itemKeys {
-		s, ok := slot[k]
-		if k == nil || !ok {
-			where[i] = -1
-			continue
+		where[i] = -1
+		if itemOK[i] {
+			if s, found := slot[k]; found {
+				where[i] = s
+				counts[s+1]++
+			}
 		}
-		where[i] = s
-		counts[s+1]++
 	}
 	for i := 1; i < len(counts); i++ {
 		counts[i] += counts[i-1]
 	}
 	arr := make([]unsafe.Pointer, counts[len(counts)-1])
-	fill := append([]int(nil), counts...)
+	fill := append([]int(nil), counts[:len(counts)-1]...)
 	for i, s := range where {
 		if s >= 0 {
 			arr[fill[s]] = items[i]
@@ -276,7 +320,8 @@ func group(parentKeys []any, items []unsafe.Pointer, itemKeys []any) [][]unsafe.
 	}
 	out := make([][]unsafe.Pointer, len(parentKeys))
 	for i, k := range parentKeys {
-		if s, ok := slot[k]; ok && k != nil {
+		if parentOK[i] {
+			s := slot[k]
 			out[i] = arr[counts[s]:counts[s+1]:counts[s+1]]
 		}
 	}
@@ -319,16 +364,25 @@ func store(r *registry.Relation, parents []unsafe.Pointer, groups [][]unsafe.Poi
 // preloadChildren loads a has-one or has-many relation: the related rows
 // whose foreign key is one of the parents' keys.
 func preloadChildren(ctx context.Context, c *session.Client, r *registry.Relation, parents []unsafe.Pointer, sub []string) error {
-	vals, parentKeys := distinctKeys(r.Ref, parents)
+	if pk, ok := intKeys(r.Ref); ok {
+		if fk, ok := intKeys(r.FK); ok {
+			return preloadChildrenBy(ctx, c, r, parents, sub, pk, fk)
+		}
+	}
+	return preloadChildrenBy(ctx, c, r, parents, sub, anyKeys(r.Ref), anyKeys(r.FK))
+}
+
+func preloadChildrenBy[K comparable](ctx context.Context, c *session.Client, r *registry.Relation, parents []unsafe.Pointer, sub []string, refKey, fkKey keyFunc[K]) error {
+	vals, parentKeys, parentOK := distinctKeys(r.Ref, refKey, parents)
 	children, err := loadIn(ctx, c, r.Related, r.FK, vals, sub)
 	if err != nil {
 		return err
 	}
-	childKeys := make([]any, len(children))
+	childKeys, childOK := make([]K, len(children)), make([]bool, len(children))
 	for i, ch := range children {
-		childKeys[i], _ = columnKey(r.FK, ch)
+		childKeys[i], childOK[i] = fkKey(ch)
 	}
-	groups := group(parentKeys, children, childKeys)
+	groups := group(parentKeys, parentOK, children, childKeys, childOK)
 	if inv := r.Inverse; inv != nil && !inv.Many && inv.Pointer {
 		for i, p := range parents {
 			for _, ch := range groups[i] {
@@ -341,23 +395,32 @@ func preloadChildren(ctx context.Context, c *session.Client, r *registry.Relatio
 }
 
 // preloadParents loads a belongs-to relation: the related rows that the
-// parents' foreign keys reference.
+// owners' foreign keys reference.
 func preloadParents(ctx context.Context, c *session.Client, r *registry.Relation, owners []unsafe.Pointer, sub []string) error {
-	vals, ownerKeys := distinctKeys(r.FK, owners)
+	if fk, ok := intKeys(r.FK); ok {
+		if ref, ok := intKeys(r.Ref); ok {
+			return preloadParentsBy(ctx, c, r, owners, sub, fk, ref)
+		}
+	}
+	return preloadParentsBy(ctx, c, r, owners, sub, anyKeys(r.FK), anyKeys(r.Ref))
+}
+
+func preloadParentsBy[K comparable](ctx context.Context, c *session.Client, r *registry.Relation, owners []unsafe.Pointer, sub []string, fkKey, refKey keyFunc[K]) error {
+	vals, ownerKeys, ownerOK := distinctKeys(r.FK, fkKey, owners)
 	related, err := loadIn(ctx, c, r.Related, r.Ref, vals, sub)
 	if err != nil {
 		return err
 	}
-	byKey := make(map[any]unsafe.Pointer, len(related))
+	byKey := make(map[K]unsafe.Pointer, len(related))
 	for _, rp := range related {
-		if k, ok := columnKey(r.Ref, rp); ok {
+		if k, ok := refKey(rp); ok {
 			byKey[k] = rp
 		}
 	}
 	groups := make([][]unsafe.Pointer, len(owners))
 	flat := make([]unsafe.Pointer, len(owners))
 	for i, k := range ownerKeys {
-		if q, ok := byKey[k]; ok && k != nil {
+		if q, found := byKey[k]; found && ownerOK[i] {
 			flat[i] = q
 			groups[i] = flat[i : i+1 : i+1]
 		}
@@ -369,7 +432,7 @@ func preloadParents(ctx context.Context, c *session.Client, r *registry.Relation
 // preloadLinked loads a many-to-many relation: the join rows of the
 // owners, then the related rows they name.
 func preloadLinked(ctx context.Context, c *session.Client, r *registry.Relation, owners []unsafe.Pointer, sub []string) error {
-	vals, ownerKeys := distinctKeys(r.Ref, owners)
+	vals, ownerKeys, ownerOK := distinctKeys(r.Ref, anyKeys(r.Ref), owners)
 	var linkOwner, linkRelated []any
 	var relatedVals []any
 	seen := map[any]bool{}
@@ -399,14 +462,17 @@ func preloadLinked(ctx context.Context, c *session.Client, r *registry.Relation,
 			byKey[k] = rp
 		}
 	}
+	// One item per join row, keyed by the row's owner.
 	items := make([]unsafe.Pointer, 0, len(linkRelated))
-	itemKeys := make([]any, 0, len(linkRelated))
+	itemOwner := make([]any, 0, len(linkRelated))
+	itemOK := make([]bool, 0, len(linkRelated))
 	for i, rk := range linkRelated {
 		if q, ok := byKey[rk]; ok {
 			items = append(items, q)
-			itemKeys = append(itemKeys, linkOwner[i])
+			itemOwner = append(itemOwner, linkOwner[i])
+			itemOK = append(itemOK, linkOwner[i] != nil)
 		}
 	}
-	store(r, owners, group(ownerKeys, items, itemKeys))
+	store(r, owners, group(ownerKeys, ownerOK, items, itemOwner, itemOK))
 	return nil
 }

@@ -775,3 +775,16 @@ func TestCompositeKeysAndValueRelations(t *testing.T) {
 		assert.Equal(t, "Valerie", mm.Name)
 	})
 }
+
+func TestSaveMapWithNestedRelations(t *testing.T) {
+	eachRel(t, func(t *testing.T, db *dbtest.DB, ctx context.Context) {
+		id := saveJenny(t, ctx).ID
+		m, err := record.Save[Member](ctx, map[string]any{"id": id, "name": "Jen", "roles": []map[string]any{{"role": "only"}}})
+		require.NoError(t, err)
+		assert.Equal(t, "Jen", m.Name)
+		got := loadMember(t, ctx, id)
+		assert.Equal(t, []string{"only"}, roleNames(got), "the upsert replaced the collection")
+		assert.Equal(t, "hello", got.Profile.Bio, "relations not in the map are left alone")
+		assert.EqualValues(t, 0, count[RolePermission](t, ctx))
+	})
+}

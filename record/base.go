@@ -4,10 +4,8 @@ import (
 	"context"
 	"iter"
 	"reflect"
-	"sort"
 	"unsafe"
 
-	"github.com/sqlservice/sqlservice/events"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -29,7 +27,8 @@ import (
 // Base remembers the column values as last loaded or saved, so that Save
 // writes only what changed. The zero Base is a new, unsaved record.
 type Base[T any] struct {
-	snap *T // column values as last loaded or saved; nil for a new record
+	snap *T        // column values as last loaded or saved; nil for a new record
+	rel  *relState // what is known of the relation fields (relations.go); immutable, replaced on change
 }
 
 // self returns the model metadata and the enclosing *T.
@@ -66,6 +65,19 @@ func (b *Base[T]) IsNew() bool { return b.snap == nil }
 // Hooks run inside the write's transaction in this order: BeforeSave,
 // BeforeInsert or BeforeUpdate, the SQL, AfterInsert or AfterUpdate,
 // AfterSave; an error from any of them rolls the write back and is returned.
+//
+// Relations that hold records, or were loaded or assigned, are saved with
+// the record in one transaction, each related record once: belongs-to
+// records first (the record's foreign key is set from them), then the row,
+// then has-one and has-many records (their foreign keys set to the
+// record's key) and many-to-many records with their join rows. A record
+// that left a has-one or has-many relation since it was loaded (or, after
+// Update replaced a relation that was never loaded, any other row that
+// references the record) gets a NULL foreign key, is deleted with
+// rel:"orphans=delete", or, when its key is NOT NULL and the relation has
+// no orphans=delete, makes Save fail with a *RelationError: nothing is
+// orphaned silently. A record removed from a many-to-many relation loses
+// its join row only.
 func (b *Base[T]) Save(ctx context.Context) error {
 	m, p, err := b.self()
 	if err != nil {
@@ -77,6 +89,12 @@ func (b *Base[T]) Save(ctx context.Context) error {
 // Destroy deletes the record's row by primary key. It returns a
 // *NotFoundError if there is no such row. Afterwards the record is new
 // again: saving it inserts it anew.
+//
+// Related rows of has-one and has-many relations tagged rel:"cascade" are
+// destroyed first (with their own hooks and cascades), and the join rows of
+// its many-to-many relations are deleted, all in one transaction. Rows that
+// still reference the record otherwise make the database refuse: a
+// *ReferencedError (ErrReferenced) that names the relations concerned.
 func (b *Base[T]) Destroy(ctx context.Context) error {
 	m, p, err := b.self()
 	if err != nil {
@@ -89,6 +107,15 @@ func (b *Base[T]) Destroy(ctx context.Context) error {
 // converting values to the fields' types and firing Set events. It runs no
 // SQL: call Save to write. An unknown key or a value that does not fit is
 // an error, and then no field is changed.
+//
+// Relation fields take nested maps, to any depth, keyed by field name or
+// its snake_case ("roles"): a map merges into the related record in place
+// (creating it when there is none), an empty map or nil clears a single
+// relation, a slice of maps or records replaces a collection (a map with
+// the primary key of a record already in it updates that record). Set
+// events fire for single relations, Append and Remove events for
+// collections. A bad key or value at any depth leaves every record as it
+// was.
 func (b *Base[T]) Update(values map[string]any) error {
 	m, p, err := b.self()
 	if err != nil {
@@ -105,6 +132,9 @@ func (b *Base[T]) Set(column string, value any) error {
 	}
 	c, ok := m.Column(column)
 	if !ok {
+		if _, isRel := m.Relation(column); isRel {
+			return assign(m, p, map[string]any{column: value})
+		}
 		return unknownColumn(m, column)
 	}
 	v, err := setValue(m, c, p, value)
@@ -143,29 +173,39 @@ func (b *Base[T]) Changed() []string {
 	return out
 }
 
-// ToMap returns the record as a map from column name to value: pointers
-// and sql.Null* fields become their value or nil.
-func (b *Base[T]) ToMap() map[string]any {
+// ToMap returns the record as a map from column name to value (pointers
+// and sql.Null* fields become their value or nil), followed by its loaded
+// relations under their snake_case field names: a related record as a
+// nested map (nil when none), a collection as a []map[string]any ([] when
+// loaded and empty). A relation that was neither loaded (Preload), nor
+// assigned (Update, New, saved), nor holds anything is left out. A record
+// already being converted higher up is not expanded again (see Adapters and
+// MaxDepth for the details); the model's MapAdapters shape the values.
+// Options: ExcludeRelations, MaxDepth.
+func (b *Base[T]) ToMap(opts ...MapOption) map[string]any {
 	m, p, err := b.self()
 	if err != nil {
 		return nil
 	}
-	out := make(map[string]any, len(m.Columns))
-	for _, c := range m.Columns {
-		out[c.Name] = plainValue(c, unsafe.Pointer(p))
-	}
-	return out
+	return newMapWalker(opts).toMap(m, unsafe.Pointer(p), 0, false)
 }
 
-// All yields the same pairs as ToMap, in column order.
+// All yields the same pairs as ToMap: the columns in column order, then the
+// loaded relations in field order.
 func (b *Base[T]) All() iter.Seq2[string, any] {
 	return func(yield func(string, any) bool) {
 		m, p, err := b.self()
 		if err != nil {
 			return
 		}
-		for _, c := range m.Columns {
-			if !yield(c.Name, plainValue(c, unsafe.Pointer(p))) {
+		type pair struct {
+			k string
+			v any
+		}
+		var pairs []pair
+		newMapWalker(nil).walk(m, unsafe.Pointer(p), 0, false, func(k string, v any) { pairs = append(pairs, pair{k, v}) })
+		for _, kv := range pairs {
+			if !yield(kv.k, kv.v) {
 				return
 			}
 		}
@@ -194,52 +234,11 @@ func plainValue(c *registry.Column, p unsafe.Pointer) any {
 	return v
 }
 
-type staged struct {
-	col *registry.Column
-	val reflect.Value
-}
-
-// assign converts every value first and only then sets the fields, so that
-// a bad key or value leaves the record as it was.
+// assign sets fields from a map of column and relation values, nested to
+// any depth (nested.go); a bad key or value anywhere leaves every record as
+// it was.
 func assign[T any](m *registry.Model, p *T, values map[string]any) error {
-	if len(values) == 0 {
-		return nil
-	}
-	cols := make([]*registry.Column, 0, len(values))
-	for k := range values {
-		c, ok := m.Column(k)
-		if !ok {
-			return unknownColumn(m, k)
-		}
-		cols = append(cols, c)
-	}
-	sort.Slice(cols, func(i, j int) bool { return cols[i].Pos < cols[j].Pos })
-	for i := 1; i < len(cols); i++ {
-		if cols[i] == cols[i-1] {
-			return &FieldError{Model: m.Name, Field: cols[i].Field, Column: cols[i].Name, Err: errDuplicateKey}
-		}
-	}
-	out := make([]staged, len(cols))
-	for i, c := range cols {
-		v, ok := values[c.Name]
-		if !ok {
-			v = values[c.Field]
-		}
-		rv, err := setValue(m, c, p, v)
-		if err != nil {
-			return err
-		}
-		out[i] = staged{c, rv}
-	}
-	for _, s := range out {
-		s.col.Reflect(unsafe.Pointer(p)).Set(s.val)
-	}
-	if m.Handlers.Has(events.KindModified) {
-		for _, s := range out {
-			m.Handlers.FireModified(p, s.col.Name)
-		}
-	}
-	return nil
+	return assignAt(m, unsafe.Pointer(p), values)
 }
 
 // setValue runs the column's Set handlers and converts the result.

@@ -99,13 +99,6 @@ func eachEvents(t *testing.T, fn func(t *testing.T, db *dbtest.DB, ctx context.C
 	dbtest.Each(t, dbtest.Options{Models: eventModels}, func(t *testing.T, db *dbtest.DB) { fn(t, db, db.Ctx()) })
 }
 
-func count[T any](t *testing.T, ctx context.Context) int64 {
-	t.Helper()
-	n, err := record.Query[T](ctx).Count()
-	require.NoError(t, err)
-	return n
-}
-
 func TestEventOrder(t *testing.T) {
 	eachEvents(t, func(t *testing.T, db *dbtest.DB, ctx context.Context) {
 		c := &Contact{Name: "Ann"}

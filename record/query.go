@@ -26,6 +26,8 @@ type QuerySet[T any] struct {
 	limit  uint64
 	offset uint64
 	hasLim bool
+
+	preload []string // relation paths to load with the rows (preload.go)
 }
 
 // Page is one page of a paginated query.
@@ -187,6 +189,11 @@ func (q *QuerySet[T]) All() ([]*T, error) {
 	if err := rows.Err(); err != nil {
 		return nil, wrapDB(q.m, "select", err)
 	}
+	if len(q.preload) > 0 {
+		if err := preloadRecords(q.ctx, q.c, q.m, out, q.preload); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 
@@ -197,6 +204,10 @@ func (q *QuerySet[T]) Iter() iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
 		if q.err != nil {
 			yield(nil, q.err)
+			return
+		}
+		if len(q.preload) > 0 {
+			q.iterPreloaded(yield)
 			return
 		}
 		text, args, err := q.selectSQL()

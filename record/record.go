@@ -322,7 +322,7 @@ func Destroy[T any](ctx context.Context, items any) (int64, error) {
 		return 0, nil
 	}
 	var total int64
-	if hasWriteHooks(ctx, m, events.KindBeforeDelete, events.KindAfterDelete) {
+	if hasWriteHooks(ctx, m, events.KindBeforeDelete, events.KindAfterDelete) || destroysRelated(m) {
 		err = inTx(ctx, c, func(ctx context.Context) error {
 			for _, k := range keys {
 				p, err := Get[T](ctx, keyMap(m, k))
@@ -406,7 +406,7 @@ func deleteKeys(ctx context.Context, c *session.Client, m *registry.Model, keys 
 	}
 	res, err := c.Exec(ctx, false, q, args...)
 	if err != nil {
-		return 0, wrapDB(m, "delete", err)
+		return 0, wrapDelete(m, nil, err)
 	}
 	n, err := res.RowsAffected()
 	return n, wrapDB(m, "delete", err)

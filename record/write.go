@@ -86,6 +86,14 @@ func keyFromArgs(args []any) any {
 }
 
 func save[T any](ctx context.Context, m *registry.Model, p *T) error {
+	if len(m.Relations) > 0 && inGraph(m, unsafe.Pointer(p)) {
+		return saveGraph(ctx, m, unsafe.Pointer(p))
+	}
+	return saveRow(ctx, m, p)
+}
+
+// saveRow writes the record's own row, without its relations.
+func saveRow[T any](ctx context.Context, m *registry.Model, p *T) error {
 	c, err := session.FromContext(ctx)
 	if err != nil {
 		return err
@@ -318,15 +326,27 @@ func destroyOne[T any](ctx context.Context, m *registry.Model, p *T) error {
 	if err != nil {
 		return err
 	}
-	if !hasWriteHooks(ctx, m, events.KindBeforeDelete, events.KindAfterDelete) {
+	hooks := hasWriteHooks(ctx, m, events.KindBeforeDelete, events.KindAfterDelete)
+	related := destroysRelated(m)
+	if !hooks && !related {
 		return deleteRow(ctx, c, m, p)
 	}
 	return inTx(ctx, c, func(ctx context.Context) error {
-		if err := fire(ctx, m, p, events.KindBeforeDelete); err != nil {
-			return err
+		if hooks {
+			if err := fire(ctx, m, p, events.KindBeforeDelete); err != nil {
+				return err
+			}
+		}
+		if related {
+			if err := destroyRelated(ctx, c, m, unsafe.Pointer(p)); err != nil {
+				return err
+			}
 		}
 		if err := deleteRow(ctx, c, m, p); err != nil {
 			return err
+		}
+		if !hooks {
+			return nil
 		}
 		return fire(ctx, m, p, events.KindAfterDelete)
 	})
@@ -345,7 +365,7 @@ func deleteRow[T any](ctx context.Context, c *session.Client, m *registry.Model,
 	}
 	res, err := c.Exec(ctx, true, builder.For(c.Dialect(), m).Delete, args...)
 	if err != nil {
-		return wrapDB(m, "delete", err)
+		return wrapDelete(m, keyOf(m, keySrc), err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		return &NotFoundError{Model: m.Name, Key: keyOf(m, keySrc)}

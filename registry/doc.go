@@ -18,6 +18,29 @@
 //	m, err := registry.Of[User]()     // m.Table == "user"
 //	c, ok := m.Column("name")         // by column or Go field name
 //
+// Relations are fields whose type is a model, *Model, []Model or []*Model.
+// Registering a model registers the models it relates to, and resolves
+// every relation before anything is published (relations.go):
+//
+//   - a single relation is belongs-to when the owner has the foreign key (a
+//     column named <snake(field)>_id, or one whose fk= option names the
+//     related table, or named <snake(Related)>_id), has-one when the related
+//     model has one to the owner;
+//   - a slice is has-many: the related model has the foreign key;
+//   - rel:"fk=column" names the foreign key column (the owner's for
+//     belongs-to, the related model's otherwise), rel:"m2m=join_table" makes
+//     a many-to-many relation through a join table that the registry
+//     synthesizes (columns <snake(Owner)>_id and <snake(Related)>_id, or
+//     fk= and ref=; CreateAll creates it), rel:"cascade" destroys related
+//     records with their owner, rel:"orphans=delete" deletes records that
+//     leave the relation;
+//   - a relation and the one on the other side stored in the same columns
+//     are each other's Inverse.
+//
+// No foreign key, several candidate keys, a bad rel tag or key columns of
+// different kinds are a *ModelError (ErrRelation, ErrBadTag) naming the
+// type and field, at registration.
+//
 // The registry is one of the two pieces of package-level state of the
 // project (the other is session's default client); it only ever grows.
 package registry

@@ -130,8 +130,8 @@ func (c *Column) IsZero(p unsafe.Pointer) bool {
 }
 
 // Relation is a field whose type is another model, a pointer to one, or a
-// slice of either. The registry records it; the record package resolves how
-// it is stored.
+// slice of either. The registry records it and resolves how it is stored
+// (see relations.go) before the model is published.
 type Relation struct {
 	Field   string
 	Index   []int
@@ -141,6 +141,8 @@ type Relation struct {
 	Many    bool         // a slice
 	Pointer bool         // *Model or []*Model
 	Tag     string       // the raw `rel:"..."` tag
+
+	RelationLink // how the relation is stored, resolved at registration
 }
 
 // Model is the cached metadata of one registered struct type.

@@ -120,6 +120,9 @@ func register(types ...reflect.Type) ([]*Model, error) {
 		}
 		out[i] = m
 	}
+	if err := resolveRelations(pending); err != nil {
+		return nil, err
+	}
 	// Check table names of everything built before publishing any of it.
 	built := make([]*Model, 0, len(pending))
 	for _, pm := range pending {
@@ -413,8 +416,13 @@ func collectEvents(m *Model, t reflect.Type) (*events.Handlers, error) {
 				return c.Name, nil
 			}
 		}
-		if r, ok := m.Relation(attr); ok && (k == events.KindSet || r.Many) {
-			return r.Field, nil
+		if r, ok := m.Relation(attr); ok {
+			switch {
+			case k == events.KindSet && r.Many:
+				return "", fmt.Errorf("Set handler for %q: a collection relation fires Append and Remove, not Set", attr)
+			case k == events.KindSet || r.Many:
+				return r.Field, nil
+			}
 		}
 		if k == events.KindSet {
 			return "", fmt.Errorf("Set handler for %q: no such column or relation", attr)

@@ -733,7 +733,7 @@ type RelNode struct {
 	ID       int64 `db:"id,pk,autoincrement"`
 	ParentID *int64
 	Parent   *RelNode
-	Children []*RelNode
+	Children []*RelNode `rel:"fk=parent_id"`
 }
 
 func TestRelations(t *testing.T) {
@@ -823,7 +823,6 @@ func (EvUser) Events(on *events.On[EvUser]) {
 	on.Set("Phone", func(u *EvUser, value, old any) (any, error) {
 		return strings.ReplaceAll(value.(string), "-", ""), nil
 	})
-	on.Set("roles", func(u *EvUser, value, old any) (any, error) { return value, nil })
 	on.Append("roles", func(u *EvUser, item any) (any, error) {
 		r := item.(*EvRole)
 		r.Role = strings.ToUpper(r.Role)
@@ -850,10 +849,6 @@ func TestEventsMethod(t *testing.T) {
 		v, err := h.FireSet(&EvUser{}, "phone", "555-867-5309", "")
 		require.NoError(t, err)
 		assert.Equal(t, "5558675309", v)
-	})
-	t.Run("a Set handler on a relation is stored under the relation field", func(t *testing.T) {
-		assert.True(t, h.HasSet("Roles"))
-		assert.False(t, h.HasSet("roles"))
 	})
 	t.Run("Append and Remove handlers are stored under the relation field", func(t *testing.T) {
 		assert.True(t, h.Has(events.KindAppend))

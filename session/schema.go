@@ -28,7 +28,8 @@ type TableColumn struct {
 // does not exist yet, parents before the tables whose foreign keys point at
 // them. It never alters an existing table, so it is safe to call at every
 // start. Given models (struct values or pointers), it registers them and
-// creates only their tables.
+// creates only their tables, plus the join tables of many-to-many
+// relations between them.
 func (c *Client) CreateAll(ctx context.Context, models ...any) error {
 	ordered, err := selectModels(models)
 	if err != nil {
@@ -85,6 +86,8 @@ func selectModels(models []any) ([]*registry.Model, error) {
 		}
 		ms = append(ms, m)
 	}
+	// The join tables of many-to-many relations between the given models.
+	ms = append(ms, registry.JoinModels(ms)...)
 	return fkOrder(ms)
 }
 
@@ -206,6 +209,9 @@ func (c *Client) Models() map[string]*registry.Model {
 	}
 	out := make(map[string]*registry.Model, len(all))
 	for _, m := range all {
+		if m.IsJoin() {
+			continue // a join table, not a model of the program
+		}
 		if count[m.Name] > 1 {
 			out[m.Type.PkgPath()+"."+m.Name] = m
 		} else {

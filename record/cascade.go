@@ -1,0 +1,461 @@
+package record
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"unsafe"
+
+	sq "github.com/Masterminds/squirrel"
+
+	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/session"
+)
+
+// Saving a record with relations (the rules Base.Save documents):
+//
+//   - belongs-to: the related record is saved first (inserted when new,
+//     updated when changed) and the owner's foreign key is set from it; a
+//     relation cleared through Update (or emptied after it was loaded) sets
+//     the foreign key to NULL, or is an error when the column is NOT NULL;
+//   - the record's own row;
+//   - has-one, has-many: every related record gets the owner's key in its
+//     foreign key and is saved; a record that left the relation since it was
+//     loaded or saved (or, when the relation was replaced through Update
+//     without having been loaded, every other row that references the
+//     owner) is detached: its foreign key is set to NULL, or with
+//     rel:"orphans=delete" it is destroyed; detaching from a NOT NULL key
+//     without orphans=delete is an error, so no orphan is left silently;
+//   - many-to-many: every related record is saved, then join rows are
+//     inserted for the records added and deleted for the records removed.
+//
+// A relation takes part when it holds something or was loaded, assigned or
+// saved; a nil or empty field that never was is left alone. The whole graph
+// is saved in one transaction (the caller's, or one of its own), each
+// record once, following cycles no further than a record already being
+// saved.
+
+// inGraph reports whether saving the record of m at p must go through its
+// relations.
+func inGraph(m *registry.Model, p unsafe.Pointer) bool {
+	if st := relStateOf(m, p); st != nil && st.loaded|st.replaced != 0 {
+		return true
+	}
+	for _, r := range m.Relations {
+		if present(r, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// takesPart reports whether relation r of the record at p is saved.
+func takesPart(r *registry.Relation, p unsafe.Pointer, st *relState) bool {
+	return st.has(r) || st.isKnown(r) || present(r, p)
+}
+
+type graphState uint8
+
+const (
+	visiting graphState = iota + 1 // its row is not written yet
+	written
+)
+
+// graph saves the records reachable from one record, each once.
+type graph struct {
+	c     *session.Client
+	state map[unsafe.Pointer]graphState
+}
+
+func saveGraph(ctx context.Context, m *registry.Model, p unsafe.Pointer) error {
+	c, err := session.FromContext(ctx)
+	if err != nil {
+		return err
+	}
+	return inTx(ctx, c, func(ctx context.Context) error {
+		g := &graph{c: c, state: map[unsafe.Pointer]graphState{}}
+		return g.save(ctx, m, p)
+	})
+}
+
+func (g *graph) save(ctx context.Context, m *registry.Model, p unsafe.Pointer) error {
+	if _, seen := g.state[p]; seen {
+		return nil
+	}
+	g.state[p] = visiting
+	st := relStateOf(m, p)
+	for _, r := range m.Relations {
+		if r.Kind == registry.BelongsTo && takesPart(r, p, st) {
+			if err := g.saveParent(ctx, m, r, p, st); err != nil {
+				return err
+			}
+		}
+	}
+	wasNew := m.HasBase && snapAt(m, p) == nil
+	if err := opsOf(m).saveRow(ctx, p); err != nil {
+		return err
+	}
+	g.state[p] = written
+	saved := make(map[*registry.Relation][]unsafe.Pointer, len(m.Relations))
+	for _, r := range m.Relations {
+		if !takesPart(r, p, st) {
+			continue
+		}
+		items := itemsOf(r, p)
+		var err error
+		switch r.Kind {
+		case registry.HasOne, registry.HasMany:
+			err = g.saveChildren(ctx, m, r, p, st, items, wasNew)
+		case registry.ManyToMany:
+			err = g.saveLinks(ctx, m, r, p, st, items, wasNew)
+		}
+		if err != nil {
+			return err
+		}
+		saved[r] = items
+	}
+	updateRelState(m, p, func(s *relState) {
+		for r, items := range saved {
+			s.withKnown(m, r, items)
+		}
+	})
+	return nil
+}
+
+func relErr(m *registry.Model, r *registry.Relation, err error) error {
+	var re *RelationError
+	if errors.As(err, &re) && re.Model == m.Name {
+		return err
+	}
+	return &RelationError{Model: m.Name, Path: r.Field, Err: err}
+}
+
+// saveParent saves the record a belongs-to relation points at and sets the
+// owner's foreign key from it, or clears the key when the relation was
+// cleared.
+func (g *graph) saveParent(ctx context.Context, m *registry.Model, r *registry.Relation, p unsafe.Pointer, st *relState) error {
+	items := itemsOf(r, p)
+	if len(items) == 0 {
+		cleared := st.isReplaced(r) || len(st.previous(r)) > 0
+		if !cleared || r.FK.Reflect(p).IsZero() {
+			return nil
+		}
+		if r.FK.NotNull {
+			return relErr(m, r, fmt.Errorf("the relation was cleared, but %s.%s cannot be NULL: set another %s, or destroy the %s", m.Table, r.FK.Name, r.Related.Name, m.Name))
+		}
+		r.FK.Reflect(p).SetZero()
+		return nil
+	}
+	parent := items[0]
+	if err := g.save(ctx, r.Related, parent); err != nil {
+		return relErr(m, r, err)
+	}
+	if g.state[parent] == visiting && snapAt(r.Related, parent) == nil {
+		return relErr(m, r, fmt.Errorf("the %s is new and waits for this %s to be saved first (a cycle of belongs-to relations): save one of them on its own first", r.Related.Name, m.Name))
+	}
+	if err := setColumn(m, r.FK, p, r.Ref.Value(parent)); err != nil {
+		return relErr(m, r, err)
+	}
+	return nil
+}
+
+// saveChildren sets the owner's key in the foreign key of each record of a
+// has-one or has-many relation, saves them, and detaches the records that
+// left the relation.
+func (g *graph) saveChildren(ctx context.Context, m *registry.Model, r *registry.Relation, p unsafe.Pointer, st *relState, items []unsafe.Pointer, wasNew bool) error {
+	rm := r.Related
+	ref := r.Ref.Value(p)
+	current := make(map[any]bool, len(items))
+	for i, it := range items {
+		if err := setColumn(rm, r.FK, it, ref); err != nil {
+			return relErr(m, r, err)
+		}
+		if err := g.save(ctx, rm, it); err != nil {
+			path := r.Field
+			if r.Many {
+				path = fmt.Sprintf("%s[%d]", r.Field, i)
+			}
+			return &RelationError{Model: m.Name, Path: path, Err: err}
+		}
+		current[pkKey(pkArgs(rm, it))] = true
+	}
+	var removed [][]any
+	switch {
+	case st.isKnown(r):
+		for _, old := range st.previous(r) {
+			if snapAt(rm, old) == nil {
+				continue // never stored
+			}
+			if args := pkArgs(rm, old); !current[pkKey(args)] {
+				removed = append(removed, args)
+				current[pkKey(args)] = true // once
+			}
+		}
+	case st.isReplaced(r) && !wasNew:
+		// Replaced without having been loaded: the rows that reference the
+		// owner now are the old collection.
+		rows, err := opsOf(rm).load(ctx, builder.Eq{r.FK.Name: ref}, nil)
+		if err != nil {
+			return relErr(m, r, err)
+		}
+		for _, old := range rows {
+			if args := pkArgs(rm, old); !current[pkKey(args)] {
+				removed = append(removed, args)
+			}
+		}
+	}
+	if len(removed) == 0 {
+		return nil
+	}
+	where := builder.And{keysWhere(rm, removed), builder.Eq{r.FK.Name: ref}}
+	if r.DeleteOrphans {
+		if err := destroyWhere(ctx, g.c, rm, where); err != nil {
+			return relErr(m, r, err)
+		}
+		return nil
+	}
+	if r.FK.NotNull {
+		return relErr(m, r, fmt.Errorf("%d %s record(s) left the relation, but %s.%s cannot be NULL: tag the relation rel:\"orphans=delete\" to delete them, or destroy them yourself (key %v)",
+			len(removed), rm.Name, rm.Table, r.FK.Name, keyFromArgs(removed[0])))
+	}
+	d := g.c.Dialect()
+	w, err := builder.Resolve(d, rm, where)
+	if err != nil {
+		return err
+	}
+	text, args, err := sq.Update(d.Quote(rm.Table)).Set(d.Quote(r.FK.Name), nil).Where(w).PlaceholderFormat(d.Placeholders()).ToSql()
+	if err != nil {
+		return err
+	}
+	if _, err := g.c.Exec(ctx, false, text, args...); err != nil {
+		return relErr(m, r, wrapDB(rm, "update", err))
+	}
+	return nil
+}
+
+// saveLinks saves the records of a many-to-many relation and brings the
+// join rows in line with them.
+func (g *graph) saveLinks(ctx context.Context, m *registry.Model, r *registry.Relation, p unsafe.Pointer, st *relState, items []unsafe.Pointer, wasNew bool) error {
+	rm := r.Related
+	current := make(map[any]any, len(items)) // normalised related key → value
+	var order []any
+	for i, it := range items {
+		if err := g.save(ctx, rm, it); err != nil {
+			return &RelationError{Model: m.Name, Path: fmt.Sprintf("%s[%d]", r.Field, i), Err: err}
+		}
+		v := r.RelatedRef.Value(it)
+		if k, ok := normKey(v); ok {
+			if _, dup := current[k]; !dup {
+				current[k] = v
+				order = append(order, k)
+			}
+		}
+	}
+	ownerKey := r.Ref.Value(p)
+	var old map[any]any
+	exact := true // old is what the join table holds
+	switch {
+	case st.isKnown(r):
+		old = map[any]any{}
+		for _, it := range st.previous(r) {
+			src := it
+			if s := snapAt(rm, it); s != nil {
+				src = s
+			} else {
+				continue // never stored, so never linked
+			}
+			v := r.RelatedRef.Value(src)
+			if k, ok := normKey(v); ok {
+				old[k] = v
+			}
+		}
+	case st.isReplaced(r) && !wasNew:
+		var err error
+		if old, err = g.joinRows(ctx, r, ownerKey); err != nil {
+			return relErr(m, r, err)
+		}
+	case wasNew:
+		old = map[any]any{}
+	default:
+		exact = false // added to an unloaded relation: insert what is missing
+	}
+	d := g.c.Dialect()
+	ins := builder.For(d, r.Join).Upsert(0)
+	for _, k := range order {
+		if _, linked := old[k]; linked && exact {
+			continue
+		}
+		args := make([]any, len(ins.Columns))
+		for i, col := range ins.Columns {
+			v := current[k]
+			if col == r.FK {
+				v = ownerKey
+			}
+			rv, err := convertColumn(r.Join, col, v)
+			if err != nil {
+				return relErr(m, r, err)
+			}
+			args[i] = rv.Interface()
+		}
+		if _, err := g.c.Exec(ctx, true, ins.SQL, args...); err != nil {
+			return relErr(m, r, wrapDB(r.Join, "insert", err))
+		}
+	}
+	var gone []any
+	for k, v := range old {
+		if _, keep := current[k]; !keep {
+			gone = append(gone, v)
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	text, args, err := builder.DeleteWhere(d, r.Join).
+		Where(sq.Eq{d.Quote(r.FK.Name): ownerKey}).
+		Where(sq.Eq{d.Quote(r.JoinRef.Name): gone}).ToSql()
+	if err != nil {
+		return err
+	}
+	if _, err := g.c.Exec(ctx, false, text, args...); err != nil {
+		return relErr(m, r, wrapDB(r.Join, "delete", err))
+	}
+	return nil
+}
+
+// joinRows returns the related keys the join table links to ownerKey.
+func (g *graph) joinRows(ctx context.Context, r *registry.Relation, ownerKey any) (map[any]any, error) {
+	out := map[any]any{}
+	err := scanJoin(ctx, g.c, r, []any{ownerKey}, func(_, related any) {
+		if k, ok := normKey(related); ok {
+			out[k] = related
+		}
+	})
+	return out, err
+}
+
+// scanJoin reads the join rows of r whose owner column is one of owners and
+// calls fn with each row's owner and related key, ordered by both.
+func scanJoin(ctx context.Context, c *session.Client, r *registry.Relation, owners []any, fn func(owner, related any)) error {
+	d := c.Dialect()
+	text, args, err := builder.Select(d, r.Join).
+		Where(sq.Eq{d.Quote(r.FK.Name): owners}).
+		OrderBy(d.Quote(r.FK.Name), d.Quote(r.JoinRef.Name)).ToSql()
+	if err != nil {
+		return err
+	}
+	rows, err := c.Query(ctx, false, text, args...)
+	if err != nil {
+		return wrapDB(r.Join, "select", err)
+	}
+	defer rows.Close()
+	scratch := reflect.New(r.Join.Type).UnsafePointer()
+	dest := make([]any, len(r.Join.Columns))
+	for i, col := range r.Join.Columns {
+		dest[i] = col.Addr(scratch)
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return wrapDB(r.Join, "scan", err)
+		}
+		fn(r.FK.Value(scratch), r.JoinRef.Value(scratch))
+	}
+	return wrapDB(r.Join, "select", rows.Err())
+}
+
+// destroysRelated reports whether destroying a record of m must first
+// destroy related rows: has-one and has-many relations tagged cascade, and
+// the join rows of many-to-many relations.
+func destroysRelated(m *registry.Model) bool {
+	for _, r := range m.Relations {
+		if r.Cascade || r.Kind == registry.ManyToMany {
+			return true
+		}
+	}
+	return false
+}
+
+// destroyRelated destroys what destroysRelated promises, before the row of
+// the record at p is deleted.
+func destroyRelated(ctx context.Context, c *session.Client, m *registry.Model, p unsafe.Pointer) error {
+	src := p
+	if s := snapAt(m, p); s != nil {
+		src = s // the row as loaded
+	}
+	d := c.Dialect()
+	for _, r := range m.Relations {
+		if r.Kind != registry.ManyToMany && !r.Cascade {
+			continue
+		}
+		ref := r.Ref.Value(src)
+		switch {
+		case r.Kind == registry.ManyToMany:
+			text, args, err := builder.DeleteWhere(d, r.Join).Where(sq.Eq{d.Quote(r.FK.Name): ref}).ToSql()
+			if err != nil {
+				return err
+			}
+			if _, err := c.Exec(ctx, false, text, args...); err != nil {
+				return relErr(m, r, wrapDB(r.Join, "delete", err))
+			}
+		case r.Cascade:
+			if err := destroyWhere(ctx, c, r.Related, builder.Eq{r.FK.Name: ref}); err != nil {
+				return relErr(m, r, err)
+			}
+		}
+	}
+	return nil
+}
+
+// destroyWhere destroys the rows of m matching where (in column names):
+// one by one, with hooks and cascades, when m has either; else in one
+// DELETE. The session forgets them either way.
+func destroyWhere(ctx context.Context, c *session.Client, m *registry.Model, where builder.Sqlizer) error {
+	o := opsOf(m)
+	rows, err := o.load(ctx, where, nil)
+	if err != nil || len(rows) == 0 {
+		return err
+	}
+	if hasWriteHooks(ctx, m, events.KindBeforeDelete, events.KindAfterDelete) || destroysRelated(m) {
+		for _, row := range rows {
+			if err := o.destroy(ctx, row); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	keys := make([][]any, len(rows))
+	for i, row := range rows {
+		keys[i] = pkArgs(m, row)
+	}
+	for start := 0; start < len(keys); start += maxKeys(c, m) {
+		batch := keys[start:min(start+maxKeys(c, m), len(keys))]
+		w, err := builder.Resolve(c.Dialect(), m, keysWhere(m, batch))
+		if err != nil {
+			return err
+		}
+		text, args, err := builder.DeleteWhere(c.Dialect(), m).Where(w).ToSql()
+		if err != nil {
+			return err
+		}
+		if _, err := c.Exec(ctx, false, text, args...); err != nil {
+			return wrapDelete(m, nil, err)
+		}
+	}
+	s := session.Current(ctx)
+	for i, row := range rows {
+		if m.HasBase {
+			*(*unsafe.Pointer)(unsafe.Add(row, m.BaseOffset)) = nil // the snapshot: new again, as after Destroy
+		}
+		if s != nil {
+			s.Forget(m, keyFromArgs(keys[i]))
+		}
+	}
+	return nil
+}
+
+// maxKeys is how many primary keys of m fit one statement.
+func maxKeys(c *session.Client, m *registry.Model) int {
+	return max(1, min(c.Dialect().MaxParams()/len(m.PK), 5000))
+}

@@ -1,0 +1,464 @@
+package record
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/session"
+)
+
+// relState is what a record knows about its relation fields. It is
+// immutable: a change builds a new one and stores it in the Base, so that
+// copies of a record (values in a []Model collection) never see each
+// other's changes.
+type relState struct {
+	loaded   uint64 // bit i: Relations[i] was preloaded, assigned through Update/New, or saved
+	replaced uint64 // bit i: Relations[i] was assigned through Update/New since it was last loaded or saved
+	known    uint64 // bit i: prev[i] holds the related records as last loaded or saved
+	prev     [][]unsafe.Pointer
+}
+
+func bit(r *registry.Relation) uint64 { return 1 << uint(r.Pos) }
+
+func (s *relState) has(r *registry.Relation) bool {
+	return s != nil && (s.loaded|s.replaced)&bit(r) != 0
+}
+
+func (s *relState) isLoaded(r *registry.Relation) bool   { return s != nil && s.loaded&bit(r) != 0 }
+func (s *relState) isReplaced(r *registry.Relation) bool { return s != nil && s.replaced&bit(r) != 0 }
+func (s *relState) isKnown(r *registry.Relation) bool    { return s != nil && s.known&bit(r) != 0 }
+
+func (s *relState) previous(r *registry.Relation) []unsafe.Pointer {
+	if !s.isKnown(r) {
+		return nil
+	}
+	return s.prev[r.Pos]
+}
+
+// clone returns a copy to modify.
+func (s *relState) clone() *relState {
+	n := &relState{}
+	if s != nil {
+		*n = *s
+	}
+	if n.prev != nil {
+		n.prev = append([][]unsafe.Pointer(nil), n.prev...)
+	}
+	return n
+}
+
+// withKnown records items as the related records of r as last loaded or
+// saved.
+func (s *relState) withKnown(m *registry.Model, r *registry.Relation, items []unsafe.Pointer) {
+	if s.prev == nil {
+		s.prev = make([][]unsafe.Pointer, len(m.Relations))
+	}
+	s.prev[r.Pos] = items
+	s.known |= bit(r)
+	s.loaded |= bit(r)
+	s.replaced &^= bit(r)
+}
+
+// relOffset is the offset of Base.rel; Base[T] has the same layout for
+// every T.
+var relOffset = unsafe.Offsetof(Base[struct{}]{}.rel)
+
+// relStateAt returns the address of the relation state of the record of m
+// at p, or nil when m does not embed Base.
+func relStateAt(m *registry.Model, p unsafe.Pointer) **relState {
+	if !m.HasBase {
+		return nil
+	}
+	return (**relState)(unsafe.Add(p, m.BaseOffset+relOffset))
+}
+
+func relStateOf(m *registry.Model, p unsafe.Pointer) *relState {
+	if a := relStateAt(m, p); a != nil {
+		return *a
+	}
+	return nil
+}
+
+// updateRelState replaces the relation state of the record at p with a
+// modified copy.
+func updateRelState(m *registry.Model, p unsafe.Pointer, fn func(s *relState)) {
+	a := relStateAt(m, p)
+	if a == nil {
+		return
+	}
+	n := (*a).clone()
+	fn(n)
+	*a = n
+}
+
+// snapAt returns the snapshot of the record of m at p (its columns as last
+// loaded or saved), or nil for a new record or a model without Base.
+func snapAt(m *registry.Model, p unsafe.Pointer) unsafe.Pointer {
+	if !m.HasBase {
+		return nil
+	}
+	return *(*unsafe.Pointer)(unsafe.Add(p, m.BaseOffset))
+}
+
+// ops are the operations on one model type that relation code, which only
+// knows a *registry.Model and an unsafe.Pointer, needs to run with the
+// record's real type (so that hooks receive a *T).
+type ops struct {
+	m       *registry.Model
+	saveRow func(ctx context.Context, p unsafe.Pointer) error
+	destroy func(ctx context.Context, p unsafe.Pointer) error
+	load    func(ctx context.Context, where builder.Sqlizer, preload []string) ([]unsafe.Pointer, error)
+}
+
+// opsProvider is implemented by every model pointer through its embedded
+// Base.
+type opsProvider interface{ recordOps() *ops }
+
+func (*Base[T]) recordOps() *ops { return opsFor[T]() }
+
+var opsCache sync.Map // *registry.Model → *ops
+
+func opsFor[T any]() *ops {
+	m, err := registry.Of[T]()
+	if err != nil {
+		panic(fmt.Sprintf("record: %v", err)) // unreachable: related models are registered with their owner
+	}
+	if o, ok := opsCache.Load(m); ok {
+		return o.(*ops)
+	}
+	o := &ops{
+		m: m,
+		saveRow: func(ctx context.Context, p unsafe.Pointer) error {
+			return saveRow(ctx, m, (*T)(p))
+		},
+		destroy: func(ctx context.Context, p unsafe.Pointer) error {
+			return destroyOne(ctx, m, (*T)(p))
+		},
+		load: func(ctx context.Context, where builder.Sqlizer, preload []string) ([]unsafe.Pointer, error) {
+			rows, err := Query[T](ctx).Where(where).Preload(preload...).All()
+			if err != nil {
+				return nil, err
+			}
+			out := make([]unsafe.Pointer, len(rows))
+			for i, r := range rows {
+				out[i] = unsafe.Pointer(r)
+			}
+			return out, nil
+		},
+	}
+	v, _ := opsCache.LoadOrStore(m, o)
+	return v.(*ops)
+}
+
+// opsOf returns the ops of a registered model that embeds Base (every
+// relation target does).
+func opsOf(m *registry.Model) *ops {
+	if o, ok := opsCache.Load(m); ok {
+		return o.(*ops)
+	}
+	return reflect.New(m.Type).Interface().(opsProvider).recordOps()
+}
+
+// modelAt returns the record of m at p as a *T in an interface, for event
+// handlers and adapters.
+func modelAt(m *registry.Model, p unsafe.Pointer) any {
+	if p == nil {
+		return nil
+	}
+	return reflect.NewAt(m.Type, p).Interface()
+}
+
+// itemsOf returns the addresses of the records the relation field of the
+// record at p holds: none or one for a single relation (a value-typed field
+// holds one unless it is the zero value), the non-nil elements of a slice.
+func itemsOf(r *registry.Relation, p unsafe.Pointer) []unsafe.Pointer {
+	f := unsafe.Add(p, r.Offset)
+	switch {
+	case !r.Many && r.Pointer:
+		if q := *(*unsafe.Pointer)(f); q != nil {
+			return []unsafe.Pointer{q}
+		}
+		return nil
+	case !r.Many:
+		if reflect.NewAt(r.Target, f).Elem().IsZero() {
+			return nil
+		}
+		return []unsafe.Pointer{f}
+	case r.Pointer:
+		s := *(*[]unsafe.Pointer)(f)
+		out := make([]unsafe.Pointer, 0, len(s))
+		for _, q := range s {
+			if q != nil {
+				out = append(out, q)
+			}
+		}
+		return out
+	}
+	s := reflect.NewAt(r.Type, f).Elem()
+	out := make([]unsafe.Pointer, s.Len())
+	for i := range out {
+		out[i] = s.Index(i).Addr().UnsafePointer()
+	}
+	return out
+}
+
+// present reports whether the relation field of the record at p holds
+// anything.
+func present(r *registry.Relation, p unsafe.Pointer) bool {
+	f := unsafe.Add(p, r.Offset)
+	switch {
+	case !r.Many && r.Pointer:
+		return *(*unsafe.Pointer)(f) != nil
+	case !r.Many:
+		return !reflect.NewAt(r.Target, f).Elem().IsZero()
+	}
+	return len(*(*[]unsafe.Pointer)(f)) > 0 // only the length is read: any slice header will do
+}
+
+// setItems stores records in the relation field of the record at p: the
+// first (or nothing) for a single relation, all of them for a slice. Value
+// fields get copies; pointer fields and []*Model get the pointers.
+func setItems(r *registry.Relation, p unsafe.Pointer, items []unsafe.Pointer) {
+	f := unsafe.Add(p, r.Offset)
+	switch {
+	case !r.Many && r.Pointer:
+		var q unsafe.Pointer
+		if len(items) > 0 {
+			q = items[0]
+		}
+		*(*unsafe.Pointer)(f) = q
+	case !r.Many:
+		dst := reflect.NewAt(r.Target, f).Elem()
+		if len(items) == 0 {
+			dst.SetZero()
+		} else if items[0] != f {
+			dst.Set(reflect.NewAt(r.Target, items[0]).Elem())
+		}
+	case r.Pointer:
+		// []*Model and []unsafe.Pointer have the same layout.
+		if len(items) == 0 {
+			*(*[]unsafe.Pointer)(f) = nil
+		} else {
+			*(*[]unsafe.Pointer)(f) = items
+		}
+	default:
+		var s reflect.Value
+		if len(items) == 0 {
+			s = reflect.Zero(r.Type)
+		} else {
+			s = reflect.MakeSlice(r.Type, len(items), len(items))
+			for i, q := range items {
+				s.Index(i).Set(reflect.NewAt(r.Target, q).Elem())
+			}
+		}
+		reflect.NewAt(r.Type, f).Elem().Set(s)
+	}
+}
+
+// recordPtr returns the address of the record in v, a *Model or a Model of
+// m (a Model is copied), or nil for nil; ok is false for anything else.
+func recordPtr(m *registry.Model, v any) (unsafe.Pointer, bool) {
+	if v == nil {
+		return nil, true
+	}
+	rv := reflect.ValueOf(v)
+	switch {
+	case rv.Kind() == reflect.Pointer && rv.Type().Elem() == m.Type:
+		return rv.UnsafePointer(), true
+	case rv.Type() == m.Type:
+		np := reflect.New(m.Type)
+		np.Elem().Set(rv)
+		return np.UnsafePointer(), true
+	}
+	return nil, false
+}
+
+// normKey turns a key value into a comparable map key that is equal for
+// equal keys of different Go types: integers become int64 (uint64 above
+// the int64 range), pointers and driver.Valuers their value, []byte a
+// string. ok is false for NULL.
+func normKey(v any) (any, bool) {
+	switch x := v.(type) {
+	case nil:
+		return nil, false
+	case int64:
+		return x, true
+	case int:
+		return int64(x), true
+	case string:
+		return x, true
+	case []byte:
+		return string(x), true
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return nil, false
+		}
+		return normKey(rv.Elem().Interface())
+	}
+	if vl, ok := v.(driver.Valuer); ok {
+		dv, err := vl.Value()
+		if err != nil {
+			return nil, false
+		}
+		return normKey(dv)
+	}
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int(), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if u := rv.Uint(); u > math.MaxInt64 {
+			return u, true
+		} else {
+			return int64(u), true
+		}
+	case reflect.String:
+		return rv.String(), true
+	}
+	if !rv.Comparable() {
+		return fmt.Sprintf("%#v", v), true
+	}
+	return v, true
+}
+
+// columnKey returns the normalised value of column c of the record at p.
+func columnKey(c *registry.Column, p unsafe.Pointer) (any, bool) { return normKey(c.Value(p)) }
+
+// pkArgs returns the primary key values of the record of m at p as it was
+// loaded (from the snapshot when there is one).
+func pkArgs(m *registry.Model, p unsafe.Pointer) []any {
+	src := p
+	if s := snapAt(m, p); s != nil {
+		src = s
+	}
+	args := make([]any, len(m.PK))
+	for i, c := range m.PK {
+		args[i] = c.Value(src)
+	}
+	return args
+}
+
+// pkKey is a comparable key of primary key values.
+func pkKey(args []any) any {
+	if len(args) == 1 {
+		k, _ := normKey(args[0])
+		return k
+	}
+	parts := make([]string, len(args))
+	for i, a := range args {
+		k, _ := normKey(a)
+		parts[i] = fmt.Sprintf("%#v", k)
+	}
+	return strings.Join(parts, "\x00")
+}
+
+// keysWhere is the criterion matching the rows of m with the given primary
+// keys, in column names (resolved by the query that uses it).
+func keysWhere(m *registry.Model, keys [][]any) builder.Sqlizer {
+	if len(m.PK) == 1 {
+		vals := make([]any, len(keys))
+		for i, k := range keys {
+			vals[i] = k[0]
+		}
+		return builder.Eq{m.PK[0].Name: vals}
+	}
+	or := make(builder.Or, len(keys))
+	for i, k := range keys {
+		and := make(builder.And, len(m.PK))
+		for j, col := range m.PK {
+			and[j] = builder.Eq{col.Name: k[j]}
+		}
+		or[i] = and
+	}
+	return or
+}
+
+// setColumn converts v to column c's type and stores it in the record at p
+// when it differs.
+func setColumn(m *registry.Model, c *registry.Column, p unsafe.Pointer, v any) error {
+	rv, err := convertColumn(m, c, v)
+	if err != nil {
+		return err
+	}
+	f := c.Reflect(p)
+	if !reflect.DeepEqual(f.Interface(), rv.Interface()) {
+		f.Set(rv)
+	}
+	return nil
+}
+
+// ErrRelation is matched by every *RelationError.
+var ErrRelation = errors.New("record: relation")
+
+// RelationError reports a problem with a relation field of a model: a value
+// that does not fit it, or a related record that cannot be saved or
+// detached. Path is the relation field, with an index for an element of a
+// collection ("Roles[2]"); Err may itself be a *RelationError or
+// *FieldError of the related model.
+type RelationError struct {
+	Model string
+	Path  string
+	Err   error
+}
+
+func (e *RelationError) Error() string {
+	return fmt.Sprintf("record: %s.%s: %v", e.Model, e.Path, e.Err)
+}
+
+// Unwrap returns ErrRelation and the cause.
+func (e *RelationError) Unwrap() []error { return []error{ErrRelation, e.Err} }
+
+// ErrReferenced is matched by every *ReferencedError.
+var ErrReferenced = errors.New("record: row is still referenced")
+
+// ReferencedError reports that destroying a row was refused by a foreign
+// key: rows of another table still reference it. Relations names the
+// model's relations (without rel:"cascade") whose rows may be the reason.
+// Err is the database's error.
+type ReferencedError struct {
+	Model     string
+	Key       any
+	Relations []string
+	Err       error
+}
+
+func (e *ReferencedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "record: cannot destroy %s", e.Model)
+	if e.Key != nil {
+		fmt.Fprintf(&b, " %v", e.Key)
+	}
+	b.WriteString(": rows of another table still reference it")
+	if len(e.Relations) > 0 {
+		fmt.Fprintf(&b, " (through %s: destroy those first, or tag the relation rel:\"cascade\" to destroy them with it)", strings.Join(e.Relations, ", "))
+	}
+	return b.String() + ": " + e.Err.Error()
+}
+
+// Unwrap returns ErrReferenced and the database's error.
+func (e *ReferencedError) Unwrap() []error { return []error{ErrReferenced, e.Err} }
+
+// wrapDelete turns a foreign key violation from deleting rows of m into a
+// *ReferencedError; other errors are wrapped as by wrapDB.
+func wrapDelete(m *registry.Model, key any, err error) error {
+	if err == nil || !errors.Is(err, session.ErrForeignKey) {
+		return wrapDB(m, "delete", err)
+	}
+	e := &ReferencedError{Model: m.Name, Key: key, Err: wrapDB(m, "delete", err)}
+	for _, r := range m.Relations {
+		if (r.Kind == registry.HasOne || r.Kind == registry.HasMany) && !r.Cascade {
+			e.Relations = append(e.Relations, r.String())
+		}
+	}
+	return e
+}

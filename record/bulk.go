@@ -1,0 +1,776 @@
+package record
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"unsafe"
+
+	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/session"
+)
+
+// The bulk helpers write many rows with few statements, for loads and
+// batch jobs. They work on rows, not records: they fire no model hooks or
+// Set events, read no generated keys back, do not mark records as saved,
+// and do not refresh records that a session already holds. Every map key
+// and value is checked against the model (and converted to the field's
+// type) before any SQL, and each call runs in one transaction, joining the
+// context's: it writes everything or nothing.
+
+// BulkOption configures a bulk helper: Progress, BatchSize.
+type BulkOption func(*bulkConfig)
+
+type bulkConfig struct {
+	progress func(done, total int)
+	batch    int
+}
+
+// Progress makes a bulk helper call fn after each statement with the
+// number of rows written so far and the number to write in all, for long
+// loads to report on.
+func Progress(fn func(done, total int)) BulkOption {
+	return func(c *bulkConfig) { c.progress = fn }
+}
+
+// BatchSize caps the rows of one multi-row statement (the keys of one
+// bulk UPDATE); by default a statement holds as many rows as the
+// dialect's parameter limit allows
+// (builder.Dialect.MaxParams). Lower it for rows with large values, which
+// can exceed a server's packet size first.
+func BatchSize(rows int) BulkOption {
+	return func(c *bulkConfig) { c.batch = rows }
+}
+
+func bulkOptions(opts []BulkOption) *bulkConfig {
+	cfg := &bulkConfig{}
+	for _, o := range opts {
+		if o != nil {
+			o(cfg)
+		}
+	}
+	return cfg
+}
+
+// Row is what BulkInsert and BulkInsertMany take: maps keyed by column (or
+// Go field) name, or records of T.
+type Row[T any] interface {
+	map[string]any | *T
+}
+
+// BulkResult reports what BulkUpdate or BulkDiffUpdate did.
+type BulkResult struct {
+	Updated  int64        // rows the UPDATE statements matched
+	Inserted int64        // rows the INSERT statements wrote
+	Results  []sql.Result // one per statement, in the order they ran
+}
+
+// insertSet is the rows of one bulk insert that set the same columns.
+type insertSet struct {
+	cols []*registry.Column
+	vals []any // len(cols) values per row, rows in order
+	rows int
+}
+
+// orderedRow locates one input row: its set and its index in the set.
+type orderedRow struct{ set, idx int }
+
+// insertRows converts the rows of a bulk insert and groups them by the
+// columns they set, in first-seen order. A map sets its keys; a record
+// sets every column but an autoincrement key left zero and nullable
+// columns with a default left nil, as Save does.
+func insertRows[T any, R Row[T]](m *registry.Model, rows []R) ([]*insertSet, []orderedRow, error) {
+	var sets []*insertSet
+	byMask := map[uint64]int{}
+	byName := map[string]int{}
+	order := make([]orderedRow, 0, len(rows))
+	var cols []*registry.Column
+	var vals []any
+	add := func(cols []*registry.Column, vals []any) {
+		var idx int
+		var ok bool
+		var mask uint64
+		var name string
+		if len(m.Columns) <= 64 {
+			for _, c := range cols {
+				mask |= 1 << uint(c.Pos)
+			}
+			idx, ok = byMask[mask]
+		} else {
+			b := make([]byte, 0, 2*len(cols))
+			for _, c := range cols {
+				b = append(b, byte(c.Pos>>8), byte(c.Pos))
+			}
+			name = string(b)
+			idx, ok = byName[name]
+		}
+		if !ok {
+			idx = len(sets)
+			sets = append(sets, &insertSet{cols: append([]*registry.Column(nil), cols...)})
+			if name == "" {
+				byMask[mask] = idx
+			} else {
+				byName[name] = idx
+			}
+		}
+		s := sets[idx]
+		s.vals = append(s.vals, vals...)
+		order = append(order, orderedRow{idx, s.rows})
+		s.rows++
+	}
+	switch rs := any(rows).(type) {
+	case []map[string]any:
+		for i, row := range rs {
+			var err error
+			cols, vals, err = mapRow(m, row, cols[:0], vals[:0])
+			if err != nil {
+				return nil, nil, fmt.Errorf("record: row %d: %w", i, err)
+			}
+			add(cols, vals)
+		}
+	case []*T:
+		for i, p := range rs {
+			if p == nil {
+				return nil, nil, fmt.Errorf("record: bulk insert of %s: record %d is nil", m.Name, i)
+			}
+			up := unsafe.Pointer(p)
+			cols, vals = cols[:0], vals[:0]
+			for _, c := range m.Columns {
+				if (c.AutoIncrement || (c.HasDefault && c.Nullable)) && c.IsZero(up) {
+					continue
+				}
+				cols = append(cols, c)
+				vals = append(vals, c.Value(up))
+			}
+			add(cols, vals)
+		}
+	}
+	return sets, order, nil
+}
+
+// mapRow converts a map of column (or field) names to values into the
+// columns it sets, in column order, and their values of the fields' types.
+// An unknown key, a column given twice or a value that does not fit is an
+// error naming the model and field.
+func mapRow(m *registry.Model, row map[string]any, cols []*registry.Column, vals []any) ([]*registry.Column, []any, error) {
+	matched := 0
+	for _, c := range m.Columns {
+		v, ok := row[c.Name]
+		if c.Field != c.Name {
+			if fv, fok := row[c.Field]; fok {
+				if ok {
+					return nil, nil, &FieldError{Model: m.Name, Field: c.Field, Column: c.Name, Err: errDuplicateKey}
+				}
+				v, ok = fv, true
+			}
+		}
+		if !ok {
+			continue
+		}
+		matched++
+		cv, err := columnValue(m, c, v)
+		if err != nil {
+			return nil, nil, err
+		}
+		cols = append(cols, c)
+		vals = append(vals, cv)
+	}
+	if matched < len(row) {
+		for k := range row {
+			if _, ok := m.Column(k); !ok {
+				return nil, nil, unknownColumn(m, k)
+			}
+		}
+	}
+	return cols, vals, nil
+}
+
+// insertSQL is INSERT INTO t (cols) VALUES (...), (...) with rows rows.
+func insertSQL(d builder.Dialect, m *registry.Model, cols []*registry.Column, rows int) string {
+	if len(cols) == 0 {
+		if d.Name() == "mysql" {
+			return "INSERT INTO " + d.Quote(m.Table) + " () VALUES ()"
+		}
+		return "INSERT INTO " + d.Quote(m.Table) + " DEFAULT VALUES"
+	}
+	head := "INSERT INTO " + d.Quote(m.Table) + " (" + builder.ColumnList(d, cols) + ") VALUES "
+	b := make([]byte, 0, len(head)+rows*len(cols)*4)
+	b = append(b, head...)
+	n := 0
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, '(')
+		for j := range cols {
+			if j > 0 {
+				b = append(b, ", "...)
+			}
+			n++
+			b = builder.AppendPlaceholder(b, d, n)
+		}
+		b = append(b, ')')
+	}
+	return string(b)
+}
+
+// BulkInsert inserts rows of T with multi-row INSERT statements, each as
+// large as the dialect's parameter limit allows (see BatchSize), and
+// returns the number of rows written. rows are maps keyed by column (or Go
+// field) name, or records; rows that set different columns go into
+// different statements, so rows are inserted grouped by the columns they
+// set, in first-seen order. The type of the model must be given:
+// record.BulkInsert[User](ctx, rows).
+//
+// It is the original's bulk_insert; like every bulk helper it fires no
+// hooks and reads no generated keys back (use SaveAll for that).
+func BulkInsert[T any, R Row[T]](ctx context.Context, rows []R, opts ...BulkOption) (int64, error) {
+	m, err := registry.Of[T]()
+	if err != nil {
+		return 0, err
+	}
+	c, err := session.FromContext(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cfg := bulkOptions(opts)
+	sets, _, err := insertRows[T](m, rows)
+	if err != nil {
+		return 0, err
+	}
+	if len(sets) == 0 {
+		return 0, nil
+	}
+	p := &progress{fn: cfg.progress, total: len(rows)}
+	var n int64
+	err = inTx(ctx, c, func(ctx context.Context) error {
+		var err error
+		n, _, err = runInserts(ctx, c, m, cfg, sets, p, false)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+type progress struct {
+	fn          func(done, total int)
+	done, total int
+}
+
+func (p *progress) add(n int) {
+	p.done += n
+	if p.fn != nil {
+		p.fn(p.done, p.total)
+	}
+}
+
+// runInserts writes the sets with multi-row INSERTs. It returns the rows
+// written and, when keep is set, each statement's result.
+func runInserts(ctx context.Context, c *session.Client, m *registry.Model, cfg *bulkConfig, sets []*insertSet, p *progress, keep bool) (int64, []sql.Result, error) {
+	d := c.Dialect()
+	var total int64
+	var results []sql.Result
+	for _, s := range sets {
+		ncol := len(s.cols)
+		per := 1
+		if ncol > 0 {
+			per = max(1, d.MaxParams()/ncol)
+		}
+		if cfg.batch > 0 {
+			per = min(per, cfg.batch)
+		}
+		if ncol == 0 {
+			per = 1 // DEFAULT VALUES inserts one row
+		}
+		var full string
+		for start := 0; start < s.rows; start += per {
+			k := min(per, s.rows-start)
+			var text string
+			if k == per {
+				if full == "" {
+					full = insertSQL(d, m, s.cols, per)
+				}
+				text = full
+			} else {
+				text = insertSQL(d, m, s.cols, k)
+			}
+			res, err := c.Exec(ctx, false, text, s.vals[start*ncol:(start+k)*ncol]...)
+			if err != nil {
+				return 0, nil, wrapDB(m, "insert", err)
+			}
+			total += affected(res, k)
+			if keep {
+				results = append(results, res)
+			}
+			p.add(k)
+		}
+	}
+	return total, results, nil
+}
+
+func affected(res sql.Result, fallback int) int64 {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return int64(fallback)
+	}
+	return n
+}
+
+// BulkInsertMany inserts rows of T one by one with a single-row INSERT
+// prepared once (per set of columns) and reused, all in one transaction,
+// and returns the number of rows written: the original's bulk_insert_many
+// (DBAPI executemany). Rows are inserted in input order. Rows are as for
+// BulkInsert; BulkInsert is usually faster, this suits drivers and servers
+// that limit statement size.
+func BulkInsertMany[T any, R Row[T]](ctx context.Context, rows []R, opts ...BulkOption) (int64, error) {
+	m, err := registry.Of[T]()
+	if err != nil {
+		return 0, err
+	}
+	c, err := session.FromContext(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cfg := bulkOptions(opts)
+	sets, order, err := insertRows[T](m, rows)
+	if err != nil {
+		return 0, err
+	}
+	if len(order) == 0 {
+		return 0, nil
+	}
+	p := &progress{fn: cfg.progress, total: len(rows)}
+	var total int64
+	err = inTx(ctx, c, func(ctx context.Context) error {
+		stmts := make([]*session.Stmt, len(sets))
+		defer func() {
+			for _, st := range stmts {
+				if st != nil {
+					st.Close()
+				}
+			}
+		}()
+		d := c.Dialect()
+		for _, o := range order {
+			s := sets[o.set]
+			st := stmts[o.set]
+			if st == nil {
+				var err error
+				if st, err = c.Prepare(ctx, insertSQL(d, m, s.cols, 1)); err != nil {
+					return wrapDB(m, "insert", err)
+				}
+				stmts[o.set] = st
+			}
+			ncol := len(s.cols)
+			res, err := st.Exec(ctx, s.vals[o.idx*ncol:(o.idx+1)*ncol]...)
+			if err != nil {
+				return wrapDB(m, "insert", err)
+			}
+			total += affected(res, 1)
+			p.add(1)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return total, nil
+}
+
+// resolveKeyColumns resolves the key columns of a bulk update.
+func resolveKeyColumns(m *registry.Model, names []string) ([]*registry.Column, error) {
+	if len(names) == 0 {
+		return nil, fmt.Errorf("record: bulk update of %s: no key columns", m.Name)
+	}
+	cols, err := m.MustColumns(names...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cols {
+		for j := range i {
+			if cols[i] == cols[j] {
+				return nil, fmt.Errorf("record: bulk update of %s: key column %q given twice", m.Name, cols[i].Name)
+			}
+		}
+	}
+	return cols, nil
+}
+
+// update is one row of a bulk update: the values of its key columns and
+// of the columns it sets, in column order.
+type updateRow struct {
+	key  []any
+	cols []*registry.Column
+	vals []any
+}
+
+// updateGroup is the rows of a bulk update that set the same columns to
+// the same values.
+type updateGroup struct {
+	cols []*registry.Column
+	vals []any
+	keys [][]any
+}
+
+// groupUpdates groups rows by the columns they set and the values they set
+// them to, in first-seen order. Unlike the original, the order of a map's
+// keys plays no part.
+func groupUpdates(rows []updateRow) []*updateGroup {
+	var groups []*updateGroup
+	index := map[string]int{}
+	var b []byte
+	for _, r := range rows {
+		b = b[:0]
+		for j, c := range r.cols {
+			b = appendCanonical(append(b, byte(c.Pos>>8), byte(c.Pos)), r.vals[j])
+		}
+		gi, ok := index[string(b)]
+		if !ok {
+			gi = len(groups)
+			index[string(b)] = gi
+			groups = append(groups, &updateGroup{cols: r.cols, vals: r.vals})
+		}
+		groups[gi].keys = append(groups[gi].keys, r.key)
+	}
+	return groups
+}
+
+// splitUpdate converts a map of a bulk update into its key values and the
+// columns it sets. A row without every key column is an error.
+func splitUpdate(m *registry.Model, keyCols []*registry.Column, row map[string]any) (updateRow, bool, error) {
+	cols, vals, err := mapRow(m, row, nil, nil)
+	if err != nil {
+		return updateRow{}, false, err
+	}
+	u := updateRow{key: make([]any, len(keyCols))}
+	found := 0
+	for j, c := range cols {
+		if ki := indexOf(keyCols, c); ki >= 0 {
+			u.key[ki] = vals[j]
+			found++
+			continue
+		}
+		u.cols = append(u.cols, c)
+		u.vals = append(u.vals, vals[j])
+	}
+	return u, found == len(keyCols), nil
+}
+
+func indexOf(cols []*registry.Column, c *registry.Column) int {
+	for i, x := range cols {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// BulkUpdate updates rows of T in place, one UPDATE ... SET ... WHERE key
+// IN (...) per group of rows that set the same columns to the same values:
+// the original's bulk_common_update, grouped by content rather than by the
+// order of each map's keys. keyColumns name the columns (column or field
+// names; usually the primary key, composite keys included) that identify
+// a row; each row must hold them all, and its other keys are the columns
+// to set. A row with nothing to set is skipped. Groups run in first-seen
+// order, split where the keys exceed the dialect's parameter limit.
+//
+// The result counts the rows the statements matched and holds each
+// statement's result. As every bulk helper, it fires no hooks and does not
+// refresh records the session holds.
+func BulkUpdate[T any](ctx context.Context, keyColumns []string, rows []map[string]any, opts ...BulkOption) (*BulkResult, error) {
+	m, err := registry.Of[T]()
+	if err != nil {
+		return nil, err
+	}
+	c, err := session.FromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keyCols, err := resolveKeyColumns(m, keyColumns)
+	if err != nil {
+		return nil, err
+	}
+	cfg := bulkOptions(opts)
+	updates := make([]updateRow, 0, len(rows))
+	for i, row := range rows {
+		u, hasKey, err := splitUpdate(m, keyCols, row)
+		if err != nil {
+			return nil, fmt.Errorf("record: row %d: %w", i, err)
+		}
+		if !hasKey {
+			return nil, fmt.Errorf("record: BulkUpdate of %s: row %d lacks key columns %v", m.Name, i, columnNames(keyCols))
+		}
+		if len(u.cols) > 0 {
+			updates = append(updates, u)
+		}
+	}
+	res := &BulkResult{}
+	if len(updates) == 0 {
+		return res, nil
+	}
+	groups := groupUpdates(updates)
+	p := &progress{fn: cfg.progress, total: len(updates)}
+	err = inTx(ctx, c, func(ctx context.Context) error {
+		return runUpdates(ctx, c, m, cfg, keyCols, groups, p, res)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// bulkStmt is one statement of a bulk update.
+type bulkStmt struct {
+	text string
+	args []any
+	rows int
+}
+
+// runUpdates runs the groups' UPDATEs. Statements whose text recurs (small
+// groups setting the same columns) are prepared once on the transaction.
+func runUpdates(ctx context.Context, c *session.Client, m *registry.Model, cfg *bulkConfig, keyCols []*registry.Column, groups []*updateGroup, p *progress, res *BulkResult) error {
+	d := c.Dialect()
+	var stmts []bulkStmt
+	uses := map[string]int{}
+	for _, g := range groups {
+		per := max(1, (d.MaxParams()-len(g.cols))/len(keyCols))
+		if cfg.batch > 0 {
+			per = min(per, cfg.batch)
+		}
+		var full string
+		for start := 0; start < len(g.keys); start += per {
+			keys := g.keys[start:min(start+per, len(g.keys))]
+			var text string
+			if len(keys) == per && full != "" {
+				text = full
+			} else {
+				text = updateSQL(d, m, g.cols, keyCols, len(keys))
+				if len(keys) == per {
+					full = text
+				}
+			}
+			args := make([]any, 0, len(g.vals)+len(keys)*len(keyCols))
+			args = append(args, g.vals...)
+			for _, k := range keys {
+				args = append(args, k...)
+			}
+			stmts = append(stmts, bulkStmt{text, args, len(keys)})
+			uses[text]++
+		}
+	}
+	prepared := map[string]*session.Stmt{}
+	defer func() {
+		for _, st := range prepared {
+			st.Close()
+		}
+	}()
+	for _, s := range stmts {
+		var r sql.Result
+		var err error
+		if uses[s.text] > 1 {
+			st := prepared[s.text]
+			if st == nil {
+				if st, err = c.Prepare(ctx, s.text); err != nil {
+					return wrapDB(m, "update", err)
+				}
+				prepared[s.text] = st
+			}
+			r, err = st.Exec(ctx, s.args...)
+		} else {
+			r, err = c.Exec(ctx, false, s.text, s.args...)
+		}
+		if err != nil {
+			return wrapDB(m, "update", err)
+		}
+		res.Updated += affected(r, s.rows)
+		res.Results = append(res.Results, r)
+		p.add(s.rows)
+	}
+	return nil
+}
+
+// updateSQL is UPDATE t SET a = ?, b = ? WHERE k IN (?, ...), or
+// WHERE (k1, k2) IN ((?, ?), ...) for several key columns, for n keys.
+func updateSQL(d builder.Dialect, m *registry.Model, set, keyCols []*registry.Column, n int) string {
+	b := make([]byte, 0, 64+len(set)*16+n*len(keyCols)*5)
+	b = append(b, "UPDATE "...)
+	b = append(b, d.Quote(m.Table)...)
+	b = append(b, " SET "...)
+	ph := 0
+	for j, c := range set {
+		if j > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, d.Quote(c.Name)...)
+		b = append(b, " = "...)
+		ph++
+		b = builder.AppendPlaceholder(b, d, ph)
+	}
+	b = append(b, " WHERE "...)
+	if len(keyCols) == 1 {
+		b = append(b, d.Quote(keyCols[0].Name)...)
+	} else {
+		b = append(b, '(')
+		b = append(b, builder.ColumnList(d, keyCols)...)
+		b = append(b, ')')
+	}
+	b = append(b, " IN ("...)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		if len(keyCols) > 1 {
+			b = append(b, '(')
+		}
+		for j := range keyCols {
+			if j > 0 {
+				b = append(b, ", "...)
+			}
+			ph++
+			b = builder.AppendPlaceholder(b, d, ph)
+		}
+		if len(keyCols) > 1 {
+			b = append(b, ')')
+		}
+	}
+	b = append(b, ')')
+	return string(b)
+}
+
+// BulkDiffUpdate writes the difference between previous, the rows as they
+// were read, and rows, the rows as they should be: the original's
+// bulk_diff_update. Rows are matched by keyColumns (see BulkUpdate). A row
+// with a previous row is updated in only the columns whose values changed
+// (compared as values of the fields' types; a column missing from the
+// previous row counts as NULL there, and columns missing from the row are
+// left alone), grouped as BulkUpdate groups them; a row that changed
+// nothing is skipped. A row without a previous row (or without the key
+// columns) is inserted as BulkInsert inserts it. Every previous row must
+// hold the key columns.
+//
+// The result counts the rows updated and inserted and holds the result of
+// every statement, updates first (the original returned only the insert's
+// result when it ran both). Nothing to do runs no SQL.
+func BulkDiffUpdate[T any](ctx context.Context, keyColumns []string, previous, rows []map[string]any, opts ...BulkOption) (*BulkResult, error) {
+	m, err := registry.Of[T]()
+	if err != nil {
+		return nil, err
+	}
+	c, err := session.FromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keyCols, err := resolveKeyColumns(m, keyColumns)
+	if err != nil {
+		return nil, err
+	}
+	cfg := bulkOptions(opts)
+	res := &BulkResult{}
+	if len(rows) == 0 {
+		return res, nil
+	}
+	type prevRow struct {
+		cols []*registry.Column
+		vals []any
+	}
+	prev := make(map[any]prevRow, len(previous))
+	var arenaCols []*registry.Column
+	var arenaVals []any
+	for i, row := range previous {
+		start := len(arenaCols)
+		var err error
+		arenaCols, arenaVals, err = mapRow(m, row, arenaCols, arenaVals)
+		if err != nil {
+			return nil, fmt.Errorf("record: previous row %d: %w", i, err)
+		}
+		pr := prevRow{cols: arenaCols[start:len(arenaCols):len(arenaCols)], vals: arenaVals[start:len(arenaVals):len(arenaVals)]}
+		key := make([]any, len(keyCols))
+		for ki, kc := range keyCols {
+			j := indexOf(pr.cols, kc)
+			if j < 0 {
+				return nil, fmt.Errorf("record: BulkDiffUpdate of %s: previous row %d lacks key column %q", m.Name, i, kc.Name)
+			}
+			key[ki] = pr.vals[j]
+		}
+		prev[identKey(key)] = pr
+	}
+	var updates []updateRow
+	var inserts []map[string]any
+	var cols []*registry.Column
+	var vals []any
+	key := make([]any, len(keyCols))
+	for i, row := range rows {
+		cols, vals, err = mapRow(m, row, cols[:0], vals[:0])
+		if err != nil {
+			return nil, fmt.Errorf("record: row %d: %w", i, err)
+		}
+		found := 0
+		for ki, kc := range keyCols {
+			if j := indexOf(cols, kc); j >= 0 {
+				key[ki] = vals[j]
+				found++
+			}
+		}
+		var pr prevRow
+		ok := false
+		if found == len(keyCols) {
+			pr, ok = prev[identKey(key)]
+		}
+		if !ok {
+			inserts = append(inserts, row)
+			continue
+		}
+		var u updateRow
+		for j, c := range cols {
+			if indexOf(keyCols, c) >= 0 {
+				continue
+			}
+			var old any
+			if pj := indexOf(pr.cols, c); pj >= 0 {
+				old = pr.vals[pj]
+			}
+			if !sameValue(old, vals[j]) {
+				u.cols = append(u.cols, c)
+				u.vals = append(u.vals, vals[j])
+			}
+		}
+		if len(u.cols) == 0 {
+			continue
+		}
+		u.key = append([]any(nil), key...)
+		updates = append(updates, u)
+	}
+	var sets []*insertSet
+	if len(inserts) > 0 {
+		if sets, _, err = insertRows[T](m, inserts); err != nil {
+			return nil, err
+		}
+	}
+	if len(updates) == 0 && len(sets) == 0 {
+		return res, nil
+	}
+	p := &progress{fn: cfg.progress, total: len(updates) + len(inserts)}
+	err = inTx(ctx, c, func(ctx context.Context) error {
+		if len(updates) > 0 {
+			if err := runUpdates(ctx, c, m, cfg, keyCols, groupUpdates(updates), p, res); err != nil {
+				return err
+			}
+		}
+		if len(sets) > 0 {
+			n, results, err := runInserts(ctx, c, m, cfg, sets, p, true)
+			if err != nil {
+				return err
+			}
+			res.Inserted = n
+			res.Results = append(res.Results, results...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}

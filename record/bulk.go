@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"reflect"
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/builder"
@@ -77,9 +78,11 @@ type insertSet struct {
 type orderedRow struct{ set, idx int }
 
 // insertRows converts the rows of a bulk insert and groups them by the
-// columns they set, in first-seen order. A map sets its keys; a record
-// sets every column but an autoincrement key left zero and nullable
-// columns with a default left nil, as Save does.
+// columns they set, in first-seen order. A record sets every column but an
+// autoincrement key left zero and nullable columns with a default left
+// nil, as Save does. A map sets its keys, and the zero value of the
+// columns it lacks that have neither a default nor NULL to fall back on
+// (as record.New would leave them); the others get their default or NULL.
 func insertRows[T any, R Row[T]](m *registry.Model, rows []R) ([]*insertSet, []orderedRow, error) {
 	var sets []*insertSet
 	byMask := map[uint64]int{}
@@ -121,9 +124,10 @@ func insertRows[T any, R Row[T]](m *registry.Model, rows []R) ([]*insertSet, []o
 	}
 	switch rs := any(rows).(type) {
 	case []map[string]any:
+		zeros := zeroValues(m)
 		for i, row := range rs {
 			var err error
-			cols, vals, err = mapRow(m, row, cols[:0], vals[:0])
+			cols, vals, err = mapRow(m, row, zeros, cols[:0], vals[:0])
 			if err != nil {
 				return nil, nil, fmt.Errorf("record: row %d: %w", i, err)
 			}
@@ -149,11 +153,25 @@ func insertRows[T any, R Row[T]](m *registry.Model, rows []R) ([]*insertSet, []o
 	return sets, order, nil
 }
 
+// zeroValues holds, by column position, the zero value that an insert of
+// a map writes for a missing column, or nil where the column's default or
+// NULL applies.
+func zeroValues(m *registry.Model) []any {
+	zeros := make([]any, len(m.Columns))
+	for i, c := range m.Columns {
+		if !c.Nullable && !c.HasDefault && !c.AutoIncrement {
+			zeros[i] = reflect.Zero(c.Type).Interface()
+		}
+	}
+	return zeros
+}
+
 // mapRow converts a map of column (or field) names to values into the
-// columns it sets, in column order, and their values of the fields' types.
-// An unknown key, a column given twice or a value that does not fit is an
+// columns it sets, in column order, and their values of the fields' types;
+// with zeros (see zeroValues) it adds the columns an insert must set. An
+// unknown key, a column given twice or a value that does not fit is an
 // error naming the model and field.
-func mapRow(m *registry.Model, row map[string]any, cols []*registry.Column, vals []any) ([]*registry.Column, []any, error) {
+func mapRow(m *registry.Model, row map[string]any, zeros []any, cols []*registry.Column, vals []any) ([]*registry.Column, []any, error) {
 	matched := 0
 	for _, c := range m.Columns {
 		v, ok := row[c.Name]
@@ -166,6 +184,10 @@ func mapRow(m *registry.Model, row map[string]any, cols []*registry.Column, vals
 			}
 		}
 		if !ok {
+			if zeros != nil && zeros[c.Pos] != nil {
+				cols = append(cols, c)
+				vals = append(vals, zeros[c.Pos])
+			}
 			continue
 		}
 		matched++
@@ -441,7 +463,7 @@ func groupUpdates(rows []updateRow) []*updateGroup {
 // splitUpdate converts a map of a bulk update into its key values and the
 // columns it sets. A row without every key column is an error.
 func splitUpdate(m *registry.Model, keyCols []*registry.Column, row map[string]any) (updateRow, bool, error) {
-	cols, vals, err := mapRow(m, row, nil, nil)
+	cols, vals, err := mapRow(m, row, nil, nil, nil)
 	if err != nil {
 		return updateRow{}, false, err
 	}
@@ -682,7 +704,7 @@ func BulkDiffUpdate[T any](ctx context.Context, keyColumns []string, previous, r
 	for i, row := range previous {
 		start := len(arenaCols)
 		var err error
-		arenaCols, arenaVals, err = mapRow(m, row, arenaCols, arenaVals)
+		arenaCols, arenaVals, err = mapRow(m, row, nil, arenaCols, arenaVals)
 		if err != nil {
 			return nil, fmt.Errorf("record: previous row %d: %w", i, err)
 		}
@@ -703,7 +725,7 @@ func BulkDiffUpdate[T any](ctx context.Context, keyColumns []string, previous, r
 	var vals []any
 	key := make([]any, len(keyCols))
 	for i, row := range rows {
-		cols, vals, err = mapRow(m, row, cols[:0], vals[:0])
+		cols, vals, err = mapRow(m, row, nil, cols[:0], vals[:0])
 		if err != nil {
 			return nil, fmt.Errorf("record: row %d: %w", i, err)
 		}

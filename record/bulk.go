@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"reflect"
+	"strconv"
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/builder"
@@ -95,7 +96,8 @@ func insertRows[T any, R Row[T]](m *registry.Model, rows []R) ([]*insertSet, []o
 		var ok bool
 		var mask uint64
 		var name string
-		if len(m.Columns) <= 64 {
+		wide := len(m.Columns) > 64
+		if !wide {
 			for _, c := range cols {
 				mask |= 1 << uint(c.Pos)
 			}
@@ -110,8 +112,12 @@ func insertRows[T any, R Row[T]](m *registry.Model, rows []R) ([]*insertSet, []o
 		}
 		if !ok {
 			idx = len(sets)
-			sets = append(sets, &insertSet{cols: append([]*registry.Column(nil), cols...)})
-			if name == "" {
+			s := &insertSet{cols: append([]*registry.Column(nil), cols...)}
+			if idx == 0 {
+				s.vals = make([]any, 0, len(rows)*len(cols)) // usually every row
+			}
+			sets = append(sets, s)
+			if !wide {
 				byMask[mask] = idx
 			} else {
 				byName[name] = idx
@@ -172,6 +178,32 @@ func zeroValues(m *registry.Model) []any {
 // unknown key, a column given twice or a value that does not fit is an
 // error naming the model and field.
 func mapRow(m *registry.Model, row map[string]any, zeros []any, cols []*registry.Column, vals []any) ([]*registry.Column, []any, error) {
+	start := len(cols)
+	if len(row) <= len(m.Columns) {
+		// Fast path: every key is a column name, one lookup per column.
+		matched := 0
+		for _, c := range m.Columns {
+			v, ok := row[c.Name]
+			if !ok {
+				if zeros != nil && zeros[c.Pos] != nil {
+					cols = append(cols, c)
+					vals = append(vals, zeros[c.Pos])
+				}
+				continue
+			}
+			matched++
+			cv, err := columnValue(m, c, v)
+			if err != nil {
+				return nil, nil, err
+			}
+			cols = append(cols, c)
+			vals = append(vals, cv)
+		}
+		if matched == len(row) {
+			return cols, vals, nil
+		}
+		cols, vals = cols[:start], vals[:start]
+	}
 	matched := 0
 	for _, c := range m.Columns {
 		v, ok := row[c.Name]
@@ -557,22 +589,23 @@ func runUpdates(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 	d := c.Dialect()
 	var stmts []bulkStmt
 	uses := map[string]int{}
+	texts := map[string]string{} // columns set and number of keys → SQL
+	var tk []byte
 	for _, g := range groups {
 		per := max(1, (d.MaxParams()-len(g.cols))/len(keyCols))
 		if cfg.batch > 0 {
 			per = min(per, cfg.batch)
 		}
-		var full string
 		for start := 0; start < len(g.keys); start += per {
 			keys := g.keys[start:min(start+per, len(g.keys))]
-			var text string
-			if len(keys) == per && full != "" {
-				text = full
-			} else {
+			tk = strconv.AppendInt(tk[:0], int64(len(keys)), 10)
+			for _, c := range g.cols {
+				tk = append(tk, ',', byte(c.Pos>>8), byte(c.Pos))
+			}
+			text, ok := texts[string(tk)]
+			if !ok {
 				text = updateSQL(d, m, g.cols, keyCols, len(keys))
-				if len(keys) == per {
-					full = text
-				}
+				texts[string(tk)] = text
 			}
 			args := make([]any, 0, len(g.vals)+len(keys)*len(keyCols))
 			args = append(args, g.vals...)
@@ -699,8 +732,9 @@ func BulkDiffUpdate[T any](ctx context.Context, keyColumns []string, previous, r
 		vals []any
 	}
 	prev := make(map[any]prevRow, len(previous))
-	var arenaCols []*registry.Column
-	var arenaVals []any
+	// The previous rows' columns and values share two arrays.
+	arenaCols := make([]*registry.Column, 0, len(previous)*len(m.Columns))
+	arenaVals := make([]any, 0, len(previous)*len(m.Columns))
 	for i, row := range previous {
 		start := len(arenaCols)
 		var err error

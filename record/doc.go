@@ -14,6 +14,11 @@
 //	u, err = record.Get[User](ctx, u.ID)     // SELECT by key
 //	us, err := record.Query[User](ctx).Where(builder.Eq{"name": "Jenny"}).All()
 //
+// Many at once: SaveAll stores records as the original's save(models,
+// before, after, identity) does, with one lookup per call; BulkInsert,
+// BulkInsertMany, BulkUpdate and BulkDiffUpdate write rows with few
+// statements and no hooks; Raw maps hand-written SQL to records.
+//
 // Rows are scanned straight into the fields through offsets the registry
 // computed once; a loaded record remembers its column values so that Save
 // writes only what changed. Every call that may touch the database takes

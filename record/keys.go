@@ -32,10 +32,8 @@ func columnValue(m *registry.Model, c *registry.Column, v any) (any, error) {
 // or nil, driver.Valuers (sql.Null*) to what they store.
 func canonical(v any) any {
 	switch x := v.(type) {
-	case nil, int64, int, string, bool, float64, []byte:
-		return v
-	case time.Time:
-		return x
+	case nil, int64, int, string, bool, float64, []byte, time.Time:
+		return v // as is: boxing again would allocate
 	case driver.Valuer:
 		rv := reflect.ValueOf(v)
 		if rv.Kind() == reflect.Pointer && rv.IsNil() {

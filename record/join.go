@@ -15,6 +15,7 @@ type join struct {
 	m    *registry.Model // the joined model
 	on   string          // the join condition, qualified and quoted
 	many bool            // the joined table holds the foreign key (one-to-many)
+	left bool            // LEFT JOIN: keep rows without a match
 }
 
 // Join joins another model's table to the query through a foreign key
@@ -41,16 +42,28 @@ type join struct {
 // twice, or a table to itself, is an error, as is a target with no foreign
 // key between the two; every error is returned by the method that would
 // run SQL, before any SQL is built.
-func (q *QuerySet[T]) Join(target string) *QuerySet[T] {
+func (q *QuerySet[T]) Join(target string) *QuerySet[T] { return q.join(target, false) }
+
+// LeftJoin is Join as a LEFT JOIN, the original's outerjoin: rows of T
+// whose foreign key matches no row of the joined table stay, with NULL in
+// the joined table's columns. It joins many-to-one only; a one-to-many
+// join target is an error.
+func (q *QuerySet[T]) LeftJoin(target string) *QuerySet[T] { return q.join(target, true) }
+
+func (q *QuerySet[T]) join(target string, left bool) *QuerySet[T] {
 	n := q.clone()
 	if n.err != nil {
 		return n
 	}
 	j, err := n.findJoin(target)
+	if err == nil && left && j.many {
+		err = fmt.Errorf("record: LeftJoin(%q) on %s: %q references %s, which is one-to-many; LeftJoin joins many-to-one only", target, q.m.Name, j.m.Table, q.m.Table)
+	}
 	if err != nil {
 		n.err = err
 		return n
 	}
+	j.left = left
 	n.joins = append(n.joins, j)
 	// Criteria given so far were resolved without the table qualifier
 	// that a join needs to keep column names unambiguous.
@@ -231,7 +244,11 @@ func (q *QuerySet[T]) filtered(columns string) sq.SelectBuilder {
 			many = append(many, j)
 			continue
 		}
-		b = b.Join(d.Quote(j.m.Table) + " ON " + j.on)
+		if j.left {
+			b = b.LeftJoin(d.Quote(j.m.Table) + " ON " + j.on)
+		} else {
+			b = b.Join(d.Quote(j.m.Table) + " ON " + j.on)
+		}
 	}
 	if len(many) == 0 {
 		for _, w := range q.where {

@@ -55,10 +55,23 @@ func TestJoinManyToOne(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, as[2].ID, a2.ID)
 
-		// The join is inner: a3 has no C.
+		// The join is inner: a3 has no C. test_find_criteria_as_filter_by_on_join:
+		// with an outer join a map of criteria binds to the queried model.
 		n, err := record.Query[QueryA](ctx).Join("c_id").Count()
 		require.NoError(t, err)
 		assert.EqualValues(t, 3, n)
+		n, err = record.Query[QueryA](ctx).LeftJoin("c_id").Count()
+		require.NoError(t, err)
+		assert.EqualValues(t, 4, n)
+		u, err := record.Query[QueryA](ctx).LeftJoin("query_c").Where(builder.Eq{"text": "u"}).All()
+		require.NoError(t, err)
+		assert.Equal(t, ids(as[2:]), ids(u))
+		noC, err := record.Query[QueryA](ctx).LeftJoin("query_c").Where(builder.Eq{"query_c.id": nil}).One()
+		require.NoError(t, err)
+		assert.Equal(t, as[3].ID, noC.ID)
+		assert.Contains(t, lastSQL(db, "SELECT"), "LEFT JOIN")
+		_, err = record.Query[QueryA](ctx).LeftJoin("query_d").All()
+		assert.ErrorContains(t, err, "many-to-one only")
 
 		both, err := record.Query[QueryA](ctx).Join("query_c").
 			Where(builder.Or{builder.Eq{"query_c.name": "blue"}, builder.Eq{"query_a.name": "a0"}}).

@@ -25,6 +25,11 @@
 //	us, err := record.Query[User](ctx).Preload("Roles.Permissions").All() // three queries
 //	b, err := json.Marshal(us[0])                                     // same shape as us[0].ToMap()
 //
+// Many at once: SaveAll stores records as the original's save(models,
+// before, after, identity) does, with one lookup per call; BulkInsert,
+// BulkInsertMany, BulkUpdate and BulkDiffUpdate write rows with few
+// statements and no hooks; Raw maps hand-written SQL to records.
+//
 // Rows are scanned straight into the fields through offsets the registry
 // computed once; a loaded record remembers its column values so that Save
 // writes only what changed. Every call that may touch the database takes

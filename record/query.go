@@ -26,6 +26,11 @@ type QuerySet[T any] struct {
 	limit  uint64
 	offset uint64
 	hasLim bool
+	sel    []*registry.Column // Select: the columns to load, key first; nil loads all
+	joins  []join             // Join: the joined tables
+	crit   []builder.Sqlizer  // criteria as given, resolved again when a join is added
+	page   int                // Page: 1-based; ≤ 1 is the first page
+	per    int                // PerPage: rows per page; ≤ 0 sets no limit
 
 	preload []string // relation paths to load with the rows (preload.go)
 }
@@ -53,6 +58,9 @@ func (q *QuerySet[T]) clone() *QuerySet[T] {
 	n := *q
 	n.where = q.where[:len(q.where):len(q.where)]
 	n.order = q.order[:len(q.order):len(q.order)]
+	n.sel = q.sel[:len(q.sel):len(q.sel)]
+	n.joins = q.joins[:len(q.joins):len(q.joins)]
+	n.crit = q.crit[:len(q.crit):len(q.crit)]
 	return &n
 }
 
@@ -65,12 +73,13 @@ func (q *QuerySet[T]) Where(criteria ...builder.Sqlizer) *QuerySet[T] {
 		return n
 	}
 	for _, c := range criteria {
-		r, err := builder.Resolve(n.c.Dialect(), n.m, c)
+		r, err := n.resolve(c)
 		if err != nil {
 			n.err = err
 			return n
 		}
 		n.where = append(n.where, r)
+		n.crit = append(n.crit, c)
 	}
 	return n
 }
@@ -125,14 +134,17 @@ func (q *QuerySet[T]) name() string {
 }
 
 func (q *QuerySet[T]) selectSQL() (string, []any, error) {
-	b := builder.Select(q.c.Dialect(), q.m)
-	for _, w := range q.where {
-		b = b.Where(w)
-	}
+	return q.selectSQLOf(q.columnList())
+}
+
+// selectSQLOf is the query's SELECT of the given select list, with its
+// criteria, order, limit and offset.
+func (q *QuerySet[T]) selectSQLOf(columns string) (string, []any, error) {
+	b := q.filtered(columns)
 	if len(q.order) > 0 {
-		b = b.OrderBy(builder.OrderSQL(q.c.Dialect(), q.order)...)
+		b = b.OrderBy(q.orderSQL(q.order)...)
 	} else {
-		b = b.OrderBy(builder.OrderSQL(q.c.Dialect(), pkOrder(q.m))...)
+		b = b.OrderBy(q.orderSQL(pkOrder(q.m))...)
 	}
 	if q.hasLim {
 		b = b.Limit(q.limit)
@@ -174,7 +186,7 @@ func (q *QuerySet[T]) All() ([]*T, error) {
 		hint = int(q.limit)
 	}
 	out := make([]*T, 0, hint)
-	sc := newScanner[T](q.ctx, q.m, hint)
+	sc := q.scanner(hint)
 	for rows.Next() {
 		p, err := sc.scan(rows)
 		if err != nil {
@@ -199,7 +211,10 @@ func (q *QuerySet[T]) All() ([]*T, error) {
 
 // Iter streams the matching rows one at a time, holding one row in memory
 // per step; stop early by breaking out of the loop. An error is yielded
-// once, with a nil record, and ends the iteration.
+// once, with a nil record, and ends the iteration. Inside a session, a row
+// the session already holds is yielded as the session's record, but the
+// streamed rows are not added to its identity map, which would otherwise
+// grow with every row.
 func (q *QuerySet[T]) Iter() iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
 		if q.err != nil {
@@ -221,7 +236,8 @@ func (q *QuerySet[T]) Iter() iter.Seq2[*T, error] {
 			return
 		}
 		defer rows.Close()
-		sc := newScanner[T](q.ctx, q.m, 1)
+		sc := q.scanner(1)
+		sc.remember = false // a stream must not pile every row into the identity map
 		for rows.Next() {
 			p, err := sc.scan(rows)
 			if err != nil {
@@ -256,11 +272,7 @@ func (q *QuerySet[T]) Count() (int64, error) {
 	if q.err != nil {
 		return 0, q.err
 	}
-	b := builder.Count(q.c.Dialect(), q.m)
-	for _, w := range q.where {
-		b = b.Where(w)
-	}
-	text, args, err := b.ToSql()
+	text, args, err := q.filtered("COUNT(*)").ToSql()
 	if err != nil {
 		return 0, err
 	}
@@ -307,13 +319,17 @@ type scanner[T any] struct {
 	ctx   context.Context
 	m     *registry.Model
 	sess  *session.Session
+	cols  []*registry.Column // the columns of a row, in result order
 	dest  []any
 	slab  []T
 	chunk int
+
+	remember bool // add new rows to the session's identity map
+	keyless  bool // rows lack the primary key: no identity map, no snapshot
 }
 
 func newScanner[T any](ctx context.Context, m *registry.Model, hint int) *scanner[T] {
-	return &scanner[T]{ctx: ctx, m: m, sess: session.Current(ctx), dest: make([]any, len(m.Columns)), chunk: max(hint, 1)}
+	return &scanner[T]{ctx: ctx, m: m, sess: session.Current(ctx), cols: m.Columns, dest: make([]any, len(m.Columns)), chunk: max(hint, 1), remember: true}
 }
 
 func (s *scanner[T]) scan(rows *sql.Rows) (*T, error) {
@@ -324,18 +340,23 @@ func (s *scanner[T]) scan(rows *sql.Rows) (*T, error) {
 	p, snap := &s.slab[0], &s.slab[1]
 	s.slab = s.slab[2:]
 	up := unsafe.Pointer(p)
-	for i, col := range s.m.Columns {
+	for i, col := range s.cols {
 		s.dest[i] = col.Addr(up)
 	}
 	if err := rows.Scan(s.dest...); err != nil {
 		return nil, wrapDB(s.m, "scan", err)
+	}
+	if s.keyless {
+		return p, loaded(s.ctx, s.m, p)
 	}
 	if s.sess != nil {
 		key := keyOf(s.m, up)
 		if v, ok := s.sess.Identity(s.m, key); ok {
 			return v.(*T), nil
 		}
-		defer s.sess.Remember(s.m, key, p)
+		if s.remember {
+			defer s.sess.Remember(s.m, key, p)
+		}
 	}
 	if b := baseOf(s.m, p); b != nil {
 		*snap = *p

@@ -301,10 +301,10 @@ func Save[T any](ctx context.Context, values map[string]any) (*T, error) {
 
 // Destroy deletes rows of T and returns how many it deleted. items is a
 // primary key value, a Key, a map holding the key columns, a *T or T, or a
-// slice of any mix of these. Keys with no row count 0; an empty slice or nil
-// deletes nothing and is not an error. Models with delete hooks have each
-// row loaded and destroyed one by one so that the hooks see the record;
-// everything runs in one transaction.
+// slice of any mix of these. Keys with no row count 0; an empty slice, an
+// empty map or nil deletes nothing and is not an error. Models with delete
+// hooks have each row loaded and destroyed one by one so that the hooks see
+// the record; everything runs in one transaction.
 func Destroy[T any](ctx context.Context, items any) (int64, error) {
 	m, err := registry.Of[T]()
 	if err != nil {
@@ -419,6 +419,8 @@ func collectKeys(m *registry.Model, items any, out *[][]any) error {
 	}
 	rv := reflect.ValueOf(items)
 	switch {
+	case rv.Kind() == reflect.Map && rv.Len() == 0:
+		return nil // an empty map (the original's destroy({})) names no row
 	case rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() != reflect.Uint8:
 		for i := 0; i < rv.Len(); i++ {
 			if err := collectKeys(m, rv.Index(i).Interface(), out); err != nil {

@@ -289,7 +289,20 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 	var sqlText string
 	var cols []*registry.Column
 	if len(m.Columns) > 64 {
-		sqlText, cols = st.Update, st.UpdateCols
+		// Too many columns for a cached mask: build the UPDATE of the
+		// changed columns, so that a partially loaded record (Select)
+		// never writes the zero values of the columns it did not load.
+		var changed []*registry.Column
+		for _, col := range m.Columns {
+			if !col.PK && !col.Equal(up, sp) {
+				changed = append(changed, col)
+			}
+		}
+		if len(changed) == 0 {
+			return false, nil
+		}
+		u := st.UpdateColumns(changed)
+		sqlText, cols = u.SQL, u.Columns
 	} else {
 		var mask uint64
 		for i, col := range m.Columns {

@@ -1,0 +1,434 @@
+package record
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"reflect"
+	"unsafe"
+
+	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/session"
+)
+
+// The bulk helpers write many rows with few statements, for loads and
+// batch jobs. They work on rows, not records: they fire no model hooks or
+// Set events, read no generated keys back, do not mark records as saved,
+// and do not refresh records that a session already holds. Every map key
+// and value is checked against the model (and converted to the field's
+// type) before any SQL, and each call runs in one transaction, joining the
+// context's: it writes everything or nothing.
+
+// BulkOption configures a bulk helper: Progress, BatchSize.
+type BulkOption func(*bulkConfig)
+
+type bulkConfig struct {
+	progress func(done, total int)
+	batch    int
+}
+
+// Progress makes a bulk helper call fn after each statement with the
+// number of rows written so far and the number to write in all, for long
+// loads to report on.
+func Progress(fn func(done, total int)) BulkOption {
+	return func(c *bulkConfig) { c.progress = fn }
+}
+
+// BatchSize caps the rows of one multi-row statement (the keys of one
+// bulk UPDATE); by default a statement holds as many rows as the
+// dialect's parameter limit allows
+// (builder.Dialect.MaxParams). Lower it for rows with large values, which
+// can exceed a server's packet size first.
+func BatchSize(rows int) BulkOption {
+	return func(c *bulkConfig) { c.batch = rows }
+}
+
+func bulkOptions(opts []BulkOption) *bulkConfig {
+	cfg := &bulkConfig{}
+	for _, o := range opts {
+		if o != nil {
+			o(cfg)
+		}
+	}
+	return cfg
+}
+
+// Row is what BulkInsert and BulkInsertMany take: maps keyed by column (or
+// Go field) name, or records of T.
+type Row[T any] interface {
+	map[string]any | *T
+}
+
+// BulkResult reports what BulkUpdate or BulkDiffUpdate did.
+type BulkResult struct {
+	Updated  int64        // rows the UPDATE statements matched
+	Inserted int64        // rows the INSERT statements wrote
+	Results  []sql.Result // one per statement, in the order they ran
+}
+
+// insertSet is the rows of one bulk insert that set the same columns.
+type insertSet struct {
+	cols []*registry.Column
+	vals []any // len(cols) values per row, rows in order
+	rows int
+}
+
+// orderedRow locates one input row: its set and its index in the set.
+type orderedRow struct{ set, idx int }
+
+// insertRows converts the rows of a bulk insert and groups them by the
+// columns they set, in first-seen order. A record sets every column but an
+// autoincrement key left zero and nullable columns with a default left
+// nil, as Save does. A map sets its keys, and the zero value of the
+// columns it lacks that have neither a default nor NULL to fall back on
+// (as record.New would leave them); the others get their default or NULL.
+func insertRows[T any, R Row[T]](m *registry.Model, rows []R) ([]*insertSet, []orderedRow, error) {
+	var sets []*insertSet
+	byMask := map[uint64]int{}
+	byName := map[string]int{}
+	order := make([]orderedRow, 0, len(rows))
+	var cols []*registry.Column
+	var vals []any
+	add := func(cols []*registry.Column, vals []any) {
+		var idx int
+		var ok bool
+		var mask uint64
+		var name string
+		wide := len(m.Columns) > 64
+		if !wide {
+			for _, c := range cols {
+				mask |= 1 << uint(c.Pos)
+			}
+			idx, ok = byMask[mask]
+		} else {
+			b := make([]byte, 0, 2*len(cols))
+			for _, c := range cols {
+				b = append(b, byte(c.Pos>>8), byte(c.Pos))
+			}
+			name = string(b)
+			idx, ok = byName[name]
+		}
+		if !ok {
+			idx = len(sets)
+			s := &insertSet{cols: append([]*registry.Column(nil), cols...)}
+			if idx == 0 {
+				s.vals = make([]any, 0, len(rows)*len(cols)) // usually every row
+			}
+			sets = append(sets, s)
+			if !wide {
+				byMask[mask] = idx
+			} else {
+				byName[name] = idx
+			}
+		}
+		s := sets[idx]
+		s.vals = append(s.vals, vals...)
+		order = append(order, orderedRow{idx, s.rows})
+		s.rows++
+	}
+	switch rs := any(rows).(type) {
+	case []map[string]any:
+		zeros := zeroValues(m)
+		for i, row := range rs {
+			var err error
+			cols, vals, err = mapRow(m, row, zeros, cols[:0], vals[:0])
+			if err != nil {
+				return nil, nil, fmt.Errorf("record: row %d: %w", i, err)
+			}
+			add(cols, vals)
+		}
+	case []*T:
+		for i, p := range rs {
+			if p == nil {
+				return nil, nil, fmt.Errorf("record: bulk insert of %s: record %d is nil", m.Name, i)
+			}
+			up := unsafe.Pointer(p)
+			cols, vals = cols[:0], vals[:0]
+			for _, c := range m.Columns {
+				if (c.AutoIncrement || (c.HasDefault && c.Nullable)) && c.IsZero(up) {
+					continue
+				}
+				cols = append(cols, c)
+				vals = append(vals, c.Value(up))
+			}
+			add(cols, vals)
+		}
+	}
+	return sets, order, nil
+}
+
+// zeroValues holds, by column position, the zero value that an insert of
+// a map writes for a missing column, or nil where the column's default or
+// NULL applies.
+func zeroValues(m *registry.Model) []any {
+	zeros := make([]any, len(m.Columns))
+	for i, c := range m.Columns {
+		if !c.Nullable && !c.HasDefault && !c.AutoIncrement {
+			zeros[i] = reflect.Zero(c.Type).Interface()
+		}
+	}
+	return zeros
+}
+
+// mapRow converts a map of column (or field) names to values into the
+// columns it sets, in column order, and their values of the fields' types;
+// with zeros (see zeroValues) it adds the columns an insert must set. An
+// unknown key, a column given twice or a value that does not fit is an
+// error naming the model and field.
+func mapRow(m *registry.Model, row map[string]any, zeros []any, cols []*registry.Column, vals []any) ([]*registry.Column, []any, error) {
+	start := len(cols)
+	if len(row) <= len(m.Columns) {
+		// Fast path: every key is a column name, one lookup per column.
+		matched := 0
+		for _, c := range m.Columns {
+			v, ok := row[c.Name]
+			if !ok {
+				if zeros != nil && zeros[c.Pos] != nil {
+					cols = append(cols, c)
+					vals = append(vals, zeros[c.Pos])
+				}
+				continue
+			}
+			matched++
+			cv, err := columnValue(m, c, v)
+			if err != nil {
+				return nil, nil, err
+			}
+			cols = append(cols, c)
+			vals = append(vals, cv)
+		}
+		if matched == len(row) {
+			return cols, vals, nil
+		}
+		cols, vals = cols[:start], vals[:start]
+	}
+	matched := 0
+	for _, c := range m.Columns {
+		v, ok := row[c.Name]
+		if c.Field != c.Name {
+			if fv, fok := row[c.Field]; fok {
+				if ok {
+					return nil, nil, &FieldError{Model: m.Name, Field: c.Field, Column: c.Name, Err: errDuplicateKey}
+				}
+				v, ok = fv, true
+			}
+		}
+		if !ok {
+			if zeros != nil && zeros[c.Pos] != nil {
+				cols = append(cols, c)
+				vals = append(vals, zeros[c.Pos])
+			}
+			continue
+		}
+		matched++
+		cv, err := columnValue(m, c, v)
+		if err != nil {
+			return nil, nil, err
+		}
+		cols = append(cols, c)
+		vals = append(vals, cv)
+	}
+	if matched < len(row) {
+		for k := range row {
+			if _, ok := m.Column(k); !ok {
+				return nil, nil, unknownColumn(m, k)
+			}
+		}
+	}
+	return cols, vals, nil
+}
+
+// insertSQL is INSERT INTO t (cols) VALUES (...), (...) with rows rows.
+func insertSQL(d builder.Dialect, m *registry.Model, cols []*registry.Column, rows int) string {
+	if len(cols) == 0 {
+		if d.Name() == "mysql" {
+			return "INSERT INTO " + d.Quote(m.Table) + " () VALUES ()"
+		}
+		return "INSERT INTO " + d.Quote(m.Table) + " DEFAULT VALUES"
+	}
+	head := "INSERT INTO " + d.Quote(m.Table) + " (" + builder.ColumnList(d, cols) + ") VALUES "
+	b := make([]byte, 0, len(head)+rows*len(cols)*4)
+	b = append(b, head...)
+	n := 0
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, '(')
+		for j := range cols {
+			if j > 0 {
+				b = append(b, ", "...)
+			}
+			n++
+			b = builder.AppendPlaceholder(b, d, n)
+		}
+		b = append(b, ')')
+	}
+	return string(b)
+}
+
+// BulkInsert inserts rows of T with multi-row INSERT statements, each as
+// large as the dialect's parameter limit allows (see BatchSize), and
+// returns the number of rows written. rows are maps keyed by column (or Go
+// field) name, or records; rows that set different columns go into
+// different statements, so rows are inserted grouped by the columns they
+// set, in first-seen order. The type of the model must be given:
+// record.BulkInsert[User](ctx, rows).
+//
+// It is the original's bulk_insert; like every bulk helper it fires no
+// hooks and reads no generated keys back (use SaveAll for that).
+func BulkInsert[T any, R Row[T]](ctx context.Context, rows []R, opts ...BulkOption) (int64, error) {
+	m, err := registry.Of[T]()
+	if err != nil {
+		return 0, err
+	}
+	c, err := session.FromContext(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cfg := bulkOptions(opts)
+	sets, _, err := insertRows[T](m, rows)
+	if err != nil {
+		return 0, err
+	}
+	if len(sets) == 0 {
+		return 0, nil
+	}
+	p := &progress{fn: cfg.progress, total: len(rows)}
+	var n int64
+	err = inTx(ctx, c, func(ctx context.Context) error {
+		var err error
+		n, _, err = runInserts(ctx, c, m, cfg, sets, p, false)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+type progress struct {
+	fn          func(done, total int)
+	done, total int
+}
+
+func (p *progress) add(n int) {
+	p.done += n
+	if p.fn != nil {
+		p.fn(p.done, p.total)
+	}
+}
+
+// runInserts writes the sets with multi-row INSERTs. It returns the rows
+// written and, when keep is set, each statement's result.
+func runInserts(ctx context.Context, c *session.Client, m *registry.Model, cfg *bulkConfig, sets []*insertSet, p *progress, keep bool) (int64, []sql.Result, error) {
+	d := c.Dialect()
+	var total int64
+	var results []sql.Result
+	for _, s := range sets {
+		ncol := len(s.cols)
+		per := 1
+		if ncol > 0 {
+			per = max(1, d.MaxParams()/ncol)
+		}
+		if cfg.batch > 0 {
+			per = min(per, cfg.batch)
+		}
+		if ncol == 0 {
+			per = 1 // DEFAULT VALUES inserts one row
+		}
+		var full string
+		for start := 0; start < s.rows; start += per {
+			k := min(per, s.rows-start)
+			var text string
+			if k == per {
+				if full == "" {
+					full = insertSQL(d, m, s.cols, per)
+				}
+				text = full
+			} else {
+				text = insertSQL(d, m, s.cols, k)
+			}
+			res, err := c.Exec(ctx, false, text, s.vals[start*ncol:(start+k)*ncol]...)
+			if err != nil {
+				return 0, nil, wrapDB(m, "insert", err)
+			}
+			total += affected(res, k)
+			if keep {
+				results = append(results, res)
+			}
+			p.add(k)
+		}
+	}
+	return total, results, nil
+}
+
+func affected(res sql.Result, fallback int) int64 {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return int64(fallback)
+	}
+	return n
+}
+
+// BulkInsertMany inserts rows of T one by one with a single-row INSERT
+// prepared once (per set of columns) and reused, all in one transaction,
+// and returns the number of rows written: the original's bulk_insert_many
+// (DBAPI executemany). Rows are inserted in input order. Rows are as for
+// BulkInsert; BulkInsert is usually faster, this suits drivers and servers
+// that limit statement size.
+func BulkInsertMany[T any, R Row[T]](ctx context.Context, rows []R, opts ...BulkOption) (int64, error) {
+	m, err := registry.Of[T]()
+	if err != nil {
+		return 0, err
+	}
+	c, err := session.FromContext(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cfg := bulkOptions(opts)
+	sets, order, err := insertRows[T](m, rows)
+	if err != nil {
+		return 0, err
+	}
+	if len(order) == 0 {
+		return 0, nil
+	}
+	p := &progress{fn: cfg.progress, total: len(rows)}
+	var total int64
+	err = inTx(ctx, c, func(ctx context.Context) error {
+		stmts := make([]*session.Stmt, len(sets))
+		defer func() {
+			for _, st := range stmts {
+				if st != nil {
+					st.Close()
+				}
+			}
+		}()
+		d := c.Dialect()
+		for _, o := range order {
+			s := sets[o.set]
+			st := stmts[o.set]
+			if st == nil {
+				var err error
+				if st, err = c.Prepare(ctx, insertSQL(d, m, s.cols, 1)); err != nil {
+					return wrapDB(m, "insert", err)
+				}
+				stmts[o.set] = st
+			}
+			ncol := len(s.cols)
+			res, err := st.Exec(ctx, s.vals[o.idx*ncol:(o.idx+1)*ncol]...)
+			if err != nil {
+				return wrapDB(m, "insert", err)
+			}
+			total += affected(res, 1)
+			p.add(1)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return total, nil
+}

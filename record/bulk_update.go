@@ -1,0 +1,409 @@
+package record
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+
+	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/session"
+)
+
+// resolveKeyColumns resolves the key columns of a bulk update.
+func resolveKeyColumns(m *registry.Model, names []string) ([]*registry.Column, error) {
+	if len(names) == 0 {
+		return nil, fmt.Errorf("record: bulk update of %s: no key columns", m.Name)
+	}
+	cols, err := m.MustColumns(names...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cols {
+		for j := range i {
+			if cols[i] == cols[j] {
+				return nil, fmt.Errorf("record: bulk update of %s: key column %q given twice", m.Name, cols[i].Name)
+			}
+		}
+	}
+	return cols, nil
+}
+
+// update is one row of a bulk update: the values of its key columns and
+// of the columns it sets, in column order.
+type updateRow struct {
+	key  []any
+	cols []*registry.Column
+	vals []any
+}
+
+// updateGroup is the rows of a bulk update that set the same columns to
+// the same values.
+type updateGroup struct {
+	cols []*registry.Column
+	vals []any
+	keys [][]any
+}
+
+// groupUpdates groups rows by the columns they set and the values they set
+// them to, in first-seen order. Unlike the original, the order of a map's
+// keys plays no part.
+func groupUpdates(rows []updateRow) []*updateGroup {
+	var groups []*updateGroup
+	index := map[string]int{}
+	var b []byte
+	for _, r := range rows {
+		b = b[:0]
+		for j, c := range r.cols {
+			b = appendCanonical(append(b, byte(c.Pos>>8), byte(c.Pos)), r.vals[j])
+		}
+		gi, ok := index[string(b)]
+		if !ok {
+			gi = len(groups)
+			index[string(b)] = gi
+			groups = append(groups, &updateGroup{cols: r.cols, vals: r.vals})
+		}
+		groups[gi].keys = append(groups[gi].keys, r.key)
+	}
+	return groups
+}
+
+// splitUpdate converts a map of a bulk update into its key values and the
+// columns it sets. A row without every key column is an error.
+func splitUpdate(m *registry.Model, keyCols []*registry.Column, row map[string]any) (updateRow, bool, error) {
+	cols, vals, err := mapRow(m, row, nil, nil, nil)
+	if err != nil {
+		return updateRow{}, false, err
+	}
+	u := updateRow{key: make([]any, len(keyCols))}
+	found := 0
+	for j, c := range cols {
+		if ki := indexOf(keyCols, c); ki >= 0 {
+			u.key[ki] = vals[j]
+			found++
+			continue
+		}
+		u.cols = append(u.cols, c)
+		u.vals = append(u.vals, vals[j])
+	}
+	return u, found == len(keyCols), nil
+}
+
+func indexOf(cols []*registry.Column, c *registry.Column) int {
+	for i, x := range cols {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// BulkUpdate updates rows of T in place, one UPDATE ... SET ... WHERE key
+// IN (...) per group of rows that set the same columns to the same values:
+// the original's bulk_common_update, grouped by content rather than by the
+// order of each map's keys. keyColumns name the columns (column or field
+// names; usually the primary key, composite keys included) that identify
+// a row; each row must hold them all, and its other keys are the columns
+// to set. A row with nothing to set is skipped. Groups run in first-seen
+// order, split where the keys exceed the dialect's parameter limit.
+//
+// The result counts the rows the statements matched and holds each
+// statement's result. As every bulk helper, it fires no hooks and does not
+// refresh records the session holds.
+func BulkUpdate[T any](ctx context.Context, keyColumns []string, rows []map[string]any, opts ...BulkOption) (*BulkResult, error) {
+	m, err := registry.Of[T]()
+	if err != nil {
+		return nil, err
+	}
+	c, err := session.FromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keyCols, err := resolveKeyColumns(m, keyColumns)
+	if err != nil {
+		return nil, err
+	}
+	cfg := bulkOptions(opts)
+	updates := make([]updateRow, 0, len(rows))
+	for i, row := range rows {
+		u, hasKey, err := splitUpdate(m, keyCols, row)
+		if err != nil {
+			return nil, fmt.Errorf("record: row %d: %w", i, err)
+		}
+		if !hasKey {
+			return nil, fmt.Errorf("record: BulkUpdate of %s: row %d lacks key columns %v", m.Name, i, columnNames(keyCols))
+		}
+		if len(u.cols) > 0 {
+			updates = append(updates, u)
+		}
+	}
+	res := &BulkResult{}
+	if len(updates) == 0 {
+		return res, nil
+	}
+	groups := groupUpdates(updates)
+	p := &progress{fn: cfg.progress, total: len(updates)}
+	err = inTx(ctx, c, func(ctx context.Context) error {
+		return runUpdates(ctx, c, m, cfg, keyCols, groups, p, res)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// bulkStmt is one statement of a bulk update.
+type bulkStmt struct {
+	text string
+	args []any
+	rows int
+}
+
+// runUpdates runs the groups' UPDATEs. Statements whose text recurs (small
+// groups setting the same columns) are prepared once on the transaction.
+func runUpdates(ctx context.Context, c *session.Client, m *registry.Model, cfg *bulkConfig, keyCols []*registry.Column, groups []*updateGroup, p *progress, res *BulkResult) error {
+	d := c.Dialect()
+	var stmts []bulkStmt
+	uses := map[string]int{}
+	texts := map[string]string{} // columns set and number of keys → SQL
+	var tk []byte
+	for _, g := range groups {
+		per := max(1, (d.MaxParams()-len(g.cols))/len(keyCols))
+		if cfg.batch > 0 {
+			per = min(per, cfg.batch)
+		}
+		for start := 0; start < len(g.keys); start += per {
+			keys := g.keys[start:min(start+per, len(g.keys))]
+			tk = strconv.AppendInt(tk[:0], int64(len(keys)), 10)
+			for _, c := range g.cols {
+				tk = append(tk, ',', byte(c.Pos>>8), byte(c.Pos))
+			}
+			text, ok := texts[string(tk)]
+			if !ok {
+				text = updateSQL(d, m, g.cols, keyCols, len(keys))
+				texts[string(tk)] = text
+			}
+			args := make([]any, 0, len(g.vals)+len(keys)*len(keyCols))
+			args = append(args, g.vals...)
+			for _, k := range keys {
+				args = append(args, k...)
+			}
+			stmts = append(stmts, bulkStmt{text, args, len(keys)})
+			uses[text]++
+		}
+	}
+	prepared := map[string]*session.Stmt{}
+	defer func() {
+		for _, st := range prepared {
+			st.Close()
+		}
+	}()
+	for _, s := range stmts {
+		var r sql.Result
+		var err error
+		if uses[s.text] > 1 {
+			st := prepared[s.text]
+			if st == nil {
+				if st, err = c.Prepare(ctx, s.text); err != nil {
+					return wrapDB(m, "update", err)
+				}
+				prepared[s.text] = st
+			}
+			r, err = st.Exec(ctx, s.args...)
+		} else {
+			r, err = c.Exec(ctx, false, s.text, s.args...)
+		}
+		if err != nil {
+			return wrapDB(m, "update", err)
+		}
+		res.Updated += affected(r, s.rows)
+		res.Results = append(res.Results, r)
+		p.add(s.rows)
+	}
+	return nil
+}
+
+// updateSQL is UPDATE t SET a = ?, b = ? WHERE k IN (?, ...), or
+// WHERE (k1, k2) IN ((?, ?), ...) for several key columns, for n keys.
+func updateSQL(d builder.Dialect, m *registry.Model, set, keyCols []*registry.Column, n int) string {
+	b := make([]byte, 0, 64+len(set)*16+n*len(keyCols)*5)
+	b = append(b, "UPDATE "...)
+	b = append(b, d.Quote(m.Table)...)
+	b = append(b, " SET "...)
+	ph := 0
+	for j, c := range set {
+		if j > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, d.Quote(c.Name)...)
+		b = append(b, " = "...)
+		ph++
+		b = builder.AppendPlaceholder(b, d, ph)
+	}
+	b = append(b, " WHERE "...)
+	if len(keyCols) == 1 {
+		b = append(b, d.Quote(keyCols[0].Name)...)
+	} else {
+		b = append(b, '(')
+		b = append(b, builder.ColumnList(d, keyCols)...)
+		b = append(b, ')')
+	}
+	b = append(b, " IN ("...)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		if len(keyCols) > 1 {
+			b = append(b, '(')
+		}
+		for j := range keyCols {
+			if j > 0 {
+				b = append(b, ", "...)
+			}
+			ph++
+			b = builder.AppendPlaceholder(b, d, ph)
+		}
+		if len(keyCols) > 1 {
+			b = append(b, ')')
+		}
+	}
+	b = append(b, ')')
+	return string(b)
+}
+
+// BulkDiffUpdate writes the difference between previous, the rows as they
+// were read, and rows, the rows as they should be: the original's
+// bulk_diff_update. Rows are matched by keyColumns (see BulkUpdate). A row
+// with a previous row is updated in only the columns whose values changed
+// (compared as values of the fields' types; a column missing from the
+// previous row counts as NULL there, and columns missing from the row are
+// left alone), grouped as BulkUpdate groups them; a row that changed
+// nothing is skipped. A row without a previous row (or without the key
+// columns) is inserted as BulkInsert inserts it. Every previous row must
+// hold the key columns.
+//
+// The result counts the rows updated and inserted and holds the result of
+// every statement, updates first (the original returned only the insert's
+// result when it ran both). Nothing to do runs no SQL.
+func BulkDiffUpdate[T any](ctx context.Context, keyColumns []string, previous, rows []map[string]any, opts ...BulkOption) (*BulkResult, error) {
+	m, err := registry.Of[T]()
+	if err != nil {
+		return nil, err
+	}
+	c, err := session.FromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keyCols, err := resolveKeyColumns(m, keyColumns)
+	if err != nil {
+		return nil, err
+	}
+	cfg := bulkOptions(opts)
+	res := &BulkResult{}
+	if len(rows) == 0 {
+		return res, nil
+	}
+	type prevRow struct {
+		cols []*registry.Column
+		vals []any
+	}
+	prev := make(map[any]prevRow, len(previous))
+	// The previous rows' columns and values share two arrays.
+	arenaCols := make([]*registry.Column, 0, len(previous)*len(m.Columns))
+	arenaVals := make([]any, 0, len(previous)*len(m.Columns))
+	for i, row := range previous {
+		start := len(arenaCols)
+		var err error
+		arenaCols, arenaVals, err = mapRow(m, row, nil, arenaCols, arenaVals)
+		if err != nil {
+			return nil, fmt.Errorf("record: previous row %d: %w", i, err)
+		}
+		pr := prevRow{cols: arenaCols[start:len(arenaCols):len(arenaCols)], vals: arenaVals[start:len(arenaVals):len(arenaVals)]}
+		key := make([]any, len(keyCols))
+		for ki, kc := range keyCols {
+			j := indexOf(pr.cols, kc)
+			if j < 0 {
+				return nil, fmt.Errorf("record: BulkDiffUpdate of %s: previous row %d lacks key column %q", m.Name, i, kc.Name)
+			}
+			key[ki] = pr.vals[j]
+		}
+		prev[identKey(key)] = pr
+	}
+	var updates []updateRow
+	var inserts []map[string]any
+	var cols []*registry.Column
+	var vals []any
+	key := make([]any, len(keyCols))
+	for i, row := range rows {
+		cols, vals, err = mapRow(m, row, nil, cols[:0], vals[:0])
+		if err != nil {
+			return nil, fmt.Errorf("record: row %d: %w", i, err)
+		}
+		found := 0
+		for ki, kc := range keyCols {
+			if j := indexOf(cols, kc); j >= 0 {
+				key[ki] = vals[j]
+				found++
+			}
+		}
+		var pr prevRow
+		ok := false
+		if found == len(keyCols) {
+			pr, ok = prev[identKey(key)]
+		}
+		if !ok {
+			inserts = append(inserts, row)
+			continue
+		}
+		var u updateRow
+		for j, c := range cols {
+			if indexOf(keyCols, c) >= 0 {
+				continue
+			}
+			var old any
+			if pj := indexOf(pr.cols, c); pj >= 0 {
+				old = pr.vals[pj]
+			}
+			if !sameValue(old, vals[j]) {
+				u.cols = append(u.cols, c)
+				u.vals = append(u.vals, vals[j])
+			}
+		}
+		if len(u.cols) == 0 {
+			continue
+		}
+		u.key = append([]any(nil), key...)
+		updates = append(updates, u)
+	}
+	var sets []*insertSet
+	if len(inserts) > 0 {
+		if sets, _, err = insertRows[T](m, inserts); err != nil {
+			return nil, err
+		}
+	}
+	if len(updates) == 0 && len(sets) == 0 {
+		return res, nil
+	}
+	p := &progress{fn: cfg.progress, total: len(updates) + len(inserts)}
+	err = inTx(ctx, c, func(ctx context.Context) error {
+		if len(updates) > 0 {
+			if err := runUpdates(ctx, c, m, cfg, keyCols, groupUpdates(updates), p, res); err != nil {
+				return err
+			}
+		}
+		if len(sets) > 0 {
+			n, results, err := runInserts(ctx, c, m, cfg, sets, p, true)
+			if err != nil {
+				return err
+			}
+			res.Inserted = n
+			res.Results = append(res.Results, results...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}

@@ -1,0 +1,263 @@
+package record
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"unsafe"
+
+	"github.com/sqlservice/sqlservice/registry"
+)
+
+// ErrMultipleRows is matched by the error One returns when more than one
+// row matches.
+var ErrMultipleRows = errors.New("record: more than one row matches")
+
+// MultipleRowsError names the model of a query that One expected to match
+// a single row. It matches ErrMultipleRows.
+type MultipleRowsError struct {
+	Model string
+}
+
+func (e *MultipleRowsError) Error() string {
+	return fmt.Sprintf("record: more than one %s matches", e.Model)
+}
+
+// Is makes errors.Is(err, ErrMultipleRows) true.
+func (e *MultipleRowsError) Is(target error) bool { return target == ErrMultipleRows }
+
+// One returns the only matching row: a *NotFoundError when none matches, a
+// *MultipleRowsError (ErrMultipleRows) when several do. It reads at most
+// two rows.
+func (q *QuerySet[T]) One() (*T, error) {
+	lq := q
+	if !q.hasLim || q.limit > 2 {
+		lq = q.Limit(2)
+	}
+	rows, err := lq.All()
+	if err != nil {
+		return nil, err
+	}
+	switch len(rows) {
+	case 0:
+		return nil, &NotFoundError{Model: q.m.Name}
+	case 1:
+		return rows[0], nil
+	}
+	return nil, &MultipleRowsError{Model: q.m.Name}
+}
+
+// Exists reports whether any row matches, ignoring order, limit and offset.
+// It reads no columns: SELECT 1 ... LIMIT 1.
+func (q *QuerySet[T]) Exists() (bool, error) {
+	if q.err != nil {
+		return false, q.err
+	}
+	text, args, err := q.filtered("1").Limit(1).ToSql()
+	if err != nil {
+		return false, err
+	}
+	rows, err := q.c.Query(q.ctx, false, text, args...)
+	if err != nil {
+		return false, wrapDB(q.m, "select", err)
+	}
+	defer rows.Close()
+	found := rows.Next()
+	return found, wrapDB(q.m, "select", rows.Err())
+}
+
+// Select makes the query load only the given columns (column or field
+// names) and the primary key, which is always loaded so that the records
+// can be saved and destroyed; Select() with no names loads every column
+// again. An unknown name is an error returned by the method that runs SQL.
+//
+// A partially loaded record holds the zero value in every other field, and
+// it remembers those zero values as its loaded state: Save writes only the
+// columns whose values differ from what was loaded, so the columns that
+// were not loaded are left alone in the database unless the caller sets
+// them. ToMap shows the zero values. Partial records are not added to the
+// session's identity map, so a later Get in the session loads the whole
+// row (a row the session already holds is returned whole, as is).
+func (q *QuerySet[T]) Select(columns ...string) *QuerySet[T] {
+	n := q.clone()
+	if n.err != nil {
+		return n
+	}
+	if len(columns) == 0 {
+		n.sel = nil
+		return n
+	}
+	cols, err := n.m.MustColumns(columns...)
+	if err != nil {
+		n.err = err
+		return n
+	}
+	sel := append(make([]*registry.Column, 0, len(cols)+len(n.m.PK)), n.m.PK...)
+	for _, c := range cols {
+		if !slices.Contains(sel, c) {
+			sel = append(sel, c)
+		}
+	}
+	n.sel = sel
+	return n
+}
+
+// PerPage sets the page size of the original's search(per_page=n): a LIMIT
+// of n rows, with the offset of the page set by Page. n ≤ 0 sets no limit.
+func (q *QuerySet[T]) PerPage(n int) *QuerySet[T] {
+	c := q.clone()
+	c.per = n
+	return c.paged()
+}
+
+// Page selects the page of the original's search(page=n), 1-based: with
+// PerPage(p), page n > 1 skips (n-1)*p rows; n ≤ 1 is the first page.
+// Without PerPage it has no effect, as in the original. Unlike Paginate it
+// runs no COUNT.
+func (q *QuerySet[T]) Page(n int) *QuerySet[T] {
+	c := q.clone()
+	c.page = n
+	return c.paged()
+}
+
+// paged applies Page and PerPage as the original's paginate does: LIMIT
+// per_page when per_page is set, OFFSET (page-1)*per_page when page > 1.
+func (q *QuerySet[T]) paged() *QuerySet[T] {
+	if q.per <= 0 {
+		return q
+	}
+	q.limit, q.hasLim = uint64(q.per), true
+	q.offset = 0
+	if q.page > 1 {
+		q.offset = uint64(q.page-1) * uint64(q.per)
+	}
+	return q
+}
+
+// Pluck returns the values of one column of the matching rows, in the
+// query's order. column is a column of T or, in a joined query, a
+// "table.column" of a many-to-one joined table. Values have the field's Go
+// type, with pointers and sql.Null* unwrapped to their value or nil. Use
+// the function Pluck for a typed slice.
+func (q *QuerySet[T]) Pluck(column string) ([]any, error) {
+	col, text, args, err := q.pluckSQL(column)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.c.Query(q.ctx, false, text, args...)
+	if err != nil {
+		return nil, wrapDB(q.m, "select", err)
+	}
+	defer rows.Close()
+	var out []any
+	dest := reflect.New(col.Type)
+	for rows.Next() {
+		dest.Elem().SetZero()
+		if err := rows.Scan(dest.Interface()); err != nil {
+			return nil, wrapDB(q.m, "scan", err)
+		}
+		out = append(out, plainOf(col, dest.Elem().Interface()))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapDB(q.m, "select", err)
+	}
+	return out, nil
+}
+
+// Pluck returns the values of one column of the rows q matches as a []V,
+// scanned by database/sql into V: record.Pluck[string](q, "name"). column
+// is named as for QuerySet.Pluck.
+func Pluck[V, T any](q *QuerySet[T], column string) ([]V, error) {
+	_, text, args, err := q.pluckSQL(column)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.c.Query(q.ctx, false, text, args...)
+	if err != nil {
+		return nil, wrapDB(q.m, "select", err)
+	}
+	defer rows.Close()
+	var out []V
+	for rows.Next() {
+		var v V
+		if err := rows.Scan(&v); err != nil {
+			return nil, wrapDB(q.m, "scan", err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapDB(q.m, "select", err)
+	}
+	return out, nil
+}
+
+func (q *QuerySet[T]) pluckSQL(column string) (*registry.Column, string, []any, error) {
+	if q.err != nil {
+		return nil, "", nil, q.err
+	}
+	col, m, err := q.column(column)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	for _, j := range q.joins {
+		if j.m == m && j.many {
+			return nil, "", nil, fmt.Errorf("record: Pluck(%q) on %s: %q is joined one-to-many; query %s instead", column, q.m.Name, m.Table, m.Name)
+		}
+	}
+	name := q.c.Dialect().Quote(col.Name)
+	if len(q.joins) > 0 {
+		if name, err = q.qualify(column); err != nil {
+			return nil, "", nil, err
+		}
+	}
+	text, args, err := q.selectSQLOf(name)
+	return col, text, args, err
+}
+
+// IndexBy returns the matching rows keyed by the value of one of T's
+// columns (pointers and sql.Null* unwrapped, nil for NULL). When several
+// rows share a value, the last in the query's order wins. Columns of
+// []byte, JSON or other incomparable types cannot be keys.
+func (q *QuerySet[T]) IndexBy(column string) (map[any]*T, error) {
+	if q.err != nil {
+		return nil, q.err
+	}
+	col, ok := q.m.Column(column)
+	if !ok {
+		return nil, unknownColumn(q.m, column)
+	}
+	if col.Kind == registry.KindBytes || col.Kind == registry.KindJSON || !col.Type.Comparable() {
+		return nil, &FieldError{Model: q.m.Name, Field: col.Field, Column: col.Name,
+			Err: fmt.Errorf("IndexBy: a %s value cannot be a map key", col.Type)}
+	}
+	rows, err := q.All()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[any]*T, len(rows))
+	for _, p := range rows {
+		out[plainValue(col, unsafe.Pointer(p))] = p
+	}
+	return out, nil
+}
+
+// plainOf unwraps a value of column c's field type as plainValue does.
+func plainOf(c *registry.Column, v any) any {
+	if !c.Nullable || c.Kind == registry.KindBytes || c.Kind == registry.KindJSON || c.Kind == registry.KindCustom {
+		return v
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return nil
+		}
+		return rv.Elem().Interface()
+	}
+	if vl, ok := v.(interface{ Value() (any, error) }); ok {
+		if dv, err := vl.Value(); err == nil {
+			return dv
+		}
+	}
+	return v
+}

@@ -1,0 +1,164 @@
+package record
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	sq "github.com/Masterminds/squirrel"
+
+	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/session"
+)
+
+// Raw runs a query written by hand and maps its rows to records of T: the
+// escape hatch for what QuerySet cannot say. Arguments are bound
+// parameters written as ? on every dialect (on PostgreSQL each ? outside
+// quotes and comments becomes $1, $2, …; a query written with $1 is passed
+// as is). The text itself is used as written, so it must never contain
+// user input.
+//
+// Each result column is matched to a column of T by its column name, or by
+// its Go field name, ignoring case. A result column that matches no column
+// is an error naming every such column, returned before any row is read:
+// alias it to a column name or leave it out. Columns of T missing from the
+// result keep their zero values. When the result holds the whole primary
+// key, the records count as loaded, as a QuerySet's do: Save writes only
+// the columns changed since (a partial result is a partial load, see
+// QuerySet.Select) and, inside a session, a row the session holds is
+// returned as the session's record. Without the whole key the records are
+// new: Save inserts them.
+func Raw[T any](ctx context.Context, query string, args ...any) ([]*T, error) {
+	m, err := registry.Of[T]()
+	if err != nil {
+		return nil, err
+	}
+	c, err := session.FromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := c.Query(ctx, false, rebind(c.Dialect(), query), args...)
+	if err != nil {
+		return nil, wrapDB(m, "select", err)
+	}
+	defer rows.Close()
+	names, err := rows.Columns()
+	if err != nil {
+		return nil, wrapDB(m, "select", err)
+	}
+	cols := make([]*registry.Column, len(names))
+	var unknown []string
+	for i, name := range names {
+		col, ok := m.Column(name)
+		if !ok {
+			col, ok = columnFold(m, name)
+		}
+		if !ok {
+			unknown = append(unknown, fmt.Sprintf("%q", name))
+			continue
+		}
+		for _, prev := range cols[:i] {
+			if prev == col {
+				return nil, fmt.Errorf("record: Raw[%s]: result column %q maps to column %q twice", m.Name, name, col.Name)
+			}
+		}
+		cols[i] = col
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("record: Raw[%s]: result columns %s are not columns of %s (alias them to column names, or leave them out): %w",
+			m.Name, strings.Join(unknown, ", "), m.Name, registry.ErrUnknownColumn)
+	}
+	sc := newScanner[T](ctx, m, 16)
+	sc.cols, sc.dest = cols, make([]any, len(cols))
+	for _, k := range m.PK {
+		if !contains(cols, k) {
+			sc.keyless = true
+		}
+	}
+	sc.remember = len(cols) == len(m.Columns)
+	var out []*T
+	for rows.Next() {
+		p, err := sc.scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapDB(m, "select", err)
+	}
+	return out, nil
+}
+
+func contains(cols []*registry.Column, c *registry.Column) bool {
+	for _, x := range cols {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// columnFold finds a column by name or field name ignoring case: databases
+// differ in the case they report for unquoted aliases.
+func columnFold(m *registry.Model, name string) (*registry.Column, bool) {
+	for _, c := range m.Columns {
+		if strings.EqualFold(c.Name, name) || strings.EqualFold(c.Field, name) {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
+// rebind rewrites the ? placeholders of hand-written SQL for dialects that
+// number them ($1, $2, …), leaving quoted strings, quoted identifiers and
+// comments alone.
+func rebind(d builder.Dialect, query string) string {
+	if d.Placeholders() != sq.Dollar || !strings.Contains(query, "?") {
+		return query
+	}
+	b := make([]byte, 0, len(query)+16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		ch := query[i]
+		switch {
+		case ch == '\'' || ch == '"':
+			j := i + 1
+			for j < len(query) {
+				if query[j] == ch {
+					if j+1 < len(query) && query[j+1] == ch {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			end := min(j+1, len(query))
+			b = append(b, query[i:end]...)
+			i = end - 1
+		case ch == '-' && strings.HasPrefix(query[i:], "--"):
+			end := strings.IndexByte(query[i:], '\n')
+			if end < 0 {
+				end = len(query) - i
+			}
+			b = append(b, query[i:i+end]...)
+			i += end - 1
+		case ch == '/' && strings.HasPrefix(query[i:], "/*"):
+			end := strings.Index(query[i+2:], "*/")
+			stop := len(query)
+			if end >= 0 {
+				stop = i + 2 + end + 2
+			}
+			b = append(b, query[i:stop]...)
+			i = stop - 1
+		case ch == '?':
+			n++
+			b = builder.AppendPlaceholder(b, d, n)
+		default:
+			b = append(b, ch)
+		}
+	}
+	return string(b)
+}

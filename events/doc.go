@@ -23,7 +23,11 @@
 // the transaction back, with whatever the handlers wrote through their ctx
 // (which carries the transaction). record.SkipHooks(ctx) turns them all off.
 // A model without handlers pays nothing: its writes run as single
-// statements without a transaction of their own.
+// statements without a transaction of their own. In a save that cascades
+// through relations, each record's hooks surround its own row, as in the
+// original's unit of work: belongs-to parents are saved (with their hooks)
+// first, then the record, then its children, all in one transaction that a
+// refusal anywhere rolls back.
 //
 // Attribute events (Set, InitScalar, Modified, Append, Remove) fire from
 // record.New, Base.Update, Base.Set and relation assignment. Go cannot

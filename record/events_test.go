@@ -278,3 +278,72 @@ func TestDestroyManyRunsDeleteHooks(t *testing.T) {
 		assert.Zero(t, count[Contact](t, ctx))
 	})
 }
+
+// Squad and Player check mapper hooks during a nested save: the children's
+// hooks run inside the parent's transaction, and a child's refusal rolls
+// the parent back too.
+type Squad struct {
+	record.Base[Squad]
+	ID      int64     `db:"id,pk,autoincrement"`
+	Name    string    `db:"name,size=50"`
+	Players []*Player `rel:"cascade"`
+	Trace   []string  `db:"-"`
+}
+
+type Player struct {
+	record.Base[Player]
+	ID      int64  `db:"id,pk,autoincrement"`
+	SquadID int64  `db:"squad_id,fk=squad.id"`
+	Name    string `db:"name,size=50"`
+}
+
+var playerTrace []string
+
+func (s *Squad) BeforeInsert(context.Context) error {
+	playerTrace = append(playerTrace, "squad before insert")
+	return nil
+}
+
+func (s *Squad) AfterSave(context.Context) error {
+	playerTrace = append(playerTrace, "squad after save")
+	return nil
+}
+
+func (p *Player) BeforeInsert(ctx context.Context) error {
+	if session.Current(ctx) == nil || !session.Current(ctx).InTransaction() {
+		return errors.New("a child's hook must run inside the parent's transaction")
+	}
+	if p.SquadID == 0 {
+		return errors.New("the child's foreign key is set before its hooks run")
+	}
+	playerTrace = append(playerTrace, "player before insert "+p.Name)
+	if p.Name == "bad" {
+		return errors.New("bad player")
+	}
+	return nil
+}
+
+func TestHooksDuringNestedSaves(t *testing.T) {
+	dbtest.Each(t, dbtest.Options{Models: []any{Squad{}, Player{}}}, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		playerTrace = nil
+		s, err := record.New[Squad](map[string]any{"name": "a", "players": []map[string]any{{"name": "x"}, {"name": "y"}}})
+		require.NoError(t, err)
+		require.NoError(t, s.Save(ctx))
+		// As in the original's unit of work, a record's hooks surround its
+		// own row; the rows of its children are written after them.
+		assert.Equal(t, []string{"squad before insert", "squad after save", "player before insert x", "player before insert y"}, playerTrace)
+		assert.EqualValues(t, 2, count[Player](t, ctx))
+
+		playerTrace = nil
+		bad, err := record.New[Squad](map[string]any{"name": "b", "players": []map[string]any{{"name": "ok"}, {"name": "bad"}}})
+		require.NoError(t, err)
+		err = bad.Save(ctx)
+		require.ErrorContains(t, err, "bad player")
+		assert.EqualValues(t, 1, count[Squad](t, ctx), "the parent is rolled back with its child")
+		assert.EqualValues(t, 2, count[Player](t, ctx))
+		assert.True(t, bad.IsNew())
+		assert.Zero(t, bad.ID, "the parent's generated key is cleared")
+		assert.Zero(t, bad.Players[0].ID, "so is the saved child's")
+	})
+}

@@ -105,8 +105,8 @@ func TestInjectionIdentifiersAreRejectedBeforeSQL(t *testing.T) {
 		require.NoError(t, err)
 		tried := 0
 		for _, k := range payloads {
-			if _, ok := m.Column(strings.TrimSpace(k)); ok {
-				continue // a real column name (ORDER BY trims spaces), not a payload
+			if _, ok := m.Column(strings.TrimSpace(k)); ok || k == "person.name" {
+				continue // a real (or table-qualified) column name, not a payload
 			}
 			tried++
 			_, err := record.New[Person](map[string]any{k: "x"})
@@ -125,6 +125,22 @@ func TestInjectionIdentifiersAreRejectedBeforeSQL(t *testing.T) {
 			assert.Error(t, err, "OrderBy -%q", k)
 			_, err = record.Destroy[Person](ctx, map[string]any{k: p.ID})
 			assert.Error(t, err, "Destroy map key %q", k)
+			_, err = record.Query[Person](ctx).Select("name", k).All()
+			assert.Error(t, err, "Select %q", k)
+			_, err = record.Query[Person](ctx).Pluck(k)
+			assert.Error(t, err, "Pluck %q", k)
+			_, err = record.Pluck[string](record.Query[Person](ctx), k)
+			assert.Error(t, err, "Pluck[V] %q", k)
+			_, err = record.Query[Person](ctx).IndexBy(k)
+			assert.Error(t, err, "IndexBy %q", k)
+			_, err = record.Query[Person](ctx).Preload(k).All()
+			assert.Error(t, err, "Preload %q", k)
+			_, err = record.Query[Person](ctx).Preload("Roles." + k).All()
+			assert.Error(t, err, "Preload Roles.%q", k)
+			_, err = record.Query[Person](ctx).Join(k).All()
+			assert.Error(t, err, "Join %q", k)
+			_, err = record.Query[Person](ctx).Where(builder.Eq{"person." + k: 1}).All()
+			assert.Error(t, err, "qualified criterion person.%q", k)
 		}
 		assert.Greater(t, tried, 90)
 		assert.Equal(t, before, db.Statements(), "no SQL ran for any hostile identifier")

@@ -214,8 +214,10 @@ func (b *Base[T]) All() iter.Seq2[string, any] {
 
 // plainValue is a field's value for maps and JSON: pointers dereferenced,
 // sql.Null* unwrapped, nil for NULL.
-func plainValue(c *registry.Column, p unsafe.Pointer) any {
-	v := c.Value(p)
+func plainValue(c *registry.Column, p unsafe.Pointer) any { return plainOf(c, c.Value(p)) }
+
+// plainOf unwraps a value of column c's field type as plainValue does.
+func plainOf(c *registry.Column, v any) any {
 	if !c.Nullable || c.Kind == registry.KindBytes || c.Kind == registry.KindJSON || c.Kind == registry.KindCustom {
 		return v
 	}

@@ -241,23 +241,3 @@ func (q *QuerySet[T]) IndexBy(column string) (map[any]*T, error) {
 	}
 	return out, nil
 }
-
-// plainOf unwraps a value of column c's field type as plainValue does.
-func plainOf(c *registry.Column, v any) any {
-	if !c.Nullable || c.Kind == registry.KindBytes || c.Kind == registry.KindJSON || c.Kind == registry.KindCustom {
-		return v
-	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.Pointer {
-		if rv.IsNil() {
-			return nil
-		}
-		return rv.Elem().Interface()
-	}
-	if vl, ok := v.(interface{ Value() (any, error) }); ok {
-		if dv, err := vl.Value(); err == nil {
-			return dv
-		}
-	}
-	return v
-}

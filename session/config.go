@@ -90,6 +90,20 @@ type Config struct {
 	// ConvertUnicode (SQL_CONVERT_UNICODE) is accepted for compatibility:
 	// Go strings hold UTF-8 bytes and the drivers return them unchanged.
 	ConvertUnicode bool
+
+	// Replicas (SQL_DATABASE_REPLICAS) are the URIs of read replicas of the
+	// database, of the same dialect as DatabaseURI. Each gets a pool of its
+	// own with the settings above. Reads outside a session go to them in
+	// turn; see replica.go's routing rules and Primary. OpenMap accepts a
+	// list of strings or one comma-separated string.
+	Replicas []string
+	// ReplicaRetry (SQL_REPLICA_RETRY) is how long a replica that stopped
+	// answering is left out before it is checked again; each failed check
+	// doubles it, up to ReplicaRetryMax. Zero means one second.
+	ReplicaRetry time.Duration
+	// ReplicaRetryMax (SQL_REPLICA_RETRY_MAX) bounds ReplicaRetry's
+	// doubling. Zero means 30 seconds.
+	ReplicaRetryMax time.Duration
 }
 
 // configKeys lists every key OpenMap accepts with its setter.
@@ -108,6 +122,10 @@ var configKeys = map[string]func(c *Config, v any) error{
 	"SQL_ISOLATION_LEVEL":  func(c *Config, v any) (err error) { c.IsolationLevel, err = asString(v); return },
 	"SQL_ENCODING":         func(c *Config, v any) (err error) { c.Encoding, err = asString(v); return },
 	"SQL_CONVERT_UNICODE":  func(c *Config, v any) (err error) { c.ConvertUnicode, err = asBool(v); return },
+
+	"SQL_DATABASE_REPLICAS": func(c *Config, v any) (err error) { c.Replicas, err = asStrings(v); return },
+	"SQL_REPLICA_RETRY":     func(c *Config, v any) (err error) { c.ReplicaRetry, err = asDuration(v); return },
+	"SQL_REPLICA_RETRY_MAX": func(c *Config, v any) (err error) { c.ReplicaRetryMax, err = asDuration(v); return },
 }
 
 // ConfigFromMap builds a Config from the original's SQL_* keys. A nil value
@@ -159,6 +177,9 @@ func (c Config) Map() map[string]any {
 		"SQL_CONVERT_UNICODE": c.ConvertUnicode,
 	}
 	m["SQL_EXPIRE_ON_COMMIT"] = c.ExpireOnCommit == nil || *c.ExpireOnCommit
+	m["SQL_DATABASE_REPLICAS"] = maskURIs(c.Replicas)
+	m["SQL_REPLICA_RETRY"] = c.ReplicaRetry
+	m["SQL_REPLICA_RETRY_MAX"] = c.ReplicaRetryMax
 	return m
 }
 

@@ -334,7 +334,8 @@ func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...an
 }
 
 // Query runs a query in the context's transaction, or on the pool; cached
-// as for Exec.
+// as for Exec. With Config.Replicas, a SELECT outside a session runs on a
+// replica (see Primary and replica.go).
 func (c *Client) Query(ctx context.Context, cached bool, query string, args ...any) (*sql.Rows, error) {
 	if c.replicas != nil {
 		if rows, _, ok, err := c.queryReplica(ctx, cached, query, args, false); ok {
@@ -377,7 +378,7 @@ func (c *Client) Query(ctx context.Context, cached bool, query string, args ...a
 }
 
 // QueryRow runs a query expected to return at most one row; errors are
-// deferred to Row.Scan as in database/sql.
+// deferred to Row.Scan as in database/sql. It is routed as Query is.
 func (c *Client) QueryRow(ctx context.Context, cached bool, query string, args ...any) *Row {
 	if c.replicas != nil {
 		if _, row, ok, err := c.queryReplica(ctx, cached, query, args, true); ok {

@@ -335,7 +335,7 @@ func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...an
 
 // Query runs a query in the context's transaction, or on the pool; cached
 // as for Exec. With Config.Replicas, a SELECT outside a session runs on a
-// replica (see Primary and replica.go).
+// replica (see Config.Replicas and Primary).
 func (c *Client) Query(ctx context.Context, cached bool, query string, args ...any) (*sql.Rows, error) {
 	if c.replicas != nil {
 		if rows, _, ok, err := c.queryReplica(ctx, cached, query, args, false); ok {

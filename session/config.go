@@ -92,10 +92,14 @@ type Config struct {
 	ConvertUnicode bool
 
 	// Replicas (SQL_DATABASE_REPLICAS) are the URIs of read replicas of the
-	// database, of the same dialect as DatabaseURI. Each gets a pool of its
-	// own with the settings above. Reads outside a session go to them in
-	// turn; see replica.go's routing rules and Primary. OpenMap accepts a
-	// list of strings or one comma-separated string.
+	// database, of the same dialect as DatabaseURI, each with a pool of its
+	// own with the settings above. A query whose SQL starts with SELECT, run
+	// outside any session (Transaction, Begin) and not under Primary, goes
+	// to the next healthy replica in turn; everything else runs on the
+	// primary. Such reads may be stale: replication lag is not hidden. A
+	// replica that does not answer is left out (see ReplicaRetry) and its
+	// reads run on another one, or on the primary. OpenMap accepts a list of
+	// strings or one comma-separated string.
 	Replicas []string
 	// ReplicaRetry (SQL_REPLICA_RETRY) is how long a replica that stopped
 	// answering is left out before it is checked again; each failed check

@@ -22,5 +22,5 @@
 // With Config.Replicas, SELECTs outside a session run on read replicas in
 // turn and everything else on the primary; Primary(ctx) forces the primary
 // for read-your-writes, and a replica that stops answering is left out
-// until it answers again (see replica.go).
+// until it answers again (see Config.Replicas).
 package session

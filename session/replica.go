@@ -108,11 +108,11 @@ func openReplicas(c *Client) (*replicaSet, error) {
 	for i, uri := range cfg.Replicas {
 		t, err := parseURI(uri, cfg.Encoding)
 		if err == nil && t.dialect != c.dialect {
-			err = &ConfigError{Key: replicasConfigKey, Reason: fmt.Sprintf("replica %d (%s) is a %s database but DatabaseURI is %s",
-				i+1, t.masked, t.dialect.Name(), c.dialect.Name())}
+			err = &ConfigError{Key: replicasConfigKey, Reason: fmt.Sprintf("%s is a %s database but DatabaseURI is %s",
+				t.masked, t.dialect.Name(), c.dialect.Name())}
 		}
 		if err == nil && t.memory {
-			err = &ConfigError{Key: replicasConfigKey, Reason: fmt.Sprintf("replica %d: an in-memory SQLite database cannot be a replica", i+1)}
+			err = &ConfigError{Key: replicasConfigKey, Reason: "an in-memory SQLite database cannot be a replica"}
 		}
 		var db *sql.DB
 		if err == nil {

@@ -18,7 +18,8 @@ func advanceSequence(ctx context.Context, c *session.Client, m *registry.Model, 
 	if q == "" || m.AutoIncrement.IsZero(p) {
 		return nil
 	}
-	rows, err := c.Query(ctx, true, q, m.AutoIncrement.Value(p))
+	// A SELECT that writes: on the primary even outside a transaction.
+	rows, err := c.Query(session.Primary(ctx), true, q, m.AutoIncrement.Value(p))
 	if err != nil {
 		return wrapDB(m, "insert", err)
 	}

@@ -47,6 +47,8 @@ type Client struct {
 
 	tablesMu sync.RWMutex
 	tables   map[string]*Table
+
+	replicas *replicaSet // nil without Config.Replicas (replica.go)
 }
 
 // Open connects to the database of cfg.DatabaseURI and applies the pool
@@ -87,6 +89,15 @@ func Open(cfg Config) (*Client, error) {
 		if err := c.Ping(context.Background()); err != nil {
 			db.Close()
 			return nil, err
+		}
+	}
+	if len(cfg.Replicas) > 0 {
+		if c.replicas, err = openReplicas(c); err != nil {
+			db.Close()
+			return nil, err
+		}
+		if cfg.PoolPrePing {
+			c.CheckReplicas(context.Background()) // takes out (and warns of) those that do not answer
 		}
 	}
 	return c, nil
@@ -156,6 +167,9 @@ func (c *Client) Close() error {
 		return true
 	})
 	errs = append(errs, c.db.Close())
+	if c.replicas != nil {
+		errs = append(errs, c.replicas.close())
+	}
 	return errors.Join(errs...)
 }
 
@@ -320,8 +334,14 @@ func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...an
 }
 
 // Query runs a query in the context's transaction, or on the pool; cached
-// as for Exec.
+// as for Exec. With Config.Replicas, a SELECT outside a session runs on a
+// replica (see Config.Replicas and Primary).
 func (c *Client) Query(ctx context.Context, cached bool, query string, args ...any) (*sql.Rows, error) {
+	if c.replicas != nil {
+		if rows, _, ok, err := c.queryReplica(ctx, cached, query, args, false); ok {
+			return rows, err
+		}
+	}
 	cn, s, err := c.conn(ctx)
 	if err != nil {
 		return nil, err
@@ -358,8 +378,16 @@ func (c *Client) Query(ctx context.Context, cached bool, query string, args ...a
 }
 
 // QueryRow runs a query expected to return at most one row; errors are
-// deferred to Row.Scan as in database/sql.
+// deferred to Row.Scan as in database/sql. It is routed as Query is.
 func (c *Client) QueryRow(ctx context.Context, cached bool, query string, args ...any) *Row {
+	if c.replicas != nil {
+		if _, row, ok, err := c.queryReplica(ctx, cached, query, args, true); ok {
+			if row == nil {
+				return &Row{err: err}
+			}
+			return &Row{row: row}
+		}
+	}
 	cn, s, err := c.conn(ctx)
 	if err != nil {
 		return &Row{err: err}
@@ -413,23 +441,32 @@ func (r *Row) Scan(dest ...any) error {
 }
 
 func (c *Client) logStatement(ctx context.Context, query string, nargs int, start time.Time, err error) {
+	c.logStatementOn(ctx, primaryServer, c.db, query, nargs, start, err)
+}
+
+// logStatementOn logs a statement that server ("primary", "replica:1")
+// ran on its pool db.
+func (c *Client) logStatementOn(ctx context.Context, server string, db *sql.DB, query string, nargs int, start time.Time, err error) {
 	attrs := []slog.Attr{
 		slog.String("sql", query),
 		slog.Int("args", nargs),
 		slog.Duration("duration", time.Since(start)),
 		slog.String("db", c.dialect.Name()),
+		slog.String("server", server),
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
 	if c.cfg.EchoPool {
-		attrs = append(attrs, c.poolAttrs()...)
+		attrs = append(attrs, poolAttrs(db)...)
 	}
 	c.log.LogAttrs(ctx, slog.LevelInfo, "sqlservice: statement", attrs...)
 }
 
-func (c *Client) poolAttrs() []slog.Attr {
-	st := c.db.Stats()
+func (c *Client) poolAttrs() []slog.Attr { return poolAttrs(c.db) }
+
+func poolAttrs(db *sql.DB) []slog.Attr {
+	st := db.Stats()
 	return []slog.Attr{slog.Group("pool",
 		slog.Int("open", st.OpenConnections), slog.Int("in_use", st.InUse),
 		slog.Int("idle", st.Idle), slog.Int64("waits", st.WaitCount))}

@@ -90,6 +90,24 @@ type Config struct {
 	// ConvertUnicode (SQL_CONVERT_UNICODE) is accepted for compatibility:
 	// Go strings hold UTF-8 bytes and the drivers return them unchanged.
 	ConvertUnicode bool
+
+	// Replicas (SQL_DATABASE_REPLICAS) are the URIs of read replicas of the
+	// database, of the same dialect as DatabaseURI, each with a pool of its
+	// own with the settings above. A query whose SQL starts with SELECT, run
+	// outside any session (Transaction, Begin) and not under Primary, goes
+	// to the next healthy replica in turn; everything else runs on the
+	// primary. Such reads may be stale: replication lag is not hidden. A
+	// replica that does not answer is left out (see ReplicaRetry) and its
+	// reads run on another one, or on the primary. OpenMap accepts a list of
+	// strings or one comma-separated string.
+	Replicas []string
+	// ReplicaRetry (SQL_REPLICA_RETRY) is how long a replica that stopped
+	// answering is left out before it is checked again; each failed check
+	// doubles it, up to ReplicaRetryMax. Zero means one second.
+	ReplicaRetry time.Duration
+	// ReplicaRetryMax (SQL_REPLICA_RETRY_MAX) bounds ReplicaRetry's
+	// doubling. Zero means 30 seconds.
+	ReplicaRetryMax time.Duration
 }
 
 // configKeys lists every key OpenMap accepts with its setter.
@@ -108,6 +126,10 @@ var configKeys = map[string]func(c *Config, v any) error{
 	"SQL_ISOLATION_LEVEL":  func(c *Config, v any) (err error) { c.IsolationLevel, err = asString(v); return },
 	"SQL_ENCODING":         func(c *Config, v any) (err error) { c.Encoding, err = asString(v); return },
 	"SQL_CONVERT_UNICODE":  func(c *Config, v any) (err error) { c.ConvertUnicode, err = asBool(v); return },
+
+	"SQL_DATABASE_REPLICAS": func(c *Config, v any) (err error) { c.Replicas, err = asStrings(v); return },
+	"SQL_REPLICA_RETRY":     func(c *Config, v any) (err error) { c.ReplicaRetry, err = asDuration(v); return },
+	"SQL_REPLICA_RETRY_MAX": func(c *Config, v any) (err error) { c.ReplicaRetryMax, err = asDuration(v); return },
 }
 
 // ConfigFromMap builds a Config from the original's SQL_* keys. A nil value
@@ -159,6 +181,9 @@ func (c Config) Map() map[string]any {
 		"SQL_CONVERT_UNICODE": c.ConvertUnicode,
 	}
 	m["SQL_EXPIRE_ON_COMMIT"] = c.ExpireOnCommit == nil || *c.ExpireOnCommit
+	m["SQL_DATABASE_REPLICAS"] = maskURIs(c.Replicas)
+	m["SQL_REPLICA_RETRY"] = c.ReplicaRetry
+	m["SQL_REPLICA_RETRY_MAX"] = c.ReplicaRetryMax
 	return m
 }
 

@@ -18,4 +18,9 @@
 // Transactions nest through the context: an inner Transaction joins the
 // outer one unless given Savepoint(); only the outermost level commits. A
 // Session belongs to one goroutine.
+//
+// With Config.Replicas, SELECTs outside a session run on read replicas in
+// turn and everything else on the primary; Primary(ctx) forces the primary
+// for read-your-writes, and a replica that stops answering is left out
+// until it answers again (see Config.Replicas).
 package session

@@ -12,6 +12,7 @@ type configFields Config
 // so that logging a Config (fmt's %v and %+v, slog) never shows it.
 func (c Config) String() string {
 	c.DatabaseURI = MaskURI(c.DatabaseURI)
+	c.Replicas = maskURIs(c.Replicas)
 	return fmt.Sprintf("%+v", configFields(c))
 }
 

@@ -140,6 +140,7 @@ func fkOrder(models []*registry.Model) ([]*registry.Model, error) {
 // Reflect reads the tables and columns of the live database; Tables then
 // returns them. It changes nothing in the database.
 func (c *Client) Reflect(ctx context.Context) error {
+	ctx = Primary(ctx) // the schema as just created, not as replicated so far
 	rows, err := c.Query(ctx, false, c.dialect.TablesSQL())
 	if err != nil {
 		return fmt.Errorf("session: reflect tables: %w", err)

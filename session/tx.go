@@ -140,7 +140,7 @@ func (s *Session) begin(ctx context.Context) error {
 		return fmt.Errorf("session: begin: %w", err)
 	}
 	if c.echo {
-		c.log.InfoContext(ctx, "sqlservice: statement", "sql", "BEGIN", "db", c.dialect.Name())
+		c.log.InfoContext(ctx, "sqlservice: statement", "sql", "BEGIN", "db", c.dialect.Name(), "server", primaryServer)
 	}
 	return nil
 }
@@ -183,7 +183,7 @@ func (s *Session) commit(ctx context.Context) error {
 	s.tx = nil
 	s.releaseConn()
 	if s.client.echo {
-		s.client.log.InfoContext(ctx, "sqlservice: statement", "sql", "COMMIT", "db", s.client.dialect.Name(), "error", err)
+		s.client.log.InfoContext(ctx, "sqlservice: statement", "sql", "COMMIT", "db", s.client.dialect.Name(), "server", primaryServer, "error", err)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -209,7 +209,7 @@ func (s *Session) Rollback(ctx context.Context) error {
 		s.tx = nil
 		s.releaseConn()
 		if s.client.echo {
-			s.client.log.InfoContext(ctx, "sqlservice: statement", "sql", "ROLLBACK", "db", s.client.dialect.Name(), "error", err)
+			s.client.log.InfoContext(ctx, "sqlservice: statement", "sql", "ROLLBACK", "db", s.client.dialect.Name(), "server", primaryServer, "error", err)
 		}
 	}
 	s.failed = nil

@@ -247,12 +247,14 @@ func (c *Client) conn(ctx context.Context) (conn, *Session, error) {
 // Inside a transaction it returns nil for a statement not prepared yet:
 // preparing needs a connection of the pool, and the transaction may hold
 // the only one (an in-memory SQLite database), so the statement then runs
-// unprepared on the transaction this once.
+// unprepared on the transaction, and is prepared when the transaction ends
+// (see Session.deferPrepare).
 func (c *Client) prepared(ctx context.Context, query string, s *Session) (*sql.Stmt, error) {
 	if st, ok := c.stmts.Load(query); ok {
 		return st.(*sql.Stmt), nil
 	}
 	if s != nil {
+		s.deferPrepare(query)
 		return nil, nil
 	}
 	c.stmtsMu.Lock()

@@ -49,6 +49,8 @@ type Session struct {
 	afterRollback []func(context.Context)
 
 	ident map[identKey]any
+
+	pending []string // cached statements to prepare when the transaction ends
 }
 
 type sessionKey struct{}
@@ -210,6 +212,7 @@ func (s *Session) Rollback(ctx context.Context) error {
 
 // finish runs the hooks of the ended transaction once and resets them.
 func (s *Session) finish(ctx context.Context, committed bool) {
+	s.preparePending(ctx)
 	hooks := s.afterRollback
 	if committed {
 		hooks = s.afterCommit
@@ -221,6 +224,9 @@ func (s *Session) finish(ctx context.Context, committed bool) {
 		}
 	} else {
 		s.ident = nil
+	}
+	if len(hooks) == 0 {
+		return
 	}
 	ctx = context.WithoutCancel(ctx)
 	for _, h := range hooks {

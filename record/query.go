@@ -17,6 +17,8 @@ import (
 // Errors in criteria or ordering (an unknown column, say) are kept and
 // returned by the method that would run SQL, before any SQL is built.
 type QuerySet[T any] struct {
+	// Every field that changes the SQL text is part of the shape key of
+	// sqlcache.go.
 	ctx    context.Context
 	m      *registry.Model
 	c      *session.Client
@@ -132,16 +134,26 @@ func (q *QuerySet[T]) selectSQL() (string, []any, error) {
 	} else {
 		b = b.OrderBy(builder.OrderSQL(q.c.Dialect(), pkOrder(q.m))...)
 	}
-	if q.hasLim {
-		b = b.Limit(q.limit)
+	// LIMIT and OFFSET are parameters, so that one text serves every page
+	// (see sqlcache.go).
+	switch {
+	case q.hasLim && q.offset > 0:
+		b = b.Suffix("LIMIT ? OFFSET ?", q.limit, q.offset)
+	case q.hasLim:
+		b = b.Suffix("LIMIT ?", q.limit)
+	case q.offset > 0 && q.c.Dialect().Name() == "postgres":
+		b = b.Suffix("OFFSET ?", q.offset)
+	case q.offset > 0:
+		// SQLite and MySQL need a LIMIT before OFFSET.
+		b = b.Suffix("LIMIT ? OFFSET ?", maxInt64, q.offset)
 	}
-	if q.offset > 0 {
-		if !q.hasLim && q.c.Dialect().Name() != "postgres" {
-			// SQLite and MySQL need a LIMIT before OFFSET.
-			b = b.Suffix(fmt.Sprintf("LIMIT %d OFFSET %d", uint64(1<<63-1), q.offset))
-		} else {
-			b = b.Offset(q.offset)
-		}
+	return b.ToSql()
+}
+
+func (q *QuerySet[T]) countSQL() (string, []any, error) {
+	b := builder.Count(q.c.Dialect(), q.m)
+	for _, w := range q.where {
+		b = b.Where(w)
 	}
 	return b.ToSql()
 }
@@ -159,11 +171,11 @@ func (q *QuerySet[T]) All() ([]*T, error) {
 	if q.err != nil {
 		return nil, q.err
 	}
-	text, args, err := q.selectSQL()
+	text, args, cached, err := q.sql(false)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.c.Query(q.ctx, false, text, args...)
+	rows, err := q.c.Query(q.ctx, cached, text, args...)
 	if err != nil {
 		return nil, wrapDB(q.m, "select", err)
 	}
@@ -199,12 +211,12 @@ func (q *QuerySet[T]) Iter() iter.Seq2[*T, error] {
 			yield(nil, q.err)
 			return
 		}
-		text, args, err := q.selectSQL()
+		text, args, cached, err := q.sql(false)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		rows, err := q.c.Query(q.ctx, false, text, args...)
+		rows, err := q.c.Query(q.ctx, cached, text, args...)
 		if err != nil {
 			yield(nil, wrapDB(q.m, "select", err))
 			return
@@ -245,16 +257,12 @@ func (q *QuerySet[T]) Count() (int64, error) {
 	if q.err != nil {
 		return 0, q.err
 	}
-	b := builder.Count(q.c.Dialect(), q.m)
-	for _, w := range q.where {
-		b = b.Where(w)
-	}
-	text, args, err := b.ToSql()
+	text, args, cached, err := q.sql(true)
 	if err != nil {
 		return 0, err
 	}
 	var n int64
-	if err := q.c.QueryRow(q.ctx, false, text, args...).Scan(&n); err != nil {
+	if err := q.c.QueryRow(q.ctx, cached, text, args...).Scan(&n); err != nil {
 		return 0, wrapDB(q.m, "count", err)
 	}
 	return n, nil

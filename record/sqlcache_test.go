@@ -80,7 +80,9 @@ func TestQueryShapesMatchSquirrel(t *testing.T) {
 				func(q *QuerySet[shapeRow], v int) *QuerySet[shapeRow] {
 					return q.Where(builder.Eq{"score": v, "name": fmt.Sprintf("n%02d", v)})
 				},
-				func(v int) []int64 { return ids(func(r *shapeRow) bool { return r.Score == v && r.Name == fmt.Sprintf("n%02d", v) }) }},
+				func(v int) []int64 {
+					return ids(func(r *shapeRow) bool { return r.Score == v && r.Name == fmt.Sprintf("n%02d", v) })
+				}},
 			{"Eq nil is IS NULL", true,
 				func(q *QuerySet[shapeRow], v int) *QuerySet[shapeRow] {
 					return q.Where(builder.Eq{"note": nil}, builder.Gt{"score": v})

@@ -105,6 +105,9 @@ func keyArgs(m *registry.Model, key any) ([]any, error) {
 	if key == nil {
 		return bad(ErrNoPrimaryKey)
 	}
+	if args, ok := scalarKey(m, key); ok {
+		return args, nil
+	}
 	var src map[string]any
 	switch k := key.(type) {
 	case Key:
@@ -239,6 +242,9 @@ func Destroy[T any](ctx context.Context, items any) (int64, error) {
 	c, err := session.FromContext(ctx)
 	if err != nil {
 		return 0, err
+	}
+	if n, done, err := destroyKey(ctx, c, m, items); done {
+		return n, err
 	}
 	var keys [][]any
 	if err := collectKeys(m, items, &keys); err != nil {

@@ -24,6 +24,18 @@ func rotated(names []string) []string {
 // WAL checkpoints (about 2–4k WAL frames).
 const checkpointEvery = 1000
 
+// warmUp runs an operation twice before the timer starts, so that no
+// library pays for preparing its statements (or, for sqlservice, for a
+// statement first met inside a transaction and prepared after it) in the
+// timed loop.
+func warmUp(b *testing.B, f func() error) {
+	for range 2 {
+		if err := f(); err != nil {
+			b.Fatalf("warm-up: %v", err)
+		}
+	}
+}
+
 // opBench runs one operation for one library on a fresh, seeded database.
 type opBench struct {
 	name  string
@@ -34,6 +46,7 @@ type opBench struct {
 var opBenches = []opBench{
 	{"InsertOne", libs, func(b *testing.B, e *env, lib string) {
 		f := insertOneLibs[lib](e)
+		warmUp(b, func() error { _, err := f(); return err })
 		i := 0
 		for b.Loop() {
 			if id, err := f(); err != nil || id == 0 {
@@ -48,6 +61,7 @@ var opBenches = []opBench{
 	}},
 	{"InsertBatch100", libs, func(b *testing.B, e *env, lib string) {
 		f := insertBatchLibs[lib](e)
+		warmUp(b, func() error { _, err := f(); return err })
 		i := 0
 		for b.Loop() {
 			if _, err := f(); err != nil {
@@ -62,6 +76,7 @@ var opBenches = []opBench{
 	}},
 	{"GetByPK", libs, func(b *testing.B, e *env, lib string) {
 		f := getLibs[lib](e)
+		warmUp(b, func() error { _, err := f(1); return err })
 		i := 0
 		for b.Loop() {
 			id := int64(i%seedUsers + 1)
@@ -73,6 +88,7 @@ var opBenches = []opBench{
 	}},
 	{"FindMany100", libs, func(b *testing.B, e *env, lib string) {
 		f := findLibs[lib](e)
+		warmUp(b, func() error { _, err := f(0); return err })
 		i := 0
 		for b.Loop() {
 			after := int64(i % (seedUsers - pageSize))
@@ -85,6 +101,7 @@ var opBenches = []opBench{
 	{"UpdateOne", libs, func(b *testing.B, e *env, lib string) {
 		f := updateLibs[lib](e)
 		i := 0
+		warmUp(b, func() error { _, _, err := f(i); i++; return err })
 		for b.Loop() {
 			if _, _, err := f(i); err != nil {
 				b.Fatal(err)
@@ -99,6 +116,7 @@ var opBenches = []opBench{
 	{"DeleteOne", libs, func(b *testing.B, e *env, lib string) {
 		f := deleteLibs[lib](e)
 		next, have := int64(1), int64(seedUsers)
+		warmUp(b, func() error { err := f(next); next++; return err })
 		for b.Loop() {
 			if next > have {
 				b.StopTimer()
@@ -119,6 +137,7 @@ var opBenches = []opBench{
 	}},
 	{"Tx", libs, func(b *testing.B, e *env, lib string) {
 		f := txLibs[lib](e)
+		warmUp(b, func() error { _, err := f(); return err })
 		i := 0
 		for b.Loop() {
 			if id, err := f(); err != nil || id == 0 {
@@ -133,6 +152,7 @@ var opBenches = []opBench{
 	}},
 	{"ToMap", toMapNames, func(b *testing.B, e *env, lib string) {
 		f := toMapLibs[lib](e)
+		warmUp(b, func() error { f(); return nil })
 		for b.Loop() {
 			if m := f(); len(m) != 6 {
 				b.Fatalf("%d keys", len(m))
@@ -146,6 +166,7 @@ var opBenches = []opBench{
 		}
 		e.seedAuthors()
 		f := mk(e)
+		warmUp(b, func() error { _, err := f(0); return err })
 		i := 0
 		for b.Loop() {
 			after := int64(i % (seedAuthors - pageSize))

@@ -281,7 +281,10 @@ func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...an
 	if s != nil {
 		defer s.leave()
 	}
-	start := time.Now()
+	var start time.Time
+	if c.echo { // the clock is slow on some VMs: read it only to log
+		start = time.Now()
+	}
 	var res sql.Result
 	if cached {
 		var st *sql.Stmt
@@ -313,7 +316,10 @@ func (c *Client) Query(ctx context.Context, cached bool, query string, args ...a
 	if s != nil {
 		defer s.leave()
 	}
-	start := time.Now()
+	var start time.Time
+	if c.echo { // the clock is slow on some VMs: read it only to log
+		start = time.Now()
+	}
 	var rows *sql.Rows
 	if cached {
 		var st *sql.Stmt
@@ -345,7 +351,10 @@ func (c *Client) QueryRow(ctx context.Context, cached bool, query string, args .
 	if s != nil {
 		defer s.leave()
 	}
-	start := time.Now()
+	var start time.Time
+	if c.echo { // the clock is slow on some VMs: read it only to log
+		start = time.Now()
+	}
 	var row *sql.Row
 	if cached {
 		st, err := c.prepared(ctx, query, s)

@@ -134,18 +134,19 @@ func (q *QuerySet[T]) selectSQL() (string, []any, error) {
 	} else {
 		b = b.OrderBy(builder.OrderSQL(q.c.Dialect(), pkOrder(q.m))...)
 	}
-	// LIMIT and OFFSET are parameters, so that one text serves every page
-	// (see sqlcache.go).
+	// OFFSET is a parameter, so that one text serves every page; LIMIT is
+	// part of the text, where SQLite runs it faster than a parameter (see
+	// sqlcache.go).
 	switch {
 	case q.hasLim && q.offset > 0:
-		b = b.Suffix("LIMIT ? OFFSET ?", q.limit, q.offset)
+		b = b.Limit(q.limit).Suffix("OFFSET ?", q.offset)
 	case q.hasLim:
-		b = b.Suffix("LIMIT ?", q.limit)
+		b = b.Limit(q.limit)
 	case q.offset > 0 && q.c.Dialect().Name() == "postgres":
 		b = b.Suffix("OFFSET ?", q.offset)
 	case q.offset > 0:
 		// SQLite and MySQL need a LIMIT before OFFSET.
-		b = b.Suffix("LIMIT ? OFFSET ?", maxInt64, q.offset)
+		b = b.Suffix(fmt.Sprintf("LIMIT %d OFFSET ?", maxInt64), q.offset)
 	}
 	return b.ToSql()
 }

@@ -72,8 +72,7 @@ func sessionFor(ctx context.Context, c *Client) *Session {
 }
 
 func (s *Session) attach(ctx context.Context) context.Context {
-	ctx = context.WithValue(ctx, clientSessionKey{s.client}, s)
-	return context.WithValue(ctx, sessionKey{}, s)
+	return &sessionCtx{Context: ctx, s: s}
 }
 
 // Client returns the client the session belongs to.

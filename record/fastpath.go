@@ -2,6 +2,7 @@ package record
 
 import (
 	"context"
+	"database/sql"
 	"reflect"
 
 	"github.com/sqlservice/sqlservice/builder"
@@ -44,4 +45,28 @@ func destroyKey(ctx context.Context, c *session.Client, m *registry.Model, items
 		s.Forget(m, keyFromArgs(args))
 	}
 	return n, true, nil
+}
+
+// queryOne runs a cached one-row query and scans its row into dest, as
+// Client.QueryRow(...).Scan does, without the two Row wrappers that path
+// allocates. No row is sql.ErrNoRows.
+func queryOne(ctx context.Context, c *session.Client, query string, args []any, dest []any) error {
+	rows, err := c.Query(ctx, true, query, args...)
+	if err != nil {
+		return err
+	}
+	if !rows.Next() {
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	err = rows.Scan(dest...)
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -70,7 +70,7 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 	for _, col := range m.Columns {
 		dest = append(dest, col.Addr(up))
 	}
-	err = c.QueryRow(ctx, true, builder.For(c.Dialect(), m).Get, args...).Scan(dest...)
+	err = queryOne(ctx, c, builder.For(c.Dialect(), m).Get, args, dest)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &NotFoundError{Model: m.Name, Key: keyFromArgs(args)}
 	}

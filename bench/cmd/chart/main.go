@@ -29,8 +29,8 @@ import (
 
 // sample is one benchmark result of one round.
 type sample struct {
-	round        int
-	ns, b, alloc float64
+	round             int
+	ns, cpu, b, alloc float64
 }
 
 type series struct {
@@ -38,7 +38,10 @@ type series struct {
 	samples []sample
 }
 
-var line = regexp.MustCompile(`^BenchmarkORM/op=([^/]+)/lib=([^\s-]+)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) B/op)?(?:\s+([\d.]+) allocs/op)?`)
+var (
+	line   = regexp.MustCompile(`^BenchmarkORM/op=([^/]+)/lib=([^\s-]+)(?:-\d+)?\s+\d+\s+(.*)$`)
+	metric = regexp.MustCompile(`([\d.]+) (\S+)`)
+)
 
 // Display order; anything else follows in order of appearance.
 var (
@@ -80,7 +83,20 @@ func main() {
 					libs = append(libs, m[2])
 				}
 			}
-			s.samples = append(s.samples, sample{round: i, ns: num(m[3]), b: num(m[4]), alloc: num(m[5])})
+			x := sample{round: i, ns: math.NaN(), cpu: math.NaN(), b: math.NaN(), alloc: math.NaN()}
+			for _, mm := range metric.FindAllStringSubmatch(m[3], -1) {
+				switch mm[2] {
+				case "ns/op":
+					x.ns = num(mm[1])
+				case "cpu-ns/op":
+					x.cpu = num(mm[1])
+				case "B/op":
+					x.b = num(mm[1])
+				case "allocs/op":
+					x.alloc = num(mm[1])
+				}
+			}
+			s.samples = append(s.samples, x)
 		}
 		f.Close()
 	}
@@ -149,6 +165,7 @@ type row struct {
 	ratio                float64 // median(lib) / median(base)
 	paired, pmin, pmax   float64 // median, min and max of per-round ratios
 	alloc, dalloc, bytes float64
+	cpu, cpuPaired       float64 // median CPU ns/op; median of per-round CPU ratios
 }
 
 func tabulate(data map[[2]string]*series, ops, libs []string) []row {
@@ -165,13 +182,13 @@ func tabulate(data map[[2]string]*series, ops, libs []string) []row {
 				continue
 			}
 			r := row{op: op, lib: lib, base: base, n: len(s.samples)}
-			var ns, b, al []float64
+			var ns, cpu, b, al []float64
 			for _, x := range s.samples {
-				ns, b, al = append(ns, x.ns), append(b, x.b), append(al, x.alloc)
+				ns, cpu, b, al = append(ns, x.ns), append(cpu, x.cpu), append(b, x.b), append(al, x.alloc)
 			}
-			r.ns, r.bytes, r.alloc = median(ns), median(b), median(al)
+			r.ns, r.cpu, r.bytes, r.alloc = median(ns), median(cpu), median(b), median(al)
 			r.spread = (slices.Max(ns) - slices.Min(ns)) / 2 / r.ns
-			r.ratio, r.paired, r.pmin, r.pmax, r.dalloc = math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()
+			r.ratio, r.paired, r.pmin, r.pmax, r.dalloc, r.cpuPaired = math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()
 			if bs != nil {
 				var bns, bal []float64
 				for _, x := range bs.samples {
@@ -179,17 +196,21 @@ func tabulate(data map[[2]string]*series, ops, libs []string) []row {
 				}
 				r.ratio = r.ns / median(bns)
 				r.dalloc = r.alloc - median(bal)
-				var pr []float64
+				var pr, pc []float64
 				for _, x := range s.samples {
 					for _, y := range bs.samples {
 						if x.round == y.round {
 							pr = append(pr, x.ns/y.ns)
+							if !math.IsNaN(x.cpu) && !math.IsNaN(y.cpu) {
+								pc = append(pc, x.cpu/y.cpu)
+							}
 						}
 					}
 				}
 				if len(pr) > 0 {
 					r.paired, r.pmin, r.pmax = median(pr), slices.Min(pr), slices.Max(pr)
 				}
+				r.cpuPaired = median(pc)
 			}
 			rows = append(rows, r)
 		}
@@ -198,6 +219,9 @@ func tabulate(data map[[2]string]*series, ops, libs []string) []row {
 }
 
 func dur(ns float64) string {
+	if math.IsNaN(ns) {
+		return "–"
+	}
 	switch {
 	case ns >= 1e6:
 		return fmt.Sprintf("%.2f ms", ns/1e6)
@@ -215,17 +239,17 @@ func size(b float64) string {
 }
 
 func writeTable(w io.Writer, rows []row) {
-	fmt.Fprintln(w, "| op | lib | ns/op (median) | spread | ×raw | paired ×raw (min–max) | allocs/op | +allocs vs raw | B/op | rounds |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| op | lib | ns/op (median) | spread | ×raw | paired ×raw (min–max) | CPU/op | CPU paired ×raw | allocs/op | +allocs vs raw | B/op | rounds |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
 		lib := r.lib
 		if lib == "sqlservice" {
 			lib = "**sqlservice**"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | ±%.0f%% | %.2f | %.2f (%.2f–%.2f) | %.0f | %+.0f | %s | %d |\n",
-			r.op, lib, dur(r.ns), 100*r.spread, r.ratio, r.paired, r.pmin, r.pmax, r.alloc, r.dalloc, size(r.bytes), r.n)
+		fmt.Fprintf(w, "| %s | %s | %s | ±%.0f%% | %.2f | %.2f (%.2f–%.2f) | %s | %.2f | %.0f | %+.0f | %s | %d |\n",
+			r.op, lib, dur(r.ns), 100*r.spread, r.ratio, r.paired, r.pmin, r.pmax, dur(r.cpu), r.cpuPaired, r.alloc, r.dalloc, size(r.bytes), r.n)
 	}
-	fmt.Fprintln(w, "\n×raw is the ratio of the medians; paired ×raw the median of the per-round ratios (same round, same machine state). ToMap's baseline is handwritten.")
+	fmt.Fprintln(w, "\n×raw is the ratio of the medians; paired ×raw the median of the per-round ratios (same round, same machine state). CPU/op is the process's CPU time (user+system, all threads, so garbage collection included) per operation while the timer ran: unlike wall time it does not count time spent waiting for a core on a shared machine. ToMap's baseline is handwritten.")
 }
 
 // writeGoals checks sqlservice against the targets of the performance

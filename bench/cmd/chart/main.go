@@ -317,7 +317,7 @@ func writeGoals(w io.Writer, rows []row) {
 // read.
 func chart(rows []row, ops []string, title string) string {
 	const (
-		left, right = 150.0, 120.0
+		left, right = 175.0, 150.0
 		plotW       = 560.0
 		barH, gap   = 14.0, 3.0
 		groupGap    = 16.0
@@ -328,7 +328,7 @@ func chart(rows []row, ops []string, title string) string {
 		ratio = math.Max(0.5, math.Min(ratio, maxRatio))
 		return left + plotW*math.Log(ratio/0.5)/math.Log(maxRatio/0.5)
 	}
-	height := top + 30
+	height := top + 44
 	for _, op := range ops {
 		for _, r := range rows {
 			if r.op == op {
@@ -342,11 +342,11 @@ func chart(rows []row, ops []string, title string) string {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="Helvetica, Arial, sans-serif" font-size="11">`+"\n", width, height, width, height)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
 	if title == "" {
-		title = "Time per operation relative to hand-written database/sql (paired median, log scale)"
+		title = "Time per operation relative to hand-written database/sql (log scale)"
 	}
-	fmt.Fprintf(&b, `<text x="%.0f" y="22" font-size="14" font-weight="bold">%s</text>`+"\n", left, html.EscapeString(title))
+	fmt.Fprintf(&b, `<text x="8" y="22" font-size="14" font-weight="bold">%s</text>`+"\n", html.EscapeString(title))
 	for _, t := range []float64{0.5, 1, 2, 5, 10} {
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="%s" stroke-width="1"/>`+"\n", x(t), top-8, x(t), height-24, map[bool]string{true: "#333", false: "#ddd"}[t == 1])
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="%s" stroke-width="1"/>`+"\n", x(t), top-8, x(t), height-38, map[bool]string{true: "#333", false: "#ddd"}[t == 1])
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" text-anchor="middle" fill="#555">%g×</text>`+"\n", x(t), top-12, t)
 	}
 	y := top
@@ -375,7 +375,8 @@ func chart(rows []row, ops []string, title string) string {
 		}
 		y += groupGap
 	}
-	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" fill="#555">bars: median over rounds of (library ns/op ÷ raw ns/op in the same round); labels: ratio · median ns/op. ToMap is relative to a hand-written map literal.</text>`+"\n", 8.0, height-8)
+	fmt.Fprintf(&b, `<text x="8" y="%.0f" fill="#555">Bars: median over rounds of library ns/op ÷ raw ns/op in the same round; labels: that ratio · median ns/op.</text>`+"\n", height-22)
+	fmt.Fprintf(&b, `<text x="8" y="%.0f" fill="#555">ToMap is relative to a hand-written map literal. A library missing from a group did not run that operation.</text>`+"\n", height-8)
 	b.WriteString("</svg>\n")
 	return b.String()
 }

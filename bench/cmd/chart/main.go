@@ -111,6 +111,8 @@ func main() {
 	if *note != "" {
 		md.WriteString(*note + "\n\n")
 	}
+	writeSummary(&md, rows, ops, libs)
+	md.WriteString("\n")
 	writeTable(&md, rows)
 	md.WriteString("\n")
 	writeGoals(&md, rows)
@@ -236,6 +238,45 @@ func size(b float64) string {
 		return fmt.Sprintf("%.1fk", b/1024)
 	}
 	return fmt.Sprintf("%.0f", b)
+}
+
+// writeSummary writes one line per operation: each library's median
+// ns/op, paired ratio to the baseline and allocs/op.
+func writeSummary(w io.Writer, rows []row, ops, libs []string) {
+	var cols []string
+	for _, l := range libs {
+		if l != "handwritten" && l != "structs" {
+			cols = append(cols, l)
+		}
+	}
+	cols = append(cols, "structs")
+	fmt.Fprintf(w, "| op | %s |\n|---|%s\n", strings.Join(cols, " | "), strings.Repeat("---:|", len(cols)))
+	for _, op := range ops {
+		fmt.Fprintf(w, "| %s |", op)
+		for _, l := range cols {
+			var r *row
+			for i := range rows {
+				lib := rows[i].lib
+				if lib == "handwritten" {
+					lib = "raw"
+				}
+				if rows[i].op == op && lib == l {
+					r = &rows[i]
+				}
+			}
+			if r == nil {
+				fmt.Fprint(w, " |")
+				continue
+			}
+			cell := fmt.Sprintf("%s (×%.2f) [%.0f]", dur(r.ns), r.paired, r.alloc)
+			if r.lib == "sqlservice" {
+				cell = "**" + cell + "**"
+			}
+			fmt.Fprintf(w, " %s |", cell)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "\nCell: median ns/op over the rounds (paired ratio to raw) [allocs/op]. For ToMap the raw column is a hand-written map literal.")
 }
 
 func writeTable(w io.Writer, rows []row) {

@@ -209,3 +209,36 @@ func TestQueryShapesMatchSquirrel(t *testing.T) {
 		}
 	})
 }
+
+type boundedRow struct {
+	Base[boundedRow]
+	ID int64 `db:"id,pk,autoincrement"`
+}
+
+// The cache holds at most maxShapes shapes per model and dialect, so that
+// queries built from unbounded input (a limit from a request, say) cannot
+// grow it, or the prepared statements, without end: further shapes run
+// through squirrel, unprepared, and still return the right rows.
+func TestShapeCacheIsBounded(t *testing.T) {
+	dbtest.Each(t, dbtest.Options{Models: []any{boundedRow{}}}, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		for range 3 {
+			require.NoError(t, (&boundedRow{}).Save(ctx))
+		}
+		for n := 1; n <= maxShapes+10; n++ {
+			q := Query[boundedRow](ctx).Limit(n)
+			_, _, cached, err := q.sql(false)
+			require.NoError(t, err)
+			got, err := q.All()
+			require.NoError(t, err)
+			require.Len(t, got, min(n, 3))
+			if n > maxShapes {
+				assert.False(t, cached, "limit %d is past the cache's bound", n)
+			}
+		}
+		sc := shapesOf(builder.For(db.Client.Dialect(), Query[boundedRow](ctx).m))
+		sc.mu.RLock()
+		defer sc.mu.RUnlock()
+		assert.Len(t, sc.texts, maxShapes)
+	})
+}

@@ -1,6 +1,9 @@
 package session
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // maxPending bounds the statements one transaction remembers for preparing
 // after it ends; more are simply prepared the next time they run outside a
@@ -35,11 +38,38 @@ func (s *Session) preparePending(ctx context.Context) {
 	pending := s.pending
 	s.pending = nil
 	c := s.client
-	ctx = context.WithoutCancel(ctx)
+	if st := c.db.Stats(); st.MaxOpenConnections > 0 && st.InUse >= st.MaxOpenConnections {
+		// Every connection is busy: rather than make the commit wait for
+		// one, leave the statements to be prepared another time.
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), prepareWait)
+	defer cancel()
 	for _, q := range pending {
-		if c.closed.Load() {
+		if c.closed.Load() || ctx.Err() != nil {
 			return
 		}
-		_, _ = c.prepared(ctx, q, nil)
+		c.prepareWithin(ctx, q)
 	}
 }
+
+// prepareWithin is prepared outside a transaction, except that ctx bounds
+// the wait; a failure leaves the statement unprepared.
+func (c *Client) prepareWithin(ctx context.Context, query string) {
+	if _, ok := c.stmts.Load(query); ok {
+		return
+	}
+	c.stmtsMu.Lock()
+	defer c.stmtsMu.Unlock()
+	if _, ok := c.stmts.Load(query); ok {
+		return
+	}
+	if st, err := c.db.PrepareContext(ctx, query); err == nil {
+		c.stmts.Store(query, st)
+	}
+}
+
+// prepareWait bounds how long preparePending may wait for a connection of
+// the pool (or for the database), so that the end of a transaction is never
+// held up for long by statements it only prepares for later.
+const prepareWait = time.Second

@@ -293,7 +293,7 @@ func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...an
 		case st == nil:
 			res, err = cn.ExecContext(ctx, query, args...)
 		case s != nil:
-			res, err = s.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+			res, err = s.txStmt(ctx, st).ExecContext(ctx, args...)
 		default:
 			res, err = st.ExecContext(ctx, args...)
 		}
@@ -328,7 +328,7 @@ func (c *Client) Query(ctx context.Context, cached bool, query string, args ...a
 		case st == nil:
 			rows, err = cn.QueryContext(ctx, query, args...)
 		case s != nil:
-			rows, err = s.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+			rows, err = s.txStmt(ctx, st).QueryContext(ctx, args...)
 		default:
 			rows, err = st.QueryContext(ctx, args...)
 		}
@@ -364,7 +364,7 @@ func (c *Client) QueryRow(ctx context.Context, cached bool, query string, args .
 		case st == nil:
 			row = cn.QueryRowContext(ctx, query, args...)
 		case s != nil:
-			row = s.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+			row = s.txStmt(ctx, st).QueryRowContext(ctx, args...)
 		default:
 			row = st.QueryRowContext(ctx, args...)
 		}

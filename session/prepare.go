@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"database/sql"
 	"time"
 )
 
@@ -73,3 +74,32 @@ func (c *Client) prepareWithin(ctx context.Context, query string) {
 // the pool (or for the database), so that the end of a transaction is never
 // held up for long by statements it only prepares for later.
 const prepareWait = time.Second
+
+// boundStmt is a client statement and its binding to the session's current
+// transaction.
+type boundStmt struct{ db, tx *sql.Stmt }
+
+// txStmt returns st bound to the session's transaction. database/sql's
+// Tx.StmtContext allocates and registers a new binding on every call; the
+// session keeps the first few per transaction, so that a loop of writes in
+// one transaction binds each statement once.
+func (s *Session) txStmt(ctx context.Context, st *sql.Stmt) *sql.Stmt {
+	for _, b := range s.bound[:s.nbound] {
+		if b.db == st {
+			return b.tx
+		}
+	}
+	ts := s.tx.StmtContext(ctx, st)
+	if s.nbound < len(s.bound) {
+		s.bound[s.nbound] = boundStmt{st, ts}
+		s.nbound++
+	}
+	return ts
+}
+
+// unbind forgets the bindings of the transaction that ended (database/sql
+// closes them with it).
+func (s *Session) unbind() {
+	clear(s.bound[:s.nbound])
+	s.nbound = 0
+}

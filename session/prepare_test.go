@@ -78,3 +78,33 @@ func TestDeferredPrepareOfAStatementThatNoLongerPrepares(t *testing.T) {
 		assert.Error(t, err, "the table is gone")
 	})
 }
+
+// A statement bound to one transaction is reused within it and bound anew
+// in the next transaction of the same session.
+func TestStatementBindingsFollowTheTransaction(t *testing.T) {
+	dbtest.Each(t, dbtest.Options{}, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		_, err := db.Exec(ctx, false, "CREATE TABLE bind_t (n INTEGER)")
+		require.NoError(t, err)
+		q := "INSERT INTO bind_t (n) VALUES (1)"
+		_, err = db.Exec(ctx, true, q) // prepared on the pool
+		require.NoError(t, err)
+		sctx, s, err := db.Begin(ctx)
+		require.NoError(t, err)
+		defer s.Close()
+		for round := range 3 {
+			for range 3 {
+				_, err := db.Exec(sctx, true, q)
+				require.NoError(t, err, "round %d", round)
+			}
+			if round == 1 {
+				require.NoError(t, s.Rollback(sctx))
+			} else {
+				require.NoError(t, s.Commit(sctx))
+			}
+		}
+		var n int
+		require.NoError(t, db.QueryRow(ctx, false, "SELECT COUNT(*) FROM bind_t").Scan(&n))
+		assert.Equal(t, 1+6, n)
+	})
+}

@@ -17,6 +17,8 @@ import (
 // Errors in criteria or ordering (an unknown column, say) are kept and
 // returned by the method that would run SQL, before any SQL is built.
 type QuerySet[T any] struct {
+	// Every field that changes the SQL text is part of the shape key of
+	// sqlcache.go.
 	ctx    context.Context
 	m      *registry.Model
 	c      *session.Client
@@ -146,18 +148,25 @@ func (q *QuerySet[T]) selectSQLOf(columns string) (string, []any, error) {
 	} else {
 		b = b.OrderBy(q.orderSQL(pkOrder(q.m))...)
 	}
-	if q.hasLim {
+	// OFFSET is a parameter, so that one text serves every page; LIMIT is
+	// part of the text, where SQLite runs it faster than a parameter (see
+	// sqlcache.go).
+	switch {
+	case q.hasLim && q.offset > 0:
+		b = b.Limit(q.limit).Suffix("OFFSET ?", q.offset)
+	case q.hasLim:
 		b = b.Limit(q.limit)
-	}
-	if q.offset > 0 {
-		if !q.hasLim && q.c.Dialect().Name() != "postgres" {
-			// SQLite and MySQL need a LIMIT before OFFSET.
-			b = b.Suffix(fmt.Sprintf("LIMIT %d OFFSET %d", uint64(1<<63-1), q.offset))
-		} else {
-			b = b.Offset(q.offset)
-		}
+	case q.offset > 0 && q.c.Dialect().Name() == "postgres":
+		b = b.Suffix("OFFSET ?", q.offset)
+	case q.offset > 0:
+		// SQLite and MySQL need a LIMIT before OFFSET.
+		b = b.Suffix(fmt.Sprintf("LIMIT %d OFFSET ?", maxInt64), q.offset)
 	}
 	return b.ToSql()
+}
+
+func (q *QuerySet[T]) countSQL() (string, []any, error) {
+	return q.filtered("COUNT(*)").ToSql()
 }
 
 func pkOrder(m *registry.Model) []builder.Order {
@@ -173,11 +182,11 @@ func (q *QuerySet[T]) All() ([]*T, error) {
 	if q.err != nil {
 		return nil, q.err
 	}
-	text, args, err := q.selectSQL()
+	text, args, cached, err := q.sql(false)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.c.Query(q.ctx, false, text, args...)
+	rows, err := q.c.Query(q.ctx, cached, text, args...)
 	if err != nil {
 		return nil, wrapDB(q.m, "select", err)
 	}
@@ -225,12 +234,12 @@ func (q *QuerySet[T]) Iter() iter.Seq2[*T, error] {
 			q.iterPreloaded(yield)
 			return
 		}
-		text, args, err := q.selectSQL()
+		text, args, cached, err := q.sql(false)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		rows, err := q.c.Query(q.ctx, false, text, args...)
+		rows, err := q.c.Query(q.ctx, cached, text, args...)
 		if err != nil {
 			yield(nil, wrapDB(q.m, "select", err))
 			return
@@ -272,12 +281,12 @@ func (q *QuerySet[T]) Count() (int64, error) {
 	if q.err != nil {
 		return 0, q.err
 	}
-	text, args, err := q.filtered("COUNT(*)").ToSql()
+	text, args, cached, err := q.sql(true)
 	if err != nil {
 		return 0, err
 	}
 	var n int64
-	if err := q.c.QueryRow(q.ctx, false, text, args...).Scan(&n); err != nil {
+	if err := q.c.QueryRow(q.ctx, cached, text, args...).Scan(&n); err != nil {
 		return 0, wrapDB(q.m, "count", err)
 	}
 	return n, nil

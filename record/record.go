@@ -144,7 +144,7 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 	for _, col := range m.Columns {
 		dest = append(dest, col.Addr(up))
 	}
-	err = c.QueryRow(ctx, true, builder.For(c.Dialect(), m).Get, args...).Scan(dest...)
+	err = queryOne(ctx, c, builder.For(c.Dialect(), m).Get, args, dest)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &NotFoundError{Model: m.Name, Key: keyFromArgs(args)}
 	}
@@ -178,6 +178,9 @@ func keyArgs(m *registry.Model, key any) ([]any, error) {
 	bad := func(err error) ([]any, error) { return nil, &KeyError{Model: m.Name, Key: key, Err: err} }
 	if key == nil {
 		return bad(ErrNoPrimaryKey)
+	}
+	if args, ok := scalarKey(m, key); ok {
+		return args, nil
 	}
 	var src map[string]any
 	switch k := key.(type) {
@@ -313,6 +316,9 @@ func Destroy[T any](ctx context.Context, items any) (int64, error) {
 	c, err := session.FromContext(ctx)
 	if err != nil {
 		return 0, err
+	}
+	if n, done, err := destroyKey(ctx, c, m, items); done {
+		return n, err
 	}
 	var keys [][]any
 	if err := collectKeys(m, items, &keys); err != nil {

@@ -266,13 +266,15 @@ func (c *Client) conn(ctx context.Context) (conn, *Session, error) {
 // Preparing needs a connection of the pool besides the transaction's own:
 // inside a transaction, when the pool has none to spare (an in-memory
 // SQLite database has exactly one), it returns nil and the statement runs
-// unprepared on the transaction this once rather than wait for a
+// unprepared on the transaction this once, to be prepared when the
+// transaction ends (see Session.deferPrepare), rather than wait for a
 // connection that may never come.
 func (c *Client) prepared(ctx context.Context, query string, s *Session) (*sql.Stmt, error) {
 	if st, ok := c.stmts.Load(query); ok {
 		return st.(*sql.Stmt), nil
 	}
 	if s != nil && !c.canPrepareDuringTx() {
+		s.deferPrepare(query)
 		return nil, nil
 	}
 	c.stmtsMu.Lock()
@@ -293,43 +295,89 @@ func (c *Client) canPrepareDuringTx() bool {
 	return st.MaxOpenConnections == 0 || st.Idle > 0 || st.OpenConnections < st.MaxOpenConnections
 }
 
-// Exec runs a statement in the context's transaction, or on the pool. With
-// cached true the statement is prepared once per client and reused; use it
-// only for SQL text drawn from a bounded set (the fixed statements). A
-// violated constraint is returned as a *ConstraintError (see TranslateError).
-func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...any) (sql.Result, error) {
+// runner says how one kind of statement runs on a pool or transaction
+// (conn) and on a prepared statement, and whether a lost connection may be
+// retried (only when the statement certainly did not run: see
+// lostConnection).
+type runner[R any] struct {
+	onConn func(ctx context.Context, cn conn, query string, args []any) (R, error)
+	onStmt func(ctx context.Context, st *sql.Stmt, args []any) (R, error)
+	write  bool
+}
+
+var (
+	execRunner = runner[sql.Result]{
+		onConn: func(ctx context.Context, cn conn, q string, a []any) (sql.Result, error) {
+			return cn.ExecContext(ctx, q, a...)
+		},
+		onStmt: func(ctx context.Context, st *sql.Stmt, a []any) (sql.Result, error) { return st.ExecContext(ctx, a...) },
+		write:  true,
+	}
+	queryRunner = runner[*sql.Rows]{
+		onConn: func(ctx context.Context, cn conn, q string, a []any) (*sql.Rows, error) {
+			return cn.QueryContext(ctx, q, a...)
+		},
+		onStmt: func(ctx context.Context, st *sql.Stmt, a []any) (*sql.Rows, error) { return st.QueryContext(ctx, a...) },
+	}
+	rowRunner = runner[*sql.Row]{
+		onConn: func(ctx context.Context, cn conn, q string, a []any) (*sql.Row, error) {
+			row := cn.QueryRowContext(ctx, q, a...)
+			return row, row.Err()
+		},
+		onStmt: func(ctx context.Context, st *sql.Stmt, a []any) (*sql.Row, error) {
+			row := st.QueryRowContext(ctx, a...)
+			return row, row.Err()
+		},
+	}
+)
+
+// run runs one statement on the primary: in the context's transaction, or
+// on the pool; prepared once per client when cached. A statement on the
+// pool whose connection the server had closed runs once more on a fresh
+// one.
+func run[R any](c *Client, ctx context.Context, r runner[R], cached bool, query string, args []any) (R, error) {
+	var res R
 	cn, s, err := c.conn(ctx)
 	if err != nil {
-		return nil, err
+		return res, err
 	}
 	if s != nil {
 		defer s.leave()
 	}
 	args = c.bindArgs(args)
-	var res sql.Result
 	for attempt := 0; ; attempt++ {
-		start := time.Now()
+		var start time.Time
+		if c.echo { // the clock is slow on some VMs: read it only to log
+			start = time.Now()
+		}
+		var st *sql.Stmt
 		if cached {
-			var st *sql.Stmt
-			switch st, err = c.prepared(ctx, query, s); {
-			case err != nil:
-			case st == nil:
-				res, err = cn.ExecContext(ctx, query, args...)
-			case s != nil:
-				res, err = s.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-			default:
-				res, err = st.ExecContext(ctx, args...)
-			}
-		} else {
-			res, err = cn.ExecContext(ctx, query, args...)
+			st, err = c.prepared(ctx, query, s)
+		}
+		switch {
+		case err != nil:
+		case st == nil:
+			res, err = r.onConn(ctx, cn, query, args)
+		case s != nil:
+			res, err = r.onStmt(ctx, s.txStmt(ctx, st), args)
+		default:
+			res, err = r.onStmt(ctx, st, args)
 		}
 		if c.echo {
 			c.logStatement(ctx, query, len(args), start, err)
 		}
-		if err == nil || s != nil || attempt > 0 || !lostConnection(err, true) {
-			break
+		if err == nil || s != nil || attempt > 0 || !lostConnection(err, r.write) {
+			return res, err
 		}
 	}
+}
+
+// Exec runs a statement in the context's transaction, or on the pool. With
+// cached true the statement is prepared once per client and reused; use it
+// only for SQL text drawn from a bounded set (the fixed statements). A
+// violated constraint is returned as a *ConstraintError (see TranslateError).
+func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...any) (sql.Result, error) {
+	res, err := run(c, ctx, execRunner, cached, query, args)
 	return res, TranslateError(err)
 }
 
@@ -342,38 +390,7 @@ func (c *Client) Query(ctx context.Context, cached bool, query string, args ...a
 			return rows, err
 		}
 	}
-	cn, s, err := c.conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if s != nil {
-		defer s.leave()
-	}
-	args = c.bindArgs(args)
-	var rows *sql.Rows
-	for attempt := 0; ; attempt++ {
-		start := time.Now()
-		if cached {
-			var st *sql.Stmt
-			switch st, err = c.prepared(ctx, query, s); {
-			case err != nil:
-			case st == nil:
-				rows, err = cn.QueryContext(ctx, query, args...)
-			case s != nil:
-				rows, err = s.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
-			default:
-				rows, err = st.QueryContext(ctx, args...)
-			}
-		} else {
-			rows, err = cn.QueryContext(ctx, query, args...)
-		}
-		if c.echo {
-			c.logStatement(ctx, query, len(args), start, err)
-		}
-		if err == nil || s != nil || attempt > 0 || !lostConnection(err, false) {
-			break
-		}
-	}
+	rows, err := run(c, ctx, queryRunner, cached, query, args)
 	return rows, TranslateError(err)
 }
 
@@ -388,38 +405,9 @@ func (c *Client) QueryRow(ctx context.Context, cached bool, query string, args .
 			return &Row{row: row}
 		}
 	}
-	cn, s, err := c.conn(ctx)
-	if err != nil {
+	row, err := run(c, ctx, rowRunner, cached, query, args)
+	if row == nil {
 		return &Row{err: err}
-	}
-	if s != nil {
-		defer s.leave()
-	}
-	args = c.bindArgs(args)
-	var row *sql.Row
-	for attempt := 0; ; attempt++ {
-		start := time.Now()
-		if cached {
-			st, err := c.prepared(ctx, query, s)
-			switch {
-			case err != nil:
-				return &Row{err: err}
-			case st == nil:
-				row = cn.QueryRowContext(ctx, query, args...)
-			case s != nil:
-				row = s.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
-			default:
-				row = st.QueryRowContext(ctx, args...)
-			}
-		} else {
-			row = cn.QueryRowContext(ctx, query, args...)
-		}
-		if c.echo {
-			c.logStatement(ctx, query, len(args), start, row.Err())
-		}
-		if err := row.Err(); err == nil || s != nil || attempt > 0 || !lostConnection(err, false) {
-			break
-		}
 	}
 	return &Row{row: row}
 }

@@ -51,6 +51,10 @@ type Session struct {
 	undo          []func() // restore in-memory state of work that is rolled back
 
 	ident map[identKey]any
+
+	pending []string // cached statements to prepare when the transaction ends
+	bound   [8]boundStmt
+	nbound  int
 }
 
 type sessionKey struct{}
@@ -222,6 +226,8 @@ func (s *Session) Rollback(ctx context.Context) error {
 
 // finish runs the hooks of the ended transaction once and resets them.
 func (s *Session) finish(ctx context.Context, committed bool) {
+	s.unbind()
+	s.preparePending(ctx)
 	hooks := s.afterRollback
 	if committed {
 		hooks = s.afterCommit

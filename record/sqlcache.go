@@ -1,0 +1,266 @@
+package record
+
+import (
+	"database/sql/driver"
+	"encoding/binary"
+	"reflect"
+	"sync"
+
+	sq "github.com/Masterminds/squirrel"
+
+	"github.com/sqlservice/sqlservice/builder"
+)
+
+// The SQL text of a QuerySet depends only on its shape: which criteria, in
+// which order, on which columns, with which operators (and for Eq whether a
+// value is NULL), the ordering, the limit, and whether an offset is set.
+// Values, including the offset, are bound parameters; the limit is written
+// into the text, because SQLite runs a constant LIMIT some 5 % faster than
+// a bound one (the number of distinct limits an application uses is small,
+// and maxShapes bounds it anyway). So the
+// text of a shape is built with squirrel once, cached per model and
+// dialect, and prepared once per client like the fixed statements; later
+// queries of that shape only collect their arguments.
+//
+// A shape is only cached when its arguments can be collected without
+// squirrel: the map criteria (Eq, NotEq, Gt, GtOrEq, Lt, LtOrEq, Like,
+// NotLike, ILike, NotILike; the Like family with one key, since squirrel
+// renders several in map order) with scalar values, and And/Or of those.
+// Lists (IN), builder.Expr and other Sqlizers go through squirrel on every
+// call and run unprepared. The first build of a shape checks that the
+// collected arguments equal squirrel's, and caches nothing otherwise.
+//
+// Every QuerySet field that changes the SQL text must be part of the shape
+// key below; TestShapeKeyCoversQuerySet fails when a field is added.
+
+// maxShapes bounds the cached shapes (and so the prepared statements) per
+// model and dialect; further shapes run unprepared.
+const maxShapes = 256
+
+type shapeCache struct {
+	mu    sync.RWMutex
+	texts map[string]string
+}
+
+var shapeCaches sync.Map // *builder.Statements → *shapeCache
+
+func shapesOf(st *builder.Statements) *shapeCache {
+	if v, ok := shapeCaches.Load(st); ok {
+		return v.(*shapeCache)
+	}
+	v, _ := shapeCaches.LoadOrStore(st, &shapeCache{texts: map[string]string{}})
+	return v.(*shapeCache)
+}
+
+// maxInt64 is the LIMIT of an OFFSET without one where the dialect needs a
+// LIMIT before OFFSET.
+const maxInt64 = uint64(1<<63 - 1)
+
+// sql returns the text and arguments of q's SELECT (count false) or
+// SELECT COUNT(*) (count true), and whether the text is a cached shape,
+// safe to prepare.
+func (q *QuerySet[T]) sql(count bool) (text string, args []any, cached bool, err error) {
+	if len(q.joins) > 0 || q.sel != nil {
+		// Joins re-qualify the criteria and Select changes the select
+		// list: such queries are built every time, not cached.
+		text, args, err = q.build(count)
+		return text, args, false, err
+	}
+	var kb [128]byte
+	key := kb[:0]
+	if count {
+		key = append(key, 'C')
+	} else {
+		key = append(key, 'S')
+	}
+	args = make([]any, 0, len(q.where)+2)
+	ok := true
+	for _, w := range q.where {
+		if key, args, ok = appendCriterion(key, args, w); !ok {
+			break
+		}
+	}
+	if !ok {
+		text, args, err = q.build(count)
+		return text, args, false, err
+	}
+	if !count {
+		key = append(key, 'O', byte(len(q.order)))
+		for _, o := range q.order {
+			dir := byte('a')
+			if o.Desc {
+				dir = 'd'
+			}
+			key = append(key, byte(o.Column.Pos), byte(o.Column.Pos>>8), dir)
+		}
+		if q.hasLim {
+			key = append(key, 'L')
+			key = binary.LittleEndian.AppendUint64(key, q.limit)
+		}
+		if q.offset > 0 {
+			key = append(key, 'F')
+			args = append(args, q.offset)
+		}
+	}
+	sc := shapesOf(builder.For(q.c.Dialect(), q.m))
+	sc.mu.RLock()
+	text, hit := sc.texts[string(key)]
+	sc.mu.RUnlock()
+	if hit {
+		return text, args, true, nil
+	}
+	text, built, err := q.build(count)
+	if err != nil {
+		return "", nil, false, err
+	}
+	if !sameArgs(args, built) {
+		return text, built, false, nil
+	}
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if _, hit = sc.texts[string(key)]; !hit && len(sc.texts) >= maxShapes {
+		return text, built, false, nil
+	}
+	sc.texts[string(key)] = text
+	return text, args, true, nil
+}
+
+func (q *QuerySet[T]) build(count bool) (string, []any, error) {
+	if count {
+		return q.countSQL()
+	}
+	return q.selectSQL()
+}
+
+func sameArgs(a, b []any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !reflect.DeepEqual(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Criterion kinds in the shape key.
+const (
+	critEq = iota + 1
+	critNotEq
+	critGt
+	critGtOrEq
+	critLt
+	critLtOrEq
+	critLike
+	critNotLike
+	critILike
+	critNotILike
+	critAnd
+	critOr
+	critEnd
+)
+
+// appendCriterion appends the shape of c to key and its arguments to args,
+// in squirrel's order. ok is false for a criterion whose arguments only
+// squirrel can work out.
+func appendCriterion(key []byte, args []any, c builder.Sqlizer) ([]byte, []any, bool) {
+	switch v := c.(type) {
+	case sq.Eq:
+		return appendMap(key, args, critEq, v)
+	case sq.NotEq:
+		return appendMap(key, args, critNotEq, v)
+	case sq.Gt:
+		return appendMap(key, args, critGt, v)
+	case sq.GtOrEq:
+		return appendMap(key, args, critGtOrEq, v)
+	case sq.Lt:
+		return appendMap(key, args, critLt, v)
+	case sq.LtOrEq:
+		return appendMap(key, args, critLtOrEq, v)
+	case sq.Like:
+		return appendMap(key, args, critLike, v)
+	case sq.NotLike:
+		return appendMap(key, args, critNotLike, v)
+	case sq.ILike:
+		return appendMap(key, args, critILike, v)
+	case sq.NotILike:
+		return appendMap(key, args, critNotILike, v)
+	case sq.And:
+		return appendConj(key, args, critAnd, v)
+	case sq.Or:
+		return appendConj(key, args, critOr, v)
+	}
+	return key, args, false
+}
+
+func appendConj(key []byte, args []any, kind byte, cs []builder.Sqlizer) ([]byte, []any, bool) {
+	key = append(key, kind)
+	ok := true
+	for _, c := range cs {
+		if key, args, ok = appendCriterion(key, args, c); !ok {
+			return key, args, false
+		}
+	}
+	return append(key, critEnd), args, true
+}
+
+// appendMap follows squirrel's rendering of the map criteria: keys sorted;
+// a driver.Valuer replaced by its value; for Eq and NotEq a pointer
+// dereferenced and nil rendered as IS (NOT) NULL without an argument.
+func appendMap(key []byte, args []any, kind byte, m map[string]any) ([]byte, []any, bool) {
+	like := kind >= critLike && kind <= critNotILike
+	if len(m) == 0 || len(m) > 8 || (like && len(m) > 1) {
+		return key, args, false
+	}
+	var kbuf [8]string
+	keys := kbuf[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	key = append(key, kind, byte(len(keys)))
+	for _, k := range keys {
+		key = append(key, k...)
+		key = append(key, 0)
+		v := m[k]
+		if dv, isValuer := v.(driver.Valuer); isValuer {
+			var err error
+			if v, err = dv.Value(); err != nil {
+				return key, args, false
+			}
+		}
+		if kind == critEq || kind == critNotEq {
+			if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer {
+				if rv.IsNil() {
+					v = nil
+				} else {
+					v = rv.Elem().Interface()
+				}
+			}
+			if v == nil {
+				key = append(key, 'n')
+				continue
+			}
+		}
+		if v == nil || isList(v) {
+			return key, args, false
+		}
+		key = append(key, 'v')
+		args = append(args, v)
+	}
+	return key, args, true
+}
+
+// isList is squirrel's test for a value rendered as IN (...).
+func isList(v any) bool {
+	if driver.IsValue(v) {
+		return false
+	}
+	k := reflect.ValueOf(v).Kind()
+	return k == reflect.Slice || k == reflect.Array
+}

@@ -250,23 +250,12 @@ var insertBatchLibs = map[string]func(e *env) insertBatchFn{
 	},
 	"sqlservice": func(e *env) insertBatchFn {
 		return func() (int64, error) {
-			us := make([]User, pageSize)
+			us := make([]*User, pageSize)
 			for i, p := range batchUsers {
-				us[i] = User{Name: p.Name, Email: p.Email, Phone: p.Phone, Age: p.Age, CreatedAt: p.CreatedAt}
+				us[i] = &User{Name: p.Name, Email: p.Email, Phone: p.Phone, Age: p.Age, CreatedAt: p.CreatedAt}
 			}
-			err := e.client.Transaction(e.ctx, func(ctx context.Context) error {
-				for i := range us {
-					if err := us[i].Save(ctx); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			var sum int64
-			for i := range us {
-				sum += us[i].ID
-			}
-			return sum, err
+			_, err := record.BulkInsert[User](e.ctx, us)
+			return 0, err // BulkInsert does not read generated keys back (SaveAll does)
 		}
 	},
 	"sqlx": func(e *env) insertBatchFn {
@@ -697,6 +686,19 @@ var toMapLibs = map[string]func(e *env) toMapFn{
 // ---- Preload100x10: 100 authors and their 10 posts each, in two queries.
 
 var preloadLibs = map[string]func(e *env) preloadFn{
+	"sqlservice": func(e *env) preloadFn {
+		return func(after int64) (preloadResult, error) {
+			var r preloadResult
+			authors, err := record.Query[Author](e.ctx).Where(builder.Gt{"id": after}).OrderBy("id").Limit(pageSize).Preload("Posts").All()
+			for _, a := range authors {
+				r.author()
+				for _, p := range a.Posts {
+					r.post(a.ID, p.AuthorID, p.ID, p.Title)
+				}
+			}
+			return r, err
+		}
+	},
 	"raw": func(e *env) preloadFn {
 		as := e.prepare(authorsSQL)
 		ps := e.prepare("SELECT id, author_id, title FROM posts WHERE author_id IN (" +
@@ -753,7 +755,6 @@ var preloadLibs = map[string]func(e *env) preloadFn{
 			return r, rows.Err()
 		}
 	},
-	"sqlservice": nil, // see BenchmarkORM: waits for record.QuerySet.Preload
 	"sqlx": func(e *env) preloadFn {
 		db := e.sqlx()
 		aq := db.Rebind(authorsSQL)
@@ -825,6 +826,3 @@ var preloadLibs = map[string]func(e *env) preloadFn{
 		}
 	},
 }
-
-// errPreloadPending is why sqlservice skips Preload100x10 for now.
-var errPreloadPending = errors.New("sqlservice: record.QuerySet.Preload is not on main yet (relationships, issue 5); this benchmark is wired when it lands")

@@ -187,6 +187,14 @@ func (b *Base[T]) ToMap(opts ...MapOption) map[string]any {
 	if err != nil {
 		return nil
 	}
+	if len(opts) == 0 && len(m.Relations) == 0 && !mapInfoOf(m).hasAdapters {
+		// The common case: columns only, no walker needed.
+		out := make(map[string]any, len(m.Columns))
+		for _, c := range m.Columns {
+			out[c.Name] = plainValue(c, unsafe.Pointer(p))
+		}
+		return out
+	}
 	return newMapWalker(opts).toMap(m, unsafe.Pointer(p), 0, false)
 }
 

@@ -232,31 +232,33 @@ func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 // back: the previous snapshot, and a zero key if the database generated it.
 func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T], generated bool) {
 	s := session.Current(ctx)
+	var prev, snap *T
 	if b != nil {
-		prev := b.snap
-		snap := new(T)
+		prev = b.snap
+		snap = new(T)
 		*snap = *p
 		baseOf(m, snap).snap = nil // a snapshot holds no older snapshots
 		b.snap = snap
-		if s != nil && s.InTransaction() {
-			s.Undo(func() {
-				if b.snap != snap {
-					return // saved again since
-				}
-				b.snap = prev
-				if generated {
-					m.AutoIncrement.Reflect(unsafe.Pointer(p)).SetZero()
-				}
-			})
-		}
 	}
-	if s != nil {
-		key := keyOf(m, unsafe.Pointer(p))
-		s.Remember(m, key, p)
-		if s.InTransaction() && generated {
-			s.Undo(func() { s.Forget(m, key) })
-		}
+	if s == nil {
+		return
 	}
+	key := keyOf(m, unsafe.Pointer(p))
+	s.Remember(m, key, p)
+	if !s.InTransaction() || (b == nil && !generated) {
+		return
+	}
+	s.Undo(func() { // one closure for both: undo runs on a hot path
+		if b != nil && b.snap == snap { // not saved again since
+			b.snap = prev
+			if generated {
+				m.AutoIncrement.Reflect(unsafe.Pointer(p)).SetZero()
+			}
+		}
+		if generated {
+			s.Forget(m, key)
+		}
+	})
 }
 
 func setInt(col *registry.Column, p unsafe.Pointer, id int64) error {

@@ -39,6 +39,7 @@ func injectionPayloads() []string {
 
 func TestInjectionCorpusIsLarge(t *testing.T) {
 	assert.GreaterOrEqual(t, len(injectionPayloads()), 100)
+	t.Logf("%d payloads", len(injectionPayloads()))
 }
 
 // pgText reports whether PostgreSQL can store s in a text column (no NUL,

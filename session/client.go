@@ -263,17 +263,17 @@ func (c *Client) conn(ctx context.Context) (conn, *Session, error) {
 }
 
 // prepared returns the statement prepared once for query on this client.
-// Preparing needs a connection of the pool besides the transaction's own:
-// inside a transaction, when the pool has none to spare (an in-memory
-// SQLite database has exactly one), it returns nil and the statement runs
-// unprepared on the transaction this once, to be prepared when the
-// transaction ends (see Session.deferPrepare), rather than wait for a
-// connection that may never come.
+// Inside a transaction it returns nil for a statement not prepared yet: the
+// statement runs unprepared on the transaction this once and is prepared
+// when the transaction ends (see Session.deferPrepare). Preparing it at
+// once would need a second connection of the pool, which the transaction
+// may hold the only one of (an in-memory SQLite database), and which could
+// not see tables the transaction created.
 func (c *Client) prepared(ctx context.Context, query string, s *Session) (*sql.Stmt, error) {
 	if st, ok := c.stmts.Load(query); ok {
 		return st.(*sql.Stmt), nil
 	}
-	if s != nil && !c.canPrepareDuringTx() {
+	if s != nil {
 		s.deferPrepare(query)
 		return nil, nil
 	}
@@ -288,11 +288,6 @@ func (c *Client) prepared(ctx context.Context, query string, s *Session) (*sql.S
 	}
 	c.stmts.Store(query, st)
 	return st, nil
-}
-
-func (c *Client) canPrepareDuringTx() bool {
-	st := c.db.Stats()
-	return st.MaxOpenConnections == 0 || st.Idle > 0 || st.OpenConnections < st.MaxOpenConnections
 }
 
 // runner says how one kind of statement runs on a pool or transaction

@@ -279,11 +279,7 @@ func insertSQL(d builder.Dialect, m *registry.Model, cols []*registry.Column, ro
 // It is the original's bulk_insert; like every bulk helper it fires no
 // hooks and reads no generated keys back (use SaveAll for that).
 func BulkInsert[T any, R Row[T]](ctx context.Context, rows []R, opts ...BulkOption) (int64, error) {
-	m, err := registry.Of[T]()
-	if err != nil {
-		return 0, err
-	}
-	c, err := session.FromContext(ctx)
+	m, c, err := target[T](ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -379,11 +375,7 @@ func affected(res sql.Result, fallback int) int64 {
 // BulkInsert; BulkInsert is usually faster, this suits drivers and servers
 // that limit statement size.
 func BulkInsertMany[T any, R Row[T]](ctx context.Context, rows []R, opts ...BulkOption) (int64, error) {
-	m, err := registry.Of[T]()
-	if err != nil {
-		return 0, err
-	}
-	c, err := session.FromContext(ctx)
+	m, c, err := target[T](ctx)
 	if err != nil {
 		return 0, err
 	}

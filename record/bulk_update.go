@@ -112,11 +112,7 @@ func indexOf(cols []*registry.Column, c *registry.Column) int {
 // statement's result. As every bulk helper, it fires no hooks and does not
 // refresh records the session holds.
 func BulkUpdate[T any](ctx context.Context, keyColumns []string, rows []map[string]any, opts ...BulkOption) (*BulkResult, error) {
-	m, err := registry.Of[T]()
-	if err != nil {
-		return nil, err
-	}
-	c, err := session.FromContext(ctx)
+	m, c, err := target[T](ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -287,11 +283,7 @@ func updateSQL(d builder.Dialect, m *registry.Model, set, keyCols []*registry.Co
 // every statement, updates first (the original returned only the insert's
 // result when it ran both). Nothing to do runs no SQL.
 func BulkDiffUpdate[T any](ctx context.Context, keyColumns []string, previous, rows []map[string]any, opts ...BulkOption) (*BulkResult, error) {
-	m, err := registry.Of[T]()
-	if err != nil {
-		return nil, err
-	}
-	c, err := session.FromContext(ctx)
+	m, c, err := target[T](ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/registry"
-	"github.com/sqlservice/sqlservice/session"
 )
 
 // Raw runs a query written by hand and maps its rows to records of T: the
@@ -30,11 +29,7 @@ import (
 // returned as the session's record. Without the whole key the records are
 // new: Save inserts them.
 func Raw[T any](ctx context.Context, query string, args ...any) ([]*T, error) {
-	m, err := registry.Of[T]()
-	if err != nil {
-		return nil, err
-	}
-	c, err := session.FromContext(ctx)
+	m, c, err := target[T](ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,20 @@ import (
 	"github.com/sqlservice/sqlservice/session"
 )
 
+// target returns the model of T and the client that ctx carries: what
+// every operation on T starts with.
+func target[T any](ctx context.Context) (*registry.Model, *session.Client, error) {
+	m, err := registry.Of[T]()
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := session.FromContext(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, c, nil
+}
+
 // Key names the columns of a composite primary key with their values, for
 // Get and Destroy: record.Key{"tenant_id": 1, "code": "a"}.
 type Key map[string]any
@@ -115,11 +129,7 @@ func refresh[T any](ctx context.Context, m *registry.Model, p *T) error {
 // already holds is returned as the same pointer. A missing row is a
 // *NotFoundError, which matches ErrNotFound and sql.ErrNoRows.
 func Get[T any](ctx context.Context, key any) (*T, error) {
-	m, err := registry.Of[T]()
-	if err != nil {
-		return nil, err
-	}
-	c, err := session.FromContext(ctx)
+	m, c, err := target[T](ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -249,11 +259,7 @@ func FindOne[T any](ctx context.Context, criteria ...builder.Sqlizer) (*T, error
 // stored values); otherwise a new record is inserted. It returns the stored
 // record (inside a session, the session's own pointer for that row).
 func Save[T any](ctx context.Context, values map[string]any) (*T, error) {
-	m, err := registry.Of[T]()
-	if err != nil {
-		return nil, err
-	}
-	c, err := session.FromContext(ctx)
+	m, c, err := target[T](ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -309,11 +315,7 @@ func Save[T any](ctx context.Context, values map[string]any) (*T, error) {
 // hooks have each row loaded and destroyed one by one so that the hooks see
 // the record; everything runs in one transaction.
 func Destroy[T any](ctx context.Context, items any) (int64, error) {
-	m, err := registry.Of[T]()
-	if err != nil {
-		return 0, err
-	}
-	c, err := session.FromContext(ctx)
+	m, c, err := target[T](ctx)
 	if err != nil {
 		return 0, err
 	}

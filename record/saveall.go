@@ -138,11 +138,7 @@ func saveOptions[T any](m *registry.Model, opts []SaveOption) (*saveConfig[T], e
 // It returns, in input order, the records stored: the given record, or the
 // row's record it was merged into.
 func SaveAll[T any](ctx context.Context, records []*T, opts ...SaveOption) ([]*T, error) {
-	m, err := registry.Of[T]()
-	if err != nil {
-		return nil, err
-	}
-	c, err := session.FromContext(ctx)
+	m, c, err := target[T](ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -382,6 +382,11 @@ func (s *Session) outermost(ctx context.Context, fn func(context.Context) error,
 	switch {
 	case err != nil:
 		s.Rollback(ctx)
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+			// The context ended the transaction under fn, whose error
+			// ("statement is closed", say) is only a consequence.
+			return errors.Join(cerr, err)
+		}
 		return err
 	case s.failed != nil:
 		cause := s.failed

@@ -167,6 +167,22 @@ func userArgs() []string {
 }
 
 func installDB(bin, dataDir string) error {
+	// The bootstrap occasionally fails on a loaded machine (several test
+	// packages initialise servers at once): try again on an empty
+	// directory before giving up.
+	var err error
+	for range 3 {
+		if err = installOnce(bin, dataDir); err == nil {
+			return nil
+		}
+		if rerr := os.RemoveAll(dataDir); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+	}
+	return err
+}
+
+func installOnce(bin, dataDir string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), installTimeout)
 	defer cancel()
 	args := append([]string{"--no-defaults"}, userArgs()...)

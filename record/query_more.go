@@ -1,6 +1,7 @@
 package record
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"reflect"
@@ -141,26 +142,21 @@ func (q *QuerySet[T]) paged() *QuerySet[T] {
 // type, with pointers and sql.Null* unwrapped to their value or nil. Use
 // the function Pluck for a typed slice.
 func (q *QuerySet[T]) Pluck(column string) ([]any, error) {
-	col, text, args, err := q.pluckSQL(column)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := q.c.Query(q.ctx, false, text, args...)
-	if err != nil {
-		return nil, wrapDB(q.m, "select", err)
-	}
-	defer rows.Close()
 	var out []any
-	dest := reflect.New(col.Type)
-	for rows.Next() {
+	var dest reflect.Value
+	err := q.pluckRows(column, func(col *registry.Column, rows *sql.Rows) error {
+		if !dest.IsValid() {
+			dest = reflect.New(col.Type)
+		}
 		dest.Elem().SetZero()
 		if err := rows.Scan(dest.Interface()); err != nil {
-			return nil, wrapDB(q.m, "scan", err)
+			return wrapDB(q.m, "scan", err)
 		}
 		out = append(out, plainOf(col, dest.Elem().Interface()))
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrapDB(q.m, "select", err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -169,27 +165,38 @@ func (q *QuerySet[T]) Pluck(column string) ([]any, error) {
 // scanned by database/sql into V: record.Pluck[string](q, "name"). column
 // is named as for QuerySet.Pluck.
 func Pluck[V, T any](q *QuerySet[T], column string) ([]V, error) {
-	_, text, args, err := q.pluckSQL(column)
+	var out []V
+	err := q.pluckRows(column, func(_ *registry.Column, rows *sql.Rows) error {
+		var v V
+		if err := rows.Scan(&v); err != nil {
+			return wrapDB(q.m, "scan", err)
+		}
+		out = append(out, v)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	return out, nil
+}
+
+// pluckRows runs the query of one column and calls next for each row.
+func (q *QuerySet[T]) pluckRows(column string, next func(col *registry.Column, rows *sql.Rows) error) error {
+	col, text, args, err := q.pluckSQL(column)
+	if err != nil {
+		return err
+	}
 	rows, err := q.c.Query(q.ctx, false, text, args...)
 	if err != nil {
-		return nil, wrapDB(q.m, "select", err)
+		return wrapDB(q.m, "select", err)
 	}
 	defer rows.Close()
-	var out []V
 	for rows.Next() {
-		var v V
-		if err := rows.Scan(&v); err != nil {
-			return nil, wrapDB(q.m, "scan", err)
+		if err := next(col, rows); err != nil {
+			return err
 		}
-		out = append(out, v)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, wrapDB(q.m, "select", err)
-	}
-	return out, nil
+	return wrapDB(q.m, "select", rows.Err())
 }
 
 func (q *QuerySet[T]) pluckSQL(column string) (*registry.Column, string, []any, error) {

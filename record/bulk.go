@@ -17,8 +17,9 @@ import (
 // Set events, read no generated keys back, do not mark records as saved,
 // and do not refresh records that a session already holds. Every map key
 // and value is checked against the model (and converted to the field's
-// type) before any SQL, and each call runs in one transaction, joining the
-// context's: it writes everything or nothing.
+// type) before any SQL, and each call writes everything or nothing: its
+// statements run in one transaction, joining the context's (a call that
+// needs a single statement sends just that statement, atomic by itself).
 
 // BulkOption configures a bulk helper: Progress, BatchSize.
 type BulkOption func(*bulkConfig)
@@ -292,6 +293,11 @@ func BulkInsert[T any, R Row[T]](ctx context.Context, rows []R, opts ...BulkOpti
 		return 0, nil
 	}
 	p := &progress{fn: cfg.progress, total: len(rows)}
+	if statements(c.Dialect(), cfg, sets) == 1 {
+		// One statement is atomic by itself: no transaction to open.
+		n, _, err := runInserts(ctx, c, m, cfg, sets, p, false)
+		return n, err
+	}
 	var n int64
 	err = inTx(ctx, c, func(ctx context.Context) error {
 		var err error
@@ -302,6 +308,29 @@ func BulkInsert[T any, R Row[T]](ctx context.Context, rows []R, opts ...BulkOpti
 		return 0, err
 	}
 	return n, nil
+}
+
+// rowsPerInsert is the number of rows one INSERT of ncol columns holds:
+// as many as the dialect's parameter limit allows, capped by BatchSize.
+func rowsPerInsert(d builder.Dialect, cfg *bulkConfig, ncol int) int {
+	if ncol == 0 {
+		return 1 // DEFAULT VALUES inserts one row
+	}
+	per := max(1, d.MaxParams()/ncol)
+	if cfg.batch > 0 {
+		per = min(per, cfg.batch)
+	}
+	return per
+}
+
+// statements is the number of INSERTs runInserts sends for sets.
+func statements(d builder.Dialect, cfg *bulkConfig, sets []*insertSet) int {
+	n := 0
+	for _, s := range sets {
+		per := rowsPerInsert(d, cfg, len(s.cols))
+		n += (s.rows + per - 1) / per
+	}
+	return n
 }
 
 type progress struct {
@@ -324,16 +353,7 @@ func runInserts(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 	var results []sql.Result
 	for _, s := range sets {
 		ncol := len(s.cols)
-		per := 1
-		if ncol > 0 {
-			per = max(1, d.MaxParams()/ncol)
-		}
-		if cfg.batch > 0 {
-			per = min(per, cfg.batch)
-		}
-		if ncol == 0 {
-			per = 1 // DEFAULT VALUES inserts one row
-		}
+		per := rowsPerInsert(d, cfg, ncol)
 		var full string
 		for start := 0; start < s.rows; start += per {
 			k := min(per, s.rows-start)

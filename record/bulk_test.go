@@ -140,6 +140,12 @@ func TestBulkInsertIsAllOrNothing(t *testing.T) {
 		_, err = record.BulkInsertMany[QueryA](ctx, rows)
 		require.ErrorAs(t, err, &dbe)
 		assert.Zero(t, countA(t, ctx))
+		// In one statement (no transaction of its own), likewise.
+		since := len(db.Log())
+		_, err = record.BulkInsert[QueryA](ctx, rows)
+		require.ErrorAs(t, err, &dbe)
+		assert.Equal(t, 1, countSQL(db, since, "INSERT"))
+		assert.Zero(t, countA(t, ctx))
 	})
 }
 

@@ -10,13 +10,32 @@ type identKey struct {
 	key   any
 }
 
+// identEntry is one row of the identity map's inline part.
+type identEntry struct {
+	k   identKey
+	ptr any
+}
+
+// The identity map keeps its first rows inline in the Session (most
+// transactions touch a few rows), and the rest in a map.
+const identInline = 4
+
 // Identity returns the model pointer the session already holds for the row
 // of m with primary key key.
 func (s *Session) Identity(m *registry.Model, key any) (any, bool) {
-	if s == nil || s.ident == nil {
+	if s == nil {
 		return nil, false
 	}
-	v, ok := s.ident[identKey{m, key}]
+	k := identKey{m, key}
+	for i := range s.nsmall {
+		if s.small[i].k == k {
+			return s.small[i].ptr, true
+		}
+	}
+	if s.ident == nil {
+		return nil, false
+	}
+	v, ok := s.ident[k]
 	return v, ok
 }
 
@@ -26,15 +45,46 @@ func (s *Session) Remember(m *registry.Model, key, ptr any) {
 	if s == nil {
 		return
 	}
+	k := identKey{m, key}
+	for i := range s.nsmall {
+		if s.small[i].k == k {
+			s.small[i].ptr = ptr
+			return
+		}
+	}
 	if s.ident == nil {
+		if s.nsmall < identInline {
+			s.small[s.nsmall] = identEntry{k, ptr}
+			s.nsmall++
+			return
+		}
 		s.ident = map[identKey]any{}
 	}
-	s.ident[identKey{m, key}] = ptr
+	s.ident[k] = ptr
 }
 
 // Forget drops the row of m with primary key key from the identity map.
 func (s *Session) Forget(m *registry.Model, key any) {
-	if s != nil && s.ident != nil {
-		delete(s.ident, identKey{m, key})
+	if s == nil {
+		return
 	}
+	k := identKey{m, key}
+	for i := range s.nsmall {
+		if s.small[i].k == k {
+			s.nsmall--
+			s.small[i] = s.small[s.nsmall]
+			s.small[s.nsmall] = identEntry{}
+			return
+		}
+	}
+	if s.ident != nil {
+		delete(s.ident, k)
+	}
+}
+
+// forgetAll empties the identity map.
+func (s *Session) forgetAll() {
+	s.small = [identInline]identEntry{}
+	s.nsmall = 0
+	s.ident = nil
 }

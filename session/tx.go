@@ -49,8 +49,12 @@ type Session struct {
 	afterCommit   []func(context.Context)
 	afterRollback []func(context.Context)
 	undo          []func() // restore in-memory state of work that is rolled back
+	undoBuf       [2]func()
 
-	ident map[identKey]any
+	// The identity map: the first rows inline, the rest in ident.
+	small  [identInline]identEntry
+	nsmall int
+	ident  map[identKey]any
 
 	pending []string // cached statements to prepare when the transaction ends
 	bound   [8]boundStmt
@@ -240,12 +244,9 @@ func (s *Session) finish(ctx context.Context, committed bool) {
 			undo[i]()
 		}
 	}
-	if committed {
-		if s.client.cfg.ExpireOnCommit == nil || *s.client.cfg.ExpireOnCommit {
-			s.ident = nil
-		}
-	} else {
-		s.ident = nil
+	clear(undo) // drop the closures, which may be in undoBuf
+	if !committed || s.client.cfg.ExpireOnCommit == nil || *s.client.cfg.ExpireOnCommit {
+		s.forgetAll()
 	}
 	if len(hooks) == 0 {
 		return
@@ -274,6 +275,9 @@ func (s *Session) Close() error {
 // are dropped at commit.
 func (s *Session) Undo(fn func()) {
 	if s != nil && s.tx != nil {
+		if s.undo == nil {
+			s.undo = s.undoBuf[:0]
+		}
 		s.undo = append(s.undo, fn)
 	}
 }
@@ -455,6 +459,7 @@ func (s *Session) savepoint(ctx context.Context, fn func(context.Context) error)
 		for i := len(s.undo) - 1; i >= undos; i-- {
 			s.undo[i]()
 		}
+		clear(s.undo[undos:])
 		s.undo = s.undo[:undos]
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -360,6 +360,48 @@ func TestIdentityMap(t *testing.T) {
 	})
 }
 
+func TestIdentityMapManyRows(t *testing.T) {
+	// The first rows are kept inline, the rest in a map: both must hold,
+	// forget and be emptied alike.
+	eachTx(t, func(t *testing.T, e *txEnv, ctx context.Context) {
+		const n = 10
+		var saved []*Account
+		err := e.db.Transaction(ctx, func(ctx context.Context) error {
+			for i := range n {
+				a := &Account{Email: fmt.Sprintf("many%d@x", i)}
+				require.NoError(t, a.Save(ctx))
+				saved = append(saved, a)
+			}
+			for _, a := range saved {
+				got, err := record.Get[Account](ctx, a.ID)
+				require.NoError(t, err)
+				assert.Same(t, a, got)
+			}
+			// Destroy one inline row and one mapped row: both are forgotten,
+			// the others stay.
+			for _, i := range []int{1, n - 2} {
+				require.NoError(t, saved[i].Destroy(ctx))
+				_, err := record.Get[Account](ctx, saved[i].ID)
+				require.ErrorIs(t, err, record.ErrNotFound)
+			}
+			for i, a := range saved {
+				if i == 1 || i == n-2 {
+					continue
+				}
+				got, err := record.Get[Account](ctx, a.ID)
+				require.NoError(t, err)
+				assert.Same(t, a, got, "row %d", i)
+			}
+			return errors.New("roll back")
+		})
+		require.EqualError(t, err, "roll back")
+		for _, a := range saved {
+			assert.Zero(t, a.ID, "the rollback restores the generated key")
+		}
+		assert.Zero(t, e.visible(t))
+	})
+}
+
 func TestExpireOnCommit(t *testing.T) {
 	for _, expire := range []bool{true, false} {
 		t.Run(fmt.Sprint("expire=", expire), func(t *testing.T) {

@@ -69,6 +69,14 @@ func MaskURI(uri string) string {
 // failing on upgrade.
 var sqlitePragmas = []string{"_journal_mode=WAL", "_busy_timeout=5000", "_foreign_keys=1", "_txlock=immediate", "_synchronous=NORMAL"}
 
+// sqliteStmtCache is the driver's own per-connection cache of statements
+// run without being prepared first (_stmt_cache_size): the most recently
+// used texts stay compiled, so that SQL drawn from an open-ended set (the
+// multi-row INSERTs of the bulk helpers, Raw, statements first seen in a
+// transaction) is not parsed again on each run, with a bounded number of
+// compiled statements per connection. A URI may set it (0 turns it off).
+const sqliteStmtCache = "_stmt_cache_size=64"
+
 // parseURI maps an SQLAlchemy-style URI to a driver and DSN.
 //
 //	sqlite://                  in-memory database
@@ -144,6 +152,7 @@ func sqliteTarget(rest, masked, encoding string) (*target, error) {
 	if t.memory {
 		set("_foreign_keys=1")
 		set("_busy_timeout=5000")
+		set(sqliteStmtCache)
 		// A private in-memory database per client, on one connection.
 		t.dsn = "file::memory:?" + q.Encode()
 		return t, nil
@@ -151,6 +160,7 @@ func sqliteTarget(rest, masked, encoding string) (*target, error) {
 	for _, p := range sqlitePragmas {
 		set(p)
 	}
+	set(sqliteStmtCache)
 	t.dsn = "file:" + (&url.URL{Path: t.path}).EscapedPath() + "?" + q.Encode()
 	return t, nil
 }

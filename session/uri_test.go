@@ -18,12 +18,13 @@ func TestParseURI(t *testing.T) {
 		path    string
 		dsn     []string // substrings the DSN must contain
 	}{
-		{"sqlite://", "sqlite3", "sqlite", true, "", []string{"file::memory:", "_foreign_keys=1"}},
+		{"sqlite://", "sqlite3", "sqlite", true, "", []string{"file::memory:", "_foreign_keys=1", "_stmt_cache_size=64"}},
 		{"sqlite://:memory:", "sqlite3", "sqlite", true, "", []string{"file::memory:"}},
-		{"sqlite:///app.db", "sqlite3", "sqlite", false, "app.db", []string{"file:app.db?", "_journal_mode=WAL", "_busy_timeout=5000", "_foreign_keys=1", "_txlock=immediate"}},
+		{"sqlite:///app.db", "sqlite3", "sqlite", false, "app.db", []string{"file:app.db?", "_journal_mode=WAL", "_busy_timeout=5000", "_foreign_keys=1", "_txlock=immediate", "_stmt_cache_size=64"}},
 		{"sqlite:///dir/sub/app.db", "sqlite3", "sqlite", false, "dir/sub/app.db", nil},
 		{"sqlite:////abs/path/app.db", "sqlite3", "sqlite", false, "/abs/path/app.db", []string{"file:/abs/path/app.db?"}},
 		{"sqlite:///app.db?_busy_timeout=100", "sqlite3", "sqlite", false, "app.db", []string{"_busy_timeout=100"}},
+		{"sqlite:///app.db?_stmt_cache_size=0", "sqlite3", "sqlite", false, "app.db", []string{"_stmt_cache_size=0"}},
 		{"sqlite3:///app.db", "sqlite3", "sqlite", false, "app.db", nil},
 		{"mysql://u:p@db.example:3307/shop", "mysql", "mysql", false, "", []string{"u:p@tcp(db.example:3307)/shop", "parseTime=true", "clientFoundRows=true", "charset=utf8mb4"}},
 		{"mariadb://u@db/shop", "mysql", "mysql", false, "", []string{"tcp(db:3306)/shop"}},

@@ -366,14 +366,22 @@ func runInserts(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 			} else {
 				text = insertSQL(d, m, s.cols, k)
 			}
-			res, err := c.Exec(ctx, false, text, s.vals[start*ncol:(start+k)*ncol]...)
+			args := s.vals[start*ncol : (start+k)*ncol]
+			if !keep {
+				// A plain INSERT writes every row or fails.
+				if err := c.Write(ctx, false, text, args...); err != nil {
+					return 0, nil, wrapDB(m, "insert", err)
+				}
+				total += int64(k)
+				p.add(k)
+				continue
+			}
+			res, err := c.Exec(ctx, false, text, args...)
 			if err != nil {
 				return 0, nil, wrapDB(m, "insert", err)
 			}
 			total += affected(res, k)
-			if keep {
-				results = append(results, res)
-			}
+			results = append(results, res)
 			p.add(k)
 		}
 	}

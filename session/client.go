@@ -314,6 +314,17 @@ var (
 		},
 		onStmt: func(ctx context.Context, st *sql.Stmt, a []any) (*sql.Rows, error) { return st.QueryContext(ctx, a...) },
 	}
+	// writeRunner runs a write as a query, whose rows it drains: see
+	// Client.Write.
+	writeRunner = runner[struct{}]{
+		onConn: func(ctx context.Context, cn conn, q string, a []any) (struct{}, error) {
+			return drain(cn.QueryContext(ctx, q, a...))
+		},
+		onStmt: func(ctx context.Context, st *sql.Stmt, a []any) (struct{}, error) {
+			return drain(st.QueryContext(ctx, a...))
+		},
+		write: true,
+	}
 	rowRunner = runner[*sql.Row]{
 		onConn: func(ctx context.Context, cn conn, q string, a []any) (*sql.Row, error) {
 			row := cn.QueryRowContext(ctx, q, a...)
@@ -374,6 +385,32 @@ func run[R any](c *Client, ctx context.Context, r runner[R], cached bool, query 
 func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...any) (sql.Result, error) {
 	res, err := run(c, ctx, execRunner, cached, query, args)
 	return res, TranslateError(err)
+}
+
+// Write runs a statement whose result is not wanted (no RowsAffected, no
+// LastInsertId), in the context's transaction or on the pool; cached as for
+// Exec. On SQLite it runs the statement as a query: the driver binds a
+// query's parameters in one call into SQLite, but an Exec's one call per
+// parameter, which dominates a multi-row INSERT of hundreds of them.
+func (c *Client) Write(ctx context.Context, cached bool, query string, args ...any) error {
+	if c.dialect != builder.SQLite {
+		_, err := c.Exec(ctx, cached, query, args...)
+		return err
+	}
+	_, err := run(c, ctx, writeRunner, cached, query, args)
+	return TranslateError(err)
+}
+
+func drain(rows *sql.Rows, err error) (struct{}, error) {
+	if err != nil {
+		return struct{}{}, err
+	}
+	for rows.Next() {
+	}
+	if err := rows.Close(); err != nil {
+		return struct{}{}, err
+	}
+	return struct{}{}, rows.Err()
 }
 
 // Query runs a query in the context's transaction, or on the pool; cached

@@ -354,7 +354,7 @@ func scanJoin(ctx context.Context, c *session.Client, r *registry.Relation, owne
 	scratch := reflect.New(r.Join.Type).UnsafePointer()
 	dest := make([]any, len(r.Join.Columns))
 	for i, col := range r.Join.Columns {
-		dest[i] = col.Addr(scratch)
+		dest[i] = col.ScanDest(scratch)
 	}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {

@@ -350,7 +350,7 @@ func (s *scanner[T]) scan(rows *sql.Rows) (*T, error) {
 	s.slab = s.slab[2:]
 	up := unsafe.Pointer(p)
 	for i, col := range s.cols {
-		s.dest[i] = col.Addr(up)
+		s.dest[i] = col.ScanDest(up)
 	}
 	if err := rows.Scan(s.dest...); err != nil {
 		return nil, wrapDB(s.m, "scan", err)

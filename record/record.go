@@ -99,7 +99,7 @@ func refresh[T any](ctx context.Context, m *registry.Model, p *T) error {
 	fp := unsafe.Pointer(fresh)
 	dest := make([]any, len(m.Columns))
 	for i, col := range m.Columns {
-		dest[i] = col.Addr(fp)
+		dest[i] = col.ScanDest(fp)
 	}
 	err = c.QueryRow(ctx, true, builder.For(c.Dialect(), m).Get, args...).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -152,7 +152,7 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 		dest = make([]any, 0, len(m.Columns))
 	}
 	for _, col := range m.Columns {
-		dest = append(dest, col.Addr(up))
+		dest = append(dest, col.ScanDest(up))
 	}
 	err = queryOne(ctx, c, builder.For(c.Dialect(), m).Get, args, dest)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -199,7 +199,7 @@ func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 		args[i] = col.Value(up)
 	}
 	if autoOmitted && c.Dialect().Returning() {
-		if err := c.QueryRow(ctx, true, ins.SQL, args...).Scan(m.AutoIncrement.Addr(up)); err != nil {
+		if err := c.QueryRow(ctx, true, ins.SQL, args...).Scan(m.AutoIncrement.ScanDest(up)); err != nil {
 			return wrapDB(m, "insert", err)
 		}
 	} else {

@@ -71,12 +71,19 @@ type Column struct {
 	pkOrder int // pk=N
 
 	addr  func(unsafe.Pointer) any
+	dest  func(unsafe.Pointer) any
 	value func(unsafe.Pointer) any
 }
 
 // Addr returns a typed pointer (as any) to this column's field inside the
 // model struct that p points to, ready for Rows.Scan.
 func (c *Column) Addr(p unsafe.Pointer) any { return c.addr(unsafe.Add(p, c.Offset)) }
+
+// ScanDest returns what Rows.Scan should write this column's field in the
+// model struct at p through: Addr, or for int64, int, int32 and float64
+// fields a Scanner over the field that converts as database/sql does
+// without its reflection.
+func (c *Column) ScanDest(p unsafe.Pointer) any { return c.dest(unsafe.Add(p, c.Offset)) }
 
 // Value returns the field's value inside the model struct at p, ready to be
 // bound as a statement argument.

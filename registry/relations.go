@@ -514,6 +514,7 @@ func joinModel(table string, a *Model, aRef *Column, aName string, b *Model, bRe
 			Indexed: i == 1, Pos: i, pkOrder: i + 1,
 		}
 		c.addr, c.value = accessors(f.Type)
+		c.dest = scanDest(f.Type, c.addr)
 		m.byName[c.Name] = c
 		m.byField[c.Field] = c
 		m.Columns = append(m.Columns, c)

@@ -1,0 +1,101 @@
+package registry
+
+import (
+	"database/sql"
+	"fmt"
+	"math"
+	"reflect"
+	"unsafe"
+)
+
+// Scan destinations. database/sql copies a driver's int64 into an *int64 or
+// *int, and a float64 into a *float64, through reflection (and into an *int
+// with an allocation per value); a destination that is an sql.Scanner skips
+// that. Each takes the drivers' usual value directly and hands anything
+// else to sql.Null[T], so that it converts exactly as database/sql would,
+// with database/sql's errors; a value that does not convert leaves the field
+// as it was.
+
+type (
+	int64Dest   int64
+	intDest     int
+	int32Dest   int32
+	float64Dest float64
+)
+
+func (d *int64Dest) Scan(src any) error {
+	if v, ok := src.(int64); ok {
+		*d = int64Dest(v)
+		return nil
+	}
+	v, err := convertSlow[int64](src, "int64")
+	if err == nil {
+		*d = int64Dest(v)
+	}
+	return err
+}
+
+func (d *intDest) Scan(src any) error {
+	if v, ok := src.(int64); ok && v >= math.MinInt && v <= math.MaxInt {
+		*d = intDest(v)
+		return nil
+	}
+	v, err := convertSlow[int](src, "int")
+	if err == nil {
+		*d = intDest(v)
+	}
+	return err
+}
+
+func (d *int32Dest) Scan(src any) error {
+	if v, ok := src.(int64); ok && v >= math.MinInt32 && v <= math.MaxInt32 {
+		*d = int32Dest(v)
+		return nil
+	}
+	v, err := convertSlow[int32](src, "int32")
+	if err == nil {
+		*d = int32Dest(v)
+	}
+	return err
+}
+
+func (d *float64Dest) Scan(src any) error {
+	if v, ok := src.(float64); ok {
+		*d = float64Dest(v)
+		return nil
+	}
+	v, err := convertSlow[float64](src, "float64")
+	if err == nil {
+		*d = float64Dest(v)
+	}
+	return err
+}
+
+// convertSlow converts src as database/sql converts it into a *V; a NULL
+// is an error, as it is for a *V.
+func convertSlow[V any](src any, kind string) (V, error) {
+	var n sql.Null[V]
+	if err := n.Scan(src); err != nil {
+		return n.V, err
+	}
+	if !n.Valid {
+		return n.V, fmt.Errorf("converting NULL to %s is unsupported", kind)
+	}
+	return n.V, nil
+}
+
+// scanDest returns the function that gives a field's scan destination from
+// its own address: one of the Scanners above for their types, else addr.
+func scanDest(t reflect.Type, addr func(unsafe.Pointer) any) func(unsafe.Pointer) any {
+	switch t {
+	case typeInt64:
+		return func(p unsafe.Pointer) any { return (*int64Dest)(p) }
+	case typeInt:
+		return func(p unsafe.Pointer) any { return (*intDest)(p) }
+	case typeInt32:
+		return func(p unsafe.Pointer) any { return (*int32Dest)(p) }
+	case typeFloat64:
+		return func(p unsafe.Pointer) any { return (*float64Dest)(p) }
+	}
+	return addr
+}

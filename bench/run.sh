@@ -8,6 +8,12 @@
 #   ROUNDS=10 BENCHTIME=2s ./run.sh
 #   BENCH='op=(GetByPK|FindMany100)' ./run.sh
 #   BENCH_DB=postgres SQLSERVICE_POSTGRES_URI=postgres://... ./run.sh   # also mysql, memory
+#   BENCH_TMPDIR=/tmp ./run.sh        # the SQLite file on disk instead of tmpfs
+#
+# The SQLite file is created under BENCH_TMPDIR, by default /dev/shm (tmpfs)
+# when the machine has it: the benchmark compares what the libraries add to
+# the same SQLite work, and a disk's write-back stalls (which hit whichever
+# library runs at the time) spread the rounds more than the libraries differ.
 #
 # The test binary is built once; each round runs every operation, all
 # libraries of one operation back to back, with the library order rotated
@@ -21,6 +27,10 @@ rounds=${ROUNDS:-6}
 benchtime=${BENCHTIME:-1s}
 filter=${BENCH:-}
 db=${BENCH_DB:-sqlite}
+tmpdir=${BENCH_TMPDIR:-}
+if [ -z "$tmpdir" ]; then
+	if [ -d /dev/shm ] && [ -w /dev/shm ]; then tmpdir=/dev/shm; else tmpdir=${TMPDIR:-/tmp}; fi
+fi
 out=${OUT:-results/$(date -u +%Y-%m-%d)/$db}
 mkdir -p "$out"
 rm -f "$out"/round-*.txt
@@ -29,9 +39,9 @@ bin=$(mktemp -d)/bench.test
 trap 'rm -rf "$(dirname "$bin")"' EXIT
 go test -c -o "$bin" .
 
-BENCH_DB=$db "$bin" -test.run '^TestSanity$' -test.count 1 >/dev/null || {
+TMPDIR=$tmpdir BENCH_DB=$db "$bin" -test.run '^TestSanity$' -test.count 1 >/dev/null || {
 	echo "TestSanity failed: fix the benchmarks first" >&2
-	BENCH_DB=$db "$bin" -test.run '^TestSanity$' -test.count 1 >&2
+	TMPDIR=$tmpdir BENCH_DB=$db "$bin" -test.run '^TestSanity$' -test.count 1 >&2
 	exit 1
 }
 
@@ -42,7 +52,7 @@ BENCH_DB=$db "$bin" -test.run '^TestSanity$' -test.count 1 >/dev/null || {
 	echo "os: $(uname -sr)"
 	echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') × $(nproc)"
 	echo "memory: $(free -h | awk '/^Mem:/ {print $2}')"
-	echo "db: $db; rounds: $rounds; benchtime: $benchtime; filter: ${filter:-all}"
+	echo "db: $db; rounds: $rounds; benchtime: $benchtime; filter: ${filter:-all}$([ "$db" = sqlite ] && echo "; file on $tmpdir ($(df --output=fstype "$tmpdir" 2>/dev/null | tail -1))")"
 	echo "modules:"
 	go list -m github.com/mattn/go-sqlite3 github.com/jmoiron/sqlx gorm.io/gorm gorm.io/driver/sqlite github.com/uptrace/bun github.com/fatih/structs github.com/Masterminds/squirrel | sed 's/^/  /'
 } >"$out/env.txt"
@@ -50,7 +60,7 @@ cat "$out/env.txt"
 
 for r in $(seq 1 "$rounds"); do
 	echo "round $r/$rounds" >&2
-	BENCH_DB=$db BENCH_ROUND=$r "$bin" -test.run '^$' -test.bench "BenchmarkORM/${filter}" \
+	TMPDIR=$tmpdir BENCH_DB=$db BENCH_ROUND=$r "$bin" -test.run '^$' -test.bench "BenchmarkORM/${filter}" \
 		-test.benchtime "$benchtime" -test.benchmem -test.count 1 >"$out/round-$r.txt"
 done
 

@@ -197,7 +197,7 @@ func (g *graph) saveChildren(ctx context.Context, m *registry.Model, r *registry
 	case st.isReplaced(r) && !wasNew:
 		// Replaced without having been loaded: the rows that reference the
 		// owner now are the old collection.
-		rows, err := opsOf(rm).load(ctx, builder.Eq{r.FK.Name: ref}, nil)
+		rows, err := opsOf(rm).load(ctx, builder.Eq{r.FK.Name: ref}, nil, 0)
 		if err != nil {
 			return relErr(m, r, err)
 		}
@@ -413,7 +413,7 @@ func destroyRelated(ctx context.Context, c *session.Client, m *registry.Model, p
 // DELETE. The session forgets them either way.
 func destroyWhere(ctx context.Context, c *session.Client, m *registry.Model, where builder.Sqlizer) error {
 	o := opsOf(m)
-	rows, err := o.load(ctx, where, nil)
+	rows, err := o.load(ctx, where, nil, 0)
 	if err != nil || len(rows) == 0 {
 		return err
 	}

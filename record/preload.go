@@ -271,7 +271,8 @@ func loadIn(ctx context.Context, c *session.Client, m *registry.Model, col *regi
 	o := opsOf(m)
 	var out []unsafe.Pointer
 	for start := 0; start < len(vals); start += size {
-		got, err := o.load(ctx, builder.Eq{col.Name: vals[start:min(start+size, len(vals))]}, sub)
+		batch := vals[start:min(start+size, len(vals))]
+		got, err := o.load(ctx, builder.Eq{col.Name: batch}, sub, len(batch))
 		if err != nil {
 			return nil, err
 		}
@@ -340,6 +341,10 @@ func store(r *registry.Relation, parents []unsafe.Pointer, groups [][]unsafe.Poi
 	if r.Owner.HasBase {
 		prevArr = make([]unsafe.Pointer, 0, total)
 	}
+	if r.Many && !r.Pointer && total > 0 {
+		storeValues(r, parents, groups, total, prevArr)
+		return
+	}
 	for i, p := range parents {
 		items := groups[i]
 		if !r.Many && len(items) > 1 {
@@ -358,6 +363,44 @@ func store(r *registry.Relation, parents []unsafe.Pointer, groups [][]unsafe.Poi
 			prev = itemsOf(r, p) // the copies now in the field
 		}
 		updateRelState(r.Owner, p, func(s *relState) { s.withKnown(r.Owner, r, prev) })
+	}
+}
+
+// sliceHeader is the layout of every slice.
+type sliceHeader struct {
+	data     unsafe.Pointer
+	len, cap int
+}
+
+// storeValues is store for a slice of records (not pointers): the copies
+// of all parents' records go into one array, of which each parent's field
+// gets its part (capacity-limited, so that appending to one never writes
+// into the next).
+func storeValues(r *registry.Relation, parents []unsafe.Pointer, groups [][]unsafe.Pointer, total int, prevArr []unsafe.Pointer) {
+	flat := make([]unsafe.Pointer, 0, total)
+	for _, g := range groups {
+		flat = append(flat, g...)
+	}
+	base := opsOf(r.Related).copies(flat)
+	size := int(r.Target.Size())
+	off := 0
+	for i, p := range parents {
+		n := len(groups[i])
+		f := (*sliceHeader)(unsafe.Add(p, r.Offset))
+		if n == 0 {
+			*f = sliceHeader{}
+		} else {
+			*f = sliceHeader{unsafe.Add(base, off*size), n, n}
+		}
+		if prevArr != nil {
+			start := len(prevArr)
+			for k := range n {
+				prevArr = append(prevArr, unsafe.Add(base, (off+k)*size)) // the copies now in the field
+			}
+			prev := prevArr[start:len(prevArr):len(prevArr)]
+			updateRelState(r.Owner, p, func(s *relState) { s.withKnown(r.Owner, r, prev) })
+		}
+		off += n
 	}
 }
 

@@ -35,6 +35,7 @@ type QuerySet[T any] struct {
 	per    int                // PerPage: rows per page; ≤ 0 sets no limit
 
 	preload []string // relation paths to load with the rows (preload.go)
+	hint    int      // rows expected when known (a preload's batch), for allocation; not SQL
 }
 
 // Page is one page of a paginated query.
@@ -191,8 +192,11 @@ func (q *QuerySet[T]) All() ([]*T, error) {
 		return nil, wrapDB(q.m, "select", err)
 	}
 	hint := 16
-	if q.hasLim && q.limit < 1024 {
+	switch {
+	case q.hasLim && q.limit < 1024:
 		hint = int(q.limit)
+	case q.hint > 0:
+		hint = min(q.hint, 1024)
 	}
 	out := make([]*T, 0, hint)
 	sc := q.scanner(hint)

@@ -116,7 +116,8 @@ type ops struct {
 	m       *registry.Model
 	saveRow func(ctx context.Context, p unsafe.Pointer) error
 	destroy func(ctx context.Context, p unsafe.Pointer) error
-	load    func(ctx context.Context, where builder.Sqlizer, preload []string) ([]unsafe.Pointer, error)
+	load    func(ctx context.Context, where builder.Sqlizer, preload []string, hint int) ([]unsafe.Pointer, error) // hint: rows expected, 0 when unknown
+	copies  func(items []unsafe.Pointer) unsafe.Pointer                                                            // a new array of copies of the records at items: its first element
 }
 
 // opsProvider is implemented by every model pointer through its embedded
@@ -143,8 +144,10 @@ func opsFor[T any]() *ops {
 		destroy: func(ctx context.Context, p unsafe.Pointer) error {
 			return destroyOne(ctx, m, (*T)(p))
 		},
-		load: func(ctx context.Context, where builder.Sqlizer, preload []string) ([]unsafe.Pointer, error) {
-			rows, err := Query[T](ctx).Where(where).Preload(preload...).All()
+		load: func(ctx context.Context, where builder.Sqlizer, preload []string, hint int) ([]unsafe.Pointer, error) {
+			q := Query[T](ctx).Where(where).Preload(preload...)
+			q.hint = hint
+			rows, err := q.All()
 			if err != nil {
 				return nil, err
 			}
@@ -153,6 +156,13 @@ func opsFor[T any]() *ops {
 				out[i] = unsafe.Pointer(r)
 			}
 			return out, nil
+		},
+		copies: func(items []unsafe.Pointer) unsafe.Pointer {
+			arr := make([]T, len(items))
+			for i, q := range items {
+				arr[i] = *(*T)(q)
+			}
+			return unsafe.Pointer(unsafe.SliceData(arr))
 		},
 	}
 	v, _ := opsCache.LoadOrStore(m, o)

@@ -788,3 +788,37 @@ func TestSaveMapWithNestedRelations(t *testing.T) {
 		assert.EqualValues(t, 0, count[RolePermission](t, ctx))
 	})
 }
+
+// Preloading a slice of records (not pointers) into many parents gives each
+// parent its own slice: appending to one leaves the next alone, and Save
+// still sees what was added and removed.
+func TestPreloadValueSlicesAreSeparate(t *testing.T) {
+	eachRel(t, func(t *testing.T, db *dbtest.DB, ctx context.Context) {
+		for _, name := range []string{"a", "b", "c"} {
+			m, err := record.New[Member](map[string]any{"name": name, "roles": []map[string]any{{"role": name + "1"}, {"role": name + "2"}}})
+			require.NoError(t, err)
+			require.NoError(t, m.Save(ctx))
+		}
+		require.NoError(t, (&Member{Name: "none"}).Save(ctx))
+		ms, err := record.Query[Member](ctx).OrderBy("id").Preload("Roles").All()
+		require.NoError(t, err)
+		require.Len(t, ms, 4)
+		assert.Equal(t, []string{"a1", "a2"}, roleNames(ms[0]))
+		assert.Equal(t, []string{"b1", "b2"}, roleNames(ms[1]))
+		assert.Empty(t, ms[3].Roles)
+
+		ms[0].Roles = append(ms[0].Roles, MemberRole{Role: "a3"})
+		assert.Equal(t, []string{"b1", "b2"}, roleNames(ms[1]), "appending to one parent's slice wrote into the next")
+		require.NoError(t, ms[0].Save(ctx))
+		ms[1].Roles = ms[1].Roles[:1]
+		require.NoError(t, ms[1].Save(ctx))
+
+		a, err := record.Query[Member](ctx).Preload("Roles").Get(ms[0].ID)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"a1", "a2", "a3"}, roleNames(a))
+		b, err := record.Query[Member](ctx).Preload("Roles").Get(ms[1].ID)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"b1"}, roleNames(b), "the removed role is deleted (orphans=delete)")
+		assert.EqualValues(t, 6, count[MemberRole](t, ctx), "6 roles, one added, one deleted")
+	})
+}

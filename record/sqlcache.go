@@ -26,9 +26,13 @@ import (
 // squirrel: the map criteria (Eq, NotEq, Gt, GtOrEq, Lt, LtOrEq, Like,
 // NotLike, ILike, NotILike; the Like family with one key, since squirrel
 // renders several in map order) with scalar values, and And/Or of those.
-// Lists (IN), builder.Expr and other Sqlizers go through squirrel on every
-// call and run unprepared. The first build of a shape checks that the
-// collected arguments equal squirrel's, and caches nothing otherwise.
+// Eq and NotEq with a list (IN, NOT IN) are shapes too, one per list
+// length up to maxListLen, but their text is only cached, not prepared:
+// lengths are many, and the driver's or server's own statement cache is the
+// place for them; at most maxListShapes of a model's shapes have lists.
+// builder.Expr and other Sqlizers go through squirrel on every call and run
+// unprepared. The first build of a shape checks that the collected
+// arguments equal squirrel's, and caches nothing otherwise.
 //
 // Every QuerySet field that changes the SQL text must be part of the shape
 // key below; TestShapeKeyCoversQuerySet fails when a field is added.
@@ -37,9 +41,17 @@ import (
 // model and dialect; further shapes run unprepared.
 const maxShapes = 256
 
+// maxListShapes bounds the shapes with a list; maxListLen the list length
+// of a cached shape.
+const (
+	maxListShapes = 64
+	maxListLen    = 1000
+)
+
 type shapeCache struct {
 	mu    sync.RWMutex
 	texts map[string]string
+	lists int // shapes with a list
 }
 
 var shapeCaches sync.Map // *builder.Statements → *shapeCache
@@ -74,9 +86,9 @@ func (q *QuerySet[T]) sql(count bool) (text string, args []any, cached bool, err
 		key = append(key, 'S')
 	}
 	args = make([]any, 0, len(q.where)+2)
-	ok := true
+	ok, list := true, false
 	for _, w := range q.where {
-		if key, args, ok = appendCriterion(key, args, w); !ok {
+		if key, args, ok = appendCriterion(key, args, w, &list); !ok {
 			break
 		}
 	}
@@ -107,7 +119,7 @@ func (q *QuerySet[T]) sql(count bool) (text string, args []any, cached bool, err
 	text, hit := sc.texts[string(key)]
 	sc.mu.RUnlock()
 	if hit {
-		return text, args, true, nil
+		return text, args, !list, nil
 	}
 	text, built, err := q.build(count)
 	if err != nil {
@@ -118,11 +130,16 @@ func (q *QuerySet[T]) sql(count bool) (text string, args []any, cached bool, err
 	}
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	if _, hit = sc.texts[string(key)]; !hit && len(sc.texts) >= maxShapes {
-		return text, built, false, nil
+	if _, hit = sc.texts[string(key)]; !hit {
+		if len(sc.texts) >= maxShapes || (list && sc.lists >= maxListShapes) {
+			return text, built, false, nil
+		}
+		if list {
+			sc.lists++
+		}
 	}
 	sc.texts[string(key)] = text
-	return text, args, true, nil
+	return text, args, !list, nil
 }
 
 func (q *QuerySet[T]) build(count bool) (string, []any, error) {
@@ -162,43 +179,43 @@ const (
 )
 
 // appendCriterion appends the shape of c to key and its arguments to args,
-// in squirrel's order. ok is false for a criterion whose arguments only
-// squirrel can work out.
-func appendCriterion(key []byte, args []any, c builder.Sqlizer) ([]byte, []any, bool) {
+// in squirrel's order, and sets *list when c holds a list. ok is false for a
+// criterion whose arguments only squirrel can work out.
+func appendCriterion(key []byte, args []any, c builder.Sqlizer, list *bool) ([]byte, []any, bool) {
 	switch v := c.(type) {
 	case sq.Eq:
-		return appendMap(key, args, critEq, v)
+		return appendMap(key, args, critEq, v, list)
 	case sq.NotEq:
-		return appendMap(key, args, critNotEq, v)
+		return appendMap(key, args, critNotEq, v, list)
 	case sq.Gt:
-		return appendMap(key, args, critGt, v)
+		return appendMap(key, args, critGt, v, list)
 	case sq.GtOrEq:
-		return appendMap(key, args, critGtOrEq, v)
+		return appendMap(key, args, critGtOrEq, v, list)
 	case sq.Lt:
-		return appendMap(key, args, critLt, v)
+		return appendMap(key, args, critLt, v, list)
 	case sq.LtOrEq:
-		return appendMap(key, args, critLtOrEq, v)
+		return appendMap(key, args, critLtOrEq, v, list)
 	case sq.Like:
-		return appendMap(key, args, critLike, v)
+		return appendMap(key, args, critLike, v, list)
 	case sq.NotLike:
-		return appendMap(key, args, critNotLike, v)
+		return appendMap(key, args, critNotLike, v, list)
 	case sq.ILike:
-		return appendMap(key, args, critILike, v)
+		return appendMap(key, args, critILike, v, list)
 	case sq.NotILike:
-		return appendMap(key, args, critNotILike, v)
+		return appendMap(key, args, critNotILike, v, list)
 	case sq.And:
-		return appendConj(key, args, critAnd, v)
+		return appendConj(key, args, critAnd, v, list)
 	case sq.Or:
-		return appendConj(key, args, critOr, v)
+		return appendConj(key, args, critOr, v, list)
 	}
 	return key, args, false
 }
 
-func appendConj(key []byte, args []any, kind byte, cs []builder.Sqlizer) ([]byte, []any, bool) {
+func appendConj(key []byte, args []any, kind byte, cs []builder.Sqlizer, list *bool) ([]byte, []any, bool) {
 	key = append(key, kind)
 	ok := true
 	for _, c := range cs {
-		if key, args, ok = appendCriterion(key, args, c); !ok {
+		if key, args, ok = appendCriterion(key, args, c, list); !ok {
 			return key, args, false
 		}
 	}
@@ -207,8 +224,9 @@ func appendConj(key []byte, args []any, kind byte, cs []builder.Sqlizer) ([]byte
 
 // appendMap follows squirrel's rendering of the map criteria: keys sorted;
 // a driver.Valuer replaced by its value; for Eq and NotEq a pointer
-// dereferenced and nil rendered as IS (NOT) NULL without an argument.
-func appendMap(key []byte, args []any, kind byte, m map[string]any) ([]byte, []any, bool) {
+// dereferenced, nil rendered as IS (NOT) NULL without an argument, and a
+// list as (NOT) IN with an argument per element.
+func appendMap(key []byte, args []any, kind byte, m map[string]any, list *bool) ([]byte, []any, bool) {
 	like := kind >= critLike && kind <= critNotILike
 	if len(m) == 0 || len(m) > 8 || (like && len(m) > 1) {
 		return key, args, false
@@ -246,6 +264,20 @@ func appendMap(key []byte, args []any, kind byte, m map[string]any) ([]byte, []a
 				key = append(key, 'n')
 				continue
 			}
+		}
+		if v != nil && isList(v) && (kind == critEq || kind == critNotEq) {
+			rv := reflect.ValueOf(v)
+			n := rv.Len()
+			if n > maxListLen {
+				return key, args, false
+			}
+			key = append(key, 'l')
+			key = binary.LittleEndian.AppendUint32(key, uint32(n))
+			for i := range n {
+				args = append(args, rv.Index(i).Interface())
+			}
+			*list = true
+			continue
 		}
 		if v == nil || isList(v) {
 			return key, args, false

@@ -3,6 +3,7 @@ package record
 import (
 	"database/sql/driver"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/internal/dbtest"
+	"github.com/sqlservice/sqlservice/registry"
 )
 
 type shapeRow struct {
@@ -35,7 +37,7 @@ func TestShapeKeyCoversQuerySet(t *testing.T) {
 	// every time. crit only matters with joins; page and per become limit
 	// and offset; preload runs queries of its own.
 	assert.Equal(t, []string{"ctx", "m", "c", "err", "where", "order", "limit", "offset", "hasLim",
-		"sel", "joins", "crit", "page", "per", "preload"}, names,
+		"sel", "joins", "crit", "page", "per", "preload", "hint"}, names,
 		"QuerySet changed: add what changes the SQL text to the shape key of QuerySet.sql (sqlcache.go), then update this list")
 }
 
@@ -72,10 +74,13 @@ func TestQueryShapesMatchSquirrel(t *testing.T) {
 		note := "note 1"
 		type tc struct {
 			name   string
-			cached bool
+			cached bool // cached and prepared
 			query  func(q *QuerySet[shapeRow], v int) *QuerySet[shapeRow]
 			want   func(v int) []int64
 		}
+		// Shapes with a list: their text is cached, not prepared.
+		listed := map[string]bool{"IN: text cached, not prepared": true, "IN of lengths that differ": true,
+			"NOT IN of any values, in an Or": true, "empty IN matches nothing": true}
 		cases := []tc{
 			{"Eq", true,
 				func(q *QuerySet[shapeRow], v int) *QuerySet[shapeRow] { return q.Where(builder.Eq{"score": v}) },
@@ -140,11 +145,28 @@ func TestQueryShapesMatchSquirrel(t *testing.T) {
 				func(v int) []int64 {
 					return ids(func(r *shapeRow) bool { return r.ID == id(v) || (r.Score > 3 && r.ID < id(10)) })
 				}},
-			{"IN goes through squirrel", false,
+			{"IN: text cached, not prepared", false,
 				func(q *QuerySet[shapeRow], v int) *QuerySet[shapeRow] {
 					return q.Where(builder.Eq{"id": []int64{id(v), id(v + 1)}})
 				},
 				func(v int) []int64 { return []int64{id(v), id(v + 1)} }},
+			{"IN of lengths that differ", false,
+				func(q *QuerySet[shapeRow], v int) *QuerySet[shapeRow] {
+					return q.Where(builder.Eq{"id": ids(func(r *shapeRow) bool { return r.ID <= id(v*3) })})
+				},
+				func(v int) []int64 { return ids(func(r *shapeRow) bool { return r.ID <= id(v*3) }) }},
+			{"NOT IN of any values, in an Or", false,
+				func(q *QuerySet[shapeRow], v int) *QuerySet[shapeRow] {
+					return q.Where(builder.Or{builder.NotEq{"score": []any{v, v + 1}}, builder.Eq{"id": id(v)}})
+				},
+				func(v int) []int64 {
+					return ids(func(r *shapeRow) bool { return (r.Score != v && r.Score != v+1) || r.ID == id(v) })
+				}},
+			{"empty IN matches nothing", false,
+				func(q *QuerySet[shapeRow], v int) *QuerySet[shapeRow] {
+					return q.Where(builder.Eq{"id": []int64{}}, builder.Gt{"score": v})
+				},
+				func(v int) []int64 { return []int64{} }},
 			{"Expr goes through squirrel", false,
 				func(q *QuerySet[shapeRow], v int) *QuerySet[shapeRow] {
 					return q.Where(builder.Expr("score = ?", v))
@@ -203,7 +225,13 @@ func TestQueryShapesMatchSquirrel(t *testing.T) {
 						built, builtArgs, err := q.build(count)
 						require.NoError(t, err)
 						assert.Equal(t, c.cached, cached, "cached")
-						if cached {
+						if listed[c.name] {
+							sc := shapesOf(builder.For(db.Client.Dialect(), q.m))
+							sc.mu.RLock()
+							assert.Contains(t, slices.Collect(maps.Values(sc.texts)), text, "the text of a shape with a list is cached")
+							sc.mu.RUnlock()
+						}
+						if cached || listed[c.name] {
 							assert.Equal(t, built, text)
 							assert.True(t, sameArgs(builtArgs, args), "args %v, squirrel %v", args, builtArgs)
 						}
@@ -245,4 +273,49 @@ func TestShapeCacheIsBounded(t *testing.T) {
 		defer sc.mu.RUnlock()
 		assert.Len(t, sc.texts, maxShapes)
 	})
+}
+
+type listRow struct {
+	Base[listRow]
+	ID int64 `db:"id,pk,autoincrement"`
+}
+
+// IN lists of many lengths fill at most maxListShapes of the cache, and
+// lists longer than maxListLen are not cached: the other shapes keep their
+// room, and every query still returns the right rows.
+func TestListShapesAreBounded(t *testing.T) {
+	dbtest.Each(t, dbtest.Options{Models: []any{listRow{}}}, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		for range 3 {
+			require.NoError(t, (&listRow{}).Save(ctx))
+		}
+		sc := shapesOf(builder.For(db.Client.Dialect(), mustOf[listRow](t)))
+		for n := 1; n <= maxListShapes+5; n++ {
+			ids := make([]int64, n)
+			for i := range ids {
+				ids[i] = int64(i + 1)
+			}
+			got, err := Query[listRow](ctx).Where(builder.Eq{"id": ids}).All()
+			require.NoError(t, err)
+			require.Len(t, got, min(n, 3))
+		}
+		long := make([]int64, maxListLen+1)
+		got, err := Query[listRow](ctx).Where(builder.Eq{"id": long}).All()
+		require.NoError(t, err)
+		assert.Empty(t, got)
+		got, err = Query[listRow](ctx).Where(builder.Gt{"id": 1}).All()
+		require.NoError(t, err)
+		assert.Len(t, got, 2)
+		sc.mu.RLock()
+		defer sc.mu.RUnlock()
+		assert.Equal(t, maxListShapes, sc.lists)
+		assert.Len(t, sc.texts, maxListShapes+1, "the lists' shapes and the one without")
+	})
+}
+
+func mustOf[T any](t *testing.T) *registry.Model {
+	t.Helper()
+	m, err := registry.Of[T]()
+	require.NoError(t, err)
+	return m
 }

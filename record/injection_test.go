@@ -95,6 +95,46 @@ func TestInjectionValuesRoundTripAsData(t *testing.T) {
 	})
 }
 
+// The statements that are not prepared (a bulk INSERT, an IN list, Raw)
+// carry the values too; on MySQL the driver escapes them into the text.
+// They still round-trip as data.
+func TestInjectionValuesRoundTripUnprepared(t *testing.T) {
+	payloads := injectionPayloads()
+	dbtest.Each(t, dbtest.Options{Models: []any{Payload{}}}, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		texts := make([]string, len(payloads))
+		rows := make([]map[string]any, len(payloads))
+		for i, v := range payloads {
+			texts[i] = v
+			if db.Dialect == "postgres" && !pgText(v) {
+				texts[i] = fmt.Sprintf("no NUL or invalid UTF-8 in PostgreSQL text %d", i)
+			}
+			rows[i] = map[string]any{"seq": i, "body": texts[i], "raw": []byte(v), "note": texts[i]}
+		}
+		n, err := record.BulkInsert[Payload](ctx, rows)
+		require.NoError(t, err)
+		require.EqualValues(t, len(payloads), n)
+
+		got, err := record.Query[Payload](ctx).Where(builder.Eq{"body": texts}).OrderBy("seq").All()
+		require.NoError(t, err)
+		require.Len(t, got, len(payloads))
+		for i, p := range got {
+			assert.Equal(t, texts[i], p.Body, "payload %d", i)
+			assert.Equal(t, []byte(payloads[i]), p.Raw, "payload %d", i)
+		}
+		q := "SELECT * FROM " + db.Client.Dialect().Quote("payload") + " WHERE body = ? AND raw = ?"
+		if db.Dialect == "postgres" {
+			q = strings.Replace(strings.Replace(q, "?", "$1", 1), "?", "$2", 1)
+		}
+		for i, v := range payloads {
+			one, err := record.Raw[Payload](ctx, q, texts[i], []byte(v))
+			require.NoError(t, err, "payload %d", i)
+			require.Len(t, one, 1, "payload %d", i)
+			assert.Equal(t, i, one[0].Seq)
+		}
+	})
+}
+
 func TestInjectionIdentifiersAreRejectedBeforeSQL(t *testing.T) {
 	payloads := injectionPayloads()
 	dbtest.Each(t, dbtest.Options{Models: models}, func(t *testing.T, db *dbtest.DB) {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -210,6 +211,7 @@ func mysqlTarget(uri, masked, encoding string) (*target, error) {
 		cfg.Params["charset"] = encoding
 		cfg.Collation = ""
 	}
+	var interpolate *bool
 	for k, vs := range u.Query() {
 		v := vs[len(vs)-1]
 		switch k {
@@ -233,11 +235,29 @@ func mysqlTarget(uri, masked, encoding string) (*target, error) {
 			}
 		case "tls":
 			cfg.TLSConfig = v
+		case "interpolateParams":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return bad("%s=%q: %v", k, v, err)
+			}
+			interpolate = &b
 		default:
 			// Anything else is a system variable set on each connection.
 			cfg.Params[k] = v
 		}
 	}
+	// A statement that is not prepared (an IN list of a preload, a bulk
+	// INSERT, Raw) is sent with its values escaped into the text by the
+	// driver: one round trip instead of prepare, execute and close. The
+	// driver does that safely only for ASCII-compatible character sets, so
+	// only the UTF-8 ones get it by default; interpolateParams=false in the
+	// URI turns it off.
+	if interpolate == nil {
+		cs := strings.ToLower(cfg.Params["charset"])
+		on := cs == "utf8mb4" || cs == "utf8" || cs == "utf8mb3"
+		interpolate = &on
+	}
+	cfg.InterpolateParams = *interpolate
 	return &target{driver: "mysql", dsn: cfg.FormatDSN(), dialect: builder.MySQL, masked: masked}, nil
 }
 

@@ -28,7 +28,7 @@ func TestParseURI(t *testing.T) {
 		{"sqlite3:///app.db", "sqlite3", "sqlite", false, "app.db", nil},
 		{"mysql://u:p@db.example:3307/shop", "mysql", "mysql", false, "", []string{"u:p@tcp(db.example:3307)/shop", "parseTime=true", "clientFoundRows=true", "charset=utf8mb4"}},
 		{"mariadb://u@db/shop", "mysql", "mysql", false, "", []string{"tcp(db:3306)/shop"}},
-		{"mysql://u@h/shop?timeout=2s&sql_mode=ANSI", "mysql", "mysql", false, "", []string{"timeout=2s", "sql_mode=ANSI"}},
+		{"mysql://u@h/shop?timeout=2s&sql_mode=ANSI", "mysql", "mysql", false, "", []string{"timeout=2s", "sql_mode=ANSI", "interpolateParams=true"}},
 		{"postgres://u:p@h:5433/shop?sslmode=disable", "pgx", "postgres", false, "", []string{"postgres://u:p@h:5433/shop?sslmode=disable"}},
 		{"postgresql://u@h/shop", "pgx", "postgres", false, "", []string{"postgres://u@h/shop"}},
 		{"postgresql+psycopg2://u@h/shop", "pgx", "postgres", false, "", nil},
@@ -50,15 +50,16 @@ func TestParseURI(t *testing.T) {
 
 func TestParseURIRejectsBadInput(t *testing.T) {
 	cases := map[string]string{
-		"no scheme":            "app.db",
-		"unknown scheme":       "oracle://u:p@h/db",
-		"sqlite with host":     "sqlite://host/app.db",
-		"sqlite unknown param": "sqlite:///app.db?evil=1",
-		"sqlite empty path":    "sqlite:///",
-		"nul byte":             "sqlite:///a\x00b.db",
-		"mysql bad port":       "mysql://u:secret@h:port/db",
-		"mysql slash in db":    "mysql://u:secret@h/a/b",
-		"mysql bad timeout":    "mysql://u:secret@h/db?timeout=soon",
+		"no scheme":               "app.db",
+		"unknown scheme":          "oracle://u:p@h/db",
+		"sqlite with host":        "sqlite://host/app.db",
+		"sqlite unknown param":    "sqlite:///app.db?evil=1",
+		"sqlite empty path":       "sqlite:///",
+		"nul byte":                "sqlite:///a\x00b.db",
+		"mysql bad port":          "mysql://u:secret@h:port/db",
+		"mysql slash in db":       "mysql://u:secret@h/a/b",
+		"mysql bad timeout":       "mysql://u:secret@h/db?timeout=soon",
+		"mysql bad interpolation": "mysql://u:secret@h/db?interpolateParams=maybe",
 	}
 	for name, uri := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -66,6 +67,30 @@ func TestParseURIRejectsBadInput(t *testing.T) {
 			require.Error(t, err)
 			assert.True(t, errors.Is(err, ErrBadURI))
 			assert.NotContains(t, err.Error(), "secret", "the password must never appear in an error")
+		})
+	}
+}
+
+// MySQL statements that are not prepared carry their values escaped by the
+// driver (one round trip), for UTF-8 connections only, unless the URI says
+// otherwise.
+func TestMySQLInterpolation(t *testing.T) {
+	cases := []struct {
+		uri, encoding string
+		on            bool
+	}{
+		{"mysql://u@h/db", "", true},
+		{"mysql://u@h/db?interpolateParams=false", "", false},
+		{"mysql://u@h/db?charset=gbk", "", false},
+		{"mysql://u@h/db?charset=gbk&interpolateParams=true", "", true},
+		{"mysql://u@h/db", "utf8", true},
+		{"mysql://u@h/db", "latin1", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.uri+" "+tc.encoding, func(t *testing.T) {
+			tg, err := parseURI(tc.uri, tc.encoding)
+			require.NoError(t, err)
+			assert.Equal(t, tc.on, strings.Contains(tg.dsn, "interpolateParams=true"), tg.dsn)
 		})
 	}
 }

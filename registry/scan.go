@@ -9,9 +9,8 @@ import (
 )
 
 // Scan destinations. database/sql copies a driver's int64 into an *int64 or
-// *int, and a float64 into a *float64, through reflection (and into an *int
-// with an allocation per value); a destination that is an sql.Scanner skips
-// that. Each takes the drivers' usual value directly and hands anything
+// *int, and a float64 into a *float64, through reflection; a destination
+// that is an sql.Scanner skips that. Each takes the drivers' usual value directly and hands anything
 // else to sql.Null[T], so that it converts exactly as database/sql would,
 // with database/sql's errors; a value that does not convert leaves the field
 // as it was.

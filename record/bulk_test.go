@@ -140,10 +140,12 @@ func TestBulkInsertIsAllOrNothing(t *testing.T) {
 		_, err = record.BulkInsertMany[QueryA](ctx, rows)
 		require.ErrorAs(t, err, &dbe)
 		assert.Zero(t, countA(t, ctx))
-		// In one statement (no transaction of its own), likewise.
+		// In one statement (no transaction of its own; on SQLite run as a
+		// query), likewise, and the violation is the typed error.
 		since := len(db.Log())
 		_, err = record.BulkInsert[QueryA](ctx, rows)
 		require.ErrorAs(t, err, &dbe)
+		assert.ErrorIs(t, err, record.ErrDuplicateKey)
 		assert.Equal(t, 1, countSQL(db, since, "INSERT"))
 		assert.Zero(t, countA(t, ctx))
 	})

@@ -331,38 +331,58 @@ func group[K comparable](parentKeys []K, parentOK []bool, items []unsafe.Pointer
 
 // store puts the loaded records of r into each parent's field and marks
 // the relation loaded. The parents keep a copy of what they got, so that
-// Save can tell which records were removed.
+// Save can tell which records were removed. A slice of records (not
+// pointers) gets copies: those of all parents go into one array, of which
+// each parent's field gets its part (capacity-limited, so that appending to
+// one never writes into the next).
 func store(r *registry.Relation, parents []unsafe.Pointer, groups [][]unsafe.Pointer) {
 	total := 0
 	for _, g := range groups {
 		total += len(g)
 	}
+	values := r.Many && !r.Pointer
+	var base unsafe.Pointer // the copies, when values
+	size := int(r.Target.Size())
+	if values && total > 0 {
+		flat := make([]unsafe.Pointer, 0, total)
+		for _, g := range groups {
+			flat = append(flat, g...)
+		}
+		base = opsOf(r.Related).copies(flat)
+	}
 	var prevArr []unsafe.Pointer
 	if r.Owner.HasBase {
 		prevArr = make([]unsafe.Pointer, 0, total)
 	}
-	if r.Many && !r.Pointer && total > 0 {
-		storeValues(r, parents, groups, total, prevArr)
-		return
-	}
+	off := 0 // of the parent's first copy in base
 	for i, p := range parents {
 		items := groups[i]
 		if !r.Many && len(items) > 1 {
 			items = items[:1]
 		}
-		setItems(r, p, items)
-		if prevArr == nil {
-			continue
-		}
-		var prev []unsafe.Pointer
-		if !r.Many || r.Pointer {
-			start := len(prevArr)
-			prevArr = append(prevArr, items...)
-			prev = prevArr[start:len(prevArr):len(prevArr)]
+		n := len(items)
+		if values {
+			f := (*sliceHeader)(unsafe.Add(p, r.Offset))
+			*f = sliceHeader{}
+			if n > 0 {
+				*f = sliceHeader{unsafe.Add(base, off*size), n, n}
+			}
 		} else {
-			prev = itemsOf(r, p) // the copies now in the field
+			setItems(r, p, items)
 		}
-		updateRelState(r.Owner, p, func(s *relState) { s.withKnown(r.Owner, r, prev) })
+		if prevArr != nil {
+			start := len(prevArr)
+			if values {
+				for k := range n {
+					prevArr = append(prevArr, unsafe.Add(base, (off+k)*size)) // the copies now in the field
+				}
+			} else {
+				prevArr = append(prevArr, items...)
+			}
+			prev := prevArr[start:len(prevArr):len(prevArr)]
+			updateRelState(r.Owner, p, func(s *relState) { s.withKnown(r.Owner, r, prev) })
+		}
+		off += n
 	}
 }
 
@@ -370,38 +390,6 @@ func store(r *registry.Relation, parents []unsafe.Pointer, groups [][]unsafe.Poi
 type sliceHeader struct {
 	data     unsafe.Pointer
 	len, cap int
-}
-
-// storeValues is store for a slice of records (not pointers): the copies
-// of all parents' records go into one array, of which each parent's field
-// gets its part (capacity-limited, so that appending to one never writes
-// into the next).
-func storeValues(r *registry.Relation, parents []unsafe.Pointer, groups [][]unsafe.Pointer, total int, prevArr []unsafe.Pointer) {
-	flat := make([]unsafe.Pointer, 0, total)
-	for _, g := range groups {
-		flat = append(flat, g...)
-	}
-	base := opsOf(r.Related).copies(flat)
-	size := int(r.Target.Size())
-	off := 0
-	for i, p := range parents {
-		n := len(groups[i])
-		f := (*sliceHeader)(unsafe.Add(p, r.Offset))
-		if n == 0 {
-			*f = sliceHeader{}
-		} else {
-			*f = sliceHeader{unsafe.Add(base, off*size), n, n}
-		}
-		if prevArr != nil {
-			start := len(prevArr)
-			for k := range n {
-				prevArr = append(prevArr, unsafe.Add(base, (off+k)*size)) // the copies now in the field
-			}
-			prev := prevArr[start:len(prevArr):len(prevArr)]
-			updateRelState(r.Owner, p, func(s *relState) { s.withKnown(r.Owner, r, prev) })
-		}
-		off += n
-	}
 }
 
 // preloadChildren loads a has-one or has-many relation: the related rows

@@ -305,6 +305,13 @@ func classify(t reflect.Type) (k Kind, bits int, nullable bool, err error) {
 	return 0, 0, false, fmt.Errorf("type %s is not supported: use a scalar, time.Time, []byte, json.RawMessage, a pointer or sql.Null* of those, or a type implementing driver.Valuer and sql.Scanner", t)
 }
 
+// setAccessors sets the functions that give the column's field's address,
+// scan destination and value.
+func (c *Column) setAccessors(t reflect.Type) {
+	c.addr, c.value = accessors(t)
+	c.dest = scanDest(t, c.addr)
+}
+
 // accessors returns the functions that give a field's address and value from
 // its own address. The common types get direct conversions; the rest go
 // through reflect.NewAt, which does not allocate for the address.

@@ -313,8 +313,7 @@ func collectFields(m *Model, t reflect.Type, index []int, offset uintptr) error 
 		if prev, dup := m.byName[c.Name]; dup {
 			return fail(ErrBadTag, fmt.Errorf("column %q is already mapped by field %s", c.Name, prev.Field))
 		}
-		c.addr, c.value = accessors(f.Type)
-		c.dest = scanDest(f.Type, c.addr)
+		c.setAccessors(f.Type)
 		m.byName[c.Name] = c
 		m.byField[c.Field] = c
 		m.Columns = append(m.Columns, c)

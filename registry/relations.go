@@ -513,8 +513,7 @@ func joinModel(table string, a *Model, aRef *Column, aName string, b *Model, bRe
 			SQLType: side.ref.SQLType, FK: &ForeignKey{Table: side.to.Table, Column: side.ref.Name},
 			Indexed: i == 1, Pos: i, pkOrder: i + 1,
 		}
-		c.addr, c.value = accessors(f.Type)
-		c.dest = scanDest(f.Type, c.addr)
+		c.setAccessors(f.Type)
 		m.byName[c.Name] = c
 		m.byField[c.Field] = c
 		m.Columns = append(m.Columns, c)

@@ -37,9 +37,9 @@ type Statements struct {
 	// DropTable drops the table if it exists.
 	DropTable string
 
-	inserts sync.Map // omit mask → *Insert
-	updates sync.Map // column mask → *Update
-	upserts sync.Map // omit mask → *Insert
+	inserts variants // omit mask → *Insert
+	updates variants // column mask → *Update
+	upserts variants // omit mask → *Insert
 }
 
 // Insert is the text of one INSERT variant with the columns it binds.
@@ -115,21 +115,19 @@ func updateSQL(d Dialect, m *registry.Model, cols []*registry.Column) string {
 // in omit (bit i is Model.Columns[i]). With RETURNING dialects and an
 // omitted autoincrement key, the key is returned.
 func (s *Statements) Insert(omit uint64) *Insert {
-	if v, ok := s.inserts.Load(omit); ok {
+	if v, ok := s.inserts.load(omit); ok {
 		return v.(*Insert)
 	}
-	v, _ := s.inserts.LoadOrStore(omit, s.buildInsert(omit, false))
-	return v.(*Insert)
+	return s.inserts.add(omit, s.buildInsert(omit, false)).(*Insert)
 }
 
 // Upsert returns an INSERT that updates the existing row with the same
 // primary key instead of failing (ON CONFLICT / ON DUPLICATE KEY UPDATE).
 func (s *Statements) Upsert(omit uint64) *Insert {
-	if v, ok := s.upserts.Load(omit); ok {
+	if v, ok := s.upserts.load(omit); ok {
 		return v.(*Insert)
 	}
-	v, _ := s.upserts.LoadOrStore(omit, s.buildInsert(omit, true))
-	return v.(*Insert)
+	return s.upserts.add(omit, s.buildInsert(omit, true)).(*Insert)
 }
 
 func (s *Statements) buildInsert(omit uint64, upsert bool) *Insert {
@@ -178,7 +176,7 @@ func (s *Statements) buildInsert(omit uint64, upsert bool) *Insert {
 // UpdateOf returns the UPDATE of the columns whose bit is set in mask (bit i
 // is Model.Columns[i]; key columns are never set).
 func (s *Statements) UpdateOf(mask uint64) *Update {
-	if v, ok := s.updates.Load(mask); ok {
+	if v, ok := s.updates.load(mask); ok {
 		return v.(*Update)
 	}
 	u := &Update{}
@@ -190,8 +188,7 @@ func (s *Statements) UpdateOf(mask uint64) *Update {
 	if len(u.Columns) > 0 {
 		u.SQL = updateSQL(s.Dialect, s.Model, u.Columns)
 	}
-	v, _ := s.updates.LoadOrStore(mask, u)
-	return v.(*Update)
+	return s.updates.add(mask, u).(*Update)
 }
 
 func placeholders(n int) []any {

@@ -108,6 +108,19 @@ type Config struct {
 	// ReplicaRetryMax (SQL_REPLICA_RETRY_MAX) bounds ReplicaRetry's
 	// doubling. Zero means 30 seconds.
 	ReplicaRetryMax time.Duration
+
+	// StatementCacheSize (SQL_STATEMENT_CACHE_SIZE) bounds the prepared
+	// statements the client keeps per pool (the primary's and each
+	// replica's): the fixed statements of the models, one UPDATE per set of
+	// changed columns, one SELECT per query shape. Beyond it the least
+	// recently used statement is closed, on the server too. Each statement
+	// is prepared on every connection it runs on, so a server holds up to
+	// StatementCacheSize × open connections of the client's statements;
+	// MySQL and MariaDB limit prepared statements server-wide
+	// (max_prepared_stmt_count, 16,382 by default). Zero means
+	// DefaultStatementCacheSize (256); a negative value prepares nothing and
+	// runs every statement as plain text.
+	StatementCacheSize int
 }
 
 // configKeys lists every key OpenMap accepts with its setter.
@@ -130,6 +143,8 @@ var configKeys = map[string]func(c *Config, v any) error{
 	"SQL_DATABASE_REPLICAS": func(c *Config, v any) (err error) { c.Replicas, err = asStrings(v); return },
 	"SQL_REPLICA_RETRY":     func(c *Config, v any) (err error) { c.ReplicaRetry, err = asDuration(v); return },
 	"SQL_REPLICA_RETRY_MAX": func(c *Config, v any) (err error) { c.ReplicaRetryMax, err = asDuration(v); return },
+
+	"SQL_STATEMENT_CACHE_SIZE": func(c *Config, v any) (err error) { c.StatementCacheSize, err = asInt(v, math.MinInt); return },
 }
 
 // ConfigFromMap builds a Config from the original's SQL_* keys. A nil value

@@ -10,7 +10,7 @@ import (
 )
 
 type variantsWide struct {
-	ID                                         int64 `db:"id,pk,autoincrement"`
+	ID                                          int64 `db:"id,pk,autoincrement"`
 	A, B, C, D, E, F, G, H, I, J, K, L, M, N, O int64
 }
 

@@ -133,7 +133,7 @@ func (s *Statements) UpdateColumns(cols []*registry.Column) *Update {
 // AppendPlaceholder appends the n-th (1-based) bound parameter marker of
 // d to b: ? or $n.
 func AppendPlaceholder(b []byte, d Dialect, n int) []byte {
-	if d.Placeholders() == sq.Dollar {
+	if Numbered(d) {
 		return strconv.AppendInt(append(b, '$'), int64(n), 10)
 	}
 	return append(b, '?')

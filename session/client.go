@@ -42,7 +42,8 @@ type Client struct {
 	echo      bool
 	closed    atomic.Bool
 
-	stmts *stmtCache // the prepared statements of the pool (stmtcache.go)
+	stmts  *stmtCache // the prepared statements of the pool (stmtcache.go)
+	server serverOnce // MySQL server facts, read once (server.go)
 
 	tablesMu sync.RWMutex
 	tables   map[string]*Table

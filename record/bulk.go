@@ -370,7 +370,7 @@ func runInserts(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 			if !keep {
 				// A plain INSERT writes every row or fails.
 				if err := c.Write(ctx, false, text, args...); err != nil {
-					return 0, nil, wrapDB(m, "insert", err)
+					return 0, nil, wrapArgs(m, "insert", s.cols, nil, err)
 				}
 				total += int64(k)
 				p.add(k)
@@ -378,7 +378,7 @@ func runInserts(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 			}
 			res, err := c.Exec(ctx, false, text, args...)
 			if err != nil {
-				return 0, nil, wrapDB(m, "insert", err)
+				return 0, nil, wrapArgs(m, "insert", s.cols, nil, err)
 			}
 			total += affected(res, k)
 			results = append(results, res)

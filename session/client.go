@@ -342,7 +342,9 @@ func run[R any](c *Client, ctx context.Context, r runner[R], cached bool, query 
 	if s != nil {
 		defer s.leave()
 	}
-	args = c.bindArgs(args)
+	if args, err = c.bindArgs(args); err != nil {
+		return res, err
+	}
 	for attempt := 0; ; attempt++ {
 		var start time.Time
 		if c.echo { // the clock is slow on some VMs: read it only to log

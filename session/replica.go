@@ -212,7 +212,9 @@ func (c *Client) queryReplica(ctx context.Context, cached bool, query string, ar
 		return nil, nil, false, nil
 	}
 	rs := c.replicas
-	args = c.bindArgs(args)
+	if args, err = c.bindArgs(args); err != nil {
+		return nil, nil, true, err
+	}
 	for range rs.list { // each replica at most once
 		r := rs.pick(c)
 		if r == nil {

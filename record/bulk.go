@@ -3,6 +3,7 @@ package record
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"reflect"
 	"unsafe"
@@ -367,6 +368,9 @@ func runInserts(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 				text = insertSQL(d, m, s.cols, k)
 			}
 			args := s.vals[start*ncol : (start+k)*ncol]
+			if err := c.CheckSize(ctx, text, args); err != nil {
+				return 0, nil, tooLarge(m, k, err)
+			}
 			if !keep {
 				// A plain INSERT writes every row or fails.
 				if err := c.Write(ctx, false, text, args...); err != nil {
@@ -386,6 +390,23 @@ func runInserts(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 		}
 	}
 	return total, results, nil
+}
+
+// tooLarge explains a statement of rows rows that the server would refuse
+// for its size, with the BatchSize that fits.
+func tooLarge(m *registry.Model, rows int, err error) error {
+	var se *session.StatementSizeError
+	if !errors.As(err, &se) {
+		return wrapDB(m, "insert", err)
+	}
+	fit := int64(rows) * se.Max / se.Size * 9 / 10 // a tenth to spare: rows differ in size
+	if rows == 1 || fit < 1 {
+		err = fmt.Errorf("one row of about %d bytes is more than the server accepts; raise its max_allowed_packet (%d bytes): %w", se.Size, se.Max, se)
+	} else {
+		err = fmt.Errorf("%d rows in one statement of about %d bytes are more than the server accepts (max_allowed_packet, %d bytes); lower the rows per statement with record.BatchSize(%d) or less, or raise max_allowed_packet: %w",
+			rows, se.Size, se.Max, fit, se)
+	}
+	return &DBError{Model: m.Name, Op: "insert", Err: err}
 }
 
 func affected(res sql.Result, fallback int) int64 {

@@ -3,11 +3,15 @@ package session
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sqlservice/sqlservice/builder"
 )
@@ -80,4 +84,93 @@ func (c *Client) tableCollation(ctx context.Context, stmt string) (string, error
 		return stmt, nil
 	}
 	return strings.TrimSuffix(stmt, suffix) + " COLLATE=" + info.collation, nil
+}
+
+// ErrStatementTooLarge is matched by every *StatementSizeError.
+var ErrStatementTooLarge = errors.New("session: statement larger than the server accepts")
+
+// StatementSizeError reports a statement that the server would refuse for
+// its size (MySQL and MariaDB drop the connection on a packet over
+// max_allowed_packet); it was not sent.
+type StatementSizeError struct {
+	Size int64 // the statement's size as sent, in bytes (an estimate from above)
+	Max  int64 // the server's max_allowed_packet
+}
+
+func (e *StatementSizeError) Error() string {
+	return fmt.Sprintf("session: a statement of about %d bytes exceeds the server's max_allowed_packet of %d bytes", e.Size, e.Max)
+}
+
+// Is makes errors.Is(err, ErrStatementTooLarge) true.
+func (e *StatementSizeError) Is(target error) bool { return target == ErrStatementTooLarge }
+
+// CheckSize returns a *StatementSizeError when query with args would be
+// larger than the server accepts: on MySQL and MariaDB, more than
+// max_allowed_packet (read once per client). The size is counted as the
+// driver sends a statement with its values escaped into the text, which is
+// never less than as a prepared statement's values. Other databases have no
+// such limit; CheckSize returns nil for them. The error of reading the
+// server's setting is returned as is.
+func (c *Client) CheckSize(ctx context.Context, query string, args []any) error {
+	info, err := c.mysqlServer(ctx)
+	if err != nil || info == nil || info.maxPacket <= 0 {
+		return err
+	}
+	size := int64(len(query)) + 1 // the command byte
+	for _, a := range args {
+		size += argBytes(a)
+	}
+	if size > info.maxPacket {
+		return &StatementSizeError{Size: size, Max: info.maxPacket}
+	}
+	return nil
+}
+
+// argBytes is the most bytes that a escapes to in a MySQL statement's text.
+func argBytes(a any) int64 {
+	if v, ok := a.(driver.Valuer); ok {
+		if rv := reflect.ValueOf(a); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return 4
+		}
+		dv, err := v.Value()
+		if err != nil {
+			return 4 // the driver reports the error
+		}
+		a = dv
+	}
+	switch v := a.(type) {
+	case nil:
+		return 4 // NULL
+	case string:
+		return escapedLen(v) + 2
+	case []byte:
+		return escapedLen(string(v)) + 10 // _binary'…'
+	case time.Time:
+		return 28 // '2006-01-02 15:04:05.999999'
+	}
+	rv := reflect.ValueOf(a)
+	switch {
+	case rv.Kind() == reflect.Pointer && rv.IsNil():
+		return 4
+	case rv.Kind() == reflect.Pointer:
+		return argBytes(rv.Elem().Interface())
+	case rv.Kind() == reflect.String:
+		return escapedLen(rv.String()) + 2
+	case rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8:
+		return escapedLen(string(rv.Bytes())) + 10
+	}
+	return 24 // numbers and booleans
+}
+
+// escapedLen is the length of s with the backslash escapes of MySQL string
+// literals.
+func escapedLen(s string) int64 {
+	n := int64(len(s))
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case 0, '\n', '\r', '\\', '\'', '"', 0x1a:
+			n++
+		}
+	}
+	return n
 }

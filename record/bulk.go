@@ -41,7 +41,9 @@ func Progress(fn func(done, total int)) BulkOption {
 // bulk UPDATE); by default a statement holds as many rows as the
 // dialect's parameter limit allows
 // (builder.Dialect.MaxParams). Lower it for rows with large values, which
-// can exceed a server's packet size first.
+// can exceed a server's packet size first: on MySQL and MariaDB, BulkInsert
+// refuses a statement over max_allowed_packet before sending it, with an
+// error (session.ErrStatementTooLarge) that names the BatchSize that fits.
 func BatchSize(rows int) BulkOption {
 	return func(c *bulkConfig) { c.batch = rows }
 }

@@ -93,11 +93,11 @@ type Payment struct {
 
 var paymentAdapters = record.Adapters{
 	record.TypeOf[Cents](): func(v any, _ string, _ any) any { return json.Number(v.(Cents).String()) },
-	"fee": func(v any, _ string, _ any) any {
-		if c, ok := v.(*Cents); ok && c != nil {
-			return c.String()
+	"fee": func(v any, _ string, _ any) any { // a pointer field's value, dereferenced
+		if v == nil {
+			return nil
 		}
-		return nil
+		return v.(Cents).String()
 	},
 }
 
@@ -169,6 +169,7 @@ func TestExactDecimals(t *testing.T) {
 			require.NoError(t, err)
 			m := inv.ToMap()
 			assert.Equal(t, Cents(1234), m["total"])
+			assert.Equal(t, Cents(50), m["tip"], "a pointer is dereferenced, as for other types")
 			b, err := json.Marshal(inv)
 			require.NoError(t, err)
 			assert.Contains(t, string(b), `"total":1234`, "Cents has no MarshalJSON: its int64")

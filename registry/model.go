@@ -163,6 +163,7 @@ type Model struct {
 	PK            []*Column // in key order
 	AutoIncrement *Column   // the autoincrement primary key, if any
 	Relations     []*Relation
+	Naming        Naming  // how the names not given in tags were derived (SnakeNaming unless the model says)
 	HasBase       bool    // embeds record.Base[T]
 	BaseOffset    uintptr // offset of the embedded record.Base[T]
 	Handlers      *events.Handlers

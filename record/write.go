@@ -243,20 +243,17 @@ func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T], gen
 	if s == nil {
 		return
 	}
-	key := keyOf(m, unsafe.Pointer(p))
-	s.Remember(m, key, p)
-	if !s.InTransaction() || (b == nil && !generated) {
+	// The session undoes its identity entry with the level that made it.
+	s.Remember(m, keyOf(m, unsafe.Pointer(p)), p)
+	if b == nil {
 		return
 	}
-	s.Undo(func() { // one closure for both: undo runs on a hot path
-		if b != nil && b.snap == snap { // not saved again since
+	s.Undo(func() {
+		if b.snap == snap { // not saved again since
 			b.snap = prev
 			if generated {
 				m.AutoIncrement.Reflect(unsafe.Pointer(p)).SetZero()
 			}
-		}
-		if generated {
-			s.Forget(m, key)
 		}
 	})
 }

@@ -37,22 +37,26 @@ const (
 )
 
 // bindArgs adapts statement arguments to the client's database before the
-// driver sees them, and refuses those SQLite would not read back (a
-// *ValueError).
+// driver sees them: every time is bound as UTC. On SQLite it refuses, with
+// a *ValueError, what SQLite would not read back as written.
 //
-// SQLite has no time type: the driver stores a time.Time as text in the
-// time's own zone ("2024-03-10 21:34:56+09:00"), and SQLite compares and
-// orders those texts, not instants, so times written from different zones
-// (or compared with a parameter from another zone) sort wrongly. Times are
-// therefore written in UTC, as the MySQL driver does and as PostgreSQL's
-// TIMESTAMPTZ stores them. A custom driver.Valuer returning a time.Time is
-// left to its own devices. SQLite stores a NaN as NULL, which a NOT NULL
-// column then refuses as if no value were given and a nullable one reads
-// back as nil: NaN is refused instead.
+// A time column the library did not create is often naive: PostgreSQL's
+// TIMESTAMP WITHOUT TIME ZONE and MySQL's DATETIME keep the wall clock they
+// are given, so a time in UTC+1 would be stored (and compared) an hour off
+// the UTC that every dialect reads back. Binding UTC stores and compares
+// the same instant on all three, in naive and zoned columns alike.
+//
+// SQLite has no time type: its functions and most existing data write
+// "2006-01-02 15:04:05" text in UTC, and it compares texts, not instants.
+// The driver would write "2006-01-02 15:04:05+00:00", which no row written
+// by other programs equals; so times are bound as that text themselves
+// (see sqliteTime). A custom driver.Valuer returning a time.Time is left to
+// its own devices. The driver reads a time column back only with a
+// four-digit year, so other years are refused. SQLite stores a NaN as NULL,
+// which a NOT NULL column then refuses as if no value were given and a
+// nullable one reads back as nil: NaN is refused too.
 func (c *Client) bindArgs(args []any) ([]any, error) {
-	if c.dialect != builder.SQLite {
-		return args, nil
-	}
+	sqlite := c.dialect == builder.SQLite
 	var out []any
 	for i, a := range args {
 		var t time.Time
@@ -75,39 +79,48 @@ func (c *Client) bindArgs(args []any) ([]any, error) {
 			}
 			t = v.V
 		case float64:
-			if math.IsNaN(v) {
+			if sqlite && math.IsNaN(v) {
 				return nil, nanError(i, a)
 			}
 			continue
 		case float32:
-			if v != v {
+			if sqlite && v != v {
 				return nil, nanError(i, a)
 			}
 			continue
 		case *float64:
-			if v != nil && math.IsNaN(*v) {
+			if sqlite && v != nil && math.IsNaN(*v) {
 				return nil, nanError(i, a)
 			}
 			continue
 		case sql.NullFloat64:
-			if v.Valid && math.IsNaN(v.Float64) {
+			if sqlite && v.Valid && math.IsNaN(v.Float64) {
 				return nil, nanError(i, a)
 			}
 			continue
 		default:
 			continue
 		}
-		if t.Location() != time.UTC {
-			t = t.UTC()
-			if out == nil {
-				out = append(make([]any, 0, len(args)), args...)
+		var bound any
+		switch {
+		case sqlite:
+			if y := t.UTC().Year(); y < sqliteMinYear || y > sqliteMaxYear {
+				return nil, &ValueError{Arg: i, Value: t,
+					Reason: fmt.Sprintf("SQLite reads back years %04d to %d only (in UTC); this one is %d", sqliteMinYear, sqliteMaxYear, y)}
 			}
-			out[i] = t
+			bound = sqliteTime(t)
+		case t.Location() == time.UTC:
+			if _, plain := a.(time.Time); plain {
+				continue
+			}
+			bound = t
+		default:
+			bound = t.UTC()
 		}
-		if y := t.Year(); y < sqliteMinYear || y > sqliteMaxYear {
-			return nil, &ValueError{Arg: i, Value: t,
-				Reason: fmt.Sprintf("SQLite reads back years %04d to %d only (in UTC); this one is %d", sqliteMinYear, sqliteMaxYear, y)}
+		if out == nil {
+			out = append(make([]any, 0, len(args)), args...)
 		}
+		out[i] = bound
 	}
 	if out == nil {
 		return args, nil
@@ -117,4 +130,22 @@ func (c *Client) bindArgs(args []any) ([]any, error) {
 
 func nanError(i int, v any) error {
 	return &ValueError{Arg: i, Value: v, Reason: "SQLite cannot store NaN (it would store NULL)"}
+}
+
+// sqliteTime formats t as SQLite's own date and time functions do: UTC,
+// "YYYY-MM-DD HH:MM:SS", and a fraction only when there is one, in as many
+// of 3, 6 or 9 digits as it needs (3 is what SQLite's 'subsec' writes), so
+// that equal instants give equal texts and texts sort as instants.
+func sqliteTime(t time.Time) string {
+	t = t.UTC()
+	ns := t.Nanosecond()
+	switch {
+	case ns == 0:
+		return t.Format("2006-01-02 15:04:05")
+	case ns%1e6 == 0:
+		return t.Format("2006-01-02 15:04:05.000")
+	case ns%1e3 == 0:
+		return t.Format("2006-01-02 15:04:05.000000")
+	}
+	return t.Format("2006-01-02 15:04:05.000000000")
 }

@@ -599,3 +599,22 @@ func TestLostReplyOfAWriteWithoutArguments(t *testing.T) {
 		assert.Equal(t, 1, rows(t, db, "noarg-insert"), "sent once")
 	})
 }
+
+// A context that outlived its Transaction (kept by a goroutine the
+// transaction started, say) does not run statements outside it by
+// accident, but a new Transaction given it starts afresh.
+func TestContextOutlivingItsTransaction(t *testing.T) {
+	dbtest.Each(t, integrityModels, func(t *testing.T, db *dbtest.DB) {
+		var kept context.Context
+		require.NoError(t, db.Transaction(db.Ctx(), func(ctx context.Context) error {
+			kept = ctx
+			return nil
+		}))
+		assert.ErrorIs(t, (&Entry{Body: "stray"}).Save(kept), session.ErrTxDone)
+		require.NoError(t, db.Transaction(kept, func(ctx context.Context) error {
+			return (&Entry{Body: "fresh-tx"}).Save(ctx)
+		}))
+		assert.Equal(t, 1, rows(t, db, "fresh-tx"))
+		assert.Equal(t, 0, rows(t, db, "stray"))
+	})
+}

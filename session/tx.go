@@ -354,13 +354,16 @@ func (s *Session) runUndo(undo []undoEntry) {
 	}
 }
 
+func (s *Session) isEnded() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ended
+}
+
 // Close rolls back work that was neither committed nor rolled back and ends
 // the session. Closing twice is not an error.
 func (s *Session) Close() error {
-	s.mu.Lock()
-	ended := s.ended
-	s.mu.Unlock()
-	if ended {
+	if s.isEnded() {
 		return nil
 	}
 	err := s.Rollback(context.Background())
@@ -487,6 +490,11 @@ func (c *Client) Transaction(ctx context.Context, fn func(ctx context.Context) e
 		opt(&o)
 	}
 	s := sessionFor(ctx, c)
+	if s != nil && !s.explicit && s.isEnded() {
+		// ctx outlived the Transaction that made s (a goroutine it
+		// started, say): a new Transaction starts afresh.
+		s = nil
+	}
 	if s == nil {
 		s = &Session{client: c}
 		defer func() {

@@ -27,26 +27,44 @@ type serverInfo struct {
 	maxPacket int64
 }
 
-// serverOnce reads serverInfo at most once per client; a failed read is
-// tried again by the next caller.
+// serverOnce keeps serverInfo once read; a failed read is tried again by
+// the next caller.
 type serverOnce struct {
 	mu   sync.Mutex
 	info *serverInfo
 }
 
 // mysqlServer returns the facts of the client's MySQL or MariaDB server,
-// reading them on first use; nil for other dialects.
+// reading them on first use; nil for other dialects. No lock is held while
+// reading: a caller whose transaction holds the pool's only connection must
+// not wait for another caller that waits for that connection. Two first
+// callers may both read; they read the same.
 func (c *Client) mysqlServer(ctx context.Context) (*serverInfo, error) {
 	if c.dialect != builder.MySQL {
 		return nil, nil
 	}
 	c.server.mu.Lock()
-	defer c.server.mu.Unlock()
-	if c.server.info != nil {
-		return c.server.info, nil
+	info := c.server.info
+	c.server.mu.Unlock()
+	if info != nil {
+		return info, nil
 	}
-	// One query, on the connection of the caller's session if any (the
-	// pool may have no other), not echoed: it reads the server, not data.
+	info, err := c.readServer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.server.mu.Lock()
+	defer c.server.mu.Unlock()
+	if c.server.info == nil {
+		c.server.info = info
+	}
+	return c.server.info, nil
+}
+
+// readServer reads max_allowed_packet and the no-pad collations in one
+// query, on the connection of the caller's session if any (the pool may
+// have no other), not echoed: it reads the server, not data.
+func (c *Client) readServer(ctx context.Context) (*serverInfo, error) {
 	cn, sess, err := c.conn(ctx)
 	if err != nil {
 		return nil, err
@@ -69,7 +87,6 @@ func (c *Client) mysqlServer(ctx context.Context) (*serverInfo, error) {
 			break
 		}
 	}
-	c.server.info = info
 	return info, nil
 }
 

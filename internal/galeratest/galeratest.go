@@ -73,9 +73,9 @@ type Cluster struct {
 
 // node is one mariadbd process.
 type node struct {
-	n                          int
-	port, gport, ist, sst      int
-	bin, dir, cnf, errLog      string
+	n                     int
+	port, gport, ist, sst int
+	bin, dir, cnf, errLog string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd

@@ -99,6 +99,7 @@ type replicaSet struct {
 	stop   context.Context // cancelled by Close: ends running probes
 	cancel context.CancelFunc
 	probes sync.WaitGroup
+	lagger sync.WaitGroup // the lag measuring goroutine (replica_lag.go)
 }
 
 // openReplicas opens a pool per replica URI of c's configuration.
@@ -146,8 +147,7 @@ func openReplicas(c *Client) (*replicaSet, error) {
 	rs.stop, rs.cancel = context.WithCancel(context.Background())
 	if cfg.MaxReplicaLag > 0 {
 		rs.maxLag = cfg.MaxReplicaLag
-		rs.probes.Add(1)
-		go rs.watchLag(c)
+		rs.lagger.Go(func() { rs.watchLag(c) })
 	}
 	return rs, nil
 }
@@ -173,6 +173,7 @@ func (rs *replicaSet) close() error {
 	rs.closed = true
 	rs.mu.Unlock()
 	rs.cancel()
+	rs.lagger.Wait()
 	rs.probes.Wait()
 	return rs.closeAll()
 }
@@ -377,7 +378,7 @@ func (rs *replicaSet) probe(c *Client, r *replica) {
 // Close says nothing about the replica and changes nothing.
 func (rs *replicaSet) check(ctx context.Context, c *Client, r *replica) error {
 	pctx, cancel := context.WithTimeout(ctx, replicaProbeTimeout)
-	err := r.ready(pctx)
+	err := r.ready(pctx, c.dialect.Name())
 	cancel()
 	if err != nil && (ctx.Err() != nil || rs.stop.Err() != nil) {
 		return fmt.Errorf("session: ping %s (%s): %w", r.name, r.masked, err)
@@ -413,13 +414,36 @@ func (rs *replicaSet) check(ctx context.Context, c *Client, r *replica) error {
 // ready checks that the replica serves queries: a ping proves only that
 // it answers, and a Galera node outside the Primary component answers
 // pings but refuses every query (error 1047).
-func (r *replica) ready(ctx context.Context) error {
+func (r *replica) ready(ctx context.Context, dialect string) error {
 	if err := ping(ctx, r.db); err != nil {
 		return err
 	}
-	var one int
-	return r.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	if dialect != "mysql" {
+		var one int
+		return r.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	}
+	// Such a node still runs a SELECT that reads no table: ask it. A
+	// server without Galera has no such variable.
+	rows, err := r.db.QueryContext(ctx, "SHOW STATUS LIKE 'wsrep_ready'")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var name, value string
+	if rows.Next() {
+		if err := rows.Scan(&name, &value); err != nil {
+			return err
+		}
+		if !strings.EqualFold(value, "ON") {
+			return errWsrepNotReady
+		}
+	}
+	return rows.Err()
 }
+
+// errWsrepNotReady is the health check's finding of a Galera node that is
+// not ready: every query on it would fail with error 1047.
+var errWsrepNotReady = errors.New("galera node not ready (wsrep_ready is OFF): queries fail with error 1047")
 
 // serverDown reports whether err says that the server could not be reached
 // or went away, or that it does not serve queries yet (notReady), as
@@ -453,6 +477,9 @@ func notReady(err error) bool {
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
 		return me.Number == 1047
+	}
+	if errors.Is(err, errWsrepNotReady) {
+		return true
 	}
 	var pg *pgconn.PgError
 	return errors.As(err, &pg) && pg.Code == "57P03"

@@ -48,7 +48,6 @@ func lagInterval(bound time.Duration) time.Duration {
 
 // watchLag measures the replicas' lag until Close.
 func (rs *replicaSet) watchLag(c *Client) {
-	defer rs.probes.Done()
 	tick := time.NewTicker(lagInterval(rs.maxLag))
 	defer tick.Stop()
 	for {

@@ -15,11 +15,11 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(galeratest.Main(m)) }
 
-// TestCluster checks the helper itself: a row written on one node is read
+// TestGaleraCluster checks the helper itself: a row written on one node is read
 // on another with wsrep_sync_wait=1, auto-increment keys interleave (each
 // node hands out every third), and an isolated node answers error 1047
 // until it has joined again.
-func TestCluster(t *testing.T) {
+func TestGaleraCluster(t *testing.T) {
 	c := galeratest.Start(t)
 	c.CreateDatabase(t, "cluster")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -432,7 +432,12 @@ func TestReplicationPostgres(t *testing.T) {
 	t.Run("fallback to the primary when the standby dies", func(t *testing.T) {
 		_, mark := logs.since(0)
 		require.NoError(t, pair.Standby.Kill())
-		defer func() { s, _ := logs.since(mark); t.Log(s, logs.msgs) }()
+		defer func() {
+			if t.Failed() {
+				s, _ := logs.since(mark)
+				t.Log("servers since the kill:", s)
+			}
+		}()
 		for range 3 {
 			assert.Equal(t, "a1", get(ctx, 1), "the caller does not see the dead standby")
 			assert.Equal(t, "primary", last())

@@ -35,8 +35,9 @@ type QuerySet[T any] struct {
 	page   int                // Page: 1-based; ≤ 1 is the first page
 	per    int                // PerPage: rows per page; ≤ 0 sets no limit
 
-	preload []string // relation paths to load with the rows (preload.go)
-	hint    int      // rows expected when known (a preload's batch), for allocation; not SQL
+	lock    *builder.Lock // ForUpdate and its kin (lock.go)
+	preload []string      // relation paths to load with the rows (preload.go)
+	hint    int           // rows expected when known (a preload's batch), for allocation; not SQL
 }
 
 // Page is one page of a paginated query.
@@ -163,6 +164,13 @@ func (q *QuerySet[T]) selectSQLOf(columns string) (string, []any, error) {
 	case q.offset > 0:
 		// SQLite and MySQL need a LIMIT before OFFSET.
 		b = b.Suffix(fmt.Sprintf("LIMIT %d OFFSET ?", maxInt64), q.offset)
+	}
+	lock, err := q.lockClause()
+	if err != nil {
+		return "", nil, err
+	}
+	if lock != "" {
+		b = b.Suffix(lock)
 	}
 	return b.ToSql()
 }

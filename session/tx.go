@@ -157,7 +157,7 @@ func (s *Session) begin(ctx context.Context) error {
 	}
 	if err != nil {
 		s.releaseConn()
-		return fmt.Errorf("session: begin: %w", err)
+		return fmt.Errorf("session: begin: %w", TranslateError(err))
 	}
 	if c.echo {
 		c.log.InfoContext(ctx, "sqlservice: statement", "sql", "BEGIN", "db", c.dialect.Name(), "server", primaryServer)
@@ -435,6 +435,7 @@ type txOptions struct {
 	noCommit     bool
 	rollbackOnly bool
 	savepoint    bool
+	retries      int // Retry(n): attempts after the first
 }
 
 // NoCommit leaves the work uncommitted for an enclosing caller (the
@@ -513,7 +514,10 @@ func (c *Client) Transaction(ctx context.Context, fn func(ctx context.Context) e
 	case depth > 0:
 		return s.nested(ctx, fn)
 	}
-	return s.outermost(ctx, fn, o)
+	if o.retries <= 0 {
+		return s.outermost(ctx, fn, o)
+	}
+	return runRetrying(ctx, o, func() error { return s.outermost(ctx, fn, o) })
 }
 
 func (s *Session) outermost(ctx context.Context, fn func(context.Context) error, o txOptions) (err error) {

@@ -49,6 +49,19 @@ func TestGaleraCluster(t *testing.T) {
 	require.NoError(t, dbs[2].QueryRow(ctx, false, "SELECT COUNT(*) FROM t").Scan(&n))
 	require.Equal(t, 3, n, "node 3 reads what nodes 1 and 2 wrote")
 
+	// What wsrep_sync_wait=1 costs a read: the node first waits until it
+	// has applied everything committed cluster-wide.
+	plain, err := session.Open(session.Config{DatabaseURI: c.URI(3, "cluster")})
+	require.NoError(t, err)
+	defer plain.Close()
+	for _, db := range []*session.Client{plain, dbs[2]} {
+		start := time.Now()
+		for range 200 {
+			require.NoError(t, db.QueryRow(ctx, false, "SELECT COUNT(*) FROM t").Scan(&n))
+		}
+		t.Logf("read on node 3 (%s): %s", db.Config().DatabaseURI[len(c.URI(3, "cluster")):], time.Since(start)/200)
+	}
+
 	c.Isolate(t, 3, true)
 	err = dbs[2].QueryRow(ctx, false, "SELECT COUNT(*) FROM t").Scan(&n)
 	var me *mysql.MySQLError

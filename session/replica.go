@@ -423,22 +423,33 @@ func (r *replica) ready(ctx context.Context, dialect string) error {
 		return r.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 	}
 	// Such a node still runs a SELECT that reads no table: ask it. A
-	// server without Galera has no such variable.
-	rows, err := r.db.QueryContext(ctx, "SHOW STATUS LIKE 'wsrep_ready'")
-	if err != nil {
+	// server without Galera has no wsrep_on, or has it OFF (and then
+	// wsrep_ready OFF too).
+	if on, err := showValue(ctx, r.db, "SHOW VARIABLES LIKE 'wsrep_on'"); err != nil || !strings.EqualFold(on, "ON") {
 		return err
+	}
+	ready, err := showValue(ctx, r.db, "SHOW STATUS LIKE 'wsrep_ready'")
+	if err == nil && !strings.EqualFold(ready, "ON") {
+		return errWsrepNotReady
+	}
+	return err
+}
+
+// showValue returns the value of the row of a SHOW ... LIKE statement, ""
+// when there is none.
+func showValue(ctx context.Context, db *sql.DB, show string) (string, error) {
+	rows, err := db.QueryContext(ctx, show)
+	if err != nil {
+		return "", err
 	}
 	defer rows.Close()
 	var name, value string
 	if rows.Next() {
 		if err := rows.Scan(&name, &value); err != nil {
-			return err
-		}
-		if !strings.EqualFold(value, "ON") {
-			return errWsrepNotReady
+			return "", err
 		}
 	}
-	return rows.Err()
+	return value, rows.Err()
 }
 
 // errWsrepNotReady is the health check's finding of a Galera node that is

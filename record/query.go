@@ -232,7 +232,10 @@ func (q *QuerySet[T]) All() ([]*T, error) {
 }
 
 // Iter streams the matching rows one at a time, holding one row in memory
-// per step; stop early by breaking out of the loop. An error is yielded
+// per step; stop early by breaking out of the loop. A statement that needs
+// the loop's connection (a write in the loop's transaction, or any
+// statement when the pool has no other connection free) first reads the
+// rest of the rows into memory, and the loop goes on from there. An error is yielded
 // once, with a nil record, and ends the iteration. Inside a session, a row
 // the session already holds is yielded as the session's record, but the
 // streamed rows are not added to its identity map, which would otherwise

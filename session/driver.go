@@ -70,25 +70,45 @@ func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 }
 
 // pgConn is pgx's database/sql connection with one correction. pgx runs a
-// statement without arguments with its simple protocol, and when the
-// connection is lost while the reply is read there, it reports the error
-// as safe to retry, which its database/sql adapter turns into
-// driver.ErrBadConn, on which database/sql sends the statement again: an
-// INSERT whose reply was lost would be written twice. A connection that
-// was open when the statement started and is reported bad after it was
-// lost during the statement; that is what pgConn reports instead.
+// statement with its simple protocol when it has no arguments (and every
+// statement when the connection's default_query_exec_mode is
+// simple_protocol), and when the connection is lost while the reply is
+// read there, it reports the error as safe to retry, which its
+// database/sql adapter turns into driver.ErrBadConn, on which database/sql
+// sends the statement again: an INSERT whose reply was lost would be
+// written twice. A connection that was open when such a statement started
+// and is reported bad after it was lost during the statement; that is what
+// pgConn reports instead.
 type pgConn struct{ *stdlib.Conn }
 
-// errLostDuring says that the connection was lost while a statement
-// without arguments ran (see pgConn); it unwraps to io.ErrUnexpectedEOF,
-// a lost connection.
-var errLostDuring = fmt.Errorf("postgres: connection lost during a statement without arguments: %w", io.ErrUnexpectedEOF)
+// errLostDuring says that the connection was lost while a statement ran
+// (see pgConn); it unwraps to io.ErrUnexpectedEOF, a lost connection.
+var errLostDuring = fmt.Errorf("postgres: connection lost during the statement: %w", io.ErrUnexpectedEOF)
+
+// simple reports whether pgx sends a statement with args with its simple
+// protocol, and that the connection is open before it is sent.
+func (c pgConn) simple(ctx context.Context, args []driver.NamedValue) bool {
+	pc := c.Conn.Conn()
+	if pc.IsClosed() || pc.PgConn().IsBusy() || ctx.Err() != nil {
+		return false // pgx will refuse it unsent
+	}
+	return len(args) == 0 || pc.Config().DefaultQueryExecMode == pgx.QueryExecModeSimpleProtocol
+}
 
 func (c pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	open := len(args) == 0 && !c.Conn.Conn().IsClosed() && ctx.Err() == nil
+	simple := c.simple(ctx, args)
 	res, err := c.Conn.ExecContext(ctx, query, args)
-	if open && errors.Is(err, driver.ErrBadConn) {
+	if simple && errors.Is(err, driver.ErrBadConn) {
 		return nil, errLostDuring
 	}
 	return res, err
+}
+
+func (c pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	simple := c.simple(ctx, args) && c.Conn.Conn().Config().DefaultQueryExecMode == pgx.QueryExecModeSimpleProtocol
+	rows, err := c.Conn.QueryContext(ctx, query, args)
+	if simple && errors.Is(err, driver.ErrBadConn) {
+		return nil, errLostDuring
+	}
+	return rows, err
 }

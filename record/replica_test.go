@@ -378,3 +378,91 @@ func TestReplicationMariaDB(t *testing.T) {
 		})
 	})
 }
+
+// TestReplicationPostgres is TestReplicationMariaDB on a PostgreSQL
+// primary and a hot standby that streams its WAL
+// (replicatest.StartPostgres): routing, read-your-writes through Primary,
+// fallback when the standby dies and recovery when it comes back. The
+// standby accepts no write at all, so where a read ran is told by the echo
+// log alone.
+func TestReplicationPostgres(t *testing.T) {
+	pair := replicatest.StartPostgres(t)
+	pair.CreateDatabase(t, "app")
+	logs := &serverLog{}
+	db, err := session.Open(session.Config{DatabaseURI: pair.Primary.URI("app"), Replicas: []string{pair.Standby.URI("app")},
+		Echo: true, Logger: slog.New(logs), ReplicaRetry: 100 * time.Millisecond, ReplicaRetryMax: 400 * time.Millisecond})
+	require.NoError(t, err)
+	defer db.Close()
+	ctx := db.Context(context.Background())
+	require.NoError(t, db.CreateAll(ctx, RepAuthor{}, RepPost{}))
+	fill(t, ctx, "a1", "a2")
+	pair.Sync(t)
+	last := func() string {
+		s, _ := logs.since(0)
+		return s[len(s)-1]
+	}
+	get := func(ctx context.Context, id int64) string {
+		t.Helper()
+		a, err := record.Get[RepAuthor](ctx, id)
+		require.NoError(t, err)
+		return a.Name
+	}
+
+	t.Run("reads go to the standby", func(t *testing.T) {
+		assert.Equal(t, "a1", get(ctx, 1))
+		assert.Equal(t, "replica:1", last())
+		for _, r := range replicaReads {
+			_, err := r.read(ctx)
+			require.NoError(t, err, r.name)
+			assert.Equal(t, "replica:1", last(), r.name)
+		}
+	})
+
+	t.Run("read your writes through Primary", func(t *testing.T) {
+		a := &RepAuthor{Name: "fresh"}
+		require.NoError(t, a.Save(ctx), "the standby refuses writes: this ran on the primary")
+		assert.Equal(t, "primary", last())
+		assert.Equal(t, "fresh", get(record.Primary(ctx), a.ID))
+		assert.Equal(t, "primary", last())
+		pair.Sync(t)
+		assert.Equal(t, "fresh", get(ctx, a.ID))
+		assert.Equal(t, "replica:1", last())
+	})
+
+	t.Run("fallback to the primary when the standby dies", func(t *testing.T) {
+		_, mark := logs.since(0)
+		require.NoError(t, pair.Standby.Kill())
+		defer func() {
+			if t.Failed() {
+				s, _ := logs.since(mark)
+				t.Log("servers since the kill:", s)
+			}
+		}()
+		for range 3 {
+			assert.Equal(t, "a1", get(ctx, 1), "the caller does not see the dead standby")
+			assert.Equal(t, "primary", last())
+		}
+		assert.Equal(t, 1, logs.count("sqlservice: replica does not answer: its reads go elsewhere"))
+		assert.False(t, db.Replicas()[0].Healthy)
+		fill(t, ctx, "during outage")
+	})
+
+	t.Run("recovery when the standby returns", func(t *testing.T) {
+		require.NoError(t, pair.Standby.Start())
+		pair.Sync(t)
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			assert.Equal(t, "a1", get(ctx, 1))
+			if last() == "replica:1" {
+				break
+			}
+			require.True(t, time.Now().Before(deadline), "the standby was not used again: %+v", db.Replicas())
+			time.Sleep(50 * time.Millisecond)
+		}
+		n, err := record.Query[RepAuthor](ctx).Where(builder.Eq{"name": "during outage"}).Count()
+		require.NoError(t, err)
+		assert.EqualValues(t, 1, n, "the standby caught up")
+		assert.Equal(t, "replica:1", last())
+		assert.Equal(t, 1, logs.count("sqlservice: replica answers again"))
+	})
+}

@@ -79,8 +79,12 @@ func Open(cfg Config) (*Client, error) {
 	if cfg.PoolTimeout < 0 || cfg.PoolRecycle < 0 {
 		return nil, &ConfigError{Key: "SQL_POOL_TIMEOUT/SQL_POOL_RECYCLE", Reason: "must not be negative"}
 	}
-	db, err := openDB(t)
-	if err != nil {
+	var db *sql.DB
+	if len(cfg.Primaries) > 0 {
+		if db, err = openPrimaries(t, cfg); err != nil {
+			return nil, err
+		}
+	} else if db, err = openDB(t); err != nil {
 		return nil, &URIError{URI: t.masked, Reason: err.Error()}
 	}
 	c := &Client{db: db, dialect: t.dialect, cfg: cfg, target: t, isolation: iso, echo: cfg.Echo,

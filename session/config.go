@@ -108,6 +108,27 @@ type Config struct {
 	// ReplicaRetryMax (SQL_REPLICA_RETRY_MAX) bounds ReplicaRetry's
 	// doubling. Zero means 30 seconds.
 	ReplicaRetryMax time.Duration
+	// MaxReplicaLag (SQL_MAX_REPLICA_LAG) keeps reads away from a replica
+	// whose replication lag exceeds it (or cannot be measured: replication
+	// stopped). The lag is measured in the background, by one goroutine per
+	// client at an interval of half the bound (between 100ms and 1s), never
+	// per query: MariaDB's Seconds_Behind_Master (whole seconds; the account
+	// needs the SLAVE MONITOR privilege), a PostgreSQL standby's age of its
+	// last replayed transaction while WAL waits to be replayed. Zero (the
+	// default) does not measure.
+	MaxReplicaLag time.Duration
+
+	// Primaries (SQL_DATABASE_PRIMARIES) are further URIs of the primary,
+	// of the same dialect as DatabaseURI: the other nodes of a
+	// multi-primary cluster (MariaDB Galera) or standby addresses. The
+	// client's pool opens its connections to DatabaseURI and, when that
+	// server cannot be reached (the connection is refused, reset or times
+	// out while it is being opened, before any statement was sent), to the
+	// next one in turn, and stays with the first that answers. A statement
+	// whose connection is lost after it was sent is never sent elsewhere:
+	// its outcome is unknown (ErrCommitUnknown). OpenMap accepts a list of
+	// strings or one comma-separated string.
+	Primaries []string
 
 	// StatementCacheSize (SQL_STATEMENT_CACHE_SIZE) bounds the prepared
 	// statements the client keeps per pool (the primary's and each
@@ -140,9 +161,11 @@ var configKeys = map[string]func(c *Config, v any) error{
 	"SQL_ENCODING":         func(c *Config, v any) (err error) { c.Encoding, err = asString(v); return },
 	"SQL_CONVERT_UNICODE":  func(c *Config, v any) (err error) { c.ConvertUnicode, err = asBool(v); return },
 
-	"SQL_DATABASE_REPLICAS": func(c *Config, v any) (err error) { c.Replicas, err = asStrings(v); return },
-	"SQL_REPLICA_RETRY":     func(c *Config, v any) (err error) { c.ReplicaRetry, err = asDuration(v); return },
-	"SQL_REPLICA_RETRY_MAX": func(c *Config, v any) (err error) { c.ReplicaRetryMax, err = asDuration(v); return },
+	"SQL_DATABASE_REPLICAS":  func(c *Config, v any) (err error) { c.Replicas, err = asStrings(v); return },
+	"SQL_REPLICA_RETRY":      func(c *Config, v any) (err error) { c.ReplicaRetry, err = asDuration(v); return },
+	"SQL_REPLICA_RETRY_MAX":  func(c *Config, v any) (err error) { c.ReplicaRetryMax, err = asDuration(v); return },
+	"SQL_MAX_REPLICA_LAG":    func(c *Config, v any) (err error) { c.MaxReplicaLag, err = asDuration(v); return },
+	"SQL_DATABASE_PRIMARIES": func(c *Config, v any) (err error) { c.Primaries, err = asStrings(v); return },
 
 	"SQL_STATEMENT_CACHE_SIZE": func(c *Config, v any) (err error) { c.StatementCacheSize, err = asInt(v, math.MinInt); return },
 }
@@ -199,6 +222,9 @@ func (c Config) Map() map[string]any {
 	m["SQL_DATABASE_REPLICAS"] = maskURIs(c.Replicas)
 	m["SQL_REPLICA_RETRY"] = c.ReplicaRetry
 	m["SQL_REPLICA_RETRY_MAX"] = c.ReplicaRetryMax
+	m["SQL_MAX_REPLICA_LAG"] = c.MaxReplicaLag
+	m["SQL_DATABASE_PRIMARIES"] = maskURIs(c.Primaries)
+	m["SQL_STATEMENT_CACHE_SIZE"] = c.StatementCacheSize
 	return m
 }
 

@@ -25,6 +25,15 @@ func openDB(t *target) (*sql.DB, error) {
 	if t.driver != "pgx" {
 		return sql.Open(t.driver, t.dsn)
 	}
+	cn, err := pgConnectorOf(t)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(cn), nil
+}
+
+// pgConnectorOf returns the connector of a PostgreSQL target (see openDB).
+func pgConnectorOf(t *target) (driver.Connector, error) {
 	cfg, err := pgx.ParseConfig(t.dsn) // pgx redacts the password in its errors
 	if err != nil {
 		return nil, err
@@ -37,11 +46,11 @@ func openDB(t *target) (*sql.DB, error) {
 	cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, DeadlineDelay: cancelDeadline}
 	}
-	return sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg, stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
+	return pgConnector{stdlib.GetConnector(*cfg, stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
 		c.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
 			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
 		return nil
-	}))}), nil
+	}))}, nil
 }
 
 // cancelDeadline is how long a PostgreSQL statement whose context ended

@@ -13,6 +13,7 @@ type configFields Config
 func (c Config) String() string {
 	c.DatabaseURI = MaskURI(c.DatabaseURI)
 	c.Replicas = maskURIs(c.Replicas)
+	c.Primaries = maskURIs(c.Primaries)
 	return fmt.Sprintf("%+v", configFields(c))
 }
 

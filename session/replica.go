@@ -41,8 +41,15 @@ import (
 // reason (a syntax error, a constraint, the caller's context) returns its
 // error as the primary's would.
 //
+// A replica that answers but refuses queries because it is not ready (a
+// Galera node outside the Primary component: error 1047; a PostgreSQL
+// server starting up: 57P03) is taken out the same way, and its health
+// check runs a query, not only a ping.
+//
 // Replication lag is not hidden: a read on a replica may miss what the
 // primary committed a moment ago. Use Primary for read-your-writes.
+// Config.MaxReplicaLag bounds how far behind a replica may be and still
+// take reads; the lag is measured in the background (replica_lag.go).
 
 const (
 	primaryServer        = "primary"
@@ -67,6 +74,8 @@ type replica struct {
 	stmts *stmtCache // the statements prepared on db, bounded as the primary's
 
 	healthy atomic.Bool
+	lagging atomic.Bool  // its measured lag exceeds MaxReplicaLag (replica_lag.go)
+	lag     atomic.Int64 // the last measured lag in nanoseconds; -1 when unknown
 	probing atomic.Bool  // a health check is running
 	retryAt atomic.Int64 // UnixNano of the next health check while out
 
@@ -82,12 +91,14 @@ type replicaSet struct {
 	warned        atomic.Bool // the all-down warning was logged
 	retry, maxRet time.Duration
 	now           func() time.Time // the clock of the back-off; tests set it
+	maxLag        time.Duration    // Config.MaxReplicaLag; zero: lag is not measured
 
 	mu     sync.Mutex // guards closed against probes starting
 	closed bool
 	stop   context.Context // cancelled by Close: ends running probes
 	cancel context.CancelFunc
 	probes sync.WaitGroup
+	lagger sync.WaitGroup // the lag measuring goroutine (replica_lag.go)
 }
 
 // openReplicas opens a pool per replica URI of c's configuration.
@@ -95,6 +106,9 @@ func openReplicas(c *Client) (*replicaSet, error) {
 	cfg := c.cfg
 	if cfg.ReplicaRetry < 0 || cfg.ReplicaRetryMax < 0 {
 		return nil, &ConfigError{Key: replicaRetryKeys, Reason: "must not be negative"}
+	}
+	if cfg.MaxReplicaLag < 0 {
+		return nil, &ConfigError{Key: maxReplicaLagKey, Reason: "must not be negative"}
 	}
 	rs := &replicaSet{retry: cfg.ReplicaRetry, maxRet: cfg.ReplicaRetryMax, now: time.Now}
 	if rs.retry == 0 {
@@ -127,9 +141,14 @@ func openReplicas(c *Client) (*replicaSet, error) {
 		r := &replica{name: replicaServerPrefix + strconv.Itoa(i+1), masked: t.masked, db: db,
 			stmts: newStmtCache(cfg.StatementCacheSize)}
 		r.healthy.Store(true)
+		r.lag.Store(-1)
 		rs.list = append(rs.list, r)
 	}
 	rs.stop, rs.cancel = context.WithCancel(context.Background())
+	if cfg.MaxReplicaLag > 0 {
+		rs.maxLag = cfg.MaxReplicaLag
+		rs.lagger.Go(func() { rs.watchLag(c) })
+	}
 	return rs, nil
 }
 
@@ -154,6 +173,7 @@ func (rs *replicaSet) close() error {
 	rs.closed = true
 	rs.mu.Unlock()
 	rs.cancel()
+	rs.lagger.Wait()
 	rs.probes.Wait()
 	return rs.closeAll()
 }
@@ -279,7 +299,10 @@ func (rs *replicaSet) pick(c *Client) *replica {
 	for k := range n {
 		r := rs.list[(i+k)%n]
 		if r.healthy.Load() {
-			return r
+			if !r.lagging.Load() {
+				return r
+			}
+			continue
 		}
 		if rs.now().UnixNano() >= r.retryAt.Load() {
 			rs.probe(c, r)
@@ -335,7 +358,7 @@ func (rs *replicaSet) probe(c *Client, r *replica) {
 // Close says nothing about the replica and changes nothing.
 func (rs *replicaSet) check(ctx context.Context, c *Client, r *replica) error {
 	pctx, cancel := context.WithTimeout(ctx, replicaProbeTimeout)
-	err := ping(pctx, r.db)
+	err := r.ready(pctx, c.dialect.Name())
 	cancel()
 	if err != nil && (ctx.Err() != nil || rs.stop.Err() != nil) {
 		return fmt.Errorf("session: ping %s (%s): %w", r.name, r.masked, err)
@@ -368,11 +391,57 @@ func (rs *replicaSet) check(ctx context.Context, c *Client, r *replica) error {
 	return err
 }
 
+// ready checks that the replica serves queries: a ping proves only that
+// it answers, and a Galera node outside the Primary component answers
+// pings but refuses every query (error 1047).
+func (r *replica) ready(ctx context.Context, dialect string) error {
+	if err := ping(ctx, r.db); err != nil {
+		return err
+	}
+	if dialect != "mysql" {
+		var one int
+		return r.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	}
+	// Such a node still runs a SELECT that reads no table: ask it. A
+	// server without Galera has no wsrep_on, or has it OFF (and then
+	// wsrep_ready OFF too).
+	if on, err := showValue(ctx, r.db, "SHOW VARIABLES LIKE 'wsrep_on'"); err != nil || !strings.EqualFold(on, "ON") {
+		return err
+	}
+	ready, err := showValue(ctx, r.db, "SHOW STATUS LIKE 'wsrep_ready'")
+	if err == nil && !strings.EqualFold(ready, "ON") {
+		return errWsrepNotReady
+	}
+	return err
+}
+
+// showValue returns the value of the row of a SHOW ... LIKE statement, ""
+// when there is none.
+func showValue(ctx context.Context, db *sql.DB, show string) (string, error) {
+	rows, err := db.QueryContext(ctx, show)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var name, value string
+	if rows.Next() {
+		if err := rows.Scan(&name, &value); err != nil {
+			return "", err
+		}
+	}
+	return value, rows.Err()
+}
+
+// errWsrepNotReady is the health check's finding of a Galera node that is
+// not ready: every query on it would fail with error 1047.
+var errWsrepNotReady = errors.New("galera node not ready (wsrep_ready is OFF): queries fail with error 1047")
+
 // serverDown reports whether err says that the server could not be reached
-// or went away, as opposed to refusing the statement: a failed dial, a
-// connection reset or closed, a server shutting down.
+// or went away, or that it does not serve queries yet (notReady), as
+// opposed to refusing the statement: a failed dial, a connection reset or
+// closed, a server shutting down, a node that is not ready.
 func serverDown(err error) bool {
-	if lostConn(err) {
+	if lostConn(err) || notReady(err) {
 		return true
 	}
 	var ne net.Error
@@ -390,6 +459,23 @@ func serverDown(err error) bool {
 	return false
 }
 
+// notReady reports whether err is a server's refusal to serve any query
+// for now, though it answers: MariaDB Galera's 1047 ("WSREP has not yet
+// prepared node for application use": a node outside the Primary
+// component, or still joining), PostgreSQL's 57P03 cannot_connect_now (a
+// server starting up, or a standby not yet consistent).
+func notReady(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1047
+	}
+	if errors.Is(err, errWsrepNotReady) {
+		return true
+	}
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "57P03"
+}
+
 // ReplicaStatus is the state of one read replica of a Client.
 type ReplicaStatus struct {
 	// Name is the replica's name in echo logs: "replica:1" for the first
@@ -399,8 +485,16 @@ type ReplicaStatus struct {
 	URI string
 	// DB is the replica's pool, for its statistics.
 	DB *sql.DB
-	// Healthy reports whether reads go to the replica.
+	// Healthy reports whether the replica answers and serves queries;
+	// reads go to it when it is Healthy and not Lagging.
 	Healthy bool
+	// Lagging reports whether its last measured lag exceeded
+	// Config.MaxReplicaLag, or could not be measured; always false without
+	// MaxReplicaLag.
+	Lagging bool
+	// Lag is its last measured replication lag; -1 when it was not measured
+	// (no MaxReplicaLag, not yet, or unknown: replication stopped).
+	Lag time.Duration
 	// Err is the failure that took the replica out, or of its last health
 	// check, while it is out.
 	Err error
@@ -417,7 +511,8 @@ func (c *Client) Replicas() []ReplicaStatus {
 	out := make([]ReplicaStatus, len(c.replicas.list))
 	for i, r := range c.replicas.list {
 		r.mu.Lock()
-		out[i] = ReplicaStatus{Name: r.name, URI: r.masked, DB: r.db, Healthy: r.healthy.Load(), Err: r.lastErr}
+		out[i] = ReplicaStatus{Name: r.name, URI: r.masked, DB: r.db, Healthy: r.healthy.Load(), Err: r.lastErr,
+			Lagging: r.lagging.Load(), Lag: time.Duration(r.lag.Load())}
 		if !out[i].Healthy {
 			out[i].RetryAt = time.Unix(0, r.retryAt.Load())
 		}
@@ -426,8 +521,9 @@ func (c *Client) Replicas() []ReplicaStatus {
 	return out
 }
 
-// CheckReplicas pings every replica now, without waiting for its back-off:
-// one that answers takes reads again, one that does not is taken out. It
+// CheckReplicas checks every replica now, without waiting for its
+// back-off: one that answers and serves queries takes reads again, one
+// that does not is taken out; with MaxReplicaLag it measures their lag too. It
 // returns the failures joined, each naming the replica with its URI masked;
 // nil when every replica answers or there is none. Readiness checks and
 // tools that know a replica is back use it.
@@ -441,6 +537,9 @@ func (c *Client) CheckReplicas(ctx context.Context) error {
 	var errs []error
 	for _, r := range c.replicas.list {
 		errs = append(errs, c.replicas.check(ctx, c, r))
+	}
+	if c.replicas.maxLag > 0 {
+		c.replicas.measureLag(ctx, c)
 	}
 	return errors.Join(errs...)
 }

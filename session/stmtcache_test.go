@@ -197,6 +197,7 @@ func TestStatementCacheSizeSetting(t *testing.T) {
 	cfg, err := session.ConfigFromMap(map[string]any{"SQL_STATEMENT_CACHE_SIZE": 16})
 	require.NoError(t, err)
 	assert.Equal(t, 16, cfg.StatementCacheSize)
+	assert.Equal(t, 16, cfg.Map()["SQL_STATEMENT_CACHE_SIZE"], "Map gives it back")
 
 	db, err := session.Open(session.Config{DatabaseURI: "sqlite://", StatementCacheSize: -1})
 	require.NoError(t, err)

@@ -57,7 +57,8 @@ var ErrTxAborted = errors.New("session: the transaction was aborted")
 // reported, never a crash.
 type Session struct {
 	client   *Client
-	explicit bool // opened by Begin: outlives one Transaction call
+	explicit bool    // opened by Begin: outlives one Transaction call
+	own      binding // the context layer of its first attach (context.go)
 
 	mu     sync.Mutex // guards everything below
 	busy   bool       // a statement runs on the session's transaction

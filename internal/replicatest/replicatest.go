@@ -1,5 +1,7 @@
 // Package replicatest starts a MariaDB primary and a replica that
-// replicates from it, for the tests of read replicas: two mariadbd
+// replicates from it (Start), or a PostgreSQL primary and a streaming hot
+// standby (StartPostgres, postgres.go), for the tests of read replicas.
+// The MariaDB pair is two mariadbd
 // processes of their own, each with a data directory under one temporary
 // directory and a free loopback port, set up with a replication user and
 // an application user as in production (no --skip-grant-tables). The
@@ -350,8 +352,9 @@ func (p *Pair) replicate() error {
 		"GRANT REPLICATION SLAVE ON *.* TO '"+replUser+"'@'127.0.0.1'",
 		"CREATE USER '"+AppUser+"'@'127.0.0.1' IDENTIFIED BY '"+AppPassword+"'",
 		// What the ORM and the tests need, and no READ_ONLY ADMIN: a write
-		// sent to the replica by mistake fails.
-		"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES ON *.* TO '"+AppUser+"'@'127.0.0.1'",
+		// sent to the replica by mistake fails. SLAVE MONITOR lets the
+		// client read SHOW SLAVE STATUS for Config.MaxReplicaLag.
+		"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES, SLAVE MONITOR ON *.* TO '"+AppUser+"'@'127.0.0.1'",
 	)
 	if err != nil {
 		return err

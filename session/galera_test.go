@@ -1,0 +1,142 @@
+package session_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sqlservice/sqlservice/internal/galeratest"
+	"github.com/sqlservice/sqlservice/session"
+)
+
+// TestMain stops the Galera cluster that the tests of this package share
+// (internal/galeratest) when they end.
+func TestMain(m *testing.M) { os.Exit(galeratest.Main(m)) }
+
+// TestGaleraNodeNotReady reads through two Galera nodes used as replicas
+// and cuts one off from the cluster (gmcast.isolate): it answers pings but
+// refuses every query with error 1047, so it is taken out like a replica
+// that does not answer, its health checks (a query, not a ping) keep it out
+// while it is isolated, and it takes reads again once it has rejoined.
+func TestGaleraNodeNotReady(t *testing.T) {
+	c := galeratest.Start(t)
+	c.CreateDatabase(t, "notready")
+	logs := &capture{}
+	db, err := session.Open(session.Config{DatabaseURI: c.URI(1, "notready"),
+		Replicas: []string{c.URI(2, "notready"), c.URI(3, "notready")},
+		Echo:     true, Logger: slog.New(logs), ReplicaRetry: 100 * time.Millisecond, ReplicaRetryMax: 200 * time.Millisecond})
+	require.NoError(t, err)
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, err = db.Exec(ctx, false, "CREATE TABLE t (id BIGINT AUTO_INCREMENT PRIMARY KEY, v INT)")
+	require.NoError(t, err)
+	_, err = db.Exec(ctx, false, "INSERT INTO t (v) VALUES (1)")
+	require.NoError(t, err)
+	read := func() {
+		t.Helper()
+		var n int
+		require.NoError(t, db.QueryRow(session.Primary(ctx), false, "SELECT 1").Scan(&n))
+		require.NoError(t, db.QueryRow(ctx, false, "SELECT COUNT(*) FROM t").Scan(&n), "the caller never sees the node's refusal")
+		require.Equal(t, 1, n)
+	}
+	for range 4 {
+		read()
+	}
+	servers, _ := logs.servers(0)
+	assert.Contains(t, servers, "replica:1")
+	assert.Contains(t, servers, "replica:2")
+
+	c.Isolate(t, 3, true)
+	for range 6 {
+		read()
+	}
+	st := db.Replicas()
+	assert.True(t, st[0].Healthy)
+	require.False(t, st[1].Healthy, "the isolated node is out")
+	assert.ErrorContains(t, st[1].Err, "1047")
+	assert.Equal(t, 1, logs.count("sqlservice: replica does not answer: its reads go elsewhere"))
+
+	// Its health checks fail while it is isolated: it answers pings, not
+	// queries.
+	for range 3 {
+		time.Sleep(250 * time.Millisecond)
+		read()
+		session.WaitReplicaChecks(db)
+	}
+	require.False(t, db.Replicas()[1].Healthy, "a node that answers pings but not queries stays out")
+	assert.ErrorContains(t, db.Replicas()[1].Err, "wsrep_ready is OFF")
+
+	c.Isolate(t, 3, false)
+	require.NoError(t, db.CheckReplicas(ctx))
+	assert.True(t, db.Replicas()[1].Healthy)
+	_, mark := logs.servers(0)
+	for range 4 {
+		read()
+	}
+	servers, _ = logs.servers(mark)
+	assert.Contains(t, servers, "replica:2", "the node takes reads again")
+	assert.Equal(t, 1, logs.count("sqlservice: replica answers again"))
+}
+
+// TestGaleraPrimaryFailover writes to node 1 of a Galera cluster with the
+// other two nodes as further endpoints (Config.Primaries), kills node 1
+// (SIGKILL), and checks that the next writes succeed on node 2 without an
+// error reaching the caller, with one warning.
+func TestGaleraPrimaryFailover(t *testing.T) {
+	c := galeratest.Start(t)
+	c.CreateDatabase(t, "failover")
+	logs := &capture{}
+	db, err := session.Open(session.Config{DatabaseURI: c.URI(1, "failover"),
+		Primaries: []string{c.URI(2, "failover"), c.URI(3, "failover")}, Logger: slog.New(logs), PoolSize: 4})
+	require.NoError(t, err)
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, err = db.Exec(ctx, false, "CREATE TABLE t (id BIGINT AUTO_INCREMENT PRIMARY KEY, node VARCHAR(10))")
+	require.NoError(t, err)
+	write := func() {
+		t.Helper()
+		_, err := db.Exec(ctx, false, "INSERT INTO t (node) VALUES (@@wsrep_node_name)")
+		require.NoError(t, err)
+	}
+	for range 5 {
+		write()
+	}
+
+	c.Kill(t, 1)
+	start := time.Now()
+	assert.Equal(t, "n2", nodeOf(t, ctx, db), "the next connection goes to node 2")
+	t.Logf("first read after the kill: %s", time.Since(start))
+	write()
+	// The connection moves at once (a refused dial); the commit waits
+	// until the cluster has evicted the dead node (evs.suspect_timeout).
+	t.Logf("first write after the kill: %s", time.Since(start))
+	for range 4 {
+		write()
+	}
+	var nodes []string
+	rows, err := db.Query(ctx, false, "SELECT node FROM t ORDER BY id")
+	require.NoError(t, err)
+	for rows.Next() {
+		var n string
+		require.NoError(t, rows.Scan(&n))
+		nodes = append(nodes, n)
+	}
+	require.NoError(t, rows.Err())
+	require.Len(t, nodes, 10, "every write succeeded once: none lost, none doubled")
+	assert.Equal(t, []string{"n1", "n1", "n1", "n1", "n1", "n2", "n2", "n2", "n2", "n2"}, nodes)
+	assert.Equal(t, 1, logs.count("sqlservice: primary endpoint cannot be reached: new connections go to the next"))
+	assert.Equal(t, "n2", nodeOf(t, ctx, db), "the client stays on the endpoint that answered")
+}
+
+func nodeOf(t *testing.T, ctx context.Context, db *session.Client) (name string) {
+	t.Helper()
+	require.NoError(t, db.QueryRow(ctx, false, "SELECT @@wsrep_node_name").Scan(&name))
+	return name
+}

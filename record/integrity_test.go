@@ -140,25 +140,27 @@ func eachI(t *testing.T, fn func(t *testing.T, db *dbtest.DB, ctx context.Contex
 }
 
 func TestInPlaceEditsAreSaved(t *testing.T) {
+	// Each edit is made twice, on the saved record and on a loaded one; n
+	// (0, then 1) makes the second edit differ from the first.
 	cases := []struct {
 		name   string
 		column string
-		edit   func(d *Doc)
-		check  func(t *testing.T, d *Doc)
+		edit   func(d *Doc, n int)
+		check  func(t *testing.T, d *Doc, n int)
 	}{
-		{"a byte of a []byte", "data", func(d *Doc) { d.Data[0] = 'X' },
-			func(t *testing.T, d *Doc) { assert.Equal(t, []byte("Xata"), d.Data) }},
-		{"the target of a pointer field", "nick", func(d *Doc) { *d.Nick = "new" },
-			func(t *testing.T, d *Doc) { assert.Equal(t, "new", *d.Nick) }},
-		{"a byte inside a json.RawMessage", "meta", func(d *Doc) { d.Meta[len(d.Meta)-2] = '2' },
-			func(t *testing.T, d *Doc) { assert.JSONEq(t, `{"a": 2}`, string(d.Meta)) }},
-		{"a key of a map with Valuer and Scanner", "tags", func(d *Doc) { d.Tags["k"] = "v" },
-			func(t *testing.T, d *Doc) { assert.Equal(t, DocTags{"a": "b", "k": "v"}, d.Tags) }},
-		{"a byte of a named []byte", "blob", func(d *Doc) { d.Blob[1] = 'Z' },
-			func(t *testing.T, d *Doc) { assert.Equal(t, DocBlob("bZob"), d.Blob) }},
-		{"the target of a *time.Time", "seen", func(d *Doc) { *d.Seen = d.Seen.Add(time.Hour) },
-			func(t *testing.T, d *Doc) {
-				assert.True(t, time.Date(2024, 1, 2, 4, 0, 0, 0, time.UTC).Equal(*d.Seen), d.Seen)
+		{"a byte of a []byte", "data", func(d *Doc, n int) { d.Data[0] = byte('X' + n) },
+			func(t *testing.T, d *Doc, n int) { assert.Equal(t, []byte{byte('X' + n), 'a', 't', 'a'}, d.Data) }},
+		{"the target of a pointer field", "nick", func(d *Doc, n int) { *d.Nick = fmt.Sprint("new", n) },
+			func(t *testing.T, d *Doc, n int) { assert.Equal(t, fmt.Sprint("new", n), *d.Nick) }},
+		{"a byte inside a json.RawMessage", "meta", func(d *Doc, n int) { d.Meta[len(d.Meta)-2] = byte('2' + n) },
+			func(t *testing.T, d *Doc, n int) { assert.JSONEq(t, fmt.Sprintf(`{"a": %d}`, 2+n), string(d.Meta)) }},
+		{"a key of a map with Valuer and Scanner", "tags", func(d *Doc, n int) { d.Tags["k"] = fmt.Sprint("v", n) },
+			func(t *testing.T, d *Doc, n int) { assert.Equal(t, DocTags{"a": "b", "k": fmt.Sprint("v", n)}, d.Tags) }},
+		{"a byte of a named []byte", "blob", func(d *Doc, n int) { d.Blob[1] = byte('Z' - n) },
+			func(t *testing.T, d *Doc, n int) { assert.Equal(t, DocBlob{'b', byte('Z' - n), 'o', 'b'}, d.Blob) }},
+		{"the target of a *time.Time", "seen", func(d *Doc, n int) { *d.Seen = d.Seen.Add(time.Hour) },
+			func(t *testing.T, d *Doc, n int) {
+				assert.True(t, time.Date(2024, 1, 2, 4+n, 0, 0, 0, time.UTC).Equal(*d.Seen), d.Seen)
 			}},
 	}
 	eachI(t, func(t *testing.T, db *dbtest.DB, ctx context.Context) {
@@ -168,7 +170,7 @@ func TestInPlaceEditsAreSaved(t *testing.T) {
 				d := &Doc{Data: []byte("data"), Nick: strp("old"), Meta: json.RawMessage(`{"a": 1}`),
 					Tags: DocTags{"a": "b"}, Blob: DocBlob("blob"), Seen: &seen, Title: "t"}
 				require.NoError(t, d.Save(ctx))
-				for _, loaded := range []bool{false, true} {
+				for n, loaded := range []bool{false, true} {
 					got := d
 					if loaded {
 						var err error
@@ -178,13 +180,13 @@ func TestInPlaceEditsAreSaved(t *testing.T) {
 					} else {
 						assert.Empty(t, got.Changed(), "nothing changed after a save")
 					}
-					tc.edit(got)
+					tc.edit(got, n)
 					assert.Equal(t, []string{tc.column}, got.Changed())
 					require.NoError(t, got.Save(ctx))
 					assert.Empty(t, got.Changed(), "nothing changed after the save")
 					back, err := record.Get[Doc](ctx, d.ID)
 					require.NoError(t, err)
-					tc.check(t, back)
+					tc.check(t, back, n)
 					// The next pass edits the stored value again.
 					d = back
 				}

@@ -372,7 +372,7 @@ func (s *scanner[T]) scan(rows *sql.Rows) (*T, error) {
 		}
 	}
 	if b := baseOf(s.m, p); b != nil {
-		*snap = *p
+		snapshot(s.m, p, snap)
 		b.snap = snap
 	}
 	return p, loaded(s.ctx, s.m, p)

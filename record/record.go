@@ -113,8 +113,7 @@ func refresh[T any](ctx context.Context, m *registry.Model, p *T) error {
 	}
 	if b != nil {
 		snap := new(T)
-		*snap = *p
-		baseOf(m, snap).snap = nil
+		snapshot(m, p, snap)
 		b.snap = snap
 	}
 	if m.Handlers.Has(events.KindRefresh) && !hooksOff(ctx) {
@@ -162,7 +161,7 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 		return nil, wrapDB(m, "select", err)
 	}
 	if b := baseOf(m, p); b != nil {
-		pair[1] = *p
+		snapshot(m, p, &pair[1])
 		b.snap = &pair[1]
 	}
 	if err := loaded(ctx, m, p); err != nil {

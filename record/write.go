@@ -236,8 +236,7 @@ func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T], gen
 	if b != nil {
 		prev = b.snap
 		snap = new(T)
-		*snap = *p
-		baseOf(m, snap).snap = nil // a snapshot holds no older snapshots
+		snapshot(m, p, snap)
 		b.snap = snap
 	}
 	if s == nil {
@@ -296,7 +295,7 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 		// never writes the zero values of the columns it did not load.
 		var changed []*registry.Column
 		for _, col := range m.Columns {
-			if !col.PK && !col.Equal(up, sp) {
+			if !col.PK && !unchanged(m, col, up, sp) {
 				changed = append(changed, col)
 			}
 		}
@@ -308,7 +307,7 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 	} else {
 		var mask uint64
 		for i, col := range m.Columns {
-			if !col.PK && !col.Equal(up, sp) {
+			if !col.PK && !unchanged(m, col, up, sp) {
 				mask |= 1 << uint(i)
 			}
 		}

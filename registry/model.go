@@ -171,7 +171,7 @@ type Model struct {
 	Relations     []*Relation
 	Deep          []*Column // the columns whose Snap is not SnapValue, in order
 	HasBase       bool      // embeds record.Base[T]
-	BaseOffset    uintptr // offset of the embedded record.Base[T]
+	BaseOffset    uintptr   // offset of the embedded record.Base[T]
 	Handlers      *events.Handlers
 
 	byName  map[string]*Column

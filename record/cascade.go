@@ -445,12 +445,7 @@ func destroyWhere(ctx context.Context, c *session.Client, m *registry.Model, whe
 	}
 	s := session.Current(ctx)
 	for i, row := range rows {
-		if m.HasBase {
-			*(*unsafe.Pointer)(unsafe.Add(row, m.BaseOffset)) = nil // the snapshot: new again, as after Destroy
-		}
-		if s != nil {
-			s.Forget(m, keyFromArgs(keys[i]))
-		}
+		forgetDeleted(s, m, pkKey(keys[i]), row)
 	}
 	return nil
 }

@@ -363,7 +363,7 @@ func (s *scanner[T]) scan(rows *sql.Rows) (*T, error) {
 		return p, loaded(s.ctx, s.m, p)
 	}
 	if s.sess != nil {
-		key := keyOf(s.m, up)
+		key := s.m.KeyAt(up)
 		if v, ok := s.sess.Identity(s.m, key); ok {
 			return v.(*T), nil
 		}

@@ -138,7 +138,7 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 	}
 	s := session.Current(ctx)
 	if s != nil {
-		if v, ok := s.Identity(m, keyFromArgs(args)); ok {
+		if v, ok := s.Identity(m, registry.RowKeyOf(args...)); ok {
 			return v.(*T), nil
 		}
 	}
@@ -168,7 +168,7 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 		return nil, err
 	}
 	if s != nil {
-		s.Remember(m, keyFromArgs(args), p)
+		s.Remember(m, registry.RowKeyOf(args...), p)
 	}
 	return p, nil
 }
@@ -322,7 +322,8 @@ func Destroy[T any](ctx context.Context, items any) (int64, error) {
 		return n, err
 	}
 	var keys [][]any
-	if err := collectKeys(m, items, &keys); err != nil {
+	var recs []unsafe.Pointer // the record given for each key, or nil
+	if err := collectKeys(m, items, &keys, &recs); err != nil {
 		return 0, err
 	}
 	if len(keys) == 0 {
@@ -331,7 +332,7 @@ func Destroy[T any](ctx context.Context, items any) (int64, error) {
 	var total int64
 	if hasWriteHooks(ctx, m, events.KindBeforeDelete, events.KindAfterDelete) || destroysRelated(m) {
 		err = inTx(ctx, c, func(ctx context.Context) error {
-			for _, k := range keys {
+			for i, k := range keys {
 				p, err := Get[T](ctx, keyMap(m, k))
 				if errors.Is(err, ErrNotFound) {
 					continue
@@ -341,6 +342,9 @@ func Destroy[T any](ctx context.Context, items any) (int64, error) {
 				}
 				if err := destroyOne(ctx, m, p); err != nil {
 					return err
+				}
+				if recs[i] != nil && recs[i] != unsafe.Pointer(p) {
+					forgetDeleted(session.Current(ctx), m, pkKey(k), recs[i])
 				}
 				total++
 			}
@@ -371,9 +375,10 @@ func Destroy[T any](ctx context.Context, items any) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if s := session.Current(ctx); s != nil {
-		for _, k := range keys {
-			s.Forget(m, keyFromArgs(k))
+	s := session.Current(ctx)
+	for i, k := range keys {
+		if s != nil || recs[i] != nil {
+			forgetDeleted(s, m, pkKey(k), recs[i])
 		}
 	}
 	return total, nil
@@ -419,8 +424,9 @@ func deleteKeys(ctx context.Context, c *session.Client, m *registry.Model, keys 
 	return n, wrapDB(m, "delete", err)
 }
 
-// collectKeys flattens the forms Destroy accepts into key argument lists.
-func collectKeys(m *registry.Model, items any, out *[][]any) error {
+// collectKeys flattens the forms Destroy accepts into key argument lists,
+// and for each the record it came from (nil for the other forms).
+func collectKeys(m *registry.Model, items any, out *[][]any, recs *[]unsafe.Pointer) error {
 	if items == nil {
 		return nil
 	}
@@ -430,7 +436,7 @@ func collectKeys(m *registry.Model, items any, out *[][]any) error {
 		return nil // an empty map (the original's destroy({})) names no row
 	case rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() != reflect.Uint8:
 		for i := 0; i < rv.Len(); i++ {
-			if err := collectKeys(m, rv.Index(i).Interface(), out); err != nil {
+			if err := collectKeys(m, rv.Index(i).Interface(), out, recs); err != nil {
 				return err
 			}
 		}
@@ -440,6 +446,7 @@ func collectKeys(m *registry.Model, items any, out *[][]any) error {
 			return nil
 		}
 		p := rv.UnsafePointer()
+		*recs = append(*recs, p)
 		if m.HasBase {
 			// A loaded record is deleted by the key it was loaded with.
 			if snap := *(*unsafe.Pointer)(unsafe.Add(p, m.BaseOffset)); snap != nil {
@@ -458,5 +465,6 @@ func collectKeys(m *registry.Model, items any, out *[][]any) error {
 		return err
 	}
 	*out = append(*out, args)
+	*recs = append(*recs, nil)
 	return nil
 }

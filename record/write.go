@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/builder"
@@ -63,26 +64,47 @@ func inTx(ctx context.Context, c *session.Client, fn func(ctx context.Context) e
 	return c.Transaction(ctx, fn)
 }
 
-// keyOf returns the identity-map key of the row at p: the key field's value,
-// or an array of the values of a composite key.
+// KeyOf returns the registry.RowKey of the record's primary key, as it was
+// loaded or last saved (as the record now holds it when it is new): the
+// key the session's identity map files the record under, equal to
+// registry.RowKeyOf of the key values in key order, whatever Go types hold
+// them. Generic code uses it to match records by key, in maps or with
+// session.Session.Forget. It returns the zero RowKey (not Valid) for a nil
+// record or a T that is not a model, and a RowKey that is not Valid when a
+// key value is NULL.
+func KeyOf[T any](rec *T) registry.RowKey {
+	m, err := registry.Of[T]()
+	if err != nil || rec == nil {
+		return registry.RowKey{}
+	}
+	return m.KeyAt(keySource(m, unsafe.Pointer(rec)))
+}
+
+// keySource is where the key of the record of m at p is read: its
+// snapshot when it has one (the row as loaded, even if the key field was
+// edited since), else the record.
+func keySource(m *registry.Model, p unsafe.Pointer) unsafe.Pointer {
+	if s := snapAt(m, p); s != nil {
+		return s
+	}
+	return p
+}
+
+// keyOf returns the primary key of the row at p for an error message: the
+// key field's value, or the registry.RowKey of a composite key.
 func keyOf(m *registry.Model, p unsafe.Pointer) any {
 	if len(m.PK) == 1 {
 		return m.PK[0].Value(p)
 	}
-	k := make([]any, len(m.PK))
-	for i, c := range m.PK {
-		k[i] = c.Value(p)
-	}
-	return keyFromArgs(k)
+	return m.KeyAt(p)
 }
 
-// keyFromArgs turns primary key values, converted to the key fields' types,
-// into an identity-map key equal to keyOf of the same row.
+// keyFromArgs returns primary key values for an error message, as keyOf.
 func keyFromArgs(args []any) any {
 	if len(args) == 1 {
 		return args[0]
 	}
-	return fmt.Sprintf("%#v", args)
+	return registry.RowKeyOf(args...)
 }
 
 func save[T any](ctx context.Context, m *registry.Model, p *T) error {
@@ -242,7 +264,7 @@ func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T], gen
 	if s == nil {
 		return
 	}
-	key := keyOf(m, unsafe.Pointer(p))
+	key := m.KeyAt(unsafe.Pointer(p))
 	s.Remember(m, key, p)
 	if !s.InTransaction() || (b == nil && !generated) {
 		return
@@ -384,22 +406,56 @@ func deleteRow[T any](ctx context.Context, c *session.Client, m *registry.Model,
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		return &NotFoundError{Model: m.Name, Key: keyOf(m, keySrc)}
 	}
-	s := session.Current(ctx)
-	if b != nil {
-		prev := b.snap
-		b.snap = nil
-		if s != nil && s.InTransaction() && prev != nil {
-			s.Undo(func() {
-				if b.snap == nil {
-					b.snap = prev // the row is back
-				}
-			})
+	forgetDeleted(session.Current(ctx), m, m.KeyAt(keySrc), up)
+	return nil
+}
+
+// forgetDeleted is what every delete path does for a row it deleted: the
+// record given (rec; nil when only the key was) and the record the session
+// holds for key become new, so that saving them inserts them again, and the
+// session forgets key. Inside a transaction it registers the undo: when the
+// transaction (or an enclosing savepoint) rolls back, the row is back, and
+// so are the records' snapshots and the session's entry.
+func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, rec unsafe.Pointer) {
+	var held any
+	recs := [2]unsafe.Pointer{rec}
+	if s != nil {
+		if v, ok := s.Identity(m, key); ok {
+			held = v
+			if hp := reflect.ValueOf(v).UnsafePointer(); hp != rec {
+				recs[1] = hp
+			}
+		}
+		s.Forget(m, key)
+	}
+	var prev [2]unsafe.Pointer
+	cleared := false
+	if m.HasBase {
+		for i, r := range recs {
+			if r == nil {
+				continue
+			}
+			slot := (*unsafe.Pointer)(unsafe.Add(r, m.BaseOffset)) // Base.snap
+			prev[i], *slot = *slot, nil
+			cleared = cleared || prev[i] != nil
 		}
 	}
-	if s != nil {
-		s.Forget(m, keyOf(m, keySrc))
+	if s == nil || !s.InTransaction() || (!cleared && held == nil) {
+		return
 	}
-	return nil
+	s.Undo(func() {
+		for i, r := range recs {
+			if r == nil || prev[i] == nil {
+				continue
+			}
+			if slot := (*unsafe.Pointer)(unsafe.Add(r, m.BaseOffset)); *slot == nil { // not saved again since
+				*slot = prev[i]
+			}
+		}
+		if held != nil {
+			s.Remember(m, key, held)
+		}
+	})
 }
 
 // DBError wraps an error from the database with the model and operation.

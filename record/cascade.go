@@ -283,7 +283,7 @@ func (g *graph) saveLinks(ctx context.Context, m *registry.Model, r *registry.Re
 		exact = false // added to an unloaded relation: insert what is missing
 	}
 	d := g.c.Dialect()
-	ins := builder.For(d, r.Join).Upsert(0)
+	ins := builder.For(d, r.Join).Upsert(registry.ColumnSet{})
 	for _, k := range order {
 		if _, linked := old[k]; linked && exact {
 			continue

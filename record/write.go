@@ -192,18 +192,15 @@ func rowExists(ctx context.Context, c *session.Client, m *registry.Model, p unsa
 // zero, and nil pointer fields with a default are left to their default.
 func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T], upsert bool) error {
 	up := unsafe.Pointer(p)
-	var omit uint64
+	var omit registry.ColumnSet
 	autoOmitted := false
-	for i, col := range m.Columns {
-		if i >= 64 {
-			break
-		}
+	for _, col := range m.Columns {
 		switch {
 		case col.AutoIncrement && col.IsZero(up):
-			omit |= 1 << uint(i)
+			omit.Add(col.Pos)
 			autoOmitted = true
 		case col.HasDefault && col.Nullable && col.IsZero(up):
-			omit |= 1 << uint(i)
+			omit.Add(col.Pos)
 		}
 	}
 	st := builder.For(c.Dialect(), m)
@@ -308,37 +305,17 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 				Err: errors.New("the primary key of a saved record cannot change; destroy it and save a new one")}
 		}
 	}
-	st := builder.For(c.Dialect(), m)
-	var sqlText string
-	var cols []*registry.Column
-	if len(m.Columns) > 64 {
-		// Too many columns for a cached mask: build the UPDATE of the
-		// changed columns, so that a partially loaded record (Select)
-		// never writes the zero values of the columns it did not load.
-		var changed []*registry.Column
-		for _, col := range m.Columns {
-			if !col.PK && !unchanged(m, col, up, sp) {
-				changed = append(changed, col)
-			}
+	var set registry.ColumnSet
+	for _, col := range m.Columns {
+		if !col.PK && !unchanged(m, col, up, sp) {
+			set.Add(col.Pos)
 		}
-		if len(changed) == 0 {
-			return false, nil
-		}
-		u := st.UpdateColumns(changed)
-		sqlText, cols = u.SQL, u.Columns
-	} else {
-		var mask uint64
-		for i, col := range m.Columns {
-			if !col.PK && !unchanged(m, col, up, sp) {
-				mask |= 1 << uint(i)
-			}
-		}
-		if mask == 0 {
-			return false, nil
-		}
-		u := st.UpdateOf(mask)
-		sqlText, cols = u.SQL, u.Columns
 	}
+	if set.Empty() {
+		return false, nil
+	}
+	u := builder.For(c.Dialect(), m).UpdateOf(set)
+	sqlText, cols := u.SQL, u.Columns
 	args := make([]any, 0, len(cols)+len(m.PK))
 	for _, col := range cols {
 		args = append(args, col.Value(up))

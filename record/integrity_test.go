@@ -440,6 +440,12 @@ func TestSaveMapFiresSetEventsOnce(t *testing.T) {
 			assert.Equal(t, 1, countedSets, "Set handlers: %s", tc.name)
 			assert.Equal(t, 1, countedMods, "Modified handlers: %s", tc.name)
 		}
+		_, err := record.Save[Counted](ctx, map[string]any{"id": c.ID, "name": 5})
+		var fe *record.FieldError
+		require.ErrorAs(t, err, &fe, "a bad value is still refused")
+		got, err := record.Get[Counted](ctx, c.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "b", got.Name, "and nothing was written")
 	})
 }
 

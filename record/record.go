@@ -279,10 +279,9 @@ func Save[T any](ctx context.Context, values map[string]any) (*T, error) {
 		}
 		return p, save(ctx, m, p)
 	}
-	// Validate the whole map before touching the database.
-	if _, err := New[T](values); err != nil {
-		return nil, err
-	}
+	// The map is applied once, to the record that is saved, so that Set and
+	// Modified handlers fire once per key; a bad value rolls back the
+	// transaction, in which only the SELECT ran.
 	var out *T
 	err = inTx(ctx, c, func(ctx context.Context) error {
 		p, err := Get[T](ctx, Key(values))

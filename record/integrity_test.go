@@ -58,7 +58,7 @@ type Doc struct {
 	Nick  *string         `db:"nick,size=50"`
 	Meta  json.RawMessage `db:"meta"`
 	Tags  DocTags         `db:"tags"`
-	Blob  DocBlob         `db:"blob"`
+	Blob  DocBlob         `db:"blob_data"`
 	Seen  *time.Time      `db:"seen"`
 	Title string          `db:"title,size=50"`
 }
@@ -156,7 +156,7 @@ func TestInPlaceEditsAreSaved(t *testing.T) {
 			func(t *testing.T, d *Doc, n int) { assert.JSONEq(t, fmt.Sprintf(`{"a": %d}`, 2+n), string(d.Meta)) }},
 		{"a key of a map with Valuer and Scanner", "tags", func(d *Doc, n int) { d.Tags["k"] = fmt.Sprint("v", n) },
 			func(t *testing.T, d *Doc, n int) { assert.Equal(t, DocTags{"a": "b", "k": fmt.Sprint("v", n)}, d.Tags) }},
-		{"a byte of a named []byte", "blob", func(d *Doc, n int) { d.Blob[1] = byte('Z' - n) },
+		{"a byte of a named []byte", "blob_data", func(d *Doc, n int) { d.Blob[1] = byte('Z' - n) },
 			func(t *testing.T, d *Doc, n int) { assert.Equal(t, DocBlob{'b', byte('Z' - n), 'o', 'b'}, d.Blob) }},
 		{"the target of a *time.Time", "seen", func(d *Doc, n int) { *d.Seen = d.Seen.Add(time.Hour) },
 			func(t *testing.T, d *Doc, n int) {
@@ -405,7 +405,7 @@ func TestNullBytesReadBackAsNil(t *testing.T) {
 		require.NoError(t, d.Save(ctx))
 		var nulls int
 		require.NoError(t, db.DB().QueryRowContext(ctx,
-			"SELECT COUNT(*) FROM doc WHERE data IS NULL AND meta IS NULL AND blob IS NULL AND tags IS NULL AND nick IS NULL").Scan(&nulls))
+			"SELECT COUNT(*) FROM doc WHERE data IS NULL AND meta IS NULL AND blob_data IS NULL AND tags IS NULL AND nick IS NULL").Scan(&nulls))
 		assert.Equal(t, 1, nulls, "nil is stored as NULL")
 		got, err := record.Get[Doc](ctx, d.ID)
 		require.NoError(t, err)

@@ -29,7 +29,7 @@ import (
 type Base[T any] struct {
 	snap *T        // column values as last loaded or saved; nil for a new record
 	rel  *relState // what is known of the relation fields (relations.go); immutable, replaced on change
-	vals []any     // in a snapshot: driver values of registry.SnapDriver columns, by position
+	vals *[]any    // in a snapshot: driver values of registry.SnapDriver columns, by position (a pointer: every record carries the field)
 }
 
 // self returns the model metadata and the enclosing *T.

@@ -42,15 +42,17 @@ func deepen(m *registry.Model, p, snap unsafe.Pointer) {
 			vals[c.Pos] = c.DriverValue(p)
 		}
 	}
-	*(*[]any)(unsafe.Add(snap, m.BaseOffset+valsOffset)) = vals
+	if vals != nil {
+		*(**[]any)(unsafe.Add(snap, m.BaseOffset+valsOffset)) = &vals
+	}
 }
 
 // unchanged reports whether column c of the record at p holds what its
 // snapshot at snap holds.
 func unchanged(m *registry.Model, c *registry.Column, p, snap unsafe.Pointer) bool {
 	if c.Snap == registry.SnapDriver {
-		vals := *(*[]any)(unsafe.Add(snap, m.BaseOffset+valsOffset))
-		return vals != nil && registry.SameDriverValue(c.DriverValue(p), vals[c.Pos])
+		vals := *(**[]any)(unsafe.Add(snap, m.BaseOffset+valsOffset))
+		return vals != nil && registry.SameDriverValue(c.DriverValue(p), (*vals)[c.Pos])
 	}
 	return c.Equal(p, snap)
 }

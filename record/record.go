@@ -280,8 +280,12 @@ func Save[T any](ctx context.Context, values map[string]any) (*T, error) {
 		return p, save(ctx, m, p)
 	}
 	// The map is applied once, to the record that is saved, so that Set and
-	// Modified handlers fire once per key; a bad value rolls back the
-	// transaction, in which only the SELECT ran.
+	// Modified handlers fire once per key. What can be checked without the
+	// handlers is checked before any SQL; a value that a handler turns bad
+	// rolls back the transaction, in which only the SELECT ran.
+	if err := precheck(m, values); err != nil {
+		return nil, err
+	}
 	var out *T
 	err = inTx(ctx, c, func(ctx context.Context) error {
 		p, err := Get[T](ctx, Key(values))
@@ -304,6 +308,28 @@ func Save[T any](ctx context.Context, values map[string]any) (*T, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// precheck refuses a map that assign would refuse whatever the record and
+// its handlers: an unknown key, or a value that does not convert to a
+// column that has no Set handler to change it first. It fires no handler.
+func precheck(m *registry.Model, values map[string]any) error {
+	for k, v := range values {
+		c, ok := m.Column(k)
+		if !ok {
+			if _, isRel := m.Relation(k); isRel {
+				continue
+			}
+			return unknownColumn(m, k)
+		}
+		if m.Handlers.HasSet(c.Name) {
+			continue
+		}
+		if _, err := convertColumn(m, c, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Destroy deletes rows of T and returns how many it deleted. items is a

@@ -227,7 +227,8 @@ func plainValue(c *registry.Column, p unsafe.Pointer) any { return plainOf(c, c.
 
 // plainOf unwraps a value of column c's field type as plainValue does.
 func plainOf(c *registry.Column, v any) any {
-	if !c.Nullable || c.Kind == registry.KindBytes || c.Kind == registry.KindJSON || c.Kind == registry.KindCustom {
+	if !c.Nullable || c.Kind == registry.KindBytes || c.Kind == registry.KindJSON ||
+		(c.Kind == registry.KindCustom && c.Type.Kind() != reflect.Pointer) {
 		return v
 	}
 	rv := reflect.ValueOf(v)

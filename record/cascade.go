@@ -68,15 +68,23 @@ const (
 type graph struct {
 	c     *session.Client
 	state map[unsafe.Pointer]graphState
+	root  unsafe.Pointer                  // the record the save started from
+	write func(ctx context.Context) error // writes root's own row instead of saveRow (Insert); nil for Save
 }
 
 func saveGraph(ctx context.Context, m *registry.Model, p unsafe.Pointer) error {
+	return saveGraphRoot(ctx, m, p, nil)
+}
+
+// saveGraphRoot saves the graph of the record at p, its own row written by
+// write when not nil.
+func saveGraphRoot(ctx context.Context, m *registry.Model, p unsafe.Pointer, write func(ctx context.Context) error) error {
 	c, err := session.FromContext(ctx)
 	if err != nil {
 		return err
 	}
 	return inTx(ctx, c, func(ctx context.Context) error {
-		g := &graph{c: c, state: map[unsafe.Pointer]graphState{}}
+		g := &graph{c: c, state: map[unsafe.Pointer]graphState{}, root: p, write: write}
 		return g.save(ctx, m, p)
 	})
 }
@@ -95,7 +103,13 @@ func (g *graph) save(ctx context.Context, m *registry.Model, p unsafe.Pointer) e
 		}
 	}
 	wasNew := m.HasBase && snapAt(m, p) == nil
-	if err := opsOf(m).saveRow(ctx, p); err != nil {
+	var err error
+	if p == g.root && g.write != nil {
+		err = g.write(ctx)
+	} else {
+		err = opsOf(m).saveRow(ctx, p)
+	}
+	if err != nil {
 		return err
 	}
 	g.state[p] = written

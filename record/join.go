@@ -150,7 +150,17 @@ func (q *QuerySet[T]) findJoin(target string) (join, error) {
 		case len(in) > 1:
 			return fail("columns %s of %q all reference %q: join one as %q", names(in), jm.Table, m.Table, jm.Table+"."+in[0].Name)
 		default:
-			return fail("no fk=table.column tag links %q and %q", m.Table, jm.Table)
+			// No fk= tags: a relation the registry found by naming
+			// convention (Album.Artist through ArtistId).
+			r, ok := relationTo(m, jm)
+			if !ok {
+				return fail("no fk=table.column tag or relation links %q and %q", m.Table, jm.Table)
+			}
+			if r.Kind == registry.BelongsTo {
+				j = join{m: jm, on: builder.Qualified(d, m.Table, r.FK) + " = " + builder.Qualified(d, jm.Table, r.Ref)}
+			} else {
+				j = join{m: jm, many: true, on: builder.Qualified(d, jm.Table, r.FK) + " = " + builder.Qualified(d, m.Table, r.Ref)}
+			}
 		}
 	}
 	if err != nil {
@@ -165,6 +175,22 @@ func (q *QuerySet[T]) findJoin(target string) (join, error) {
 		}
 	}
 	return j, nil
+}
+
+// relationTo returns m's one relation to jm stored in a foreign key of
+// either table (not a many-to-many one).
+func relationTo(m, jm *registry.Model) (*registry.Relation, bool) {
+	var found *registry.Relation
+	for _, r := range m.Relations {
+		if r.Related != jm || r.FK == nil || r.Kind == registry.ManyToMany {
+			continue
+		}
+		if found != nil && found.FK != r.FK {
+			return nil, false // ambiguous
+		}
+		found = r
+	}
+	return found, found != nil
 }
 
 func names(cols []*registry.Column) string {

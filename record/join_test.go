@@ -146,7 +146,7 @@ func TestJoinErrorsBeforeSQL(t *testing.T) {
 		}{
 			{"unknown table", record.Query[QueryA](ctx).Join("nope"), nil, "no registered model"},
 			{"column without fk", record.Query[QueryA](ctx).Join("name"), nil, "no fk"},
-			{"unlinked table", record.Query[QueryA](ctx).Join("query_b"), nil, "no fk=table.column tag links"},
+			{"unlinked table", record.Query[QueryA](ctx).Join("query_b"), nil, "no fk=table.column tag or relation links"},
 			{"joined twice", record.Query[QueryA](ctx).Join("query_c").Join("c_id"), nil, "joined already"},
 			{"unknown joined column", record.Query[QueryA](ctx).Join("query_c").Where(builder.Eq{"query_c.bogus": 1}), registry.ErrUnknownColumn, ""},
 			{"table not joined", record.Query[QueryA](ctx).Where(builder.Eq{"query_c.name": 1}).Join("query_c"), registry.ErrUnknownColumn, ""},

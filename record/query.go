@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"iter"
+	"sync"
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/builder"
@@ -248,11 +249,25 @@ func (q *QuerySet[T]) Iter() iter.Seq2[*T, error] {
 			yield(nil, wrapDB(q.m, "select", err))
 			return
 		}
-		defer rows.Close()
 		sc := q.scanner(1)
 		sc.remember = false // a stream must not pile every row into the identity map
-		for rows.Next() {
-			p, err := sc.scan(rows)
+		st := &iterStream[T]{rows: rows, sc: sc}
+		end := q.c.Stream(q.ctx, st.spill)
+		defer func() {
+			end()
+			st.close()
+		}()
+		for {
+			p, err, ok := st.next()
+			if !ok {
+				if err != nil {
+					yield(nil, wrapDB(q.m, "select", err))
+				}
+				return
+			}
+			if err == nil {
+				p, err = sc.finish(p)
+			}
 			if err != nil {
 				yield(nil, err)
 				return
@@ -261,10 +276,78 @@ func (q *QuerySet[T]) Iter() iter.Seq2[*T, error] {
 				return
 			}
 		}
-		if err := rows.Err(); err != nil {
-			yield(nil, wrapDB(q.m, "select", err))
-		}
 	}
+}
+
+// iterStream is the result set of one Iter loop. A statement that needs
+// its connection, run by the loop's body (or, with the pool exhausted, by
+// another goroutine), spills it: the rest of its rows are read into memory
+// and the result set is closed (see session.Client.Stream). Rows are only
+// read there; their hooks run, and the identity map is consulted, when
+// the loop reaches them.
+type iterStream[T any] struct {
+	mu   sync.Mutex
+	rows *sql.Rows // nil once closed
+	sc   *scanner[T]
+	buf  []*T
+	err  error // of the spill, yielded after buf
+}
+
+// next returns the next row read, or ok false at the end (with the error
+// that ended it, if any).
+func (st *iterStream[T]) next() (p *T, err error, ok bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.rows != nil {
+		if st.rows.Next() {
+			p, err := st.sc.read(st.rows)
+			return p, err, true
+		}
+		err := st.rows.Err()
+		st.rows.Close()
+		st.rows = nil
+		return nil, err, false
+	}
+	if len(st.buf) > 0 {
+		p := st.buf[0]
+		st.buf[0] = nil
+		st.buf = st.buf[1:]
+		return p, nil, true
+	}
+	return nil, st.err, false
+}
+
+func (st *iterStream[T]) spill() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.rows == nil {
+		return
+	}
+	for st.rows.Next() {
+		p, err := st.sc.read(st.rows)
+		if err != nil {
+			st.err = err
+			break
+		}
+		st.buf = append(st.buf, p)
+	}
+	if st.err == nil {
+		st.err = st.rows.Err()
+	}
+	if err := st.rows.Close(); st.err == nil {
+		st.err = err
+	}
+	st.rows = nil
+}
+
+func (st *iterStream[T]) close() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.rows != nil {
+		st.rows.Close()
+		st.rows = nil
+	}
+	st.buf = nil
 }
 
 // First returns the first matching row, or a *NotFoundError.
@@ -346,11 +429,21 @@ func newScanner[T any](ctx context.Context, m *registry.Model, hint int) *scanne
 }
 
 func (s *scanner[T]) scan(rows *sql.Rows) (*T, error) {
+	p, err := s.read(rows)
+	if err != nil {
+		return nil, err
+	}
+	return s.finish(p)
+}
+
+// read scans the current row into a new record, whose snapshot is the
+// next element of the same slab.
+func (s *scanner[T]) read(rows *sql.Rows) (*T, error) {
 	if len(s.slab) < 2 {
 		s.slab = make([]T, 2*s.chunk)
 		s.chunk = min(s.chunk*2, 256)
 	}
-	p, snap := &s.slab[0], &s.slab[1]
+	p := &s.slab[0]
 	s.slab = s.slab[2:]
 	up := unsafe.Pointer(p)
 	for i, col := range s.cols {
@@ -359,6 +452,15 @@ func (s *scanner[T]) scan(rows *sql.Rows) (*T, error) {
 	if err := rows.Scan(s.dest...); err != nil {
 		return nil, wrapDB(s.m, "scan", err)
 	}
+	return p, nil
+}
+
+// finish makes a record read by read the session's (or returns the one
+// the session already holds), snapshots it and runs its Load hooks.
+func (s *scanner[T]) finish(p *T) (*T, error) {
+	up := unsafe.Pointer(p)
+	// read took p and its snapshot slot as one pair of the slab.
+	snap := (*T)(unsafe.Add(up, unsafe.Sizeof(*p)))
 	if s.keyless {
 		return p, loaded(s.ctx, s.m, p)
 	}

@@ -261,20 +261,17 @@ func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T], gen
 	if s == nil {
 		return
 	}
-	key := m.KeyAt(unsafe.Pointer(p))
-	s.Remember(m, key, p)
-	if !s.InTransaction() || (b == nil && !generated) {
+	// The session undoes its identity entry with the level that made it.
+	s.Remember(m, m.KeyAt(unsafe.Pointer(p)), p)
+	if b == nil {
 		return
 	}
-	s.Undo(func() { // one closure for both: undo runs on a hot path
-		if b != nil && b.snap == snap { // not saved again since
+	s.Undo(func() {
+		if b.snap == snap { // not saved again since
 			b.snap = prev
 			if generated {
 				m.AutoIncrement.Reflect(unsafe.Pointer(p)).SetZero()
 			}
-		}
-		if generated {
-			s.Forget(m, key)
 		}
 	})
 }
@@ -392,13 +389,11 @@ func deleteRow[T any](ctx context.Context, c *session.Client, m *registry.Model,
 // holds for key become new, so that saving them inserts them again, and the
 // session forgets key. Inside a transaction it registers the undo: when the
 // transaction (or an enclosing savepoint) rolls back, the row is back, and
-// so are the records' snapshots and the session's entry.
+// so are the records' snapshots (the session undoes its own entry).
 func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, rec unsafe.Pointer) {
-	var held any
 	recs := [2]unsafe.Pointer{rec}
 	if s != nil {
 		if v, ok := s.Identity(m, key); ok {
-			held = v
 			if hp := reflect.ValueOf(v).UnsafePointer(); hp != rec {
 				recs[1] = hp
 			}
@@ -417,7 +412,7 @@ func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, r
 			cleared = cleared || prev[i] != nil
 		}
 	}
-	if s == nil || !s.InTransaction() || (!cleared && held == nil) {
+	if s == nil || !s.InTransaction() || !cleared {
 		return
 	}
 	s.Undo(func() {
@@ -428,9 +423,6 @@ func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, r
 			if slot := (*unsafe.Pointer)(unsafe.Add(r, m.BaseOffset)); *slot == nil { // not saved again since
 				*slot = prev[i]
 			}
-		}
-		if held != nil {
-			s.Remember(m, key, held)
 		}
 	})
 }

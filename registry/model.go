@@ -85,7 +85,9 @@ func (c *Column) Addr(p unsafe.Pointer) any { return c.addr(unsafe.Add(p, c.Offs
 // ScanDest returns what Rows.Scan should write this column's field in the
 // model struct at p through: Addr, or for int64, int, int32 and float64
 // fields a Scanner over the field that converts as database/sql does
-// without its reflection.
+// without its reflection, and for time fields (time.Time, *time.Time,
+// sql.NullTime, sql.Null[time.Time]) one that also reads times stored as
+// text (see ParseTime).
 func (c *Column) ScanDest(p unsafe.Pointer) any { return c.dest(unsafe.Add(p, c.Offset)) }
 
 // Value returns the field's value inside the model struct at p, ready to be
@@ -170,6 +172,7 @@ type Model struct {
 	AutoIncrement *Column   // the autoincrement primary key, if any
 	Relations     []*Relation
 	Deep          []*Column // the columns whose Snap is not SnapValue, in order
+	Naming        Naming    // how the names not given in tags were derived (SnakeNaming unless the model says)
 	HasBase       bool      // embeds record.Base[T]
 	BaseOffset    uintptr   // offset of the embedded record.Base[T]
 	Handlers      *events.Handlers
@@ -233,6 +236,9 @@ var (
 	typeString     = reflect.TypeFor[string]()
 	typeBool       = reflect.TypeFor[bool]()
 	typeFloat64    = reflect.TypeFor[float64]()
+	typeTimePtr    = reflect.TypeFor[*time.Time]()
+	typeNullTime   = reflect.TypeFor[sql.NullTime]()
+	typeNullOfTime = reflect.TypeFor[sql.Null[time.Time]]()
 )
 
 var nullTypes = map[reflect.Type]reflect.Type{

@@ -213,7 +213,11 @@ func build(t reflect.Type, pending map[reflect.Type]*Model) (*Model, error) {
 		m.HasBase, m.BaseOffset = true, bf.Offset
 	}
 
-	m.Table = SnakeCase(t.Name())
+	m.Naming = SnakeNaming
+	if nm, ok := reflect.New(t).Interface().(namer); ok && nm.Naming() != nil {
+		m.Naming = nm.Naming()
+	}
+	m.Table = m.Naming.Name(t.Name())
 	if tn, ok := reflect.New(t).Interface().(tableNamer); ok {
 		m.Table = tn.TableName()
 	}
@@ -302,7 +306,7 @@ func collectFields(m *Model, t reflect.Type, index []int, offset uintptr) error 
 			SQLType: tg.sqlType, FK: tg.fk, Pos: len(m.Columns), pkOrder: tg.pkOrder,
 		}
 		if c.Name == "" {
-			c.Name = SnakeCase(f.Name)
+			c.Name = m.Naming.Name(f.Name)
 			if !ValidIdentifier(c.Name) {
 				return fail(ErrBadTag, fmt.Errorf("derived column name %q is not a valid identifier; name it in the tag", c.Name))
 			}

@@ -286,7 +286,7 @@ func singlePK(m *Model) (*Column, error) {
 // reference reports whether column c (of some model) references model to,
 // by its fk= tag option or, without one, by the name <snake(to)>_id, and
 // returns the referenced column.
-func reference(c *Column, to *Model) (*Column, bool) {
+func reference(from *Model, c *Column, to *Model) (*Column, bool) {
 	if c.FK != nil {
 		if c.FK.Table != to.Table {
 			return nil, false
@@ -294,7 +294,7 @@ func reference(c *Column, to *Model) (*Column, bool) {
 		ref, ok := to.byName[c.FK.Column]
 		return ref, ok
 	}
-	if c.Name != SnakeCase(to.Name)+"_id" || len(to.PK) != 1 {
+	if c.Name != from.naming().ForeignKey(to.Name) || len(to.PK) != 1 {
 		return nil, false
 	}
 	return to.PK[0], true
@@ -362,18 +362,18 @@ func resolveSingle(r *Relation, fk string) error {
 		return fail("fk=%s: neither %s nor %s has a column %q", fk, owner.Name, rel.Name, fk)
 	}
 	// The field's own name: Author *User is stored in author_id.
-	if c, ok := owner.byName[SnakeCase(r.Field)+"_id"]; ok && (c.FK == nil || c.FK.Table == rel.Table) {
+	if c, ok := owner.byName[owner.naming().ForeignKey(r.Field)]; ok && (c.FK == nil || c.FK.Table == rel.Table) {
 		return link(r, BelongsTo, owner, c, rel)
 	}
 	var mine, theirs []*Column
 	for _, c := range owner.Columns {
-		if _, ok := reference(c, rel); ok {
+		if _, ok := reference(owner, c, rel); ok {
 			mine = append(mine, c)
 		}
 	}
 	if rel != owner {
 		for _, c := range rel.Columns {
-			if _, ok := reference(c, owner); ok {
+			if _, ok := reference(rel, c, owner); ok {
 				theirs = append(theirs, c)
 			}
 		}
@@ -384,8 +384,8 @@ func resolveSingle(r *Relation, fk string) error {
 	case len(mine) == 0 && len(theirs) == 1:
 		return link(r, HasOne, rel, theirs[0], owner)
 	case len(mine) == 0 && len(theirs) == 0:
-		return fail("no foreign key links %s and %s: give %s a column %s_id (or one tagged fk=%s.<column>), or %s a column %s_id, or name the column with rel:\"fk=column\"",
-			owner.Name, rel.Name, owner.Name, SnakeCase(r.Field), rel.Table, rel.Name, SnakeCase(owner.Name))
+		return fail("no foreign key links %s and %s: give %s a column %s (or one tagged fk=%s.<column>), or %s a column %s, or name the column with rel:\"fk=column\"",
+			owner.Name, rel.Name, owner.Name, owner.naming().ForeignKey(r.Field), rel.Table, rel.Name, rel.naming().ForeignKey(owner.Name))
 	}
 	var cands []string
 	for _, c := range mine {
@@ -413,7 +413,7 @@ func resolveHasMany(r *Relation, fk string) error {
 	}
 	var cands []*Column
 	for _, c := range rel.Columns {
-		if _, ok := reference(c, owner); ok {
+		if _, ok := reference(rel, c, owner); ok {
 			cands = append(cands, c)
 		}
 	}
@@ -421,8 +421,8 @@ func resolveHasMany(r *Relation, fk string) error {
 	case 1:
 		return link(r, HasMany, rel, cands[0], owner)
 	case 0:
-		return fail("no foreign key from %s to %s: give %s a column %s_id or one tagged fk=%s.<column>, name it with rel:\"fk=column\", or declare a many-to-many relation with rel:\"m2m=join_table\"",
-			rel.Name, owner.Name, rel.Name, SnakeCase(owner.Name), owner.Table)
+		return fail("no foreign key from %s to %s: give %s a column %s or one tagged fk=%s.<column>, name it with rel:\"fk=column\", or declare a many-to-many relation with rel:\"m2m=join_table\"",
+			rel.Name, owner.Name, rel.Name, rel.naming().ForeignKey(owner.Name), owner.Table)
 	}
 	return fail("ambiguous: %s has several foreign keys to %s (%s); name one with rel:\"fk=column\"", rel.Name, owner.Name, columnNames(cands))
 }
@@ -444,10 +444,10 @@ func resolveM2M(r *Relation, tg relTag, pending map[reflect.Type]*Model) error {
 	}
 	fkName, refName := tg.fk, tg.ref
 	if fkName == "" {
-		fkName = SnakeCase(owner.Name) + "_id"
+		fkName = owner.naming().ForeignKey(owner.Name)
 	}
 	if refName == "" {
-		refName = SnakeCase(rel.Name) + "_id"
+		refName = owner.naming().ForeignKey(rel.Name)
 	}
 	if fkName == refName {
 		return fail("m2m=%s: both join columns would be named %q; name them with rel:\"m2m=%s,fk=<our column>,ref=<their column>\"", tg.m2m, fkName, tg.m2m)

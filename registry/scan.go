@@ -85,7 +85,8 @@ func convertSlow[V any](src any, kind string) (V, error) {
 }
 
 // scanDest returns the function that gives a field's scan destination from
-// its own address: one of the Scanners above for their types, else addr.
+// its own address: one of the Scanners above (or in times.go) for their
+// types, else addr.
 func scanDest(t reflect.Type, addr func(unsafe.Pointer) any) func(unsafe.Pointer) any {
 	switch t {
 	case typeInt64:
@@ -96,6 +97,12 @@ func scanDest(t reflect.Type, addr func(unsafe.Pointer) any) func(unsafe.Pointer
 		return func(p unsafe.Pointer) any { return (*int32Dest)(p) }
 	case typeFloat64:
 		return func(p unsafe.Pointer) any { return (*float64Dest)(p) }
+	case typeTime:
+		return func(p unsafe.Pointer) any { return (*timeDest)(p) }
+	case typeTimePtr:
+		return func(p unsafe.Pointer) any { return (*timePtrDest)(p) }
+	case typeNullTime, typeNullOfTime:
+		return func(p unsafe.Pointer) any { return (*nullTimeDest)(p) }
 	}
 	if t != typeBytes && t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 && !reflect.PointerTo(t).Implements(typeScanner) {
 		// database/sql stores NULL into a *[]byte but not into a pointer to

@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -49,6 +48,13 @@ type Client struct {
 	tables   map[string]*Table
 
 	replicas *replicaSet // nil without Config.Replicas (replica.go)
+
+	sessionsMu sync.Mutex
+	sessions   map[*Session]struct{} // open explicit sessions (Begin)
+
+	streamsMu sync.Mutex
+	streams   map[*stream]struct{} // open streams on the pool (stream.go)
+	nstreams  atomic.Int32
 }
 
 // Open connects to the database of cfg.DatabaseURI and applies the pool
@@ -151,16 +157,21 @@ func (c *Client) DB() *sql.DB { return c.db }
 // Dialect returns the SQL dialect of the client's database.
 func (c *Client) Dialect() builder.Dialect { return c.dialect }
 
-// Close closes the prepared statements and the pool. Further use of the
-// client returns ErrClosed. Closing twice is not an error.
+// Close rolls back and ends the sessions opened with Begin and not closed,
+// then closes the prepared statements and the pool, so that every
+// connection is given back. Further use of the client returns ErrClosed.
+// Closing twice is not an error.
 func (c *Client) Close() error {
-	if !c.closed.CompareAndSwap(false, true) {
+	c.sessionsMu.Lock()
+	first := c.closed.CompareAndSwap(false, true)
+	c.sessionsMu.Unlock()
+	if !first {
 		return nil
 	}
 	if c.cfg.EchoPool {
 		c.logPool("close")
 	}
-	var errs []error
+	errs := []error{c.closeSessions()}
 	c.stmts.Range(func(k, v any) bool {
 		errs = append(errs, v.(*sql.Stmt).Close())
 		c.stmts.Delete(k)
@@ -173,28 +184,29 @@ func (c *Client) Close() error {
 	return errors.Join(errs...)
 }
 
-// Ping checks that the database answers. With PoolPrePing, a connection the
-// server dropped is retried once.
+// Ping checks that the database answers. A connection that the server
+// closed while it sat idle in the pool (a restart, an idle timeout) is
+// discarded and the ping tried again, on fresh connections once the stale
+// ones are gone, so that a health check does not fail once per restart.
 func (c *Client) Ping(ctx context.Context) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
-	err := c.db.PingContext(ctx)
-	if err != nil && c.cfg.PoolPrePing && errors.Is(err, driver.ErrBadConn) {
-		err = c.db.PingContext(ctx)
-	}
+	err := ping(ctx, c.db)
 	if err != nil {
 		return fmt.Errorf("session: ping %s: %w", c.target.masked, err)
 	}
 	return nil
 }
 
-type clientKey struct{}
-
-// Context returns a copy of ctx that carries c: record operations given
-// that context use c.
-func (c *Client) Context(ctx context.Context) context.Context {
-	return context.WithValue(ctx, clientKey{}, c)
+// ping pings db, trying again while the error says only that a pooled
+// connection was stale: at most once per idle connection, plus one.
+func ping(ctx context.Context, db *sql.DB) error {
+	err := db.PingContext(ctx)
+	for tries := db.Stats().Idle + 1; err != nil && tries > 0 && ctx.Err() == nil && lostConn(err); tries-- {
+		err = db.PingContext(ctx)
+	}
+	return err
 }
 
 var defaultClient atomic.Pointer[Client]
@@ -205,24 +217,6 @@ func SetDefault(c *Client) { defaultClient.Store(c) }
 
 // Default returns the client set with SetDefault, or nil.
 func Default() *Client { return defaultClient.Load() }
-
-// FromContext returns the client that ctx carries (through a Session or
-// Client.Context), else the default client. It returns ErrNoClient when there
-// is none and ErrClosed when the client is closed.
-func FromContext(ctx context.Context) (*Client, error) {
-	var c *Client
-	if s := Current(ctx); s != nil {
-		c = s.client
-	} else if cc, ok := ctx.Value(clientKey{}).(*Client); ok {
-		c = cc
-	} else if c = defaultClient.Load(); c == nil {
-		return nil, ErrNoClient
-	}
-	if c.closed.Load() {
-		return nil, ErrClosed
-	}
-	return c, nil
-}
 
 // conn is what statements run on: the session's transaction when the
 // context carries one of this client, else the pool.
@@ -238,28 +232,16 @@ func (c *Client) conn(ctx context.Context) (conn, *Session, error) {
 	}
 	s := sessionFor(ctx, c)
 	if s == nil {
+		if c.nstreams.Load() > 0 {
+			c.spillStarved(c.db)
+		}
 		return c.db, nil, nil
 	}
-	// Claim the session before reading its state, so that a second
-	// goroutine is turned away without touching it.
-	if err := s.enter(); err != nil {
+	tx, err := s.enter(ctx)
+	if err != nil {
 		return nil, nil, err
 	}
-	if s.failed != nil {
-		s.leave()
-		return nil, nil, &RollbackError{Cause: s.failed}
-	}
-	if s.tx == nil {
-		if !s.explicit || s.ended {
-			s.leave()
-			return nil, nil, ErrTxDone
-		}
-		if err := s.begin(ctx); err != nil {
-			s.leave()
-			return nil, nil, err
-		}
-	}
-	return s.tx, s, nil
+	return tx, s, nil
 }
 
 // prepared returns the statement prepared once for query on this client.
@@ -291,9 +273,8 @@ func (c *Client) prepared(ctx context.Context, query string, s *Session) (*sql.S
 }
 
 // runner says how one kind of statement runs on a pool or transaction
-// (conn) and on a prepared statement, and whether a lost connection may be
-// retried (only when the statement certainly did not run: see
-// lostConnection).
+// (conn) and on a prepared statement, and whether it is a write whatever
+// its text (Exec); a query's text decides for the others (see retrySafe).
 type runner[R any] struct {
 	onConn func(ctx context.Context, cn conn, query string, args []any) (R, error)
 	onStmt func(ctx context.Context, st *sql.Stmt, args []any) (R, error)
@@ -339,8 +320,8 @@ var (
 
 // run runs one statement on the primary: in the context's transaction, or
 // on the pool; prepared once per client when cached. A statement on the
-// pool whose connection the server had closed runs once more on a fresh
-// one.
+// pool that certainly did not run, or a plain read, runs once more on a
+// fresh connection when the first was lost (retrySafe owns the rule).
 func run[R any](c *Client, ctx context.Context, r runner[R], cached bool, query string, args []any) (R, error) {
 	var res R
 	cn, s, err := c.conn(ctx)
@@ -349,6 +330,11 @@ func run[R any](c *Client, ctx context.Context, r runner[R], cached bool, query 
 	}
 	if s != nil {
 		defer s.leave()
+	}
+	if err := ctx.Err(); err != nil {
+		// Nothing is sent once the context has ended, so that a context
+		// error after sending always means the statement ran, or may have.
+		return res, err
 	}
 	args = c.bindArgs(args)
 	for attempt := 0; ; attempt++ {
@@ -365,14 +351,19 @@ func run[R any](c *Client, ctx context.Context, r runner[R], cached bool, query 
 		case st == nil:
 			res, err = r.onConn(ctx, cn, query, args)
 		case s != nil:
-			res, err = r.onStmt(ctx, s.txStmt(ctx, st), args)
+			res, err = r.onStmt(ctx, s.txStmt(ctx, cn.(*sql.Tx), st), args)
 		default:
 			res, err = r.onStmt(ctx, st, args)
 		}
 		if c.echo {
 			c.logStatement(ctx, query, len(args), start, err)
 		}
-		if err == nil || s != nil || attempt > 0 || !lostConnection(err, r.write) {
+		if err == nil || s != nil || attempt > 0 || !retrySafe(err, r.write, query) {
+			if err != nil && s == nil && mayWrite(r.write, query) && outcomeUnknown(err) {
+				// A write on the pool commits by itself: when its reply
+				// was lost, so is the knowledge whether it did.
+				err = fmt.Errorf("session: %w: %w", ErrCommitUnknown, err)
+			}
 			return res, err
 		}
 	}
@@ -441,23 +432,32 @@ func (c *Client) QueryRow(ctx context.Context, cached bool, query string, args .
 	if row == nil {
 		return &Row{err: err}
 	}
-	return &Row{row: row}
+	// A write's reply may be lost while Scan reads it (INSERT ...
+	// RETURNING): outside a transaction that makes its outcome unknown.
+	return &Row{row: row, write: sessionFor(ctx, c) == nil && mayWrite(false, query)}
 }
 
 // Row is the result of QueryRow: database/sql's *sql.Row, or the error that
 // stopped the query before it ran.
 type Row struct {
-	row *sql.Row
-	err error
+	row   *sql.Row
+	err   error
+	write bool // a write on the pool: see QueryRow
 }
 
 // Scan copies the row's columns into dest; sql.ErrNoRows when there is none,
-// a *ConstraintError for a violated constraint (see TranslateError).
+// a *ConstraintError for a violated constraint (see TranslateError), and
+// for a write outside a transaction whose reply was lost, an error
+// matching ErrCommitUnknown.
 func (r *Row) Scan(dest ...any) error {
 	if r.err != nil {
 		return r.err
 	}
-	return TranslateError(r.row.Scan(dest...))
+	err := r.row.Scan(dest...)
+	if err != nil && r.write && outcomeUnknown(err) {
+		return fmt.Errorf("session: %w: %w", ErrCommitUnknown, err)
+	}
+	return TranslateError(err)
 }
 
 func (c *Client) logStatement(ctx context.Context, query string, nargs int, start time.Time, err error) {
@@ -494,4 +494,41 @@ func poolAttrs(db *sql.DB) []slog.Attr {
 
 func (c *Client) logPool(event string) {
 	c.log.LogAttrs(context.Background(), slog.LevelInfo, "sqlservice: pool "+event, c.poolAttrs()...)
+}
+
+// track registers an explicit session, so that Close can end it; it
+// reports false when the client is closed.
+func (c *Client) track(s *Session) bool {
+	c.sessionsMu.Lock()
+	defer c.sessionsMu.Unlock()
+	if c.closed.Load() {
+		return false
+	}
+	if c.sessions == nil {
+		c.sessions = map[*Session]struct{}{}
+	}
+	c.sessions[s] = struct{}{}
+	return true
+}
+
+func (c *Client) untrack(s *Session) {
+	c.sessionsMu.Lock()
+	delete(c.sessions, s)
+	c.sessionsMu.Unlock()
+}
+
+// closeSessions rolls back and ends the explicit sessions still open, so
+// that their connections return to the pool before it closes.
+func (c *Client) closeSessions() error {
+	c.sessionsMu.Lock()
+	open := make([]*Session, 0, len(c.sessions))
+	for s := range c.sessions {
+		open = append(open, s)
+	}
+	c.sessionsMu.Unlock()
+	var errs []error
+	for _, s := range open {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
 }

@@ -25,7 +25,12 @@ func (s *Session) Identity(m *registry.Model, key registry.RowKey) (any, bool) {
 	if s == nil || !key.Valid() {
 		return nil, false
 	}
-	k := identKey{m, key}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lookup(identKey{m, key})
+}
+
+func (s *Session) lookup(k identKey) (any, bool) {
 	for i := range s.nsmall {
 		if s.small[i].k == k {
 			return s.small[i].ptr, true
@@ -39,13 +44,28 @@ func (s *Session) Identity(m *registry.Model, key registry.RowKey) (any, bool) {
 }
 
 // Remember records ptr as the session's object for the row of m with
-// primary key key, so that later loads in the session return it. A key that
-// is not Valid names no row and is not remembered.
+// primary key key, so that later loads in the session return it. Inside a
+// transaction the entry is undone with the level that made it: a row
+// inserted in a savepoint that rolls back is not found afterwards. A key
+// that is not Valid names no row and is not remembered.
 func (s *Session) Remember(m *registry.Model, key registry.RowKey, ptr any) {
 	if s == nil || !key.Valid() {
 		return
 	}
 	k := identKey{m, key}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tx != nil {
+		prev, _ := s.lookup(k)
+		if prev == ptr {
+			return
+		}
+		s.pushUndo(undoEntry{k: k, prev: prev})
+	}
+	s.remember(k, ptr)
+}
+
+func (s *Session) remember(k identKey, ptr any) {
 	for i := range s.nsmall {
 		if s.small[i].k == k {
 			s.small[i].ptr = ptr
@@ -63,14 +83,29 @@ func (s *Session) Remember(m *registry.Model, key registry.RowKey, ptr any) {
 	s.ident[k] = ptr
 }
 
-// Forget drops the row of m with primary key key from the identity map:
-// key is record.KeyOf of a record, or registry.RowKeyOf of the key values
-// in key order (registry.RowKeyOf(7), registry.RowKeyOf(tenant, code)).
+// Forget drops the row of m with primary key key from the identity map;
+// inside a transaction, a rollback of the level that forgot it brings the
+// entry back. key is record.KeyOf of a record, or registry.RowKeyOf of the
+// key values in key order (registry.RowKeyOf(7), registry.RowKeyOf(tenant,
+// code)).
 func (s *Session) Forget(m *registry.Model, key registry.RowKey) {
 	if s == nil {
 		return
 	}
 	k := identKey{m, key}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tx != nil {
+		prev, ok := s.lookup(k)
+		if !ok {
+			return
+		}
+		s.pushUndo(undoEntry{k: k, prev: prev})
+	}
+	s.forget(k)
+}
+
+func (s *Session) forget(k identKey) {
 	for i := range s.nsmall {
 		if s.small[i].k == k {
 			s.nsmall--
@@ -86,7 +121,9 @@ func (s *Session) Forget(m *registry.Model, key registry.RowKey) {
 
 // forgetAll empties the identity map.
 func (s *Session) forgetAll() {
+	s.mu.Lock()
 	s.small = [identInline]identEntry{}
 	s.nsmall = 0
 	s.ident = nil
+	s.mu.Unlock()
 }

@@ -17,6 +17,8 @@ const maxPending = 32
 // when the transaction ends, so a statement that only ever runs inside
 // transactions is prepared from its second transaction on.
 func (s *Session) deferPrepare(query string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if len(s.pending) >= maxPending {
 		return
 	}
@@ -33,11 +35,17 @@ func (s *Session) deferPrepare(query string) {
 // prepare (its table was created by a transaction that rolled back, say) is
 // skipped: it runs unprepared again next time, which reports any real error.
 func (s *Session) preparePending(ctx context.Context) {
-	if len(s.pending) == 0 || s.tx != nil {
+	s.mu.Lock()
+	pending := s.pending
+	if s.tx != nil {
+		pending = nil
+	} else {
+		s.pending = nil
+	}
+	s.mu.Unlock()
+	if len(pending) == 0 {
 		return
 	}
-	pending := s.pending
-	s.pending = nil
 	c := s.client
 	if st := c.db.Stats(); st.MaxOpenConnections > 0 && st.InUse >= st.MaxOpenConnections {
 		// Every connection is busy: rather than make the commit wait for
@@ -83,13 +91,20 @@ type boundStmt struct{ db, tx *sql.Stmt }
 // Tx.StmtContext allocates and registers a new binding on every call; the
 // session keeps the first few per transaction, so that a loop of writes in
 // one transaction binds each statement once.
-func (s *Session) txStmt(ctx context.Context, st *sql.Stmt) *sql.Stmt {
+func (s *Session) txStmt(ctx context.Context, tx *sql.Tx, st *sql.Stmt) *sql.Stmt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if tx != s.tx {
+		// The transaction ended under the statement (a rollback from
+		// another goroutine): database/sql reports it.
+		return tx.StmtContext(ctx, st)
+	}
 	for _, b := range s.bound[:s.nbound] {
 		if b.db == st {
 			return b.tx
 		}
 	}
-	ts := s.tx.StmtContext(ctx, st)
+	ts := tx.StmtContext(ctx, st)
 	if s.nbound < len(s.bound) {
 		s.bound[s.nbound] = boundStmt{st, ts}
 		s.nbound++
@@ -98,7 +113,7 @@ func (s *Session) txStmt(ctx context.Context, st *sql.Stmt) *sql.Stmt {
 }
 
 // unbind forgets the bindings of the transaction that ended (database/sql
-// closes them with it).
+// closes them with it). s.mu is held.
 func (s *Session) unbind() {
 	clear(s.bound[:s.nbound])
 	s.nbound = 0

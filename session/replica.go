@@ -230,7 +230,7 @@ func (c *Client) queryReplica(ctx context.Context, cached bool, query string, ar
 			}
 			// A connection the server closed while idle in the pool (a
 			// restart): once more on a fresh one, as on the primary.
-			if err == nil || attempt > 0 || !lostConnection(err, false) {
+			if err == nil || attempt > 0 || !retrySafe(err, false, query) {
 				break
 			}
 		}
@@ -354,7 +354,7 @@ func (rs *replicaSet) probe(c *Client, r *replica) {
 // Close says nothing about the replica and changes nothing.
 func (rs *replicaSet) check(ctx context.Context, c *Client, r *replica) error {
 	pctx, cancel := context.WithTimeout(ctx, replicaProbeTimeout)
-	err := r.db.PingContext(pctx)
+	err := ping(pctx, r.db)
 	cancel()
 	if err != nil && (ctx.Err() != nil || rs.stop.Err() != nil) {
 		return fmt.Errorf("session: ping %s (%s): %w", r.name, r.masked, err)
@@ -391,7 +391,7 @@ func (rs *replicaSet) check(ctx context.Context, c *Client, r *replica) error {
 // or went away, as opposed to refusing the statement: a failed dial, a
 // connection reset or closed, a server shutting down.
 func serverDown(err error) bool {
-	if lostConnection(err, false) {
+	if lostConn(err) {
 		return true
 	}
 	var ne net.Error

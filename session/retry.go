@@ -1,40 +1,115 @@
 package session
 
 import (
+	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"io"
+	"net"
 	"syscall"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/mattn/go-sqlite3"
 )
 
-// lostConnection reports whether err says that the pooled connection a
-// statement was sent on had already been closed by the server (a restart,
-// an idle timeout, an administrator's kill), so that running the statement
-// once more, on a fresh connection, is safe. Statements inside a
-// transaction are never retried: the transaction died with its connection.
+// This file owns the rules for a statement whose connection failed: when
+// it may be sent again, and when its outcome is unknown. Statements inside
+// a transaction are never re-sent (the transaction died with its
+// connection); on the pool:
 //
-// Reads retry on any lost-connection error. Writes retry only when the
-// error proves that the statement did not run: PostgreSQL's termination
-// notices (a terminated backend never commits the statement it was
-// reading) and driver.ErrBadConn (which database/sql retries itself too).
-func lostConnection(err error, write bool) bool {
-	if errors.Is(err, driver.ErrBadConn) {
+//   - any statement is re-sent once when the driver proves it was never
+//     sent (notSent);
+//   - a plain read (a SELECT, not Exec) is re-sent once after any
+//     lost-connection error (lostConn): running it twice changes nothing;
+//   - a write is never re-sent otherwise, and when its connection was lost
+//     under it its error matches ErrCommitUnknown (outcomeUnknown).
+
+// retrySafe reports whether a statement on the pool that failed with err
+// may run once more on a fresh connection. write is true for Exec, which
+// may write whatever its text; other statements are judged by their text.
+func retrySafe(err error, write bool, query string) bool {
+	if notSent(err) {
+		return true
+	}
+	return !mayWrite(write, query) && lostConn(err)
+}
+
+// mayWrite reports whether a statement may change data: every Exec, and
+// every query that is not a SELECT (INSERT ... RETURNING, WITH ... AS
+// (UPDATE ...), a CALL). A SELECT that calls a function with side effects
+// is the caller's to make idempotent; the README says so.
+func mayWrite(write bool, query string) bool { return write || !isSelect(query) }
+
+// notSent reports whether the driver proves that the statement never
+// reached the server: database/sql's driver.ErrBadConn (which MySQL's
+// driver returns only before writing a packet, pgx's only when nothing was
+// sent) and pgx's own safe-to-retry errors.
+func notSent(err error) bool {
+	return errors.Is(err, driver.ErrBadConn) || pgconn.SafeToRetry(err)
+}
+
+// lostConn reports whether err says the connection died under the
+// statement: closed by the server (a restart, an idle timeout, a kill) or
+// by the network, or found closed.
+func lostConn(err error) bool {
+	if notSent(err) {
 		return true
 	}
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
-		switch pg.Code {
-		case "57P01", "57P02", "57P03": // admin_shutdown, crash_shutdown, cannot_connect_now
-			return true
-		}
-		return false
+		return pgConnClass(pg.Code)
 	}
-	if write {
-		return false
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		return my.Number == 1053 || my.Number == 1927 // server shutdown, connection killed
 	}
+	var ne net.Error
 	return errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.As(err, &ne)
+}
+
+// pgConnClass reports whether a PostgreSQL error code says the session is
+// ending: a connection exception (class 08) or an operator intervention
+// that terminates it (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03
+// cannot_connect_now). Such a notice can follow a statement that already
+// committed, so it proves nothing about the statement.
+func pgConnClass(code string) bool {
+	return len(code) == 5 && code[:2] == "08" || code == "57P01" || code == "57P02" || code == "57P03"
+}
+
+// outcomeUnknown reports whether a write on the pool (which commits by
+// itself) that failed with err may nevertheless have committed: its
+// connection was lost, or its context ended, after it was sent (run sends
+// nothing once the context has ended).
+func outcomeUnknown(err error) bool {
+	if notSent(err) {
+		return false
+	}
+	return lostConn(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// commitOutcomeUnknown is outcomeUnknown for a COMMIT. pgx's safe-to-retry
+// mark is no proof here: when the reply to a statement without arguments
+// (as COMMIT is) is lost, pgx v5 reports "conn closed" as safe to retry.
+// What proves that COMMIT was not sent is database/sql's own refusal (the
+// transaction's context had ended, or it was already rolled back: it
+// returns those errors unwrapped) or MySQL's driver's ErrBadConn. Any
+// other error but the server's own answer leaves the outcome unknown.
+func commitOutcomeUnknown(err error) bool {
+	if err == context.Canceled || err == context.DeadlineExceeded ||
+		errors.Is(err, sql.ErrTxDone) || errors.Is(err, driver.ErrBadConn) {
+		return false
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pgConnClass(pg.Code)
+	}
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		return my.Number == 1053 || my.Number == 1927
+	}
+	var lite sqlite3.Error
+	return !errors.As(err, &lite) // an embedded database answers every call
 }

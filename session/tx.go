@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
-	"sync/atomic"
+	"sync"
+	"time"
 )
 
 // ErrConcurrentUse is returned when two goroutines use one Session at the
@@ -30,26 +32,46 @@ func (e *RollbackError) Error() string {
 // Unwrap returns ErrRolledBack and the inner failure.
 func (e *RollbackError) Unwrap() []error { return []error{ErrRolledBack, e.Cause} }
 
+// ErrCommitUnknown is matched by the error of a COMMIT (or of a write
+// outside a transaction, which commits by itself) whose outcome is unknown:
+// the connection was lost or the context ended after the statement was
+// sent and before its reply arrived, so the database may have committed
+// it or not. The library pretends neither: records keep the in-memory
+// state they were written with (keys set, as saved), the identity map is
+// emptied, and neither AfterCommit nor AfterRollback hooks run. Check with
+// a read (on a fresh context) whether the rows are there; never re-run the
+// work blindly.
+var ErrCommitUnknown = errors.New("session: the commit's outcome is unknown")
+
+// ErrTxAborted is matched by errors of a transaction that ended under the
+// caller: its connection was closed (a statement cancelled on MySQL or
+// MariaDB closes it) or the database rolled it back, so nothing of it was
+// or will be committed and the enclosing levels fail too.
+var ErrTxAborted = errors.New("session: the transaction was aborted")
+
 // Session is the unit of work a context carries down one goroutine's calls:
 // its transaction, the nesting depth of Transaction calls, and the hooks to
-// run after commit or rollback. It is not safe for concurrent use; using one
-// from two goroutines at once returns ErrConcurrentUse.
+// run after commit or rollback. It is not safe for concurrent use: a
+// statement started while another goroutine's statement runs on it returns
+// ErrConcurrentUse, and every touch of its state is guarded, so misuse is
+// reported, never a crash.
 type Session struct {
 	client   *Client
-	tx       *sql.Tx
-	conn     *sql.Conn // held when PoolTimeout bounded the checkout
-	depth    int
-	failed   error // first failure of a nested level; dooms the transaction
-	spSeq    int
-	explicit bool     // opened by Begin: outlives one Transaction call
-	outer    *Session // another client's session current when this one was attached
-	ended    bool
-	busy     atomic.Int32
+	explicit bool // opened by Begin: outlives one Transaction call
+
+	mu     sync.Mutex // guards everything below
+	busy   bool       // a statement runs on the session's transaction
+	tx     *sql.Tx
+	conn   *sql.Conn // held when PoolTimeout bounded the checkout
+	depth  int
+	failed error // first failure of a nested level; dooms the transaction
+	spSeq  int
+	ended  bool
 
 	afterCommit   []func(context.Context)
 	afterRollback []func(context.Context)
-	undo          []func() // restore in-memory state of work that is rolled back
-	undoBuf       [2]func()
+	undo          []undoEntry // restore in-memory state of work that is rolled back
+	undoBuf       [2]undoEntry
 
 	// The identity map: the first rows inline, the rest in ident.
 	small  [identInline]identEntry
@@ -59,39 +81,16 @@ type Session struct {
 	pending []string // cached statements to prepare when the transaction ends
 	bound   [8]boundStmt
 	nbound  int
+	streams []*stream // open Iter row sets on the transaction (stream.go)
 }
 
-type sessionKey struct{}
-
-// Current returns the Session that ctx carries, or nil.
-func Current(ctx context.Context) *Session {
-	s, _ := ctx.Value(sessionKey{}).(*Session)
-	return s
-}
-
-// sessionFor returns the session of c that ctx carries, or nil: the
-// current session, or one of another client's sessions it was opened in.
-func sessionFor(ctx context.Context, c *Client) *Session {
-	for s := Current(ctx); s != nil; s = s.outer {
-		if s.client == c {
-			return s
-		}
-	}
-	return nil
-}
-
-// attach returns ctx carrying s as the current session. A session of
-// another client that ctx already carries stays reachable through s.outer,
-// so work on two databases can nest.
-func (s *Session) attach(ctx context.Context) context.Context {
-	cur := Current(ctx)
-	if cur == s {
-		return ctx
-	}
-	if s.outer == nil && cur != nil && cur.client != s.client {
-		s.outer = cur
-	}
-	return context.WithValue(ctx, sessionKey{}, s)
+// undoEntry restores one piece of in-memory state when the work done since
+// it was registered rolls back: a record's state (fn), or an identity-map
+// entry (the entry k had before, prev; nil when it had none).
+type undoEntry struct {
+	fn   func()
+	k    identKey
+	prev any
 }
 
 // Client returns the client the session belongs to.
@@ -99,24 +98,36 @@ func (s *Session) Client() *Client { return s.client }
 
 // InTransaction reports whether the session has begun a database
 // transaction that has not ended.
-func (s *Session) InTransaction() bool { return s.tx != nil }
+func (s *Session) InTransaction() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tx != nil
+}
 
 // Begin opens an explicit session and returns a context carrying it. Work
 // done with that context is one transaction until Commit or Rollback; a
 // Transaction call inside it commits at its end unless given NoCommit, as
-// the original's scoped session does. Close the session when done.
+// the original's scoped session does. Close the session when done;
+// Client.Close rolls back and ends the sessions still open.
 func (c *Client) Begin(ctx context.Context) (context.Context, *Session, error) {
 	if c.closed.Load() {
 		return ctx, nil, ErrClosed
 	}
 	s := &Session{client: c, explicit: true}
-	if err := s.begin(ctx); err != nil {
+	s.mu.Lock()
+	err := s.begin(ctx)
+	s.mu.Unlock()
+	if err != nil {
 		return ctx, nil, err
+	}
+	if !c.track(s) {
+		s.Close()
+		return ctx, nil, ErrClosed
 	}
 	return s.attach(ctx), s, nil
 }
 
-// begin starts the database transaction if there is none yet.
+// begin starts the database transaction if there is none yet. s.mu is held.
 func (s *Session) begin(ctx context.Context) error {
 	if s.tx != nil {
 		return nil
@@ -128,6 +139,7 @@ func (s *Session) begin(ctx context.Context) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
+	c.spillStarved(c.db)
 	opts := &sql.TxOptions{Isolation: c.isolation}
 	var err error
 	if c.cfg.PoolTimeout > 0 {
@@ -160,111 +172,202 @@ func (s *Session) releaseConn() {
 	}
 }
 
-// enter and leave bracket one statement so that overlapping use from two
-// goroutines is reported rather than interleaved on one connection.
-func (s *Session) enter() error {
-	if !s.busy.CompareAndSwap(0, 1) {
-		return ErrConcurrentUse
+// enter claims the session's transaction for one statement and returns it
+// (beginning it for an explicit session), so that overlapping use from two
+// goroutines is reported rather than interleaved on one connection; leave
+// gives it back.
+func (s *Session) enter(ctx context.Context) (*sql.Tx, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.busy {
+		return nil, ErrConcurrentUse
 	}
-	return nil
+	if s.failed != nil {
+		return nil, &RollbackError{Cause: s.failed}
+	}
+	if s.tx == nil {
+		if !s.explicit || s.ended {
+			return nil, ErrTxDone
+		}
+		if err := s.begin(ctx); err != nil {
+			return nil, err
+		}
+	}
+	s.busy = true
+	streams := s.takeStreams()
+	if len(streams) > 0 {
+		// The statement needs the connection that open Iter loops read
+		// from: let them read the rest of their rows first.
+		s.mu.Unlock()
+		spill(streams)
+		s.mu.Lock()
+	}
+	return s.tx, nil
 }
 
-func (s *Session) leave() { s.busy.Store(0) }
+func (s *Session) leave() {
+	s.mu.Lock()
+	s.busy = false
+	s.mu.Unlock()
+}
 
 // Commit commits the session's transaction and runs the AfterCommit hooks.
-// The session stays open: the next statement begins a new transaction.
+// The session stays open: the next statement begins a new transaction. It
+// returns ErrConcurrentUse while another goroutine runs a statement on the
+// session, and an error matching ErrCommitUnknown when the outcome of the
+// COMMIT is unknown (see ErrCommitUnknown).
 func (s *Session) Commit(ctx context.Context) error {
-	if s.failed != nil {
-		err := &RollbackError{Cause: s.failed}
+	s.mu.Lock()
+	failed, busy := s.failed, s.busy
+	s.mu.Unlock()
+	if busy {
+		return ErrConcurrentUse
+	}
+	if failed != nil {
 		s.Rollback(ctx)
-		return err
+		return &RollbackError{Cause: failed}
 	}
 	return s.commit(ctx)
 }
 
+// outcome is how a transaction ended.
+type outcome int
+
+const (
+	committed outcome = iota
+	rolledBack
+	unknown // the COMMIT's reply was lost
+)
+
 func (s *Session) commit(ctx context.Context) error {
-	if s.tx == nil {
-		s.finish(ctx, true)
+	s.mu.Lock()
+	tx := s.tx
+	s.tx = nil
+	s.mu.Unlock()
+	if tx == nil {
+		s.finish(ctx, committed)
 		return nil
 	}
-	err := s.tx.Commit()
-	s.tx = nil
+	err := tx.Commit()
+	s.mu.Lock()
 	s.releaseConn()
+	s.mu.Unlock()
 	if s.client.echo {
 		s.client.log.InfoContext(ctx, "sqlservice: statement", "sql", "COMMIT", "db", s.client.dialect.Name(), "server", primaryServer, "error", err)
 	}
-	if err != nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		s.finish(ctx, false)
-		return fmt.Errorf("session: commit: %w", TranslateError(err))
+	switch {
+	case err == nil:
+		s.finish(ctx, committed)
+		return nil
+	case commitOutcomeUnknown(err):
+		s.finish(ctx, unknown)
+		return fmt.Errorf("session: commit: %w: %w", ErrCommitUnknown, err)
 	}
-	s.finish(ctx, true)
-	return nil
+	if errors.Is(err, sql.ErrTxDone) {
+		if cerr := ctx.Err(); cerr != nil {
+			err = cerr // database/sql rolled back when the context ended
+		}
+	}
+	s.finish(ctx, rolledBack)
+	return fmt.Errorf("session: commit: %w", TranslateError(err))
 }
 
 // Rollback rolls the session's transaction back and runs the AfterRollback
 // hooks.
 func (s *Session) Rollback(ctx context.Context) error {
+	s.mu.Lock()
+	tx := s.tx
+	s.tx = nil
+	s.failed = nil
+	s.mu.Unlock()
 	var err error
-	if s.tx != nil {
-		err = s.tx.Rollback()
+	if tx != nil {
+		err = tx.Rollback()
 		if errors.Is(err, sql.ErrTxDone) {
 			// database/sql already rolled back for a cancelled context.
 			err = nil
 		}
-		s.tx = nil
+		s.mu.Lock()
 		s.releaseConn()
+		s.mu.Unlock()
 		if s.client.echo {
 			s.client.log.InfoContext(ctx, "sqlservice: statement", "sql", "ROLLBACK", "db", s.client.dialect.Name(), "server", primaryServer, "error", err)
 		}
 	}
-	s.failed = nil
-	s.finish(ctx, false)
+	s.finish(ctx, rolledBack)
 	if err != nil {
 		return fmt.Errorf("session: rollback: %w", err)
 	}
 	return nil
 }
 
-// finish runs the hooks of the ended transaction once and resets them.
-func (s *Session) finish(ctx context.Context, committed bool) {
+// finish runs the hooks of the ended transaction once and resets them. The
+// hooks get a context that no longer carries the session, so that their
+// statements run on the pool (an outbox row written after commit, say).
+func (s *Session) finish(ctx context.Context, how outcome) {
+	s.mu.Lock()
 	s.unbind()
-	s.preparePending(ctx)
 	hooks := s.afterRollback
-	if committed {
+	if how == committed {
 		hooks = s.afterCommit
+	} else if how == unknown {
+		hooks = nil
 	}
 	s.afterCommit, s.afterRollback = nil, nil
 	undo := s.undo
 	s.undo = nil
-	if !committed {
-		for i := len(undo) - 1; i >= 0; i-- {
-			undo[i]()
-		}
+	s.streams = nil
+	s.mu.Unlock()
+	s.preparePending(ctx)
+	if how == rolledBack {
+		s.runUndo(undo)
 	}
 	clear(undo) // drop the closures, which may be in undoBuf
-	if !committed || s.client.cfg.ExpireOnCommit == nil || *s.client.cfg.ExpireOnCommit {
+	if how != committed || s.client.cfg.ExpireOnCommit == nil || *s.client.cfg.ExpireOnCommit {
 		s.forgetAll()
 	}
 	if len(hooks) == 0 {
 		return
 	}
-	ctx = context.WithoutCancel(ctx)
+	ctx = s.detached(context.WithoutCancel(ctx))
 	for _, h := range hooks {
 		h(ctx)
+	}
+}
+
+// runUndo restores, newest first, what the entries undo. Record state is
+// restored without s.mu held: the functions may call back into the session.
+func (s *Session) runUndo(undo []undoEntry) {
+	for i := len(undo) - 1; i >= 0; i-- {
+		u := undo[i]
+		if u.fn != nil {
+			u.fn()
+			continue
+		}
+		s.mu.Lock()
+		if u.prev == nil {
+			s.forget(u.k)
+		} else {
+			s.remember(u.k, u.prev)
+		}
+		s.mu.Unlock()
 	}
 }
 
 // Close rolls back work that was neither committed nor rolled back and ends
 // the session. Closing twice is not an error.
 func (s *Session) Close() error {
-	if s.ended {
+	s.mu.Lock()
+	ended := s.ended
+	s.mu.Unlock()
+	if ended {
 		return nil
 	}
 	err := s.Rollback(context.Background())
+	s.mu.Lock()
 	s.ended = true
+	s.mu.Unlock()
+	s.client.untrack(s)
 	return err
 }
 
@@ -272,33 +375,53 @@ func (s *Session) Close() error {
 // snapshot, say) if the work done so far in the session's transaction is
 // rolled back, by a rollback or by the rollback of an enclosing savepoint.
 // Undo functions run in reverse order, before the AfterRollback hooks; they
-// are dropped at commit.
+// are dropped at commit, and when the outcome of the commit is unknown.
 func (s *Session) Undo(fn func()) {
-	if s != nil && s.tx != nil {
-		if s.undo == nil {
-			s.undo = s.undoBuf[:0]
-		}
-		s.undo = append(s.undo, fn)
+	if s == nil {
+		return
 	}
+	s.mu.Lock()
+	s.pushUndo(undoEntry{fn: fn})
+	s.mu.Unlock()
+}
+
+// pushUndo appends u while a transaction is open. s.mu is held.
+func (s *Session) pushUndo(u undoEntry) {
+	if s.tx == nil {
+		return
+	}
+	if s.undo == nil {
+		s.undo = s.undoBuf[:0]
+	}
+	s.undo = append(s.undo, u)
 }
 
 // AfterCommit registers fn to run once after the outermost commit of the
 // session that ctx carries. It is dropped if the transaction rolls back
-// instead. Without a session, fn runs at once: there is nothing to wait for.
+// instead, or if the commit's outcome is unknown. fn's context no longer
+// carries the session: its statements run on the pool. Without a session,
+// fn runs at once: there is nothing to wait for.
 func AfterCommit(ctx context.Context, fn func(ctx context.Context)) {
 	s := Current(ctx)
 	if s == nil {
 		fn(ctx)
 		return
 	}
+	s.mu.Lock()
 	s.afterCommit = append(s.afterCommit, fn)
+	s.mu.Unlock()
 }
 
-// AfterRollback registers fn to run once after the session that ctx carries
-// rolls back. Without a session it is never called.
+// AfterRollback registers fn to run once after the work of the level that
+// registers it rolls back: when the transaction rolls back, or, registered
+// inside a Savepoint level, when that level rolls back to its savepoint
+// (then fn's context still carries the enclosing transaction). Without a
+// session it is never called.
 func AfterRollback(ctx context.Context, fn func(ctx context.Context)) {
 	if s := Current(ctx); s != nil {
+		s.mu.Lock()
 		s.afterRollback = append(s.afterRollback, fn)
+		s.mu.Unlock()
 	}
 }
 
@@ -324,8 +447,21 @@ func RollbackOnly() TxOption { return func(o *txOptions) { o.rollbackOnly = true
 
 // Savepoint makes a nested level a real nested transaction: SAVEPOINT
 // before, RELEASE after success, ROLLBACK TO on failure, which undoes only
-// this level's work and leaves the enclosing transaction usable. At the
-// outermost level it has no effect.
+// this level's work (rows, records' in-memory state, identity-map entries)
+// and leaves the enclosing transaction usable; the level's AfterRollback
+// hooks run then. The control statements run even when the level's own
+// context has ended (on an uncancelled context bounded to a few seconds),
+// so the database and the records always agree. At the outermost level it
+// has no effect.
+//
+// A statement cancelled inside the level (its context's deadline passed):
+// on PostgreSQL pgx cancels it with a cancel request and keeps the
+// connection, and on SQLite an interrupted SELECT leaves the transaction
+// open, so only the level rolls back. On MySQL and MariaDB the driver must
+// close the connection, and on SQLite an interrupted write rolls back the
+// whole transaction: the level cannot be rolled back alone, and it and
+// every enclosing level fail with an error matching ErrTxAborted; nothing
+// of the transaction is committed.
 func Savepoint() TxOption { return func(o *txOptions) { o.savepoint = true } }
 
 // Transaction runs fn with a context that carries a session of c, in one
@@ -351,30 +487,41 @@ func (c *Client) Transaction(ctx context.Context, fn func(ctx context.Context) e
 		opt(&o)
 	}
 	s := sessionFor(ctx, c)
-	switch {
-	case s == nil:
+	if s == nil {
 		s = &Session{client: c}
-		ctx = s.attach(ctx)
-		defer func() { s.ended = true }()
-	case s.depth > 0 && o.savepoint:
+		defer func() {
+			s.mu.Lock()
+			s.ended = true
+			s.mu.Unlock()
+		}()
+	}
+	ctx = s.attach(ctx)
+	s.mu.Lock()
+	depth := s.depth
+	s.mu.Unlock()
+	switch {
+	case depth > 0 && o.savepoint:
 		return s.savepoint(ctx, fn)
-	case s.depth > 0:
+	case depth > 0:
 		return s.nested(ctx, fn)
-	default:
-		ctx = s.attach(ctx)
 	}
 	return s.outermost(ctx, fn, o)
 }
 
 func (s *Session) outermost(ctx context.Context, fn func(context.Context) error, o txOptions) (err error) {
+	s.mu.Lock()
 	if err := s.begin(ctx); err != nil {
+		s.mu.Unlock()
 		return err
 	}
 	s.depth = 1
 	s.failed = nil
+	s.mu.Unlock()
 	returned := false
 	defer func() {
+		s.mu.Lock()
 		s.depth = 0
+		s.mu.Unlock()
 		if !returned {
 			// fn panicked or called runtime.Goexit: roll back, and let the
 			// panic continue.
@@ -383,6 +530,9 @@ func (s *Session) outermost(ctx context.Context, fn func(context.Context) error,
 	}()
 	err = fn(ctx)
 	returned = true
+	s.mu.Lock()
+	failed, busy := s.failed, s.busy
+	s.mu.Unlock()
 	switch {
 	case err != nil:
 		s.Rollback(ctx)
@@ -392,10 +542,14 @@ func (s *Session) outermost(ctx context.Context, fn func(context.Context) error,
 			return errors.Join(cerr, err)
 		}
 		return err
-	case s.failed != nil:
-		cause := s.failed
+	case busy:
+		// fn returned while a goroutine it started still runs a
+		// statement in the transaction: nothing of it can be trusted.
 		s.Rollback(ctx)
-		return &RollbackError{Cause: cause}
+		return ErrConcurrentUse
+	case failed != nil:
+		s.Rollback(ctx)
+		return &RollbackError{Cause: failed}
 	case ctx.Err() != nil:
 		s.Rollback(ctx)
 		return ctx.Err()
@@ -410,70 +564,124 @@ func (s *Session) outermost(ctx context.Context, fn func(context.Context) error,
 }
 
 func (s *Session) nested(ctx context.Context, fn func(context.Context) error) error {
+	s.mu.Lock()
 	s.depth++
+	s.mu.Unlock()
 	returned := false
 	defer func() {
+		s.mu.Lock()
 		s.depth--
 		if !returned && s.failed == nil {
 			s.failed = errors.New("session: a nested transaction panicked")
 		}
+		s.mu.Unlock()
 	}()
 	err := fn(ctx)
 	returned = true
-	if err != nil && s.failed == nil {
-		s.failed = err
+	if err != nil {
+		s.doom(err)
 	}
 	return err
 }
 
+// doom makes the transaction fail at its outermost level with cause,
+// unless an earlier failure already does.
+func (s *Session) doom(cause error) {
+	s.mu.Lock()
+	if s.failed == nil {
+		s.failed = cause
+	}
+	s.mu.Unlock()
+}
+
+// savepointWait bounds the SAVEPOINT control statements that run after the
+// level's own context has ended: long enough for any healthy connection,
+// short enough that a dead one fails the transaction quickly.
+const savepointWait = 5 * time.Second
+
+// level marks where one savepoint level's hooks and undo entries start.
+type level struct{ commitHooks, rollbackHooks, undos int }
+
 func (s *Session) savepoint(ctx context.Context, fn func(context.Context) error) error {
+	s.mu.Lock()
 	if s.failed != nil {
+		s.mu.Unlock()
 		return &RollbackError{Cause: s.failed}
 	}
 	s.spSeq++
 	name := "sqlservice_sp_" + strconv.Itoa(s.spSeq)
+	s.mu.Unlock()
 	d := s.client.dialect
 	if _, err := s.client.Exec(ctx, false, d.Savepoint(name)); err != nil {
 		return fmt.Errorf("session: savepoint: %w", err)
 	}
-	commitHooks, rollbackHooks, undos := len(s.afterCommit), len(s.afterRollback), len(s.undo)
+	s.mu.Lock()
+	mark := level{len(s.afterCommit), len(s.afterRollback), len(s.undo)}
 	s.depth++
+	s.mu.Unlock()
 	returned := false
 	defer func() {
+		s.mu.Lock()
 		s.depth--
 		if !returned && s.failed == nil {
 			// A panic passes through: the outermost level rolls back
 			// everything, so ROLLBACK TO would be a second rollback.
 			s.failed = errors.New("session: a savepoint level panicked")
 		}
+		s.mu.Unlock()
 	}()
 	err := fn(ctx)
 	returned = true
+	s.mu.Lock()
 	if err == nil && s.failed != nil {
 		err = &RollbackError{Cause: s.failed}
 	}
-	if err != nil {
-		s.failed = nil // contained by the savepoint
-		s.afterCommit = s.afterCommit[:commitHooks]
-		s.afterRollback = s.afterRollback[:rollbackHooks]
-		for i := len(s.undo) - 1; i >= undos; i-- {
-			s.undo[i]()
+	s.mu.Unlock()
+	// The level's own context may have ended (its deadline passed under
+	// a statement, say): the control statements run without it, bounded,
+	// so that the database and the records always agree.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), savepointWait)
+	defer cancel()
+	if err == nil {
+		_, rerr := s.client.Exec(cctx, false, d.Release(name))
+		if rerr == nil {
+			return nil
 		}
-		clear(s.undo[undos:])
-		s.undo = s.undo[:undos]
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if _, rerr := s.client.Exec(ctx, false, d.RollbackTo(name)); rerr != nil {
-			return errors.Join(err, fmt.Errorf("session: rollback to savepoint: %w", rerr))
-		}
-		if _, rerr := s.client.Exec(ctx, false, d.Release(name)); rerr != nil {
-			return errors.Join(err, fmt.Errorf("session: release savepoint: %w", rerr))
-		}
-		return err
+		err = fmt.Errorf("session: release savepoint: %w", rerr)
 	}
-	if _, err := s.client.Exec(ctx, false, d.Release(name)); err != nil {
-		return fmt.Errorf("session: release savepoint: %w", err)
+	_, rerr := s.client.Exec(cctx, false, d.RollbackTo(name))
+	if rerr == nil {
+		_, rerr = s.client.Exec(cctx, false, d.Release(name))
+		if rerr != nil {
+			rerr = fmt.Errorf("release savepoint: %w", rerr)
+		}
+	} else {
+		rerr = fmt.Errorf("rollback to savepoint: %w", rerr)
 	}
-	return nil
+	if rerr != nil {
+		// The level's work cannot be rolled back alone (its connection
+		// is gone, or the database aborted the transaction): the whole
+		// transaction rolls back, and with it the level's in-memory
+		// state and hooks, at the outermost level.
+		aborted := fmt.Errorf("session: %w: %w", ErrTxAborted, rerr)
+		s.mu.Lock()
+		s.failed = errors.Join(err, aborted)
+		s.mu.Unlock()
+		return errors.Join(err, aborted)
+	}
+	s.mu.Lock()
+	s.failed = nil // contained by the savepoint
+	s.afterCommit = s.afterCommit[:mark.commitHooks]
+	hooks := slices.Clone(s.afterRollback[mark.rollbackHooks:])
+	s.afterRollback = s.afterRollback[:mark.rollbackHooks]
+	undo := slices.Clone(s.undo[mark.undos:])
+	clear(s.undo[mark.undos:])
+	s.undo = s.undo[:mark.undos]
+	s.mu.Unlock()
+	s.runUndo(undo)
+	hctx := context.WithoutCancel(ctx)
+	for _, h := range hooks {
+		h(hctx)
+	}
+	return err
 }

@@ -8,19 +8,22 @@ import (
 )
 
 // bindArgs adapts statement arguments to the client's database before the
-// driver sees them.
+// driver sees them: every time is bound as UTC.
 //
-// SQLite has no time type: the driver stores a time.Time as text in the
-// time's own zone ("2024-03-10 21:34:56+09:00"), and SQLite compares and
-// orders those texts, not instants, so times written from different zones
-// (or compared with a parameter from another zone) sort wrongly. Times are
-// therefore written in UTC, as the MySQL driver does and as PostgreSQL's
-// TIMESTAMPTZ stores them. A custom driver.Valuer returning a time.Time is
-// left to its own devices.
+// A time column the library did not create is often naive: PostgreSQL's
+// TIMESTAMP WITHOUT TIME ZONE and MySQL's DATETIME keep the wall clock they
+// are given, so a time in UTC+1 would be stored (and compared) an hour off
+// the UTC that every dialect reads back. Binding UTC stores and compares
+// the same instant on all three, in naive and zoned columns alike.
+//
+// SQLite has no time type: its functions and most existing data write
+// "2006-01-02 15:04:05" text in UTC, and it compares texts, not instants.
+// The driver would write "2006-01-02 15:04:05+00:00", which no row written
+// by other programs equals; so times are bound as that text themselves
+// (see sqliteTime). A custom driver.Valuer returning a time.Time is left to
+// its own devices.
 func (c *Client) bindArgs(args []any) []any {
-	if c.dialect != builder.SQLite {
-		return args
-	}
+	sqlite := c.dialect == builder.SQLite
 	var out []any
 	for i, a := range args {
 		var t time.Time
@@ -45,16 +48,43 @@ func (c *Client) bindArgs(args []any) []any {
 		default:
 			continue
 		}
-		if t.Location() == time.UTC {
-			continue
+		var bound any
+		switch {
+		case sqlite:
+			bound = sqliteTime(t)
+		case t.Location() == time.UTC:
+			if _, plain := a.(time.Time); plain {
+				continue
+			}
+			bound = t
+		default:
+			bound = t.UTC()
 		}
 		if out == nil {
 			out = append(make([]any, 0, len(args)), args...)
 		}
-		out[i] = t.UTC()
+		out[i] = bound
 	}
 	if out == nil {
 		return args
 	}
 	return out
+}
+
+// sqliteTime formats t as SQLite's own date and time functions do: UTC,
+// "YYYY-MM-DD HH:MM:SS", and a fraction only when there is one, in as many
+// of 3, 6 or 9 digits as it needs (3 is what SQLite's 'subsec' writes), so
+// that equal instants give equal texts and texts sort as instants.
+func sqliteTime(t time.Time) string {
+	t = t.UTC()
+	ns := t.Nanosecond()
+	switch {
+	case ns == 0:
+		return t.Format("2006-01-02 15:04:05")
+	case ns%1e6 == 0:
+		return t.Format("2006-01-02 15:04:05.000")
+	case ns%1e3 == 0:
+		return t.Format("2006-01-02 15:04:05.000000")
+	}
+	return t.Format("2006-01-02 15:04:05.000000000")
 }

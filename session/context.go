@@ -1,0 +1,101 @@
+package session
+
+import "context"
+
+// binding is what one context layer says about clients: which client record
+// operations use from here on, and that client's session at this level, if
+// any. Layers are immutable and point only at the layers of the contexts
+// they were made from, so the chain of a context can never loop, however
+// the transactions of several clients nest.
+type binding struct {
+	client  *Client
+	session *Session // nil: the layer only names the client
+	detach  bool     // the client's session ends here: hooks run after it
+	parent  *binding
+}
+
+type bindingKey struct{}
+
+func bindingOf(ctx context.Context) *binding {
+	b, _ := ctx.Value(bindingKey{}).(*binding)
+	return b
+}
+
+func push(ctx context.Context, b binding) context.Context {
+	b.parent = bindingOf(ctx)
+	return context.WithValue(ctx, bindingKey{}, &b)
+}
+
+// Context returns a copy of ctx that carries c: record operations given
+// that context use c. The last client attached wins: inside another
+// client's transaction, db2.Context(ctx) sends record operations to db2
+// (in db2's own transaction, if ctx carries one of db2). A transaction of c
+// that ctx already carries is kept.
+func (c *Client) Context(ctx context.Context) context.Context {
+	if b := bindingOf(ctx); b != nil && b.client == c && !b.detach {
+		return ctx
+	}
+	return push(ctx, binding{client: c})
+}
+
+// sessionFor returns the session of c that ctx carries, or nil: the
+// innermost one, unless a hook context detached it.
+func sessionFor(ctx context.Context, c *Client) *Session {
+	for b := bindingOf(ctx); b != nil; b = b.parent {
+		if b.client != c {
+			continue
+		}
+		if b.session != nil {
+			return b.session
+		}
+		if b.detach {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Current returns the Session that record operations given ctx use: the
+// session of the client FromContext returns, or nil.
+func Current(ctx context.Context) *Session {
+	b := bindingOf(ctx)
+	if b == nil {
+		return nil
+	}
+	if b.session != nil {
+		return b.session
+	}
+	return sessionFor(ctx, b.client)
+}
+
+// attach returns ctx carrying s as the current session: record operations
+// given the returned context use s's client, in s.
+func (s *Session) attach(ctx context.Context) context.Context {
+	if b := bindingOf(ctx); b != nil && b.session == s {
+		return ctx
+	}
+	return push(ctx, binding{client: s.client, session: s})
+}
+
+// detached returns ctx without s: statements of s's client given it run on
+// the pool, outside the transaction that ended; other clients' sessions
+// stay.
+func (s *Session) detached(ctx context.Context) context.Context {
+	return push(ctx, binding{client: s.client, detach: true})
+}
+
+// FromContext returns the client that ctx carries (the one attached last,
+// through a Session or Client.Context), else the default client. It returns
+// ErrNoClient when there is none and ErrClosed when the client is closed.
+func FromContext(ctx context.Context) (*Client, error) {
+	var c *Client
+	if b := bindingOf(ctx); b != nil {
+		c = b.client
+	} else if c = defaultClient.Load(); c == nil {
+		return nil, ErrNoClient
+	}
+	if c.closed.Load() {
+		return nil, ErrClosed
+	}
+	return c, nil
+}

@@ -1,0 +1,233 @@
+package session
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/sqlservice/sqlservice/builder"
+)
+
+// Index is an index or unique key of a reflected table.
+type Index struct {
+	Name    string   // as the database names it ("" where it has none)
+	Columns []string // in index order; expression parts are left out
+	Unique  bool
+}
+
+// ForeignKey is a foreign key of a reflected table.
+type ForeignKey struct {
+	Name       string   // the constraint's name; SQLite's are unnamed ("")
+	Columns    []string // in key order
+	RefTable   string
+	RefColumns []string // the referenced columns, matching Columns
+	OnDelete   string   // NO ACTION, RESTRICT, CASCADE, SET NULL or SET DEFAULT
+	OnUpdate   string
+}
+
+// reflectDetails fills in what Reflect reads beyond names, types and
+// nullability: defaults, autoincrement columns, the primary key in key
+// order, indexes and unique keys, and foreign keys.
+func (c *Client) reflectDetails(ctx context.Context, t *Table) error {
+	q := reflectSQL[c.dialect.Name()]
+	byName := make(map[string]*TableColumn, len(t.Columns))
+	for i := range t.Columns {
+		byName[t.Columns[i].Name] = &t.Columns[i]
+	}
+	// Defaults and autoincrement.
+	if err := c.eachRow(ctx, q.columns, t.Name, func(rows *sql.Rows) error {
+		var name string
+		var def sql.NullString
+		var auto bool
+		if err := rows.Scan(&name, &def, &auto); err != nil {
+			return err
+		}
+		col := byName[name]
+		if col == nil {
+			return nil
+		}
+		col.AutoIncrement = auto
+		// MariaDB reports a column without a default, or DEFAULT NULL, as
+		// the text NULL: the same thing.
+		if def.Valid && !strings.EqualFold(def.String, "NULL") {
+			col.Default, col.HasDefault = def.String, true
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	// Indexes, the primary key among them.
+	var cur *Index
+	if err := c.eachRow(ctx, q.indexes, t.Name, func(rows *sql.Rows) error {
+		var name string
+		var column sql.NullString
+		var unique, primary bool
+		if err := rows.Scan(&name, &unique, &primary, &column); err != nil {
+			return err
+		}
+		if primary {
+			if column.Valid {
+				t.PrimaryKey = append(t.PrimaryKey, column.String)
+			}
+			return nil
+		}
+		if cur == nil || cur.Name != name {
+			t.Indexes = append(t.Indexes, Index{Name: name, Unique: unique})
+			cur = &t.Indexes[len(t.Indexes)-1]
+		}
+		if column.Valid {
+			cur.Columns = append(cur.Columns, column.String)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if len(t.PrimaryKey) == 0 { // SQLite's INTEGER PRIMARY KEY has no index; its pk order is in table_info
+		if err := c.eachRow(ctx, q.primaryKey, t.Name, func(rows *sql.Rows) error {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				return err
+			}
+			t.PrimaryKey = append(t.PrimaryKey, name)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	for _, ix := range t.Indexes {
+		if ix.Unique {
+			t.UniqueKeys = append(t.UniqueKeys, ix)
+		}
+	}
+	if c.dialect == builder.SQLite && len(t.PrimaryKey) == 1 {
+		// INTEGER PRIMARY KEY is the rowid: generated when not given.
+		if col := byName[t.PrimaryKey[0]]; col != nil && strings.EqualFold(col.Type, "INTEGER") {
+			col.AutoIncrement = true
+		}
+	}
+	// Foreign keys.
+	var fk *ForeignKey
+	if err := c.eachRow(ctx, q.foreignKeys, t.Name, func(rows *sql.Rows) error {
+		var name, column, refTable, onDelete, onUpdate string
+		var refColumn sql.NullString // SQLite: NULL for the parent's primary key
+		if err := rows.Scan(&name, &column, &refTable, &refColumn, &onDelete, &onUpdate); err != nil {
+			return err
+		}
+		if fk == nil || fk.Name != name {
+			t.ForeignKeys = append(t.ForeignKeys, ForeignKey{Name: name, RefTable: refTable,
+				OnDelete: fkAction(onDelete), OnUpdate: fkAction(onUpdate)})
+			fk = &t.ForeignKeys[len(t.ForeignKeys)-1]
+		}
+		fk.Columns = append(fk.Columns, column)
+		fk.RefColumns = append(fk.RefColumns, refColumn.String)
+		return nil
+	}); err != nil {
+		return err
+	}
+	for i := range t.ForeignKeys {
+		fk := &t.ForeignKeys[i]
+		if c.dialect == builder.SQLite {
+			fk.Name = "" // the rows' id, only for grouping
+			if fk.RefColumns[0] == "" {
+				var pk []string
+				if err := c.eachRow(ctx, q.primaryKey, fk.RefTable, func(rows *sql.Rows) error {
+					var n string
+					err := rows.Scan(&n)
+					pk = append(pk, n)
+					return err
+				}); err != nil {
+					return err
+				}
+				fk.RefColumns = pk
+			}
+		}
+	}
+	return nil
+}
+
+// eachRow runs a reflection query with the table name as its argument.
+func (c *Client) eachRow(ctx context.Context, query, table string, fn func(*sql.Rows) error) error {
+	rows, err := c.Query(ctx, false, query, table)
+	if err != nil {
+		return fmt.Errorf("session: reflect table %s: %w", table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return fmt.Errorf("session: reflect table %s: %w", table, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("session: reflect table %s: %w", table, err)
+	}
+	return nil
+}
+
+// fkAction spells a referential action the same way on every dialect
+// (PostgreSQL's catalog holds one letter).
+func fkAction(a string) string {
+	switch a {
+	case "a":
+		return "NO ACTION"
+	case "r":
+		return "RESTRICT"
+	case "c":
+		return "CASCADE"
+	case "n":
+		return "SET NULL"
+	case "d":
+		return "SET DEFAULT"
+	}
+	return strings.ToUpper(a)
+}
+
+type reflectQueries struct {
+	columns     string // name, default (NULL: none), autoincrement
+	indexes     string // index name, unique, primary, column (NULL for an expression), by index and position
+	primaryKey  string // the primary key's columns in key order
+	foreignKeys string // name, column, referenced table, referenced column, on delete, on update; by key and position
+}
+
+const pgTable = `to_regclass(format('%I.%I', current_schema(), $1::text))`
+
+var reflectSQL = map[string]reflectQueries{
+	"sqlite": {
+		columns:     `SELECT name, dflt_value, 0 FROM pragma_table_info(?)`,
+		indexes:     `SELECT il.name, il."unique" <> 0, il.origin = 'pk', ii.name FROM pragma_index_list(?) il JOIN pragma_index_info(il.name) ii ORDER BY il.name, ii.seqno`,
+		primaryKey:  `SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`,
+		foreignKeys: `SELECT CAST(id AS TEXT), "from", "table", "to", on_delete, on_update FROM pragma_foreign_key_list(?) ORDER BY id, seq`,
+	},
+	"mysql": {
+		columns: `SELECT column_name, column_default, extra LIKE '%auto_increment%' FROM information_schema.columns
+WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position`,
+		indexes: `SELECT index_name, non_unique = 0, index_name = 'PRIMARY', column_name FROM information_schema.statistics
+WHERE table_schema = DATABASE() AND table_name = ? ORDER BY index_name = 'PRIMARY' DESC, index_name, seq_in_index`,
+		primaryKey: `SELECT column_name FROM information_schema.statistics
+WHERE table_schema = DATABASE() AND table_name = ? AND index_name = 'PRIMARY' ORDER BY seq_in_index`,
+		foreignKeys: `SELECT k.constraint_name, k.column_name, k.referenced_table_name, k.referenced_column_name, r.delete_rule, r.update_rule
+FROM information_schema.key_column_usage k JOIN information_schema.referential_constraints r
+ON r.constraint_schema = k.constraint_schema AND r.constraint_name = k.constraint_name AND r.table_name = k.table_name
+WHERE k.table_schema = DATABASE() AND k.table_name = ? AND k.referenced_table_name IS NOT NULL
+ORDER BY k.constraint_name, k.ordinal_position`,
+	},
+	"postgres": {
+		columns: `SELECT a.attname, pg_get_expr(d.adbin, d.adrelid), a.attidentity <> '' OR COALESCE(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false)
+FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE a.attrelid = ` + pgTable + ` AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+		indexes: `SELECT i.relname, ix.indisunique, ix.indisprimary, a.attname
+FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid
+CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum AND k.attnum > 0
+WHERE ix.indrelid = ` + pgTable + ` ORDER BY ix.indisprimary DESC, i.relname, k.ord`,
+		primaryKey: `SELECT a.attname FROM pg_index ix CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
+WHERE ix.indrelid = ` + pgTable + ` AND ix.indisprimary ORDER BY k.ord`,
+		foreignKeys: `SELECT con.conname, a.attname, cf.relname, af.attname, con.confdeltype::text, con.confupdtype::text
+FROM pg_constraint con CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(col, fcol, ord)
+JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.col
+JOIN pg_class cf ON cf.oid = con.confrelid
+JOIN pg_attribute af ON af.attrelid = con.confrelid AND af.attnum = k.fcol
+WHERE con.contype = 'f' AND con.conrelid = ` + pgTable + ` ORDER BY con.conname, k.ord`,
+	},
+}

@@ -1,0 +1,60 @@
+package session
+
+import (
+	"database/sql"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/sqlservice/sqlservice/builder"
+)
+
+func TestSQLiteTimeText(t *testing.T) {
+	at := time.Date(2025, 12, 22, 1, 0, 0, 0, time.FixedZone("UTC+1", 3600))
+	cases := []struct {
+		name string
+		t    time.Time
+		want string
+	}{
+		{"whole seconds have no fraction", at, "2025-12-22 00:00:00"},
+		{"milliseconds take three digits", at.Add(250 * time.Millisecond), "2025-12-22 00:00:00.250"},
+		{"microseconds take six", at.Add(123456 * time.Microsecond), "2025-12-22 00:00:00.123456"},
+		{"nanoseconds take nine", at.Add(123456789), "2025-12-22 00:00:00.123456789"},
+		{"the zero time", time.Time{}, "0001-01-01 00:00:00"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { assert.Equal(t, c.want, sqliteTime(c.t)) })
+	}
+}
+
+func TestBindArgsTimes(t *testing.T) {
+	plusOne := time.FixedZone("UTC+1", 3600)
+	at := time.Date(2025, 12, 22, 1, 0, 0, 0, plusOne)
+	utc := at.UTC()
+	args := []any{at, &at, sql.NullTime{Time: at, Valid: true}, sql.Null[time.Time]{V: at, Valid: true},
+		(*time.Time)(nil), sql.NullTime{}, "text", 7}
+	t.Run("server dialects get UTC times", func(t *testing.T) {
+		c := &Client{dialect: builder.Postgres}
+		got := c.bindArgs(args)
+		for i := range 4 {
+			assert.Equal(t, utc, got[i], "argument %d", i)
+		}
+		assert.Equal(t, args[4:], got[4:])
+		assert.Equal(t, at, args[0], "the caller's slice is left alone")
+	})
+	t.Run("SQLite gets SQLite's text", func(t *testing.T) {
+		c := &Client{dialect: builder.SQLite}
+		got := c.bindArgs(args)
+		for i := range 4 {
+			assert.Equal(t, "2025-12-22 00:00:00", got[i], "argument %d", i)
+		}
+		assert.Equal(t, args[4:], got[4:])
+	})
+	t.Run("arguments without times are not copied", func(t *testing.T) {
+		plain := []any{1, "a", utc}
+		c := &Client{dialect: builder.MySQL}
+		got := c.bindArgs(plain)
+		assert.Same(t, &plain[0], &got[0])
+	})
+}

@@ -50,6 +50,9 @@ type Dialect interface {
 	// ColumnsSQL lists a table's columns (name, type, not null, primary key)
 	// in order; the table name is its only parameter.
 	ColumnsSQL() string
+	// LockClause is the clause appended to a SELECT that locks its rows
+	// (see Lock); empty where the dialect locks otherwise.
+	LockClause(l Lock) string
 }
 
 // DialectFor returns the dialect named "sqlite", "mysql" or "postgres"

@@ -35,8 +35,9 @@ type QuerySet[T any] struct {
 	page   int                // Page: 1-based; ≤ 1 is the first page
 	per    int                // PerPage: rows per page; ≤ 0 sets no limit
 
-	preload []string // relation paths to load with the rows (preload.go)
-	hint    int      // rows expected when known (a preload's batch), for allocation; not SQL
+	lock    *builder.Lock // ForUpdate and its kin (lock.go)
+	preload []string      // relation paths to load with the rows (preload.go)
+	hint    int           // rows expected when known (a preload's batch), for allocation; not SQL
 }
 
 // Page is one page of a paginated query.
@@ -164,6 +165,13 @@ func (q *QuerySet[T]) selectSQLOf(columns string) (string, []any, error) {
 		// SQLite and MySQL need a LIMIT before OFFSET.
 		b = b.Suffix(fmt.Sprintf("LIMIT %d OFFSET ?", maxInt64), q.offset)
 	}
+	lock, err := q.lockClause()
+	if err != nil {
+		return "", nil, err
+	}
+	if lock != "" {
+		b = b.Suffix(lock)
+	}
 	return b.ToSql()
 }
 
@@ -224,7 +232,10 @@ func (q *QuerySet[T]) All() ([]*T, error) {
 }
 
 // Iter streams the matching rows one at a time, holding one row in memory
-// per step; stop early by breaking out of the loop. An error is yielded
+// per step; stop early by breaking out of the loop. A statement that needs
+// the loop's connection (a write in the loop's transaction, or any
+// statement when the pool has no other connection free) first reads the
+// rest of the rows into memory, and the loop goes on from there. An error is yielded
 // once, with a nil record, and ends the iteration. Inside a session, a row
 // the session already holds is yielded as the session's record, but the
 // streamed rows are not added to its identity map, which would otherwise

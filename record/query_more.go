@@ -55,7 +55,15 @@ func (q *QuerySet[T]) Exists() (bool, error) {
 	if q.err != nil {
 		return false, q.err
 	}
-	text, args, err := q.filtered("1").Limit(1).ToSql()
+	lock, err := q.lockClause()
+	if err != nil {
+		return false, err
+	}
+	b := q.filtered("1").Limit(1)
+	if lock != "" {
+		b = b.Suffix(lock)
+	}
+	text, args, err := b.ToSql()
 	if err != nil {
 		return false, err
 	}

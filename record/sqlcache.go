@@ -97,6 +97,12 @@ func (q *QuerySet[T]) sql(count bool) (text string, args []any, cached bool, err
 		return text, args, false, err
 	}
 	if !count {
+		if q.lock != nil {
+			if _, err := q.lockClause(); err != nil {
+				return "", nil, false, err
+			}
+			key = append(key, 'K', q.lockKey())
+		}
 		key = append(key, 'O', byte(len(q.order)))
 		for _, o := range q.order {
 			dir := byte('a')

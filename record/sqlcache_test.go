@@ -35,9 +35,9 @@ func TestShapeKeyCoversQuerySet(t *testing.T) {
 	}
 	// sel and joins change the text: QuerySet.sql builds such queries
 	// every time. crit only matters with joins; page and per become limit
-	// and offset; preload runs queries of its own.
+	// and offset; lock is in the key; preload runs queries of its own.
 	assert.Equal(t, []string{"ctx", "m", "c", "err", "where", "order", "limit", "offset", "hasLim",
-		"sel", "joins", "crit", "page", "per", "preload", "hint"}, names,
+		"sel", "joins", "crit", "page", "per", "lock", "preload", "hint"}, names,
 		"QuerySet changed: add what changes the SQL text to the shape key of QuerySet.sql (sqlcache.go), then update this list")
 }
 

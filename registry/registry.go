@@ -301,7 +301,7 @@ func collectFields(m *Model, t reflect.Type, index []int, offset uintptr) error 
 		}
 		c := &Column{
 			Name: tg.name, Field: f.Name, Index: idx, Offset: offset + f.Offset, Type: f.Type,
-			Kind: k, Bits: bits, PK: tg.pk, AutoIncrement: tg.autoIncrement, Nullable: nullable,
+			Kind: k, Bits: bits, PK: tg.pk, AutoIncrement: tg.autoIncrement, Version: tg.version, Nullable: nullable,
 			Unique: tg.unique, Indexed: tg.index, Size: tg.size, Default: tg.dflt, HasDefault: tg.hasDefault,
 			SQLType: tg.sqlType, FK: tg.fk, Pos: len(m.Columns), pkOrder: tg.pkOrder,
 		}
@@ -314,6 +314,15 @@ func collectFields(m *Model, t reflect.Type, index []int, offset uintptr) error 
 		c.NotNull = tg.notNull || tg.pk || !nullable
 		if c.AutoIncrement && (!c.PK || (k != KindInt && k != KindUint) || nullable) {
 			return fail(ErrBadTag, errors.New("autoincrement needs an integer, non-pointer primary key field"))
+		}
+		if c.Version && (c.PK || (k != KindInt && k != KindUint) || nullable) {
+			return fail(ErrBadTag, errors.New("version needs an integer, non-pointer field that is not part of the primary key"))
+		}
+		if c.Version && m.Version != nil {
+			return fail(ErrBadTag, fmt.Errorf("a second version column (the first is %s)", m.Version.Field))
+		}
+		if c.Version {
+			m.Version = c
 		}
 		if prev, dup := m.byName[c.Name]; dup {
 			return fail(ErrBadTag, fmt.Errorf("column %q is already mapped by field %s", c.Name, prev.Field))

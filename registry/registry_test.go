@@ -978,6 +978,21 @@ type badPKRepeat struct {
 	B int64 `db:"b,pk=1"`
 }
 
+type badVersionString struct {
+	ID      int64  `db:"id,pk"`
+	Version string `db:"version,version"`
+}
+
+type badVersionPK struct {
+	ID int64 `db:"id,pk,version"`
+}
+
+type badTwoVersions struct {
+	ID int64 `db:"id,pk"`
+	A  int64 `db:"a,version"`
+	B  int64 `db:"b,version"`
+}
+
 type badAutoString struct {
 	Code string `db:"code,pk,autoincrement"`
 }
@@ -1140,6 +1155,9 @@ func TestRegisterRejectsBadModels(t *testing.T) {
 		{"autoincrement on a non-key field", badAutoNonPK{}, registry.ErrBadTag, "badAutoNonPK", "Seq", "autoincrement needs an integer, non-pointer primary key"},
 		{"autoincrement on a pointer", badAutoPointer{}, registry.ErrBadTag, "badAutoPointer", "ID", "autoincrement needs an integer, non-pointer"},
 		{"autoincrement in a composite key", badAutoComposite{}, registry.ErrBadTag, "badAutoComposite", "A", "single-column primary key"},
+		{"a version that is not an integer", badVersionString{}, registry.ErrBadTag, "badVersionString", "Version", "version needs an integer"},
+		{"a version in the primary key", badVersionPK{}, registry.ErrBadTag, "badVersionPK", "ID", "not part of the primary key"},
+		{"two version columns", badTwoVersions{}, registry.ErrBadTag, "badTwoVersions", "B", "a second version column (the first is A)"},
 		{"a map field", badMap{}, registry.ErrUnsupportedType, "badMap", "Attrs", "map[string]string is not supported"},
 		{"a chan field", badChan{}, registry.ErrUnsupportedType, "badChan", "C", "chan int is not supported"},
 		{"a struct field", badStruct{}, registry.ErrUnsupportedType, "badStruct", "Loc", "badPoint is not supported"},

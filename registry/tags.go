@@ -21,6 +21,7 @@ type tag struct {
 	hasDefault    bool
 	sqlType       string
 	fk            *ForeignKey
+	version       bool
 }
 
 // parseTag parses `db:"column,opt,opt=value,..."`. Options are split on
@@ -84,6 +85,11 @@ func parseTag(s string) (tag, error) {
 				return t, err
 			}
 			t.notNull = true
+		case "version":
+			if err := noVal(); err != nil {
+				return t, err
+			}
+			t.version = true
 		case "unique":
 			if err := noVal(); err != nil {
 				return t, err
@@ -131,7 +137,7 @@ func parseTag(s string) (tag, error) {
 			}
 			t.fk = &ForeignKey{Table: table, Column: col}
 		default:
-			return t, fmt.Errorf("unknown option %q (want pk, autoincrement, notnull, unique, index, size=N, default=SQL, type=T, fk=table.column)", key)
+			return t, fmt.Errorf("unknown option %q (want pk, autoincrement, version, notnull, unique, index, size=N, default=SQL, type=T, fk=table.column)", key)
 		}
 	}
 	return t, nil

@@ -362,7 +362,7 @@ func run[R any](c *Client, ctx context.Context, r runner[R], cached bool, query 
 			if err != nil && s == nil && mayWrite(r.write, query) && outcomeUnknown(err) {
 				// A write on the pool commits by itself: when its reply
 				// was lost, so is the knowledge whether it did.
-				err = fmt.Errorf("session: %w: %w", ErrCommitUnknown, err)
+				err = fmt.Errorf("%w: %w", ErrCommitUnknown, err)
 			}
 			return res, err
 		}
@@ -455,7 +455,7 @@ func (r *Row) Scan(dest ...any) error {
 	}
 	err := r.row.Scan(dest...)
 	if err != nil && r.write && outcomeUnknown(err) {
-		return fmt.Errorf("session: %w: %w", ErrCommitUnknown, err)
+		return fmt.Errorf("%w: %w", ErrCommitUnknown, err)
 	}
 	return TranslateError(err)
 }

@@ -71,8 +71,15 @@ func Current(ctx context.Context) *Session {
 // attach returns ctx carrying s as the current session: record operations
 // given the returned context use s's client, in s.
 func (s *Session) attach(ctx context.Context) context.Context {
-	if b := bindingOf(ctx); b != nil && b.session == s {
+	parent := bindingOf(ctx)
+	if parent != nil && parent.session == s {
 		return ctx
+	}
+	if s.own.client == nil {
+		// The first attach (the outermost level, nearly always the only
+		// one) uses the layer inside the Session: no allocation.
+		s.own = binding{client: s.client, session: s, parent: parent}
+		return context.WithValue(ctx, bindingKey{}, &s.own)
 	}
 	return push(ctx, binding{client: s.client, session: s})
 }

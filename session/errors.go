@@ -71,7 +71,8 @@ func (e *ConstraintError) Unwrap() error { return e.Err }
 
 // TranslateError returns err with a constraint violation reported by the
 // MySQL, PostgreSQL or SQLite driver replaced by a *ConstraintError that
-// wraps it; any other error, and nil, is returned unchanged. The Client
+// wraps it, and a retryable failure (see ErrRetryable) by a
+// *RetryableError; any other error, and nil, is returned unchanged. The Client
 // applies it to every statement it runs; call it yourself for statements
 // run on Client.DB directly.
 func TranslateError(err error) error {
@@ -79,8 +80,12 @@ func TranslateError(err error) error {
 		return err
 	}
 	var ce *ConstraintError
-	if errors.As(err, &ce) {
+	var re *RetryableError
+	if errors.As(err, &ce) || errors.As(err, &re) {
 		return err
+	}
+	if retryable(err) {
+		return &RetryableError{Err: err}
 	}
 	var myErr *mysql.MySQLError
 	if errors.As(err, &myErr) {

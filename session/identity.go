@@ -55,12 +55,17 @@ func (s *Session) Remember(m *registry.Model, key registry.RowKey, ptr any) {
 	k := identKey{m, key}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.tx != nil {
+	switch {
+	case s.tx != nil || s.ending:
 		prev, _ := s.lookup(k)
 		if prev == ptr {
 			return
 		}
 		s.pushUndo(undoEntry{k: k, prev: prev})
+	case s.lastEnd == rolledBack:
+		// A row of a transaction that another goroutine rolled back under
+		// the statement (see pushUndo): it is not there.
+		return
 	}
 	s.remember(k, ptr)
 }
@@ -95,7 +100,7 @@ func (s *Session) Forget(m *registry.Model, key registry.RowKey) {
 	k := identKey{m, key}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.tx != nil {
+	if s.tx != nil || s.ending {
 		prev, ok := s.lookup(k)
 		if !ok {
 			return

@@ -2,8 +2,10 @@ package session_test
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -270,7 +272,13 @@ func TestSharedSessionMisuseIsReported(t *testing.T) {
 		var unexpected []error
 		var mu sync.Mutex
 		note := func(err error) {
-			if err == nil || errors.Is(err, session.ErrConcurrentUse) || errors.Is(err, session.ErrRolledBack) {
+			// A statement that starts while another goroutine's runs is
+			// refused with ErrConcurrentUse. One that starts while another
+			// goroutine still reads the rows of its query is refused by
+			// the driver (pgx: conn busy; MySQL: bad connection, which
+			// ends the transaction: ErrRolledBack from then on).
+			if err == nil || errors.Is(err, session.ErrConcurrentUse) || errors.Is(err, session.ErrRolledBack) ||
+				errors.Is(err, driver.ErrBadConn) || strings.Contains(err.Error(), "conn busy") {
 				return
 			}
 			mu.Lock()
@@ -538,17 +546,23 @@ func TestCloseEndsOpenSessions(t *testing.T) {
 func TestPingAfterIdleConnectionsDropped(t *testing.T) {
 	eachServer(t, session.Config{PoolSize: 5}, func(t *testing.T, db, pdb *dbtest.DB, proxy *faultproxy.Proxy) {
 		ctx := pdb.Ctx()
-		var wg sync.WaitGroup
-		for range 5 { // five connections, idle in the pool afterwards
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, err := pdb.Exec(ctx, false, "SELECT 1")
-				assert.NoError(t, err)
-			}()
+		use := func() { // five connections, each used twice, idle afterwards
+			var wg sync.WaitGroup
+			for range 5 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := pdb.Exec(ctx, false, "SELECT 1")
+					assert.NoError(t, err)
+				}()
+			}
+			wg.Wait()
 		}
-		wg.Wait()
 		for round := range 3 {
+			// pgx pings a reused connection itself only when it has been
+			// idle for a second since its last reuse: use them again.
+			use()
+			use()
 			proxy.KillAll()
 			time.Sleep(20 * time.Millisecond)
 			require.NoError(t, pdb.Ping(ctx), "round %d", round)
@@ -579,4 +593,36 @@ func TestSQLiteInterruptedWriteAbortsTransaction(t *testing.T) {
 	assert.Equal(t, 0, rows(t, db, "iw-outer"))
 	assert.Equal(t, 0, rows(t, db, "iw-inner"))
 	assert.Equal(t, 0, rows(t, db, "iw-after"))
+}
+
+// A write without arguments whose reply is lost is not sent again either:
+// pgx reports that loss as safe to retry, on which database/sql would
+// re-send it (see pgConn).
+func TestLostReplyOfAWriteWithoutArguments(t *testing.T) {
+	eachServer(t, session.Config{}, func(t *testing.T, db, pdb *dbtest.DB, proxy *faultproxy.Proxy) {
+		fired := proxy.Arm("noarg-insert", faultproxy.DropReply, 0)
+		_, err := pdb.Exec(pdb.Ctx(), false, "INSERT INTO entry (body) VALUES ('noarg-insert')")
+		waitFired(t, fired)
+		assert.ErrorIs(t, err, session.ErrCommitUnknown)
+		assert.Equal(t, 1, rows(t, db, "noarg-insert"), "sent once")
+	})
+}
+
+// A context that outlived its Transaction (kept by a goroutine the
+// transaction started, say) does not run statements outside it by
+// accident, but a new Transaction given it starts afresh.
+func TestContextOutlivingItsTransaction(t *testing.T) {
+	dbtest.Each(t, integrityModels, func(t *testing.T, db *dbtest.DB) {
+		var kept context.Context
+		require.NoError(t, db.Transaction(db.Ctx(), func(ctx context.Context) error {
+			kept = ctx
+			return nil
+		}))
+		assert.ErrorIs(t, (&Entry{Body: "stray"}).Save(kept), session.ErrTxDone)
+		require.NoError(t, db.Transaction(kept, func(ctx context.Context) error {
+			return (&Entry{Body: "fresh-tx"}).Save(ctx)
+		}))
+		assert.Equal(t, 1, rows(t, db, "fresh-tx"))
+		assert.Equal(t, 0, rows(t, db, "stray"))
+	})
 }

@@ -93,22 +93,25 @@ type boundStmt struct{ db, tx *sql.Stmt }
 // one transaction binds each statement once.
 func (s *Session) txStmt(ctx context.Context, tx *sql.Tx, st *sql.Stmt) *sql.Stmt {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if tx != s.tx {
-		// The transaction ended under the statement (a rollback from
-		// another goroutine): database/sql reports it.
-		return tx.StmtContext(ctx, st)
-	}
-	for _, b := range s.bound[:s.nbound] {
-		if b.db == st {
-			return b.tx
+	if tx == s.tx {
+		for _, b := range s.bound[:s.nbound] {
+			if b.db == st {
+				s.mu.Unlock()
+				return b.tx
+			}
 		}
 	}
+	s.mu.Unlock()
+	// Binding may prepare on the transaction's connection: not under s.mu.
 	ts := tx.StmtContext(ctx, st)
-	if s.nbound < len(s.bound) {
+	s.mu.Lock()
+	// A binding made as the context ended may have failed to prepare:
+	// only keep one made with a live context, for the live transaction.
+	if tx == s.tx && s.nbound < len(s.bound) && ctx.Err() == nil {
 		s.bound[s.nbound] = boundStmt{st, ts}
 		s.nbound++
 	}
+	s.mu.Unlock()
 	return ts
 }
 

@@ -222,6 +222,7 @@ func (c *Client) queryReplica(ctx context.Context, cached bool, query string, ar
 		if r == nil {
 			break
 		}
+		c.spillStarved(r.db)
 		for attempt := 0; ; attempt++ {
 			start := time.Now()
 			rows, row, err = r.query(ctx, cached, query, args, one)

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 )
@@ -99,7 +100,8 @@ func outcomeUnknown(err error) bool {
 // other error but the server's own answer leaves the outcome unknown.
 func commitOutcomeUnknown(err error) bool {
 	if err == context.Canceled || err == context.DeadlineExceeded ||
-		errors.Is(err, sql.ErrTxDone) || errors.Is(err, driver.ErrBadConn) {
+		errors.Is(err, sql.ErrTxDone) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, pgx.ErrTxCommitRollback) { // PostgreSQL answered ROLLBACK: the transaction had failed
 		return false
 	}
 	var pg *pgconn.PgError

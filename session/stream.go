@@ -105,3 +105,12 @@ func (c *Client) spillStarved(db *sql.DB) {
 	c.streamsMu.Unlock()
 	spill(all)
 }
+
+// spillStreams spills the session's open streams: their transaction is
+// about to end, and with it their result sets.
+func (s *Session) spillStreams() {
+	s.mu.Lock()
+	streams := s.takeStreams()
+	s.mu.Unlock()
+	spill(streams)
+}

@@ -57,7 +57,8 @@ var ErrTxAborted = errors.New("session: the transaction was aborted")
 // reported, never a crash.
 type Session struct {
 	client   *Client
-	explicit bool // opened by Begin: outlives one Transaction call
+	explicit bool    // opened by Begin: outlives one Transaction call
+	own      binding // the context layer of its first attach (context.go)
 
 	mu     sync.Mutex // guards everything below
 	busy   bool       // a statement runs on the session's transaction
@@ -67,6 +68,9 @@ type Session struct {
 	failed error // first failure of a nested level; dooms the transaction
 	spSeq  int
 	ended  bool
+
+	ending  bool    // its COMMIT or ROLLBACK is on its way: undo entries still belong to it
+	lastEnd outcome // how the last transaction ended
 
 	afterCommit   []func(context.Context)
 	afterRollback []func(context.Context)
@@ -114,10 +118,7 @@ func (c *Client) Begin(ctx context.Context) (context.Context, *Session, error) {
 		return ctx, nil, ErrClosed
 	}
 	s := &Session{client: c, explicit: true}
-	s.mu.Lock()
-	err := s.begin(ctx)
-	s.mu.Unlock()
-	if err != nil {
+	if err := s.begin(ctx); err != nil {
 		return ctx, nil, err
 	}
 	if !c.track(s) {
@@ -127,12 +128,18 @@ func (c *Client) Begin(ctx context.Context) (context.Context, *Session, error) {
 	return s.attach(ctx), s, nil
 }
 
-// begin starts the database transaction if there is none yet. s.mu is held.
+// begin starts the database transaction if there is none yet. The caller
+// owns the session for the call (s.busy, or the session is not shared yet)
+// and does not hold s.mu: the wait for a connection and BEGIN run unlocked,
+// so that Close can always end the session meanwhile.
 func (s *Session) begin(ctx context.Context) error {
-	if s.tx != nil {
+	s.mu.Lock()
+	has, ended := s.tx != nil, s.ended
+	s.mu.Unlock()
+	if has {
 		return nil
 	}
-	if s.ended {
+	if ended {
 		return ErrTxDone
 	}
 	c := s.client
@@ -141,24 +148,42 @@ func (s *Session) begin(ctx context.Context) error {
 	}
 	c.spillStarved(c.db)
 	opts := &sql.TxOptions{Isolation: c.isolation}
-	var err error
+	var (
+		conn *sql.Conn
+		tx   *sql.Tx
+		err  error
+	)
 	if c.cfg.PoolTimeout > 0 {
 		// Bound the wait for a free connection without binding the
 		// transaction itself to that deadline.
 		wait, cancel := context.WithTimeout(ctx, c.cfg.PoolTimeout)
-		s.conn, err = c.db.Conn(wait)
+		conn, err = c.db.Conn(wait)
 		cancel()
 		if err != nil {
 			return fmt.Errorf("session: no connection within SQL_POOL_TIMEOUT %s: %w", c.cfg.PoolTimeout, err)
 		}
-		s.tx, err = s.conn.BeginTx(ctx, opts)
+		tx, err = conn.BeginTx(ctx, opts)
 	} else {
-		s.tx, err = c.db.BeginTx(ctx, opts)
+		tx, err = c.db.BeginTx(ctx, opts)
 	}
 	if err != nil {
-		s.releaseConn()
-		return fmt.Errorf("session: begin: %w", err)
+		if conn != nil {
+			conn.Close()
+		}
+		return fmt.Errorf("session: begin: %w", TranslateError(err))
 	}
+	s.mu.Lock()
+	if s.ended {
+		// Closed while it waited: give the connection back.
+		s.mu.Unlock()
+		tx.Rollback()
+		if conn != nil {
+			conn.Close()
+		}
+		return ErrTxDone
+	}
+	s.tx, s.conn = tx, conn
+	s.mu.Unlock()
 	if c.echo {
 		c.log.InfoContext(ctx, "sqlservice: statement", "sql", "BEGIN", "db", c.dialect.Name(), "server", primaryServer)
 	}
@@ -177,32 +202,48 @@ func (s *Session) releaseConn() {
 // goroutines is reported rather than interleaved on one connection; leave
 // gives it back.
 func (s *Session) enter(ctx context.Context) (*sql.Tx, error) {
+	return s.claim(ctx, true)
+}
+
+// claim is enter; checkFailed false lets the savepoint control statements
+// run in a transaction that a nested level has doomed (a Savepoint level
+// contains such a failure by rolling back to its savepoint).
+func (s *Session) claim(ctx context.Context, checkFailed bool) (*sql.Tx, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.busy {
+		s.mu.Unlock()
 		return nil, ErrConcurrentUse
 	}
-	if s.failed != nil {
-		return nil, &RollbackError{Cause: s.failed}
+	if checkFailed && s.failed != nil {
+		failed := s.failed
+		s.mu.Unlock()
+		return nil, &RollbackError{Cause: failed}
 	}
-	if s.tx == nil {
-		if !s.explicit || s.ended {
-			return nil, ErrTxDone
-		}
+	if s.tx == nil && (!s.explicit || s.ended) {
+		s.mu.Unlock()
+		return nil, ErrTxDone
+	}
+	s.busy = true
+	begin := s.tx == nil
+	s.mu.Unlock()
+	if begin {
 		if err := s.begin(ctx); err != nil {
+			s.leave()
 			return nil, err
 		}
 	}
-	s.busy = true
+	s.mu.Lock()
+	tx := s.tx
 	streams := s.takeStreams()
-	if len(streams) > 0 {
-		// The statement needs the connection that open Iter loops read
-		// from: let them read the rest of their rows first.
-		s.mu.Unlock()
-		spill(streams)
-		s.mu.Lock()
+	s.mu.Unlock()
+	if tx == nil {
+		s.leave() // rolled back meanwhile (Close from another goroutine)
+		return nil, ErrTxDone
 	}
-	return s.tx, nil
+	// The statement needs the connection that open Iter loops read from:
+	// let them read the rest of their rows first.
+	spill(streams)
+	return tx, nil
 }
 
 func (s *Session) leave() {
@@ -218,8 +259,11 @@ func (s *Session) leave() {
 // COMMIT is unknown (see ErrCommitUnknown).
 func (s *Session) Commit(ctx context.Context) error {
 	s.mu.Lock()
-	failed, busy := s.failed, s.busy
+	failed, busy, ended := s.failed, s.busy, s.ended
 	s.mu.Unlock()
+	if ended {
+		return ErrTxDone // Close rolled its work back
+	}
 	if busy {
 		return ErrConcurrentUse
 	}
@@ -240,9 +284,11 @@ const (
 )
 
 func (s *Session) commit(ctx context.Context) error {
+	s.spillStreams() // Iter loops over the transaction go on from memory
 	s.mu.Lock()
 	tx := s.tx
 	s.tx = nil
+	s.ending = tx != nil
 	s.mu.Unlock()
 	if tx == nil {
 		s.finish(ctx, committed)
@@ -275,9 +321,11 @@ func (s *Session) commit(ctx context.Context) error {
 // Rollback rolls the session's transaction back and runs the AfterRollback
 // hooks.
 func (s *Session) Rollback(ctx context.Context) error {
+	s.spillStreams()
 	s.mu.Lock()
 	tx := s.tx
 	s.tx = nil
+	s.ending = tx != nil
 	s.failed = nil
 	s.mu.Unlock()
 	var err error
@@ -317,6 +365,7 @@ func (s *Session) finish(ctx context.Context, how outcome) {
 	undo := s.undo
 	s.undo = nil
 	s.streams = nil
+	s.lastEnd, s.ending = how, false
 	s.mu.Unlock()
 	s.preparePending(ctx)
 	if how == rolledBack {
@@ -354,19 +403,23 @@ func (s *Session) runUndo(undo []undoEntry) {
 	}
 }
 
+func (s *Session) isEnded() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ended
+}
+
 // Close rolls back work that was neither committed nor rolled back and ends
 // the session. Closing twice is not an error.
 func (s *Session) Close() error {
 	s.mu.Lock()
 	ended := s.ended
+	s.ended = true // first: nothing begins a new transaction from now on
 	s.mu.Unlock()
 	if ended {
 		return nil
 	}
 	err := s.Rollback(context.Background())
-	s.mu.Lock()
-	s.ended = true
-	s.mu.Unlock()
 	s.client.untrack(s)
 	return err
 }
@@ -381,19 +434,30 @@ func (s *Session) Undo(fn func()) {
 		return
 	}
 	s.mu.Lock()
-	s.pushUndo(undoEntry{fn: fn})
+	late := s.pushUndo(undoEntry{fn: fn})
 	s.mu.Unlock()
+	if late != nil {
+		late.fn()
+	}
 }
 
-// pushUndo appends u while a transaction is open. s.mu is held.
-func (s *Session) pushUndo(u undoEntry) {
-	if s.tx == nil {
-		return
+// pushUndo appends u while a transaction is open or ending. s.mu is held.
+// An entry that arrives after the transaction ended belongs to a statement that ran
+// in it just before another goroutine ended it (Client.Close, say): after
+// a rollback it is returned, to be run at once; after a commit it is
+// dropped, as at commit.
+func (s *Session) pushUndo(u undoEntry) (late *undoEntry) {
+	if s.tx == nil && !s.ending {
+		if s.lastEnd == rolledBack && u.fn != nil {
+			return &u
+		}
+		return nil
 	}
 	if s.undo == nil {
 		s.undo = s.undoBuf[:0]
 	}
 	s.undo = append(s.undo, u)
+	return nil
 }
 
 // AfterCommit registers fn to run once after the outermost commit of the
@@ -432,6 +496,7 @@ type txOptions struct {
 	noCommit     bool
 	rollbackOnly bool
 	savepoint    bool
+	retries      int // Retry(n): attempts after the first
 }
 
 // NoCommit leaves the work uncommitted for an enclosing caller (the
@@ -487,6 +552,11 @@ func (c *Client) Transaction(ctx context.Context, fn func(ctx context.Context) e
 		opt(&o)
 	}
 	s := sessionFor(ctx, c)
+	if s != nil && !s.explicit && s.isEnded() {
+		// ctx outlived the Transaction that made s (a goroutine it
+		// started, say): a new Transaction starts afresh.
+		s = nil
+	}
 	if s == nil {
 		s = &Session{client: c}
 		defer func() {
@@ -505,15 +575,17 @@ func (c *Client) Transaction(ctx context.Context, fn func(ctx context.Context) e
 	case depth > 0:
 		return s.nested(ctx, fn)
 	}
-	return s.outermost(ctx, fn, o)
+	if o.retries <= 0 {
+		return s.outermost(ctx, fn, o)
+	}
+	return runRetrying(ctx, o, func() error { return s.outermost(ctx, fn, o) })
 }
 
 func (s *Session) outermost(ctx context.Context, fn func(context.Context) error, o txOptions) (err error) {
-	s.mu.Lock()
 	if err := s.begin(ctx); err != nil {
-		s.mu.Unlock()
 		return err
 	}
+	s.mu.Lock()
 	s.depth = 1
 	s.failed = nil
 	s.mu.Unlock()
@@ -612,7 +684,7 @@ func (s *Session) savepoint(ctx context.Context, fn func(context.Context) error)
 	name := "sqlservice_sp_" + strconv.Itoa(s.spSeq)
 	s.mu.Unlock()
 	d := s.client.dialect
-	if _, err := s.client.Exec(ctx, false, d.Savepoint(name)); err != nil {
+	if err := s.control(ctx, d.Savepoint(name)); err != nil {
 		return fmt.Errorf("session: savepoint: %w", err)
 	}
 	s.mu.Lock()
@@ -643,15 +715,15 @@ func (s *Session) savepoint(ctx context.Context, fn func(context.Context) error)
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), savepointWait)
 	defer cancel()
 	if err == nil {
-		_, rerr := s.client.Exec(cctx, false, d.Release(name))
+		rerr := s.control(cctx, d.Release(name))
 		if rerr == nil {
 			return nil
 		}
 		err = fmt.Errorf("session: release savepoint: %w", rerr)
 	}
-	_, rerr := s.client.Exec(cctx, false, d.RollbackTo(name))
+	rerr := s.control(cctx, d.RollbackTo(name))
 	if rerr == nil {
-		_, rerr = s.client.Exec(cctx, false, d.Release(name))
+		rerr = s.control(cctx, d.Release(name))
 		if rerr != nil {
 			rerr = fmt.Errorf("release savepoint: %w", rerr)
 		}
@@ -684,4 +756,26 @@ func (s *Session) savepoint(ctx context.Context, fn func(context.Context) error)
 		h(hctx)
 	}
 	return err
+}
+
+// control runs a savepoint statement on the session's transaction. Unlike
+// a statement of the caller's, it runs when a nested level has doomed the
+// transaction: rolling back to a savepoint is how a Savepoint level
+// contains such a failure.
+func (s *Session) control(ctx context.Context, query string) error {
+	tx, err := s.claim(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer s.leave()
+	c := s.client
+	var start time.Time
+	if c.echo {
+		start = time.Now()
+	}
+	_, err = tx.ExecContext(ctx, query)
+	if c.echo {
+		c.logStatement(ctx, query, 0, start, err)
+	}
+	return TranslateError(err)
 }

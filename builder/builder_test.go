@@ -3,6 +3,7 @@ package builder_test
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -338,11 +339,11 @@ func TestGoldenStatements(t *testing.T) {
 			t.Run(prefix+"checks that a row exists", func(t *testing.T) { assert.Equal(t, g.exists, s.Exists) })
 			t.Run(prefix+"deletes a row by key", func(t *testing.T) { assert.Equal(t, g.delete, s.Delete) })
 			t.Run(prefix+"updates every non-key column", func(t *testing.T) { assert.Equal(t, g.update, s.Update) })
-			t.Run(prefix+"inserts every column", func(t *testing.T) { assert.Equal(t, g.insert, s.Insert(0).SQL) })
-			t.Run(prefix+"upserts every column", func(t *testing.T) { assert.Equal(t, g.upsert, s.Upsert(0).SQL) })
+			t.Run(prefix+"inserts every column", func(t *testing.T) { assert.Equal(t, g.insert, s.Insert(registry.ColumnSet{}).SQL) })
+			t.Run(prefix+"upserts every column", func(t *testing.T) { assert.Equal(t, g.upsert, s.Upsert(registry.ColumnSet{}).SQL) })
 			t.Run(prefix+"drops the table", func(t *testing.T) { assert.Equal(t, g.drop, s.DropTable) })
 			if ai := tm.model.AutoIncrement; ai != nil {
-				omit := uint64(1) << ai.Pos
+				omit := registry.ColumnSetOf(ai.Pos)
 				t.Run(prefix+"inserts without the autoincrement key", func(t *testing.T) {
 					assert.Equal(t, g.insertOmitKey, s.Insert(omit).SQL)
 				})
@@ -407,16 +408,27 @@ func TestStatementColumns(t *testing.T) {
 			assert.Equal(t, all[1:], names(s.UpdateCols))
 		})
 		t.Run(d.Name()+" Insert binds the columns it does not omit", func(t *testing.T) {
-			assert.Equal(t, all, names(s.Insert(0).Columns))
-			assert.Equal(t, all[1:], names(s.Insert(1).Columns))
-			assert.Equal(t, []string{"id", "body"}, names(s.Insert(^uint64(0)&^(1|1<<2)).Columns))
-			assert.Equal(t, all[1:], names(s.Upsert(1).Columns))
+			assert.Equal(t, all, names(s.Insert(registry.ColumnSet{}).Columns))
+			assert.Equal(t, all[1:], names(s.Insert(registry.ColumnSetOf(0)).Columns))
+			assert.Equal(t, []string{"id", "body"}, names(s.Insert(allBut(len(all), 0, 2)).Columns))
+			assert.Equal(t, all[1:], names(s.Upsert(registry.ColumnSetOf(0)).Columns))
 		})
 	}
 	t.Run("an id-only insert binds no columns", func(t *testing.T) {
-		ins := builder.For(builder.SQLite, modelOf[Ticket](t)).Insert(1)
+		ins := builder.For(builder.SQLite, modelOf[Ticket](t)).Insert(registry.ColumnSetOf(0))
 		assert.Empty(t, ins.Columns)
 	})
+}
+
+// allBut is the set of the first n columns but those at the given positions.
+func allBut(n int, except ...int) registry.ColumnSet {
+	var s registry.ColumnSet
+	for i := range n {
+		if !slices.Contains(except, i) {
+			s.Add(i)
+		}
+	}
+	return s
 }
 
 func TestUpdateOf(t *testing.T) {
@@ -433,28 +445,28 @@ func TestUpdateOf(t *testing.T) {
 	}
 	for _, d := range dialects {
 		s := builder.For(d, article)
-		t.Run(d.Name()+" sets the masked columns and never the key", func(t *testing.T) {
-			u := s.UpdateOf(1<<0 | 1<<1 | 1<<6)
+		t.Run(d.Name()+" sets the columns of the set and never the key", func(t *testing.T) {
+			u := s.UpdateOf(registry.ColumnSetOf(0, 1, 6))
 			assert.Equal(t, titleStatus[d.Name()], u.SQL)
 			require.Len(t, u.Columns, 2)
 			assert.Equal(t, "title", u.Columns[0].Name)
 			assert.Equal(t, "status", u.Columns[1].Name)
 		})
-		t.Run(d.Name()+" ignores mask bits beyond the columns", func(t *testing.T) {
-			u := s.UpdateOf(1<<63 | 1<<40 | 1<<1 | 1<<6)
+		t.Run(d.Name()+" ignores positions beyond the columns", func(t *testing.T) {
+			u := s.UpdateOf(registry.ColumnSetOf(300, 63, 40, 1, 6))
 			assert.Equal(t, titleStatus[d.Name()], u.SQL)
 		})
 		t.Run(d.Name()+" gives no SQL for a mask of key columns only", func(t *testing.T) {
-			u := s.UpdateOf(1)
+			u := s.UpdateOf(registry.ColumnSetOf(0))
 			assert.Empty(t, u.SQL)
 			assert.Empty(t, u.Columns)
-			assert.Empty(t, s.UpdateOf(0).SQL)
+			assert.Empty(t, s.UpdateOf(registry.ColumnSet{}).SQL)
 		})
-		t.Run(d.Name()+" caches each mask", func(t *testing.T) {
-			assert.Same(t, s.UpdateOf(1<<1|1<<6), s.UpdateOf(1<<1|1<<6))
+		t.Run(d.Name()+" caches each column set", func(t *testing.T) {
+			assert.Same(t, s.UpdateOf(registry.ColumnSetOf(1, 6)), s.UpdateOf(registry.ColumnSetOf(6, 1)))
 		})
 		t.Run(d.Name()+" puts composite key columns last", func(t *testing.T) {
-			u := builder.For(d, tag).UpdateOf(1<<0 | 1<<2)
+			u := builder.For(d, tag).UpdateOf(registry.ColumnSetOf(0, 2))
 			assert.Equal(t, weight[d.Name()], u.SQL)
 		})
 	}
@@ -519,12 +531,12 @@ func TestForCachesStatements(t *testing.T) {
 	t.Run("each model has its own statements", func(t *testing.T) {
 		assert.NotSame(t, builder.For(builder.SQLite, m), builder.For(builder.SQLite, modelOf[Post](t)))
 	})
-	t.Run("Insert and Upsert variants are cached per mask", func(t *testing.T) {
+	t.Run("Insert and Upsert variants are cached per column set", func(t *testing.T) {
 		s := builder.For(builder.Postgres, m)
-		assert.Same(t, s.Insert(1), s.Insert(1))
-		assert.Same(t, s.Upsert(1), s.Upsert(1))
-		assert.NotSame(t, s.Insert(1), s.Insert(0))
-		assert.NotEqual(t, s.Insert(1).SQL, s.Upsert(1).SQL)
+		assert.Same(t, s.Insert(registry.ColumnSetOf(0)), s.Insert(registry.ColumnSetOf(0)))
+		assert.Same(t, s.Upsert(registry.ColumnSetOf(0)), s.Upsert(registry.ColumnSetOf(0)))
+		assert.NotSame(t, s.Insert(registry.ColumnSetOf(0)), s.Insert(registry.ColumnSet{}))
+		assert.NotEqual(t, s.Insert(registry.ColumnSetOf(0)).SQL, s.Upsert(registry.ColumnSetOf(0)).SQL)
 	})
 	t.Run("concurrent callers share one cache entry", func(t *testing.T) {
 		m := modelOf[ArticleTag](t)
@@ -540,7 +552,7 @@ func TestForCachesStatements(t *testing.T) {
 			wg.Go(func() {
 				<-start
 				s := builder.For(builder.MySQL, m)
-				stmts[i], inserts[i], updates[i] = s, s.Insert(2), s.UpdateOf(4)
+				stmts[i], inserts[i], updates[i] = s, s.Insert(registry.ColumnSetOf(1)), s.UpdateOf(registry.ColumnSetOf(2))
 			})
 		}
 		close(start)

@@ -114,22 +114,6 @@ func OrderSQLIn(d Dialect, table string, orders []Order) []string {
 	return out
 }
 
-// UpdateColumns returns the UPDATE by primary key of the given non-key
-// columns. Unlike UpdateOf it is not cached: it serves models with more
-// than 64 columns, whose column sets do not fit a mask.
-func (s *Statements) UpdateColumns(cols []*registry.Column) *Update {
-	u := &Update{}
-	for _, c := range cols {
-		if !c.PK {
-			u.Columns = append(u.Columns, c)
-		}
-	}
-	if len(u.Columns) > 0 {
-		u.SQL = updateSQL(s.Dialect, s.Model, u.Columns)
-	}
-	return u
-}
-
 // AppendPlaceholder appends the n-th (1-based) bound parameter marker of
 // d to b: ? or $n.
 func AppendPlaceholder(b []byte, d Dialect, n int) []byte {

@@ -81,8 +81,8 @@ func TestQualifiedSQLPerDialect(t *testing.T) {
 		assert.Equal(t, []string{tc.order}, builder.OrderSQLIn(tc.d, "t", order), tc.d.Name())
 		ph := builder.AppendPlaceholder(append(builder.AppendPlaceholder(nil, tc.d, 1), ' '), tc.d, 2)
 		assert.Equal(t, tc.ph, string(ph), tc.d.Name())
-		u := builder.For(tc.d, m).UpdateColumns(m.Columns[2:])
+		u := builder.For(tc.d, m).UpdateOf(registry.ColumnSetOf(2))
 		assert.Equal(t, tc.update, u.SQL, tc.d.Name())
 	}
-	assert.Empty(t, st.UpdateColumns(m.PK).SQL, "key columns are never set")
+	assert.Empty(t, st.UpdateOf(registry.ColumnSetOf(m.PK[0].Pos)).SQL, "key columns are never set")
 }

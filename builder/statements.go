@@ -37,9 +37,9 @@ type Statements struct {
 	// DropTable drops the table if it exists.
 	DropTable string
 
-	inserts variants // omit mask → *Insert
-	updates variants // column mask → *Update
-	upserts variants // omit mask → *Insert
+	inserts variants // omitted registry.ColumnSet → *Insert
+	updates variants // set registry.ColumnSet → *Update
+	upserts variants // omitted registry.ColumnSet → *Insert
 }
 
 // Insert is the text of one INSERT variant with the columns it binds.
@@ -111,10 +111,9 @@ func updateSQL(d Dialect, m *registry.Model, cols []*registry.Column) string {
 	return mustSQL(b.Where(pkWhere(d, m)))
 }
 
-// Insert returns the INSERT of every column except those whose bit is set
-// in omit (bit i is Model.Columns[i]). With RETURNING dialects and an
-// omitted autoincrement key, the key is returned.
-func (s *Statements) Insert(omit uint64) *Insert {
+// Insert returns the INSERT of every column except those in omit. With
+// RETURNING dialects and an omitted autoincrement key, the key is returned.
+func (s *Statements) Insert(omit registry.ColumnSet) *Insert {
 	if v, ok := s.inserts.load(omit); ok {
 		return v.(*Insert)
 	}
@@ -123,19 +122,19 @@ func (s *Statements) Insert(omit uint64) *Insert {
 
 // Upsert returns an INSERT that updates the existing row with the same
 // primary key instead of failing (ON CONFLICT / ON DUPLICATE KEY UPDATE).
-func (s *Statements) Upsert(omit uint64) *Insert {
+func (s *Statements) Upsert(omit registry.ColumnSet) *Insert {
 	if v, ok := s.upserts.load(omit); ok {
 		return v.(*Insert)
 	}
 	return s.upserts.add(omit, s.buildInsert(omit, true)).(*Insert)
 }
 
-func (s *Statements) buildInsert(omit uint64, upsert bool) *Insert {
+func (s *Statements) buildInsert(omit registry.ColumnSet, upsert bool) *Insert {
 	d, m := s.Dialect, s.Model
 	ins := &Insert{}
 	names := []string{}
-	for i, c := range m.Columns {
-		if i < 64 && omit&(1<<uint(i)) != 0 {
+	for _, c := range m.Columns {
+		if omit.Has(c.Pos) {
 			continue
 		}
 		ins.Columns = append(ins.Columns, c)
@@ -173,22 +172,22 @@ func (s *Statements) buildInsert(omit uint64, upsert bool) *Insert {
 	return ins
 }
 
-// UpdateOf returns the UPDATE of the columns whose bit is set in mask (bit i
-// is Model.Columns[i]; key columns are never set).
-func (s *Statements) UpdateOf(mask uint64) *Update {
-	if v, ok := s.updates.load(mask); ok {
+// UpdateOf returns the UPDATE of the columns in set (key columns are never
+// set).
+func (s *Statements) UpdateOf(set registry.ColumnSet) *Update {
+	if v, ok := s.updates.load(set); ok {
 		return v.(*Update)
 	}
 	u := &Update{}
-	for i, c := range s.Model.Columns {
-		if i < 64 && mask&(1<<uint(i)) != 0 && !c.PK {
+	for _, c := range s.Model.Columns {
+		if set.Has(c.Pos) && !c.PK {
 			u.Columns = append(u.Columns, c)
 		}
 	}
 	if len(u.Columns) > 0 {
 		u.SQL = updateSQL(s.Dialect, s.Model, u.Columns)
 	}
-	return s.updates.add(mask, u).(*Update)
+	return s.updates.add(set, u).(*Update)
 }
 
 func placeholders(n int) []any {

@@ -29,6 +29,7 @@ import (
 type Base[T any] struct {
 	snap *T        // column values as last loaded or saved; nil for a new record
 	rel  *relState // what is known of the relation fields (relations.go); immutable, replaced on change
+	vals *[]any    // in a snapshot: driver values of registry.SnapDriver columns, by position (a pointer: every record carries the field)
 }
 
 // self returns the model metadata and the enclosing *T.
@@ -166,7 +167,7 @@ func (b *Base[T]) Changed() []string {
 	}
 	var out []string
 	for _, c := range m.Columns {
-		if b.snap == nil || !c.Equal(unsafe.Pointer(p), unsafe.Pointer(b.snap)) {
+		if b.snap == nil || !unchanged(m, c, unsafe.Pointer(p), unsafe.Pointer(b.snap)) {
 			out = append(out, c.Name)
 		}
 	}

@@ -89,30 +89,16 @@ type orderedRow struct{ set, idx int }
 // (as record.New would leave them); the others get their default or NULL.
 func insertRows[T any, R Row[T]](m *registry.Model, rows []R) ([]*insertSet, []orderedRow, error) {
 	var sets []*insertSet
-	byMask := map[uint64]int{}
-	byName := map[string]int{}
+	bySet := map[registry.ColumnSet]int{}
 	order := make([]orderedRow, 0, len(rows))
 	var cols []*registry.Column
 	var vals []any
 	add := func(cols []*registry.Column, vals []any) {
-		var idx int
-		var ok bool
-		var mask uint64
-		var name string
-		wide := len(m.Columns) > 64
-		if !wide {
-			for _, c := range cols {
-				mask |= 1 << uint(c.Pos)
-			}
-			idx, ok = byMask[mask]
-		} else {
-			b := make([]byte, 0, 2*len(cols))
-			for _, c := range cols {
-				b = append(b, byte(c.Pos>>8), byte(c.Pos))
-			}
-			name = string(b)
-			idx, ok = byName[name]
+		var set registry.ColumnSet
+		for _, c := range cols {
+			set.Add(c.Pos)
 		}
+		idx, ok := bySet[set]
 		if !ok {
 			idx = len(sets)
 			s := &insertSet{cols: append([]*registry.Column(nil), cols...)}
@@ -120,11 +106,7 @@ func insertRows[T any, R Row[T]](m *registry.Model, rows []R) ([]*insertSet, []o
 				s.vals = make([]any, 0, len(rows)*len(cols)) // usually every row
 			}
 			sets = append(sets, s)
-			if !wide {
-				byMask[mask] = idx
-			} else {
-				byName[name] = idx
-			}
+			bySet[set] = idx
 		}
 		s := sets[idx]
 		s.vals = append(s.vals, vals...)

@@ -14,9 +14,9 @@ import (
 	"github.com/sqlservice/sqlservice/session"
 )
 
-// Doc has a large text column.
-type Doc struct {
-	record.Base[Doc]
+// PacketDoc has a large text column.
+type PacketDoc struct {
+	record.Base[PacketDoc]
 	ID   int64  `db:"id,pk,autoincrement"`
 	Body string `db:"body"`
 }
@@ -33,18 +33,18 @@ func TestBulkInsertLargerThanThePacket(t *testing.T) {
 		rows[i] = map[string]any{"body": body}
 	}
 	huge := []map[string]any{{"body": strings.Repeat("y", 17<<20)}}
-	dbtest.Each(t, dbtest.Options{Models: []any{Doc{}}}, func(t *testing.T, db *dbtest.DB) {
+	dbtest.Each(t, dbtest.Options{Models: []any{PacketDoc{}}}, func(t *testing.T, db *dbtest.DB) {
 		ctx := db.Ctx()
 		count := func() int64 {
-			n, err := record.Query[Doc](ctx).Count()
+			n, err := record.Query[PacketDoc](ctx).Count()
 			require.NoError(t, err)
 			return n
 		}
-		n, err := record.BulkInsert[Doc](ctx, rows)
+		n, err := record.BulkInsert[PacketDoc](ctx, rows)
 		if db.Dialect != "mysql" {
 			require.NoError(t, err)
 			assert.EqualValues(t, len(rows), n)
-			_, err = record.BulkInsert[Doc](ctx, huge)
+			_, err = record.BulkInsert[PacketDoc](ctx, huge)
 			require.NoError(t, err)
 			assert.EqualValues(t, len(rows)+1, count())
 			return
@@ -52,18 +52,18 @@ func TestBulkInsertLargerThanThePacket(t *testing.T) {
 		require.ErrorIs(t, err, session.ErrStatementTooLarge)
 		var dbe *record.DBError
 		require.ErrorAs(t, err, &dbe)
-		assert.Equal(t, "Doc", dbe.Model)
+		assert.Equal(t, "PacketDoc", dbe.Model)
 		assert.Contains(t, err.Error(), "max_allowed_packet")
 		assert.Zero(t, count(), "nothing was sent")
 		m := regexp.MustCompile(`record\.BatchSize\((\d+)\)`).FindStringSubmatch(err.Error())
 		require.NotNil(t, m, err.Error())
 		batch, _ := strconv.Atoi(m[1])
 		require.Greater(t, batch, 1)
-		n, err = record.BulkInsert[Doc](ctx, rows, record.BatchSize(batch))
+		n, err = record.BulkInsert[PacketDoc](ctx, rows, record.BatchSize(batch))
 		require.NoError(t, err, "the suggested BatchSize fits")
 		assert.EqualValues(t, len(rows), n)
 
-		_, err = record.BulkInsert[Doc](ctx, huge)
+		_, err = record.BulkInsert[PacketDoc](ctx, huge)
 		require.ErrorIs(t, err, session.ErrStatementTooLarge)
 		assert.Contains(t, err.Error(), "one row")
 		assert.EqualValues(t, len(rows), count())

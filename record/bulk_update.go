@@ -300,7 +300,7 @@ func BulkDiffUpdate[T any](ctx context.Context, keyColumns []string, previous, r
 		cols []*registry.Column
 		vals []any
 	}
-	prev := make(map[any]prevRow, len(previous))
+	prev := make(map[registry.RowKey]prevRow, len(previous))
 	// The previous rows' columns and values share two arrays.
 	arenaCols := make([]*registry.Column, 0, len(previous)*len(m.Columns))
 	arenaVals := make([]any, 0, len(previous)*len(m.Columns))
@@ -320,7 +320,7 @@ func BulkDiffUpdate[T any](ctx context.Context, keyColumns []string, previous, r
 			}
 			key[ki] = pr.vals[j]
 		}
-		prev[identKey(key)] = pr
+		prev[registry.RowKeyOf(key...)] = pr
 	}
 	var updates []updateRow
 	var inserts []map[string]any
@@ -342,7 +342,7 @@ func BulkDiffUpdate[T any](ctx context.Context, keyColumns []string, previous, r
 		var pr prevRow
 		ok := false
 		if found == len(keyCols) {
-			pr, ok = prev[identKey(key)]
+			pr, ok = prev[registry.RowKeyOf(key...)]
 		}
 		if !ok {
 			inserts = append(inserts, row)

@@ -297,7 +297,7 @@ func (g *graph) saveLinks(ctx context.Context, m *registry.Model, r *registry.Re
 		exact = false // added to an unloaded relation: insert what is missing
 	}
 	d := g.c.Dialect()
-	ins := builder.For(d, r.Join).Upsert(0)
+	ins := builder.For(d, r.Join).Upsert(registry.ColumnSet{})
 	for _, k := range order {
 		if _, linked := old[k]; linked && exact {
 			continue
@@ -459,12 +459,7 @@ func destroyWhere(ctx context.Context, c *session.Client, m *registry.Model, whe
 	}
 	s := session.Current(ctx)
 	for i, row := range rows {
-		if m.HasBase {
-			*(*unsafe.Pointer)(unsafe.Add(row, m.BaseOffset)) = nil // the snapshot: new again, as after Destroy
-		}
-		if s != nil {
-			s.Forget(m, keyFromArgs(keys[i]))
-		}
+		forgetDeleted(s, m, pkKey(keys[i]), row)
 	}
 	return nil
 }

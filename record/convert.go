@@ -108,9 +108,19 @@ func convert(t reflect.Type, v any, nullable bool) (reflect.Value, error) {
 	case reflect.Float32, reflect.Float64:
 		switch rv.Kind() {
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			out.SetFloat(float64(rv.Int()))
+			n := rv.Int()
+			f := roundFloat(float64(n), t.Bits())
+			if f < -1<<63 || f >= 1<<63 || int64(f) != n {
+				return reflect.Value{}, fmt.Errorf("%d cannot be held exactly by %s (it would be stored as %v)", n, t, f)
+			}
+			out.SetFloat(f)
 		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-			out.SetFloat(float64(rv.Uint()))
+			n := rv.Uint()
+			f := roundFloat(float64(n), t.Bits())
+			if f >= 1<<64 || uint64(f) != n {
+				return reflect.Value{}, fmt.Errorf("%d cannot be held exactly by %s (it would be stored as %v)", n, t, f)
+			}
+			out.SetFloat(f)
 		case reflect.Float32, reflect.Float64:
 			if out.OverflowFloat(rv.Float()) {
 				return reflect.Value{}, fmt.Errorf("%v overflows %s", rv.Float(), t)
@@ -160,6 +170,14 @@ func convert(t reflect.Type, v any, nullable bool) (reflect.Value, error) {
 		return bad()
 	}
 	return out, nil
+}
+
+// roundFloat rounds f to the precision of a float of the given bits.
+func roundFloat(f float64, bits int) float64 {
+	if bits == 32 {
+		return float64(float32(f))
+	}
+	return f
 }
 
 // short abbreviates a value for an error message so that a megabyte of

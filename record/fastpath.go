@@ -42,7 +42,7 @@ func destroyKey(ctx context.Context, c *session.Client, m *registry.Model, items
 		return 0, true, wrapDB(m, "delete", err)
 	}
 	if s := session.Current(ctx); s != nil {
-		s.Forget(m, keyFromArgs(args))
+		forgetDeleted(s, m, registry.RowKeyOf(args...), nil)
 	}
 	return n, true, nil
 }

@@ -83,23 +83,6 @@ func sameValue(a, b any) bool {
 // isNull reports whether a field value stores NULL.
 func isNull(v any) bool { return canonical(v) == nil }
 
-// identKey turns the values of key columns into a map key: the value
-// itself for a single comparable scalar, else a string that encodes every
-// value with its type.
-func identKey(vals []any) any {
-	if len(vals) == 1 {
-		switch v := canonical(vals[0]).(type) {
-		case int64, int, string, bool, nil:
-			return v
-		}
-	}
-	var b []byte
-	for _, v := range vals {
-		b = appendCanonical(b, v)
-	}
-	return string(b)
-}
-
 // appendCanonical appends an unambiguous encoding of v: equal values (in
 // the sense of sameValue) encode equally.
 func appendCanonical(b []byte, v any) []byte {

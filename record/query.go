@@ -497,7 +497,7 @@ func (s *scanner[T]) finish(p *T) (*T, error) {
 		return p, loaded(s.ctx, s.m, p)
 	}
 	if s.sess != nil {
-		key := keyOf(s.m, up)
+		key := s.m.KeyAt(up)
 		if v, ok := s.sess.Identity(s.m, key); ok {
 			return v.(*T), nil
 		}
@@ -506,7 +506,7 @@ func (s *scanner[T]) finish(p *T) (*T, error) {
 		}
 	}
 	if b := baseOf(s.m, p); b != nil {
-		*snap = *p
+		snapshot(s.m, p, snap)
 		b.snap = snap
 	}
 	return p, loaded(s.ctx, s.m, p)

@@ -113,8 +113,7 @@ func refresh[T any](ctx context.Context, m *registry.Model, p *T) error {
 	}
 	if b != nil {
 		snap := new(T)
-		*snap = *p
-		baseOf(m, snap).snap = nil
+		snapshot(m, p, snap)
 		b.snap = snap
 	}
 	if m.Handlers.Has(events.KindRefresh) && !hooksOff(ctx) {
@@ -139,7 +138,7 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 	}
 	s := session.Current(ctx)
 	if s != nil {
-		if v, ok := s.Identity(m, keyFromArgs(args)); ok {
+		if v, ok := s.Identity(m, registry.RowKeyOf(args...)); ok {
 			return v.(*T), nil
 		}
 	}
@@ -162,14 +161,14 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 		return nil, wrapDB(m, "select", err)
 	}
 	if b := baseOf(m, p); b != nil {
-		pair[1] = *p
+		snapshot(m, p, &pair[1])
 		b.snap = &pair[1]
 	}
 	if err := loaded(ctx, m, p); err != nil {
 		return nil, err
 	}
 	if s != nil {
-		s.Remember(m, keyFromArgs(args), p)
+		s.Remember(m, registry.RowKeyOf(args...), p)
 	}
 	return p, nil
 }
@@ -280,8 +279,11 @@ func Save[T any](ctx context.Context, values map[string]any) (*T, error) {
 		}
 		return p, save(ctx, m, p)
 	}
-	// Validate the whole map before touching the database.
-	if _, err := New[T](values); err != nil {
+	// The map is applied once, to the record that is saved, so that Set and
+	// Modified handlers fire once per key. What can be checked without the
+	// handlers is checked before any SQL; a value that a handler turns bad
+	// rolls back the transaction, in which only the SELECT ran.
+	if err := precheck(m, values); err != nil {
 		return nil, err
 	}
 	var out *T
@@ -308,6 +310,28 @@ func Save[T any](ctx context.Context, values map[string]any) (*T, error) {
 	return out, nil
 }
 
+// precheck refuses a map that assign would refuse whatever the record and
+// its handlers: an unknown key, or a value that does not convert to a
+// column that has no Set handler to change it first. It fires no handler.
+func precheck(m *registry.Model, values map[string]any) error {
+	for k, v := range values {
+		c, ok := m.Column(k)
+		if !ok {
+			if _, isRel := m.Relation(k); isRel {
+				continue
+			}
+			return unknownColumn(m, k)
+		}
+		if m.Handlers.HasSet(c.Name) {
+			continue
+		}
+		if _, err := convertColumn(m, c, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Destroy deletes rows of T and returns how many it deleted. items is a
 // primary key value, a Key, a map holding the key columns, a *T or T, or a
 // slice of any mix of these. Keys with no row count 0; an empty slice, an
@@ -323,7 +347,8 @@ func Destroy[T any](ctx context.Context, items any) (int64, error) {
 		return n, err
 	}
 	var keys [][]any
-	if err := collectKeys(m, items, &keys); err != nil {
+	var recs []unsafe.Pointer // the record given for each key, or nil
+	if err := collectKeys(m, items, &keys, &recs); err != nil {
 		return 0, err
 	}
 	if len(keys) == 0 {
@@ -332,7 +357,7 @@ func Destroy[T any](ctx context.Context, items any) (int64, error) {
 	var total int64
 	if hasWriteHooks(ctx, m, events.KindBeforeDelete, events.KindAfterDelete) || destroysRelated(m) {
 		err = inTx(ctx, c, func(ctx context.Context) error {
-			for _, k := range keys {
+			for i, k := range keys {
 				p, err := Get[T](ctx, keyMap(m, k))
 				if errors.Is(err, ErrNotFound) {
 					continue
@@ -342,6 +367,9 @@ func Destroy[T any](ctx context.Context, items any) (int64, error) {
 				}
 				if err := destroyOne(ctx, m, p); err != nil {
 					return err
+				}
+				if recs[i] != nil && recs[i] != unsafe.Pointer(p) {
+					forgetDeleted(session.Current(ctx), m, pkKey(k), recs[i])
 				}
 				total++
 			}
@@ -372,9 +400,10 @@ func Destroy[T any](ctx context.Context, items any) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if s := session.Current(ctx); s != nil {
-		for _, k := range keys {
-			s.Forget(m, keyFromArgs(k))
+	s := session.Current(ctx)
+	for i, k := range keys {
+		if s != nil || recs[i] != nil {
+			forgetDeleted(s, m, pkKey(k), recs[i])
 		}
 	}
 	return total, nil
@@ -420,8 +449,9 @@ func deleteKeys(ctx context.Context, c *session.Client, m *registry.Model, keys 
 	return n, wrapDB(m, "delete", err)
 }
 
-// collectKeys flattens the forms Destroy accepts into key argument lists.
-func collectKeys(m *registry.Model, items any, out *[][]any) error {
+// collectKeys flattens the forms Destroy accepts into key argument lists,
+// and for each the record it came from (nil for the other forms).
+func collectKeys(m *registry.Model, items any, out *[][]any, recs *[]unsafe.Pointer) error {
 	if items == nil {
 		return nil
 	}
@@ -431,7 +461,7 @@ func collectKeys(m *registry.Model, items any, out *[][]any) error {
 		return nil // an empty map (the original's destroy({})) names no row
 	case rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() != reflect.Uint8:
 		for i := 0; i < rv.Len(); i++ {
-			if err := collectKeys(m, rv.Index(i).Interface(), out); err != nil {
+			if err := collectKeys(m, rv.Index(i).Interface(), out, recs); err != nil {
 				return err
 			}
 		}
@@ -441,6 +471,7 @@ func collectKeys(m *registry.Model, items any, out *[][]any) error {
 			return nil
 		}
 		p := rv.UnsafePointer()
+		*recs = append(*recs, p)
 		if m.HasBase {
 			// A loaded record is deleted by the key it was loaded with.
 			if snap := *(*unsafe.Pointer)(unsafe.Add(p, m.BaseOffset)); snap != nil {
@@ -459,5 +490,6 @@ func collectKeys(m *registry.Model, items any, out *[][]any) error {
 		return err
 	}
 	*out = append(*out, args)
+	*recs = append(*recs, nil)
 	return nil
 }

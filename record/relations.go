@@ -2,10 +2,8 @@ package record
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
-	"math"
 	"reflect"
 	"strings"
 	"sync"
@@ -292,57 +290,17 @@ func recordPtr(m *registry.Model, v any) (unsafe.Pointer, bool) {
 	return nil, false
 }
 
-// normKey turns a key value into a comparable map key that is equal for
-// equal keys of different Go types: integers become int64 (uint64 above
-// the int64 range), pointers and driver.Valuers their value, []byte a
-// string. ok is false for NULL.
-func normKey(v any) (any, bool) {
-	switch x := v.(type) {
-	case nil:
-		return nil, false
-	case int64:
-		return x, true
-	case int:
-		return int64(x), true
-	case string:
-		return x, true
-	case []byte:
-		return string(x), true
-	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.Pointer {
-		if rv.IsNil() {
-			return nil, false
-		}
-		return normKey(rv.Elem().Interface())
-	}
-	if vl, ok := v.(driver.Valuer); ok {
-		dv, err := vl.Value()
-		if err != nil {
-			return nil, false
-		}
-		return normKey(dv)
-	}
-	switch rv.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return rv.Int(), true
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		if u := rv.Uint(); u > math.MaxInt64 {
-			return u, true
-		} else {
-			return int64(u), true
-		}
-	case reflect.String:
-		return rv.String(), true
-	}
-	if !rv.Comparable() {
-		return fmt.Sprintf("%#v", v), true
-	}
-	return v, true
+// normKey returns the row key of one value (see registry.RowKey); ok is
+// false for NULL.
+func normKey(v any) (registry.RowKey, bool) {
+	k := registry.RowKeyOf(v)
+	return k, k.Valid()
 }
 
 // columnKey returns the normalised value of column c of the record at p.
-func columnKey(c *registry.Column, p unsafe.Pointer) (any, bool) { return normKey(c.Value(p)) }
+func columnKey(c *registry.Column, p unsafe.Pointer) (registry.RowKey, bool) {
+	return normKey(c.Value(p))
+}
 
 // pkArgs returns the primary key values of the record of m at p as it was
 // loaded (from the snapshot when there is one).
@@ -358,19 +316,8 @@ func pkArgs(m *registry.Model, p unsafe.Pointer) []any {
 	return args
 }
 
-// pkKey is a comparable key of primary key values.
-func pkKey(args []any) any {
-	if len(args) == 1 {
-		k, _ := normKey(args[0])
-		return k
-	}
-	parts := make([]string, len(args))
-	for i, a := range args {
-		k, _ := normKey(a)
-		parts[i] = fmt.Sprintf("%#v", k)
-	}
-	return strings.Join(parts, "\x00")
-}
+// pkKey is the row key of primary key values.
+func pkKey(args []any) registry.RowKey { return registry.RowKeyOf(args...) }
 
 // keysWhere is the criterion matching the rows of m with the given primary
 // keys, in column names (resolved by the query that uses it).

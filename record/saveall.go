@@ -159,7 +159,7 @@ func SaveAll[T any](ctx context.Context, records []*T, opts ...SaveOption) ([]*T
 	// records without a key.
 	isNew := make([]bool, len(records))
 	var lookup []lookupKey
-	seen := make(map[any]int, len(records))
+	seen := make(map[registry.RowKey]int, len(records))
 	for i, p := range records {
 		if p == nil {
 			return nil, fmt.Errorf("record: SaveAll of %s: record %d is nil", m.Name, i)
@@ -174,7 +174,7 @@ func SaveAll[T any](ctx context.Context, records []*T, opts ...SaveOption) ([]*T
 		for j, col := range idCols {
 			vals[j] = col.Value(up)
 		}
-		key := identKey(vals)
+		key := registry.RowKeyOf(vals...)
 		if first, dup := seen[key]; dup {
 			return nil, &DuplicateRecordError{Model: m.Name, Columns: columnNames(idCols), Key: plainValues(vals), First: first, Second: i}
 		}
@@ -235,7 +235,7 @@ func SaveAll[T any](ctx context.Context, records []*T, opts ...SaveOption) ([]*T
 
 type lookupKey struct {
 	i    int
-	key  any
+	key  registry.RowKey
 	vals []any
 }
 
@@ -280,8 +280,8 @@ func plainValues(vals []any) []any {
 // findRows returns the records of the rows matching the lookups' keys,
 // keyed as the lookups are: the session's records where it holds them
 // (by primary key), the others with one SELECT.
-func findRows[T any](ctx context.Context, c *session.Client, m *registry.Model, idCols []*registry.Column, byPK bool, lookup []lookupKey) (map[any]*T, error) {
-	found := make(map[any]*T, len(lookup))
+func findRows[T any](ctx context.Context, c *session.Client, m *registry.Model, idCols []*registry.Column, byPK bool, lookup []lookupKey) (map[registry.RowKey]*T, error) {
+	found := make(map[registry.RowKey]*T, len(lookup))
 	if len(lookup) == 0 {
 		return found, nil
 	}
@@ -289,7 +289,7 @@ func findRows[T any](ctx context.Context, c *session.Client, m *registry.Model, 
 	var keys [][]any
 	for _, l := range lookup {
 		if byPK && s != nil {
-			if v, ok := s.Identity(m, keyFromArgs(l.vals)); ok {
+			if v, ok := s.Identity(m, registry.RowKeyOf(l.vals...)); ok {
 				found[l.key] = v.(*T)
 				continue
 			}
@@ -309,7 +309,7 @@ func findRows[T any](ctx context.Context, c *session.Client, m *registry.Model, 
 			for j, col := range idCols {
 				vals[j] = col.Value(unsafe.Pointer(r))
 			}
-			k := identKey(vals)
+			k := registry.RowKeyOf(vals...)
 			if prev, dup := found[k]; dup && prev != r {
 				return nil, fmt.Errorf("record: SaveAll of %s: identity %s %v matches more than one row",
 					m.Name, strings.Join(columnNames(idCols), ", "), plainValues(vals))

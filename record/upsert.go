@@ -16,20 +16,17 @@ import (
 // unique column colliding with another row is then a duplicate key error,
 // as on the other dialects. The MySQL client counts matched rather than
 // changed rows, so an UPDATE that changes nothing still matches.
-func updateOrInsert[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T], omit uint64) error {
+func updateOrInsert[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T], omit registry.ColumnSet) error {
 	up := unsafe.Pointer(p)
 	st := builder.For(c.Dialect(), m)
-	sqlText, cols := st.Update, st.UpdateCols
-	if len(m.Columns) <= 64 {
-		var mask uint64
-		for i, col := range m.Columns {
-			if !col.PK && omit&(1<<uint(i)) == 0 {
-				mask |= 1 << uint(i)
-			}
+	var set registry.ColumnSet
+	for _, col := range m.Columns {
+		if !col.PK && !omit.Has(col.Pos) {
+			set.Add(col.Pos)
 		}
-		u := st.UpdateOf(mask)
-		sqlText, cols = u.SQL, u.Columns
 	}
+	u := st.UpdateOf(set)
+	sqlText, cols := u.SQL, u.Columns
 	var matched bool
 	if sqlText == "" {
 		var err error

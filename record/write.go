@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/builder"
@@ -63,26 +64,47 @@ func inTx(ctx context.Context, c *session.Client, fn func(ctx context.Context) e
 	return c.Transaction(ctx, fn)
 }
 
-// keyOf returns the identity-map key of the row at p: the key field's value,
-// or an array of the values of a composite key.
+// KeyOf returns the registry.RowKey of the record's primary key, as it was
+// loaded or last saved (as the record now holds it when it is new): the
+// key the session's identity map files the record under, equal to
+// registry.RowKeyOf of the key values in key order, whatever Go types hold
+// them. Generic code uses it to match records by key, in maps or with
+// session.Session.Forget. It returns the zero RowKey (not Valid) for a nil
+// record or a T that is not a model, and a RowKey that is not Valid when a
+// key value is NULL.
+func KeyOf[T any](rec *T) registry.RowKey {
+	m, err := registry.Of[T]()
+	if err != nil || rec == nil {
+		return registry.RowKey{}
+	}
+	return m.KeyAt(keySource(m, unsafe.Pointer(rec)))
+}
+
+// keySource is where the key of the record of m at p is read: its
+// snapshot when it has one (the row as loaded, even if the key field was
+// edited since), else the record.
+func keySource(m *registry.Model, p unsafe.Pointer) unsafe.Pointer {
+	if s := snapAt(m, p); s != nil {
+		return s
+	}
+	return p
+}
+
+// keyOf returns the primary key of the row at p for an error message: the
+// key field's value, or the registry.RowKey of a composite key.
 func keyOf(m *registry.Model, p unsafe.Pointer) any {
 	if len(m.PK) == 1 {
 		return m.PK[0].Value(p)
 	}
-	k := make([]any, len(m.PK))
-	for i, c := range m.PK {
-		k[i] = c.Value(p)
-	}
-	return keyFromArgs(k)
+	return m.KeyAt(p)
 }
 
-// keyFromArgs turns primary key values, converted to the key fields' types,
-// into an identity-map key equal to keyOf of the same row.
+// keyFromArgs returns primary key values for an error message, as keyOf.
 func keyFromArgs(args []any) any {
 	if len(args) == 1 {
 		return args[0]
 	}
-	return fmt.Sprintf("%#v", args)
+	return registry.RowKeyOf(args...)
 }
 
 func save[T any](ctx context.Context, m *registry.Model, p *T) error {
@@ -170,18 +192,15 @@ func rowExists(ctx context.Context, c *session.Client, m *registry.Model, p unsa
 // zero, and nil pointer fields with a default are left to their default.
 func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T], upsert bool) error {
 	up := unsafe.Pointer(p)
-	var omit uint64
+	var omit registry.ColumnSet
 	autoOmitted := false
-	for i, col := range m.Columns {
-		if i >= 64 {
-			break
-		}
+	for _, col := range m.Columns {
 		switch {
 		case col.AutoIncrement && col.IsZero(up):
-			omit |= 1 << uint(i)
+			omit.Add(col.Pos)
 			autoOmitted = true
 		case col.HasDefault && col.Nullable && col.IsZero(up):
-			omit |= 1 << uint(i)
+			omit.Add(col.Pos)
 		}
 	}
 	st := builder.For(c.Dialect(), m)
@@ -236,15 +255,14 @@ func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T], gen
 	if b != nil {
 		prev = b.snap
 		snap = new(T)
-		*snap = *p
-		baseOf(m, snap).snap = nil // a snapshot holds no older snapshots
+		snapshot(m, p, snap)
 		b.snap = snap
 	}
 	if s == nil {
 		return
 	}
 	// The session undoes its identity entry with the level that made it.
-	s.Remember(m, keyOf(m, unsafe.Pointer(p)), p)
+	s.Remember(m, m.KeyAt(unsafe.Pointer(p)), p)
 	if b == nil {
 		return
 	}
@@ -284,37 +302,17 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 				Err: errors.New("the primary key of a saved record cannot change; destroy it and save a new one")}
 		}
 	}
-	st := builder.For(c.Dialect(), m)
-	var sqlText string
-	var cols []*registry.Column
-	if len(m.Columns) > 64 {
-		// Too many columns for a cached mask: build the UPDATE of the
-		// changed columns, so that a partially loaded record (Select)
-		// never writes the zero values of the columns it did not load.
-		var changed []*registry.Column
-		for _, col := range m.Columns {
-			if !col.PK && !col.Equal(up, sp) {
-				changed = append(changed, col)
-			}
+	var set registry.ColumnSet
+	for _, col := range m.Columns {
+		if !col.PK && !unchanged(m, col, up, sp) {
+			set.Add(col.Pos)
 		}
-		if len(changed) == 0 {
-			return false, nil
-		}
-		u := st.UpdateColumns(changed)
-		sqlText, cols = u.SQL, u.Columns
-	} else {
-		var mask uint64
-		for i, col := range m.Columns {
-			if !col.PK && !col.Equal(up, sp) {
-				mask |= 1 << uint(i)
-			}
-		}
-		if mask == 0 {
-			return false, nil
-		}
-		u := st.UpdateOf(mask)
-		sqlText, cols = u.SQL, u.Columns
 	}
+	if set.Empty() {
+		return false, nil
+	}
+	u := builder.For(c.Dialect(), m).UpdateOf(set)
+	sqlText, cols := u.SQL, u.Columns
 	args := make([]any, 0, len(cols)+len(m.PK))
 	for _, col := range cols {
 		args = append(args, col.Value(up))
@@ -382,22 +380,51 @@ func deleteRow[T any](ctx context.Context, c *session.Client, m *registry.Model,
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		return &NotFoundError{Model: m.Name, Key: keyOf(m, keySrc)}
 	}
-	s := session.Current(ctx)
-	if b != nil {
-		prev := b.snap
-		b.snap = nil
-		if s != nil && s.InTransaction() && prev != nil {
-			s.Undo(func() {
-				if b.snap == nil {
-					b.snap = prev // the row is back
-				}
-			})
+	forgetDeleted(session.Current(ctx), m, m.KeyAt(keySrc), up)
+	return nil
+}
+
+// forgetDeleted is what every delete path does for a row it deleted: the
+// record given (rec; nil when only the key was) and the record the session
+// holds for key become new, so that saving them inserts them again, and the
+// session forgets key. Inside a transaction it registers the undo: when the
+// transaction (or an enclosing savepoint) rolls back, the row is back, and
+// so are the records' snapshots (the session undoes its own entry).
+func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, rec unsafe.Pointer) {
+	recs := [2]unsafe.Pointer{rec}
+	if s != nil {
+		if v, ok := s.Identity(m, key); ok {
+			if hp := reflect.ValueOf(v).UnsafePointer(); hp != rec {
+				recs[1] = hp
+			}
+		}
+		s.Forget(m, key)
+	}
+	var prev [2]unsafe.Pointer
+	cleared := false
+	if m.HasBase {
+		for i, r := range recs {
+			if r == nil {
+				continue
+			}
+			slot := (*unsafe.Pointer)(unsafe.Add(r, m.BaseOffset)) // Base.snap
+			prev[i], *slot = *slot, nil
+			cleared = cleared || prev[i] != nil
 		}
 	}
-	if s != nil {
-		s.Forget(m, keyOf(m, keySrc))
+	if s == nil || !s.InTransaction() || !cleared {
+		return
 	}
-	return nil
+	s.Undo(func() {
+		for i, r := range recs {
+			if r == nil || prev[i] == nil {
+				continue
+			}
+			if slot := (*unsafe.Pointer)(unsafe.Add(r, m.BaseOffset)); *slot == nil { // not saved again since
+				*slot = prev[i]
+			}
+		}
+	})
 }
 
 // DBError wraps an error from the database with the model and operation.

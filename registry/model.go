@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
@@ -67,9 +68,11 @@ type Column struct {
 	HasDefault    bool
 	SQLType       string // type=T, verbatim; overrides the dialect's mapping
 	FK            *ForeignKey
-	Pos           int // position in Model.Columns
+	Pos           int  // position in Model.Columns
+	Snap          Snap // how a record's snapshot keeps the value
 
-	pkOrder int // pk=N
+	pkOrder int  // pk=N
+	bytes   bool // a []byte or a named byte slice type: same memory layout as []byte
 
 	addr  func(unsafe.Pointer) any
 	dest  func(unsafe.Pointer) any
@@ -116,6 +119,11 @@ func (c *Column) Equal(a, b unsafe.Pointer) bool {
 		return *(*float64)(pa) == *(*float64)(pb)
 	case typeTime:
 		return (*time.Time)(pa).Equal(*(*time.Time)(pb))
+	}
+	if c.bytes {
+		// NULL (nil) and an empty value differ.
+		x, y := *(*[]byte)(pa), *(*[]byte)(pb)
+		return (x == nil) == (y == nil) && bytes.Equal(x, y)
 	}
 	va, vb := reflect.NewAt(c.Type, pa).Elem(), reflect.NewAt(c.Type, pb).Elem()
 	if c.Kind == KindTime && c.Type.Kind() == reflect.Pointer {
@@ -165,9 +173,10 @@ type Model struct {
 	AutoIncrement *Column   // the autoincrement primary key, if any
 	Version       *Column   // the optimistic-lock version column, if any
 	Relations     []*Relation
-	Naming        Naming  // how the names not given in tags were derived (SnakeNaming unless the model says)
-	HasBase       bool    // embeds record.Base[T]
-	BaseOffset    uintptr // offset of the embedded record.Base[T]
+	Deep          []*Column // the columns whose Snap is not SnapValue, in order
+	Naming        Naming    // how the names not given in tags were derived (SnakeNaming unless the model says)
+	HasBase       bool      // embeds record.Base[T]
+	BaseOffset    uintptr   // offset of the embedded record.Base[T]
 	Handlers      *events.Handlers
 
 	byName  map[string]*Column
@@ -318,6 +327,18 @@ func classify(t reflect.Type) (k Kind, bits int, nullable bool, err error) {
 func (c *Column) setAccessors(t reflect.Type) {
 	c.addr, c.value = accessors(t)
 	c.dest = scanDest(t, c.addr)
+	c.Snap = snapOf(t)
+	c.bytes = t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8
+}
+
+// setDeep lists the columns whose snapshots need more than a struct copy.
+func (m *Model) setDeep() {
+	m.Deep = nil
+	for _, c := range m.Columns {
+		if c.Snap != SnapValue {
+			m.Deep = append(m.Deep, c)
+		}
+	}
 }
 
 // accessors returns the functions that give a field's address and value from

@@ -231,6 +231,7 @@ func build(t reflect.Type, pending map[reflect.Type]*Model) (*Model, error) {
 	if len(m.Columns) == 0 {
 		return fail("", ErrNotModel, errors.New("no mapped columns"))
 	}
+	m.setDeep()
 	if err := collectPK(m); err != nil {
 		return nil, err
 	}

@@ -519,6 +519,7 @@ func joinModel(table string, a *Model, aRef *Column, aName string, b *Model, bRe
 		m.Columns = append(m.Columns, c)
 	}
 	m.PK = append([]*Column(nil), m.Columns...)
+	m.setDeep()
 	return m
 }
 

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"database/sql"
 	"fmt"
 	"math"
@@ -103,5 +104,35 @@ func scanDest(t reflect.Type, addr func(unsafe.Pointer) any) func(unsafe.Pointer
 	case typeNullTime, typeNullOfTime:
 		return func(p unsafe.Pointer) any { return (*nullTimeDest)(p) }
 	}
+	if t != typeBytes && t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 && !reflect.PointerTo(t).Implements(typeScanner) {
+		// database/sql stores NULL into a *[]byte but not into a pointer to
+		// a named byte slice (json.RawMessage): the row could not be read.
+		return func(p unsafe.Pointer) any { return (*bytesDest)(p) }
+	}
 	return addr
+}
+
+// bytesDest is the scan destination of a named byte slice type (which has
+// []byte's memory layout): NULL is nil, anything else converts as into a
+// *[]byte.
+type bytesDest []byte
+
+func (d *bytesDest) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*d = nil
+		return nil
+	case []byte:
+		*d = bytes.Clone(v)
+		return nil
+	case string:
+		*d = []byte(v)
+		return nil
+	}
+	var n sql.Null[[]byte]
+	if err := n.Scan(src); err != nil {
+		return err
+	}
+	*d = n.V
+	return nil
 }

@@ -2,12 +2,10 @@ package session
 
 import "github.com/sqlservice/sqlservice/registry"
 
-// identKey identifies one row: its model and its primary key value (a
-// comparable value: the key field's value, or an array of them for
-// composite keys).
+// identKey identifies one row: its model and its primary key.
 type identKey struct {
 	model *registry.Model
-	key   any
+	key   registry.RowKey
 }
 
 // identEntry is one row of the identity map's inline part.
@@ -21,9 +19,10 @@ type identEntry struct {
 const identInline = 4
 
 // Identity returns the model pointer the session already holds for the row
-// of m with primary key key.
-func (s *Session) Identity(m *registry.Model, key any) (any, bool) {
-	if s == nil {
+// of m with primary key key (record.KeyOf of a record, or
+// registry.RowKeyOf of the key values in key order).
+func (s *Session) Identity(m *registry.Model, key registry.RowKey) (any, bool) {
+	if s == nil || !key.Valid() {
 		return nil, false
 	}
 	s.mu.Lock()
@@ -47,9 +46,10 @@ func (s *Session) lookup(k identKey) (any, bool) {
 // Remember records ptr as the session's object for the row of m with
 // primary key key, so that later loads in the session return it. Inside a
 // transaction the entry is undone with the level that made it: a row
-// inserted in a savepoint that rolls back is not found afterwards.
-func (s *Session) Remember(m *registry.Model, key, ptr any) {
-	if s == nil {
+// inserted in a savepoint that rolls back is not found afterwards. A key
+// that is not Valid names no row and is not remembered.
+func (s *Session) Remember(m *registry.Model, key registry.RowKey, ptr any) {
+	if s == nil || !key.Valid() {
 		return
 	}
 	k := identKey{m, key}
@@ -90,8 +90,10 @@ func (s *Session) remember(k identKey, ptr any) {
 
 // Forget drops the row of m with primary key key from the identity map;
 // inside a transaction, a rollback of the level that forgot it brings the
-// entry back.
-func (s *Session) Forget(m *registry.Model, key any) {
+// entry back. key is record.KeyOf of a record, or registry.RowKeyOf of the
+// key values in key order (registry.RowKeyOf(7), registry.RowKeyOf(tenant,
+// code)).
+func (s *Session) Forget(m *registry.Model, key registry.RowKey) {
 	if s == nil {
 		return
 	}

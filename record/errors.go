@@ -62,7 +62,9 @@ func (e *StaleError) Error() string {
 
 // Is makes errors.Is(err, ErrStale) and errors.Is(err,
 // session.ErrRetryable) true.
-func (e *StaleError) Is(target error) bool { return target == ErrStale || target == session.ErrRetryable }
+func (e *StaleError) Is(target error) bool {
+	return target == ErrStale || target == session.ErrRetryable
+}
 
 // ErrInvalidValue is matched by every *FieldError.
 var ErrInvalidValue = errors.New("record: invalid value")

@@ -27,6 +27,9 @@ type Statements struct {
 	Exists string
 	// Delete deletes one row by primary key.
 	Delete string
+	// VersionedDelete deletes one row by primary key and version (the
+	// last parameter), for a model with a version column; "" otherwise.
+	VersionedDelete string
 	// Update sets every non-key column (in order) by primary key; the key
 	// columns are its last parameters.
 	Update string
@@ -37,9 +40,10 @@ type Statements struct {
 	// DropTable drops the table if it exists.
 	DropTable string
 
-	inserts variants // omitted registry.ColumnSet → *Insert
-	updates variants // set registry.ColumnSet → *Update
-	upserts variants // omitted registry.ColumnSet → *Insert
+	inserts  variants // omitted registry.ColumnSet → *Insert
+	updates  variants // set registry.ColumnSet → *Update
+	upserts  variants // omitted registry.ColumnSet → *Insert
+	vupdates variants // set registry.ColumnSet → *Update, with the version
 }
 
 // Insert is the text of one INSERT variant with the columns it binds.
@@ -81,6 +85,9 @@ func build(d Dialect, m *registry.Model) *Statements {
 	s.Get = mustSQL(sq.Select(s.Columns).From(table).Where(where).PlaceholderFormat(d.Placeholders()))
 	s.Exists = mustSQL(sq.Select("1").From(table).Where(where).PlaceholderFormat(d.Placeholders()))
 	s.Delete = mustSQL(sq.Delete(table).Where(where).PlaceholderFormat(d.Placeholders()))
+	if v := m.Version; v != nil {
+		s.VersionedDelete = mustSQL(sq.Delete(table).Where(where).Where(sq.Expr(d.Quote(v.Name) + " = ?")).PlaceholderFormat(d.Placeholders()))
+	}
 	for _, c := range m.Columns {
 		if !c.PK {
 			s.UpdateCols = append(s.UpdateCols, c)
@@ -188,6 +195,29 @@ func (s *Statements) UpdateOf(set registry.ColumnSet) *Update {
 		u.SQL = updateSQL(s.Dialect, s.Model, u.Columns)
 	}
 	return s.updates.add(set, u).(*Update)
+}
+
+// VersionedUpdateOf returns the UPDATE of the columns in set that also
+// bumps the model's version column and matches only the version the
+// record was read with: UPDATE t SET a = ?, version = version + 1 WHERE
+// id = ? AND version = ?, the read version being the last parameter. It
+// is for models with a version column (Model.Version) only.
+func (s *Statements) VersionedUpdateOf(set registry.ColumnSet) *Update {
+	if v, ok := s.vupdates.load(set); ok {
+		return v.(*Update)
+	}
+	d, m, vc := s.Dialect, s.Model, s.Model.Version
+	u := &Update{}
+	b := sq.Update(d.Quote(m.Table)).PlaceholderFormat(d.Placeholders())
+	for _, c := range m.Columns {
+		if set.Has(c.Pos) && !c.PK && c != vc {
+			u.Columns = append(u.Columns, c)
+			b = b.Set(d.Quote(c.Name), sq.Expr("?"))
+		}
+	}
+	b = b.Set(d.Quote(vc.Name), sq.Expr(d.Quote(vc.Name)+" + 1"))
+	u.SQL = mustSQL(b.Where(pkWhere(d, m)).Where(sq.Expr(d.Quote(vc.Name) + " = ?")))
+	return s.vupdates.add(set, u).(*Update)
 }
 
 func placeholders(n int) []any {

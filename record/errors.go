@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/session"
 )
 
 // ErrNotFound is returned when a row that was asked for does not exist.
@@ -37,6 +38,32 @@ func (e *NotFoundError) Error() string {
 // true.
 func (e *NotFoundError) Is(target error) bool {
 	return target == ErrNotFound || target == sql.ErrNoRows
+}
+
+// ErrStale is matched by the error of a Save or Destroy of a record whose
+// row another transaction changed or deleted since the record was read:
+// its version column (tag option version) no longer holds the version the
+// record was read with. Neither the record nor the row was changed. The
+// error also matches session.ErrRetryable, so that a Transaction with
+// session.Retry runs again, reading the row anew.
+var ErrStale = errors.New("record: stale record")
+
+// StaleError is the error of a write that found its row at another version
+// (see ErrStale).
+type StaleError struct {
+	Model   string
+	Key     any // the primary key
+	Version any // the version the record was read with
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("record: %s %v was changed or deleted by another transaction since it was read at version %v", e.Model, e.Key, e.Version)
+}
+
+// Is makes errors.Is(err, ErrStale) and errors.Is(err,
+// session.ErrRetryable) true.
+func (e *StaleError) Is(target error) bool {
+	return target == ErrStale || target == session.ErrRetryable
 }
 
 // ErrInvalidValue is matched by every *FieldError.

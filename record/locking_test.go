@@ -29,7 +29,15 @@ type Counter struct {
 	N  int64 `db:"n"`
 }
 
-var counterModels = dbtest.Options{Models: []any{Counter{}}}
+// VCounter is Counter with a version column.
+type VCounter struct {
+	record.Base[VCounter]
+	ID      int64 `db:"id,pk,autoincrement"`
+	N       int64 `db:"n"`
+	Version int64 `db:"version,version"`
+}
+
+var counterModels = dbtest.Options{Models: []any{Counter{}, VCounter{}}}
 
 // secondClient opens another client of db's database; on SQLite its busy
 // timeout is short, so that a writer waiting for the first gives up soon.
@@ -282,7 +290,7 @@ func (r counterRun) lost() int64 { return r.commits - r.total }
 // increment as the transaction's body, and returns what was committed and
 // what the table holds.
 func runCounter(t *testing.T, clients []*session.Client, ids []int64, workers, per int, opts []session.TxOption,
-	increment func(ctx context.Context, id int64) error) counterRun {
+	increment func(ctx context.Context, id int64) error, versioned bool) counterRun {
 	var commits, attempts atomic.Int64
 	var wg sync.WaitGroup
 	for ci, c := range clients {
@@ -308,6 +316,12 @@ func runCounter(t *testing.T, clients []*session.Client, ids []int64, workers, p
 	var total int64
 	ctx := clients[0].Context(context.Background())
 	for _, id := range ids {
+		if versioned {
+			c, err := record.Get[VCounter](ctx, id)
+			require.NoError(t, err)
+			total += c.N
+			continue
+		}
 		c, err := record.Get[Counter](ctx, id)
 		require.NoError(t, err)
 		total += c.N
@@ -350,19 +364,111 @@ func TestCounterLostUpdates(t *testing.T) {
 				return c.Save(ctx)
 			}, true},
 		}
-		for _, s := range strategies {
+		strategies = append(strategies, struct {
+			name      string
+			opts      []session.TxOption
+			increment func(ctx context.Context, id int64) error
+			lossless  bool
+		}{"version and Retry", []session.TxOption{session.Retry(20)}, func(ctx context.Context, id int64) error {
+			c, err := record.Get[VCounter](ctx, id)
+			if err != nil {
+				return err
+			}
+			c.N++
+			return c.Save(ctx)
+		}, true})
+		for si, s := range strategies {
+			versioned := si == 2
 			ids := make([]int64, 4)
 			for i := range ids {
+				if versioned {
+					c := &VCounter{}
+					require.NoError(t, c.Save(ctx))
+					ids[i] = c.ID
+					continue
+				}
 				c := &Counter{}
 				require.NoError(t, c.Save(ctx))
 				ids[i] = c.ID
 			}
-			r := runCounter(t, []*session.Client{db.Client, other}, ids, 3, 15, s.opts, s.increment)
+			r := runCounter(t, []*session.Client{db.Client, other}, ids, 3, 15, s.opts, s.increment, versioned)
 			t.Logf("%s on %s: %d commits, %d retries, %d lost increments", s.name, db.Dialect, r.commits, r.attempts-r.commits, r.lost())
 			if s.lossless {
 				assert.Zero(t, r.lost(), s.name)
 				assert.EqualValues(t, 2*3*15, r.total, s.name)
 			}
 		}
+	})
+}
+
+// VDoc has an optimistic-lock version column.
+type VDoc struct {
+	record.Base[VDoc]
+	ID      int64  `db:"id,pk,autoincrement"`
+	Title   string `db:"title,size=50"`
+	Version int64  `db:"version,version"`
+}
+
+// A Save or Destroy of a record whose row changed since it was read fails
+// with ErrStale and changes neither the record nor the row.
+func TestOptimisticLocking(t *testing.T) {
+	dbtest.Each(t, dbtest.Options{Models: []any{VDoc{}}}, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		d := &VDoc{Title: "first"}
+		require.NoError(t, d.Save(ctx))
+		assert.EqualValues(t, 1, d.Version, "a row starts at version 1")
+		version := func() (v int64, title string) {
+			require.NoError(t, db.DB().QueryRow("SELECT version, title FROM v_doc WHERE id = "+fmt.Sprint(d.ID)).Scan(&v, &title))
+			return
+		}
+
+		a, err := record.Get[VDoc](ctx, d.ID)
+		require.NoError(t, err)
+		b, err := record.Get[VDoc](ctx, d.ID)
+		require.NoError(t, err)
+		a.Title = "by a"
+		require.NoError(t, a.Save(ctx))
+		assert.EqualValues(t, 2, a.Version)
+		v, title := version()
+		assert.EqualValues(t, 2, v)
+		assert.Equal(t, "by a", title)
+
+		b.Title = "by b"
+		err = b.Save(ctx)
+		require.ErrorIs(t, err, record.ErrStale)
+		assert.ErrorIs(t, err, session.ErrRetryable, "Retry runs a stale transaction again")
+		var se *record.StaleError
+		require.ErrorAs(t, err, &se)
+		assert.Equal(t, "VDoc", se.Model)
+		assert.EqualValues(t, 1, b.Version, "the record is unchanged")
+		assert.Equal(t, "by b", b.Title)
+		assert.Contains(t, b.Changed(), "title", "its change is still pending")
+		v, title = version()
+		assert.EqualValues(t, 2, v, "the row is unchanged")
+		assert.Equal(t, "by a", title)
+
+		require.ErrorIs(t, b.Destroy(ctx), record.ErrStale)
+		_, err = record.Get[VDoc](ctx, d.ID)
+		require.NoError(t, err, "a stale Destroy deletes nothing")
+
+		_, err = record.SaveAll(ctx, []*VDoc{b})
+		require.ErrorIs(t, err, record.ErrStale, "SaveAll checks the version too")
+
+		a.Title = "by a again"
+		require.NoError(t, a.Save(ctx))
+		assert.EqualValues(t, 3, a.Version)
+		require.NoError(t, a.Destroy(ctx))
+		_, err = record.Get[VDoc](ctx, d.ID)
+		require.ErrorIs(t, err, record.ErrNotFound)
+
+		// Partial loads carry the version too.
+		p := &VDoc{Title: "partial"}
+		require.NoError(t, p.Save(ctx))
+		ps, err := record.Query[VDoc](ctx).Select("title").Where(builder.Eq{"id": p.ID}).All()
+		require.NoError(t, err)
+		require.Len(t, ps, 1)
+		ps[0].Title = "partial, saved"
+		require.NoError(t, ps[0].Save(ctx))
+		assert.EqualValues(t, 2, ps[0].Version)
 	})
 }

@@ -102,7 +102,10 @@ func (q *QuerySet[T]) Select(columns ...string) *QuerySet[T] {
 		n.err = err
 		return n
 	}
-	sel := append(make([]*registry.Column, 0, len(cols)+len(n.m.PK)), n.m.PK...)
+	sel := append(make([]*registry.Column, 0, len(cols)+len(n.m.PK)+1), n.m.PK...)
+	if n.m.Version != nil {
+		sel = append(sel, n.m.Version) // a partial record is saved by its version too
+	}
 	for _, c := range cols {
 		if !slices.Contains(sel, c) {
 			sel = append(sel, c)

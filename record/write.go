@@ -190,7 +190,7 @@ func rowExists(ctx context.Context, c *session.Client, m *registry.Model, p unsa
 // insert writes a new row. upsert makes it overwrite an existing row with
 // the same primary key. The autoincrement key is left to the database when
 // zero, and nil pointer fields with a default are left to their default.
-func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T], upsert bool) error {
+func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T], upsert bool) (err error) {
 	up := unsafe.Pointer(p)
 	var omit registry.ColumnSet
 	autoOmitted := false
@@ -202,6 +202,18 @@ func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 		case col.HasDefault && col.Nullable && col.IsZero(up):
 			omit.Add(col.Pos)
 		}
+	}
+	if vc := m.Version; vc != nil && vc.IsZero(up) {
+		// A row's first version is 1, so that 0 always means "never
+		// stored"; undone if the INSERT fails.
+		if err := setInt(vc, up, 1); err != nil {
+			return err
+		}
+		defer func() {
+			if err != nil {
+				vc.Reflect(up).SetZero()
+			}
+		}()
 	}
 	st := builder.For(c.Dialect(), m)
 	if upsert && !st.UpsertIsExact() {
@@ -302,33 +314,60 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 				Err: errors.New("the primary key of a saved record cannot change; destroy it and save a new one")}
 		}
 	}
+	vc := m.Version
 	var set registry.ColumnSet
 	for _, col := range m.Columns {
-		if !col.PK && !unchanged(m, col, up, sp) {
+		if !col.PK && col != vc && !unchanged(m, col, up, sp) {
 			set.Add(col.Pos)
 		}
 	}
 	if set.Empty() {
 		return false, nil
 	}
-	u := builder.For(c.Dialect(), m).UpdateOf(set)
+	st := builder.For(c.Dialect(), m)
+	var u *builder.Update
+	if vc != nil {
+		u = st.VersionedUpdateOf(set)
+	} else {
+		u = st.UpdateOf(set)
+	}
 	sqlText, cols := u.SQL, u.Columns
-	args := make([]any, 0, len(cols)+len(m.PK))
+	args := make([]any, 0, len(cols)+len(m.PK)+1)
 	for _, col := range cols {
 		args = append(args, col.Value(up))
 	}
 	for _, col := range m.PK {
 		args = append(args, col.Value(up))
 	}
+	if vc != nil {
+		args = append(args, vc.Value(sp)) // the version it was read with
+	}
 	res, err := c.Exec(ctx, true, sqlText, args...)
 	if err != nil {
 		return false, wrapArgs(m, "update", cols, m.PK, err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		if vc != nil {
+			return false, &StaleError{Model: m.Name, Key: keyOf(m, up), Version: vc.Value(sp)}
+		}
 		return false, &NotFoundError{Model: m.Name, Key: keyOf(m, up)}
+	}
+	if vc != nil {
+		bumpVersion(vc, up, sp)
 	}
 	stored(ctx, m, p, b, false)
 	return true, nil
+}
+
+// bumpVersion sets the version field of the record at up to the one after
+// the version of its snapshot at sp, as the UPDATE did in the row.
+func bumpVersion(vc *registry.Column, up, sp unsafe.Pointer) {
+	f, old := vc.Reflect(up), vc.Reflect(sp)
+	if vc.Kind == registry.KindUint {
+		f.SetUint(old.Uint() + 1)
+	} else {
+		f.SetInt(old.Int() + 1)
+	}
 }
 
 func destroyOne[T any](ctx context.Context, m *registry.Model, p *T) error {
@@ -369,15 +408,25 @@ func deleteRow[T any](ctx context.Context, c *session.Client, m *registry.Model,
 	if b != nil && b.snap != nil {
 		keySrc = unsafe.Pointer(b.snap) // the row as loaded, even if the key field was edited
 	}
-	args := make([]any, len(m.PK))
+	args := make([]any, len(m.PK), len(m.PK)+1)
 	for i, col := range m.PK {
 		args[i] = col.Value(keySrc)
 	}
-	res, err := c.Exec(ctx, true, builder.For(c.Dialect(), m).Delete, args...)
+	st := builder.For(c.Dialect(), m)
+	text := st.Delete
+	versioned := m.Version != nil && keySrc != up // a loaded record: its version is known
+	if versioned {
+		text = st.VersionedDelete
+		args = append(args, m.Version.Value(keySrc))
+	}
+	res, err := c.Exec(ctx, true, text, args...)
 	if err != nil {
 		return wrapDelete(m, keyOf(m, keySrc), err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		if versioned {
+			return &StaleError{Model: m.Name, Key: keyOf(m, keySrc), Version: m.Version.Value(keySrc)}
+		}
 		return &NotFoundError{Model: m.Name, Key: keyOf(m, keySrc)}
 	}
 	forgetDeleted(session.Current(ctx), m, m.KeyAt(keySrc), up)

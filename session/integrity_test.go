@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -277,8 +278,7 @@ func TestSharedSessionMisuseIsReported(t *testing.T) {
 			// goroutine still reads the rows of its query is refused by
 			// the driver (pgx: conn busy; MySQL: bad connection, which
 			// ends the transaction: ErrRolledBack from then on).
-			if err == nil || errors.Is(err, session.ErrConcurrentUse) || errors.Is(err, session.ErrRolledBack) ||
-				errors.Is(err, driver.ErrBadConn) || strings.Contains(err.Error(), "conn busy") {
+			if err == nil || misuseReported(err) {
 				return
 			}
 			mu.Lock()
@@ -320,7 +320,7 @@ func TestSharedSessionMisuseIsReported(t *testing.T) {
 			return nil
 		})
 		if err != nil {
-			assert.True(t, errors.Is(err, session.ErrConcurrentUse) || errors.Is(err, session.ErrRolledBack), "got %v", err)
+			assert.True(t, misuseReported(err), "got %v", err)
 		}
 		assert.Empty(t, unexpected)
 		// The client is fine afterwards.
@@ -329,6 +329,17 @@ func TestSharedSessionMisuseIsReported(t *testing.T) {
 		}))
 		assert.Equal(t, 1, rows(t, db, "after-misuse"))
 	})
+}
+
+// misuseReported reports whether err is one of the ways overlapping use of
+// a session is reported: ErrConcurrentUse, a transaction that an earlier
+// report doomed or ended (ErrRolledBack, ErrTxDone), or the driver's
+// refusal of a statement while rows are read (pgx: conn busy; MySQL: bad
+// or invalid connection).
+func misuseReported(err error) bool {
+	return errors.Is(err, session.ErrConcurrentUse) || errors.Is(err, session.ErrRolledBack) ||
+		errors.Is(err, session.ErrTxDone) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, mysql.ErrInvalidConn) || strings.Contains(err.Error(), "conn busy")
 }
 
 // Transactions of two and three clients nest in every order: each write

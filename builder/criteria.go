@@ -30,7 +30,10 @@ type (
 
 // Expr is raw SQL with ? placeholders: the escape hatch for what the map
 // forms cannot say. Its text is used as written, so it must never contain
-// user input; values go in args.
+// user input; values go in args. On PostgreSQL each ? becomes $1, $2, …,
+// except inside string literals ('…', E'…', $$…$$, $tag$…$tag$), quoted
+// identifiers and comments; ?? writes a ?, for the jsonb operators ?, ?|
+// and ?& ("doc ?? ?" is doc ? $1). Other dialects take the text as is.
 func Expr(sql string, args ...any) Sqlizer { return sq.Expr(sql, args...) }
 
 // Resolve checks every column name in a criterion against m and returns an

@@ -116,12 +116,23 @@ func (d mysqlDialect) Release(name string) string    { return "RELEASE SAVEPOINT
 func (mysqlDialect) MaxParams() int      { return 65535 }
 func (mysqlDialect) InlineIndexes() bool { return true }
 
-// TableOptions picks utf8mb4_bin: the default collations compare every
-// character outside the Basic Multilingual Plane (emoji, math letters) as
-// equal and ignore case, so two distinct emoji would collide in a unique
-// column; binary comparison and order match SQLite and PostgreSQL.
+// MySQLCollation is the collation of the tables the MySQL dialect
+// creates, the last clause of their CREATE TABLE. A client replaces it with
+// the server's no-pad binary collation when there is one (see
+// MySQLNoPadCollations).
+const MySQLCollation = "utf8mb4_bin"
+
+// MySQLNoPadCollations are the binary collations that, unlike
+// utf8mb4_bin, do not ignore trailing spaces, in order of preference:
+// MySQL 8's and MariaDB's (10.2 and later).
+var MySQLNoPadCollations = []string{"utf8mb4_0900_bin", "utf8mb4_nopad_bin"}
+
+// TableOptions picks a binary collation: the default collations compare
+// every character outside the Basic Multilingual Plane (emoji, math
+// letters) as equal and ignore case, so two distinct emoji would collide in
+// a unique column; binary comparison and order match SQLite.
 func (mysqlDialect) TableOptions() string {
-	return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+	return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=" + MySQLCollation
 }
 
 func (mysqlDialect) TablesSQL() string {

@@ -13,7 +13,7 @@ var Postgres Dialect = postgresDialect{}
 type postgresDialect struct{}
 
 func (postgresDialect) Name() string                       { return "postgres" }
-func (postgresDialect) Placeholders() sq.PlaceholderFormat { return sq.Dollar }
+func (postgresDialect) Placeholders() sq.PlaceholderFormat { return dollar{} }
 func (postgresDialect) Quote(ident string) string          { return quoteWith('"', ident) }
 
 func (postgresDialect) ColumnType(c *registry.Column) string {

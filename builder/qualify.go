@@ -117,7 +117,7 @@ func OrderSQLIn(d Dialect, table string, orders []Order) []string {
 // AppendPlaceholder appends the n-th (1-based) bound parameter marker of
 // d to b: ? or $n.
 func AppendPlaceholder(b []byte, d Dialect, n int) []byte {
-	if d.Placeholders() == sq.Dollar {
+	if Numbered(d) {
 		return strconv.AppendInt(append(b, '$'), int64(n), 10)
 	}
 	return append(b, '?')

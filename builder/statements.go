@@ -40,10 +40,10 @@ type Statements struct {
 	// DropTable drops the table if it exists.
 	DropTable string
 
-	inserts  sync.Map // omitted registry.ColumnSet → *Insert
-	updates  sync.Map // set registry.ColumnSet → *Update
-	upserts  sync.Map // omitted registry.ColumnSet → *Insert
-	vupdates sync.Map // set registry.ColumnSet → *Update, with the version
+	inserts  variants // omitted registry.ColumnSet → *Insert
+	updates  variants // set registry.ColumnSet → *Update
+	upserts  variants // omitted registry.ColumnSet → *Insert
+	vupdates variants // set registry.ColumnSet → *Update, with the version
 }
 
 // Insert is the text of one INSERT variant with the columns it binds.
@@ -121,21 +121,19 @@ func updateSQL(d Dialect, m *registry.Model, cols []*registry.Column) string {
 // Insert returns the INSERT of every column except those in omit. With
 // RETURNING dialects and an omitted autoincrement key, the key is returned.
 func (s *Statements) Insert(omit registry.ColumnSet) *Insert {
-	if v, ok := s.inserts.Load(omit); ok {
+	if v, ok := s.inserts.load(omit); ok {
 		return v.(*Insert)
 	}
-	v, _ := s.inserts.LoadOrStore(omit, s.buildInsert(omit, false))
-	return v.(*Insert)
+	return s.inserts.add(omit, s.buildInsert(omit, false)).(*Insert)
 }
 
 // Upsert returns an INSERT that updates the existing row with the same
 // primary key instead of failing (ON CONFLICT / ON DUPLICATE KEY UPDATE).
 func (s *Statements) Upsert(omit registry.ColumnSet) *Insert {
-	if v, ok := s.upserts.Load(omit); ok {
+	if v, ok := s.upserts.load(omit); ok {
 		return v.(*Insert)
 	}
-	v, _ := s.upserts.LoadOrStore(omit, s.buildInsert(omit, true))
-	return v.(*Insert)
+	return s.upserts.add(omit, s.buildInsert(omit, true)).(*Insert)
 }
 
 func (s *Statements) buildInsert(omit registry.ColumnSet, upsert bool) *Insert {
@@ -184,7 +182,7 @@ func (s *Statements) buildInsert(omit registry.ColumnSet, upsert bool) *Insert {
 // UpdateOf returns the UPDATE of the columns in set (key columns are never
 // set).
 func (s *Statements) UpdateOf(set registry.ColumnSet) *Update {
-	if v, ok := s.updates.Load(set); ok {
+	if v, ok := s.updates.load(set); ok {
 		return v.(*Update)
 	}
 	u := &Update{}
@@ -196,8 +194,7 @@ func (s *Statements) UpdateOf(set registry.ColumnSet) *Update {
 	if len(u.Columns) > 0 {
 		u.SQL = updateSQL(s.Dialect, s.Model, u.Columns)
 	}
-	v, _ := s.updates.LoadOrStore(set, u)
-	return v.(*Update)
+	return s.updates.add(set, u).(*Update)
 }
 
 // VersionedUpdateOf returns the UPDATE of the columns in set that also
@@ -206,7 +203,7 @@ func (s *Statements) UpdateOf(set registry.ColumnSet) *Update {
 // id = ? AND version = ?, the read version being the last parameter. It
 // is for models with a version column (Model.Version) only.
 func (s *Statements) VersionedUpdateOf(set registry.ColumnSet) *Update {
-	if v, ok := s.vupdates.Load(set); ok {
+	if v, ok := s.vupdates.load(set); ok {
 		return v.(*Update)
 	}
 	d, m, vc := s.Dialect, s.Model, s.Model.Version
@@ -220,8 +217,7 @@ func (s *Statements) VersionedUpdateOf(set registry.ColumnSet) *Update {
 	}
 	b = b.Set(d.Quote(vc.Name), sq.Expr(d.Quote(vc.Name)+" + 1"))
 	u.SQL = mustSQL(b.Where(pkWhere(d, m)).Where(sq.Expr(d.Quote(vc.Name) + " = ?")))
-	v, _ := s.vupdates.LoadOrStore(set, u)
-	return v.(*Update)
+	return s.vupdates.add(set, u).(*Update)
 }
 
 func placeholders(n int) []any {

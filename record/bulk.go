@@ -3,6 +3,7 @@ package record
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"reflect"
 	"unsafe"
@@ -40,7 +41,9 @@ func Progress(fn func(done, total int)) BulkOption {
 // bulk UPDATE); by default a statement holds as many rows as the
 // dialect's parameter limit allows
 // (builder.Dialect.MaxParams). Lower it for rows with large values, which
-// can exceed a server's packet size first.
+// can exceed a server's packet size first: on MySQL and MariaDB, BulkInsert
+// refuses a statement over max_allowed_packet before sending it, with an
+// error (session.ErrStatementTooLarge) that names the BatchSize that fits.
 func BatchSize(rows int) BulkOption {
 	return func(c *bulkConfig) { c.batch = rows }
 }
@@ -349,10 +352,13 @@ func runInserts(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 				text = insertSQL(d, m, s.cols, k)
 			}
 			args := s.vals[start*ncol : (start+k)*ncol]
+			if err := c.CheckSize(ctx, text, args); err != nil {
+				return 0, nil, tooLarge(m, k, err)
+			}
 			if !keep {
 				// A plain INSERT writes every row or fails.
 				if err := c.Write(ctx, false, text, args...); err != nil {
-					return 0, nil, wrapDB(m, "insert", err)
+					return 0, nil, wrapArgs(m, "insert", s.cols, nil, err)
 				}
 				total += int64(k)
 				p.add(k)
@@ -360,7 +366,7 @@ func runInserts(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 			}
 			res, err := c.Exec(ctx, false, text, args...)
 			if err != nil {
-				return 0, nil, wrapDB(m, "insert", err)
+				return 0, nil, wrapArgs(m, "insert", s.cols, nil, err)
 			}
 			total += affected(res, k)
 			results = append(results, res)
@@ -368,6 +374,23 @@ func runInserts(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 		}
 	}
 	return total, results, nil
+}
+
+// tooLarge explains a statement of rows rows that the server would refuse
+// for its size, with the BatchSize that fits.
+func tooLarge(m *registry.Model, rows int, err error) error {
+	var se *session.StatementSizeError
+	if !errors.As(err, &se) {
+		return wrapDB(m, "insert", err)
+	}
+	fit := int64(rows) * se.Max / se.Size * 9 / 10 // a tenth to spare: rows differ in size
+	if rows == 1 || fit < 1 {
+		err = fmt.Errorf("one row of about %d bytes is more than the server accepts; raise its max_allowed_packet (%d bytes): %w", se.Size, se.Max, se)
+	} else {
+		err = fmt.Errorf("%d rows in one statement of about %d bytes are more than the server accepts (max_allowed_packet, %d bytes); lower the rows per statement with record.BatchSize(%d) or less, or raise max_allowed_packet: %w",
+			rows, se.Size, se.Max, fit, se)
+	}
+	return &DBError{Model: m.Name, Op: "insert", Err: err}
 }
 
 func affected(res sql.Result, fallback int) int64 {

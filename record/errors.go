@@ -88,6 +88,11 @@ func (e *FieldError) Unwrap() []error { return []error{ErrInvalidValue, e.Err} }
 // not know to embed record.Base.
 var ErrNoBase = errors.New("record: model does not embed record.Base")
 
+// ErrPageOutOfRange is returned by Paginate, and by a query with Page and
+// PerPage, when the rows before the page are more than an int64 (a SQL
+// OFFSET) counts.
+var ErrPageOutOfRange = errors.New("record: page out of range")
+
 // ErrNoPrimaryKey is returned when a key is needed but the record has none
 // set.
 var ErrNoPrimaryKey = errors.New("record: primary key is not set")

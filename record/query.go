@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"iter"
+	"math"
 	"sync"
 	"unsafe"
 
@@ -393,9 +394,15 @@ func (q *QuerySet[T]) Count() (int64, error) {
 // Paginate returns page number page (1-based; page ≤ 1 is the first page)
 // of perPage rows, with the total count. perPage ≤ 0 puts every row on one
 // page, as the original does without per_page.
+// A page whose offset, (page-1)*perPage, passes math.MaxInt64 is an error
+// matching ErrPageOutOfRange, before any SQL runs.
 func (q *QuerySet[T]) Paginate(page, perPage int) (*Page[T], error) {
 	if page < 1 {
 		page = 1
+	}
+	offset, err := pageOffset(page, perPage)
+	if err != nil {
+		return nil, fmt.Errorf("record: Paginate(%d, %d) of %s: %w", page, perPage, q.name(), err)
 	}
 	total, err := q.Count()
 	if err != nil {
@@ -403,7 +410,8 @@ func (q *QuerySet[T]) Paginate(page, perPage int) (*Page[T], error) {
 	}
 	pq := q
 	if perPage > 0 {
-		pq = q.Limit(perPage).Offset((page - 1) * perPage)
+		pq = q.Limit(perPage)
+		pq.offset = offset
 	}
 	items, err := pq.All()
 	if err != nil {
@@ -413,11 +421,24 @@ func (q *QuerySet[T]) Paginate(page, perPage int) (*Page[T], error) {
 	switch {
 	case total == 0:
 	case perPage > 0:
-		p.Pages = int((total + int64(perPage) - 1) / int64(perPage))
+		p.Pages = int((total-1)/int64(perPage) + 1) // total+perPage-1 may overflow
 	default:
 		p.Pages = 1
 	}
 	return p, nil
+}
+
+// pageOffset returns the rows before page (1-based) at perPage rows a page
+// (none when perPage ≤ 0), or an error matching ErrPageOutOfRange when they
+// are more than an int64 counts.
+func pageOffset(page, perPage int) (uint64, error) {
+	if perPage <= 0 || page <= 1 {
+		return 0, nil
+	}
+	if uint64(page-1) > math.MaxInt64/uint64(perPage) {
+		return 0, fmt.Errorf("%w: page %d of %d rows skips more than %d rows", ErrPageOutOfRange, page, perPage, int64(math.MaxInt64))
+	}
+	return uint64(page-1) * uint64(perPage), nil
 }
 
 // scanner scans rows of T into records allocated in slabs, each record

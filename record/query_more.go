@@ -140,10 +140,11 @@ func (q *QuerySet[T]) paged() *QuerySet[T] {
 		return q
 	}
 	q.limit, q.hasLim = uint64(q.per), true
-	q.offset = 0
-	if q.page > 1 {
-		q.offset = uint64(q.page-1) * uint64(q.per)
+	offset, err := pageOffset(q.page, q.per)
+	if err != nil && q.err == nil {
+		q.err = fmt.Errorf("record: PerPage(%d).Page(%d) of %s: %w", q.per, q.page, q.name(), err)
 	}
+	q.offset = offset
 	return q
 }
 

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	sq "github.com/Masterminds/squirrel"
-
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/registry"
 )
@@ -107,53 +105,6 @@ func columnFold(m *registry.Model, name string) (*registry.Column, bool) {
 }
 
 // rebind rewrites the ? placeholders of hand-written SQL for dialects that
-// number them ($1, $2, …), leaving quoted strings, quoted identifiers and
-// comments alone.
-func rebind(d builder.Dialect, query string) string {
-	if d.Placeholders() != sq.Dollar || !strings.Contains(query, "?") {
-		return query
-	}
-	b := make([]byte, 0, len(query)+16)
-	n := 0
-	for i := 0; i < len(query); i++ {
-		ch := query[i]
-		switch {
-		case ch == '\'' || ch == '"':
-			j := i + 1
-			for j < len(query) {
-				if query[j] == ch {
-					if j+1 < len(query) && query[j+1] == ch {
-						j += 2
-						continue
-					}
-					break
-				}
-				j++
-			}
-			end := min(j+1, len(query))
-			b = append(b, query[i:end]...)
-			i = end - 1
-		case ch == '-' && strings.HasPrefix(query[i:], "--"):
-			end := strings.IndexByte(query[i:], '\n')
-			if end < 0 {
-				end = len(query) - i
-			}
-			b = append(b, query[i:i+end]...)
-			i += end - 1
-		case ch == '/' && strings.HasPrefix(query[i:], "/*"):
-			end := strings.Index(query[i+2:], "*/")
-			stop := len(query)
-			if end >= 0 {
-				stop = i + 2 + end + 2
-			}
-			b = append(b, query[i:stop]...)
-			i = stop - 1
-		case ch == '?':
-			n++
-			b = builder.AppendPlaceholder(b, d, n)
-		default:
-			b = append(b, ch)
-		}
-	}
-	return string(b)
-}
+// number them ($1, $2, …), leaving literals and comments alone (see
+// builder.Rebind).
+func rebind(d builder.Dialect, query string) string { return builder.Rebind(d, query) }

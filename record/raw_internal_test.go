@@ -20,6 +20,15 @@ func TestRebind(t *testing.T) {
 		{"SELECT * FROM t WHERE a = $1", "SELECT * FROM t WHERE a = $1"},
 		{"SELECT 'unterminated ?", "SELECT 'unterminated ?"},
 		{"SELECT a - ? FROM t -- ?", "SELECT a - $1 FROM t -- ?"},
+		{"SELECT $$a?b$$, ?", "SELECT $$a?b$$, $1"},
+		{"SELECT $fn$ it's ? $fn$ WHERE a = ?", "SELECT $fn$ it's ? $fn$ WHERE a = $1"},
+		{"SELECT $a$ $$?$$ $a$, ?", "SELECT $a$ $$?$$ $a$, $1"},
+		{`SELECT E'it\'s ?', e'\\', ?`, `SELECT E'it\'s ?', e'\\', $1`},
+		{`SELECT 'E\', ?`, `SELECT 'E\', $1`},
+		{"SELECT doc ?? 'k', doc ??| ?, doc ??& ?", "SELECT doc ? 'k', doc ?| $1, doc ?& $2"},
+		{"SELECT /* a /* ? */ ? */ ?", "SELECT /* a /* ? */ ? */ $1"},
+		{"SELECT a$b, ?, $1", "SELECT a$b, $1, $1"},
+		{"SELECT $$ unterminated ?", "SELECT $$ unterminated ?"},
 	}
 	for _, tc := range cases {
 		assert.Equal(t, tc.postgres, rebind(builder.Postgres, tc.in), tc.in)

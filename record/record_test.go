@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"maps"
+	"math"
 	"testing"
 	"time"
 
@@ -510,5 +511,41 @@ func TestCancelledContext(t *testing.T) {
 		n, err := record.Query[Person](ctx).Count()
 		require.NoError(t, err)
 		assert.Zero(t, n)
+	})
+}
+
+// Pages far out are an error that says so, never a page that wraps around
+// to another one; the last page an int64 offset reaches still works.
+func TestPaginateOutOfRange(t *testing.T) {
+	each(t, func(t *testing.T, db *dbtest.DB, ctx context.Context) {
+		seed(t, ctx, 3)
+		for _, tc := range []struct{ page, perPage int }{
+			{1<<61 + 1, 8},
+			{math.MaxInt, 2},
+			{math.MaxInt/8 + 2, 8},
+			{3, math.MaxInt},
+		} {
+			_, err := record.Query[Person](ctx).Paginate(tc.page, tc.perPage)
+			assert.ErrorIs(t, err, record.ErrPageOutOfRange, "Paginate(%d, %d)", tc.page, tc.perPage)
+			assert.ErrorContains(t, err, "Person")
+			_, err = record.Query[Person](ctx).PerPage(tc.perPage).Page(tc.page).All()
+			assert.ErrorIs(t, err, record.ErrPageOutOfRange, "PerPage(%d).Page(%d)", tc.perPage, tc.page)
+		}
+		for _, tc := range []struct{ page, perPage, pages int }{
+			{math.MaxInt/8 + 1, 8, 1}, // offset math.MaxInt64-7
+			{1, math.MaxInt, 1},
+			{2, math.MaxInt, 1}, // offset math.MaxInt64
+			{1, math.MaxInt - 1, 1},
+		} {
+			pg, err := record.Query[Person](ctx).Paginate(tc.page, tc.perPage)
+			require.NoError(t, err, "Paginate(%d, %d)", tc.page, tc.perPage)
+			assert.Equal(t, tc.pages, pg.Pages)
+			assert.EqualValues(t, 3, pg.Total)
+			if tc.page == 1 {
+				assert.Len(t, pg.Items, 3)
+			} else {
+				assert.Empty(t, pg.Items)
+			}
+		}
 	})
 }

@@ -231,12 +231,12 @@ func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 	}
 	if autoOmitted && c.Dialect().Returning() {
 		if err := c.QueryRow(ctx, true, ins.SQL, args...).Scan(m.AutoIncrement.ScanDest(up)); err != nil {
-			return wrapDB(m, "insert", err)
+			return wrapArgs(m, "insert", ins.Columns, nil, err)
 		}
 	} else {
 		res, err := c.Exec(ctx, true, ins.SQL, args...)
 		if err != nil {
-			return wrapDB(m, "insert", err)
+			return wrapArgs(m, "insert", ins.Columns, nil, err)
 		}
 		if autoOmitted {
 			id, err := res.LastInsertId()
@@ -344,7 +344,7 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 	}
 	res, err := c.Exec(ctx, true, sqlText, args...)
 	if err != nil {
-		return false, wrapDB(m, "update", err)
+		return false, wrapArgs(m, "update", cols, m.PK, err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		if vc != nil {
@@ -488,6 +488,26 @@ func (e *DBError) Error() string { return fmt.Sprintf("record: %s %s: %v", e.Op,
 // Unwrap returns the driver's error, or the *session.ConstraintError
 // wrapping it (errors.Is(err, ErrDuplicateKey) and the like).
 func (e *DBError) Unwrap() error { return e.Err }
+
+// wrapArgs is wrapDB for a statement whose arguments are rows of cols
+// followed by keys: an argument the database cannot store (a
+// *session.ValueError) is a *FieldError naming its field.
+func wrapArgs(m *registry.Model, op string, cols, keys []*registry.Column, err error) error {
+	var ve *session.ValueError
+	if !errors.As(err, &ve) || len(cols)+len(keys) == 0 {
+		return wrapDB(m, op, err)
+	}
+	var col *registry.Column
+	switch i := ve.Arg; {
+	case len(cols) == 0:
+		col = keys[i%len(keys)]
+	case keys != nil && i >= len(cols):
+		col = keys[(i-len(cols))%len(keys)]
+	default:
+		col = cols[i%len(cols)]
+	}
+	return &FieldError{Model: m.Name, Field: col.Field, Column: col.Name, Err: ve}
+}
 
 func wrapDB(m *registry.Model, op string, err error) error {
 	if err == nil {

@@ -41,8 +41,8 @@ type Client struct {
 	echo      bool
 	closed    atomic.Bool
 
-	stmts   sync.Map // SQL text → *sql.Stmt
-	stmtsMu sync.Mutex
+	stmts  *stmtCache // the prepared statements of the pool (stmtcache.go)
+	server serverOnce // MySQL server facts, read once (server.go)
 
 	tablesMu sync.RWMutex
 	tables   map[string]*Table
@@ -87,7 +87,8 @@ func Open(cfg Config) (*Client, error) {
 	} else if db, err = openDB(t); err != nil {
 		return nil, &URIError{URI: t.masked, Reason: err.Error()}
 	}
-	c := &Client{db: db, dialect: t.dialect, cfg: cfg, target: t, isolation: iso, echo: cfg.Echo}
+	c := &Client{db: db, dialect: t.dialect, cfg: cfg, target: t, isolation: iso, echo: cfg.Echo,
+		stmts: newStmtCache(cfg.StatementCacheSize)}
 	c.log = cfg.Logger
 	if c.log == nil {
 		c.log = slog.Default()
@@ -176,11 +177,7 @@ func (c *Client) Close() error {
 		c.logPool("close")
 	}
 	errs := []error{c.closeSessions()}
-	c.stmts.Range(func(k, v any) bool {
-		errs = append(errs, v.(*sql.Stmt).Close())
-		c.stmts.Delete(k)
-		return true
-	})
+	errs = append(errs, c.stmts.close())
 	errs = append(errs, c.db.Close())
 	if c.replicas != nil {
 		errs = append(errs, c.replicas.close())
@@ -248,32 +245,27 @@ func (c *Client) conn(ctx context.Context) (conn, *Session, error) {
 	return tx, s, nil
 }
 
-// prepared returns the statement prepared once for query on this client.
+// prepared returns the statement prepared once for query on this client,
+// with a reference to release when the statement has run; nil when
+// statements are not cached (Config.StatementCacheSize < 0).
 // Inside a transaction it returns nil for a statement not prepared yet: the
 // statement runs unprepared on the transaction this once and is prepared
 // when the transaction ends (see Session.deferPrepare). Preparing it at
 // once would need a second connection of the pool, which the transaction
 // may hold the only one of (an in-memory SQLite database), and which could
 // not see tables the transaction created.
-func (c *Client) prepared(ctx context.Context, query string, s *Session) (*sql.Stmt, error) {
-	if st, ok := c.stmts.Load(query); ok {
-		return st.(*sql.Stmt), nil
+func (c *Client) prepared(ctx context.Context, query string, s *Session) (*cachedStmt, error) {
+	if !c.stmts.enabled() {
+		return nil, nil
+	}
+	if e := c.stmts.acquire(query); e != nil {
+		return e, nil
 	}
 	if s != nil {
 		s.deferPrepare(query)
 		return nil, nil
 	}
-	c.stmtsMu.Lock()
-	defer c.stmtsMu.Unlock()
-	if st, ok := c.stmts.Load(query); ok {
-		return st.(*sql.Stmt), nil
-	}
-	st, err := c.db.PrepareContext(context.WithoutCancel(ctx), query)
-	if err != nil {
-		return nil, err
-	}
-	c.stmts.Store(query, st)
-	return st, nil
+	return c.stmts.prepare(context.WithoutCancel(ctx), c.db, query)
 }
 
 // runner says how one kind of statement runs on a pool or transaction
@@ -340,13 +332,15 @@ func run[R any](c *Client, ctx context.Context, r runner[R], cached bool, query 
 		// error after sending always means the statement ran, or may have.
 		return res, err
 	}
-	args = c.bindArgs(args)
+	if args, err = c.bindArgs(args); err != nil {
+		return res, err
+	}
 	for attempt := 0; ; attempt++ {
 		var start time.Time
 		if c.echo { // the clock is slow on some VMs: read it only to log
 			start = time.Now()
 		}
-		var st *sql.Stmt
+		var st *cachedStmt
 		if cached {
 			st, err = c.prepared(ctx, query, s)
 		}
@@ -355,10 +349,11 @@ func run[R any](c *Client, ctx context.Context, r runner[R], cached bool, query 
 		case st == nil:
 			res, err = r.onConn(ctx, cn, query, args)
 		case s != nil:
-			res, err = r.onStmt(ctx, s.txStmt(ctx, cn.(*sql.Tx), st), args)
+			res, err = r.onStmt(ctx, s.txStmt(ctx, cn.(*sql.Tx), st.st), args)
 		default:
-			res, err = r.onStmt(ctx, st, args)
+			res, err = r.onStmt(ctx, st.st, args)
 		}
+		st.release() // rows and transactions keep what they still need
 		if c.echo {
 			c.logStatement(ctx, query, len(args), start, err)
 		}

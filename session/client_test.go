@@ -97,7 +97,7 @@ func TestOpenMap(t *testing.T) {
 	require.NoError(t, db.Transaction(context.Background(), func(ctx context.Context) error { return nil }))
 
 	m := cfg.Map()
-	assert.Len(t, m, 19)
+	assert.Len(t, m, 20)
 	assert.Equal(t, "sqlite:///"+path, m["SQL_DATABASE_URI"])
 }
 

@@ -129,6 +129,19 @@ type Config struct {
 	// its outcome is unknown (ErrCommitUnknown). OpenMap accepts a list of
 	// strings or one comma-separated string.
 	Primaries []string
+
+	// StatementCacheSize (SQL_STATEMENT_CACHE_SIZE) bounds the prepared
+	// statements the client keeps per pool (the primary's and each
+	// replica's): the fixed statements of the models, one UPDATE per set of
+	// changed columns, one SELECT per query shape. Beyond it the least
+	// recently used statement is closed, on the server too. Each statement
+	// is prepared on every connection it runs on, so a server holds up to
+	// StatementCacheSize × open connections of the client's statements;
+	// MySQL and MariaDB limit prepared statements server-wide
+	// (max_prepared_stmt_count, 16,382 by default). Zero means
+	// DefaultStatementCacheSize (256); a negative value prepares nothing and
+	// runs every statement as plain text.
+	StatementCacheSize int
 }
 
 // configKeys lists every key OpenMap accepts with its setter.
@@ -153,6 +166,8 @@ var configKeys = map[string]func(c *Config, v any) error{
 	"SQL_REPLICA_RETRY_MAX":  func(c *Config, v any) (err error) { c.ReplicaRetryMax, err = asDuration(v); return },
 	"SQL_MAX_REPLICA_LAG":    func(c *Config, v any) (err error) { c.MaxReplicaLag, err = asDuration(v); return },
 	"SQL_DATABASE_PRIMARIES": func(c *Config, v any) (err error) { c.Primaries, err = asStrings(v); return },
+
+	"SQL_STATEMENT_CACHE_SIZE": func(c *Config, v any) (err error) { c.StatementCacheSize, err = asInt(v, math.MinInt); return },
 }
 
 // ConfigFromMap builds a Config from the original's SQL_* keys. A nil value
@@ -209,6 +224,7 @@ func (c Config) Map() map[string]any {
 	m["SQL_REPLICA_RETRY_MAX"] = c.ReplicaRetryMax
 	m["SQL_MAX_REPLICA_LAG"] = c.MaxReplicaLag
 	m["SQL_DATABASE_PRIMARIES"] = maskURIs(c.Primaries)
+	m["SQL_STATEMENT_CACHE_SIZE"] = c.StatementCacheSize
 	return m
 }
 

@@ -65,16 +65,8 @@ func (s *Session) preparePending(ctx context.Context) {
 // prepareWithin is prepared outside a transaction, except that ctx bounds
 // the wait; a failure leaves the statement unprepared.
 func (c *Client) prepareWithin(ctx context.Context, query string) {
-	if _, ok := c.stmts.Load(query); ok {
-		return
-	}
-	c.stmtsMu.Lock()
-	defer c.stmtsMu.Unlock()
-	if _, ok := c.stmts.Load(query); ok {
-		return
-	}
-	if st, err := c.db.PrepareContext(ctx, query); err == nil {
-		c.stmts.Store(query, st)
+	if st, err := c.stmts.prepare(ctx, c.db, query); err == nil {
+		st.release()
 	}
 }
 

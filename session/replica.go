@@ -71,8 +71,7 @@ type replica struct {
 	masked string // its URI with the password masked
 	db     *sql.DB
 
-	stmts   sync.Map // SQL text → *sql.Stmt prepared on db
-	stmtsMu sync.Mutex
+	stmts *stmtCache // the statements prepared on db, bounded as the primary's
 
 	healthy atomic.Bool
 	lagging atomic.Bool  // its measured lag exceeds MaxReplicaLag (replica_lag.go)
@@ -139,7 +138,8 @@ func openReplicas(c *Client) (*replicaSet, error) {
 			return nil, fmt.Errorf("session: replica %d: %w", i+1, err)
 		}
 		replicaPool(db, cfg)
-		r := &replica{name: replicaServerPrefix + strconv.Itoa(i+1), masked: t.masked, db: db}
+		r := &replica{name: replicaServerPrefix + strconv.Itoa(i+1), masked: t.masked, db: db,
+			stmts: newStmtCache(cfg.StatementCacheSize)}
 		r.healthy.Store(true)
 		r.lag.Store(-1)
 		rs.list = append(rs.list, r)
@@ -181,11 +181,7 @@ func (rs *replicaSet) close() error {
 func (rs *replicaSet) closeAll() error {
 	var errs []error
 	for _, r := range rs.list {
-		r.stmts.Range(func(k, v any) bool {
-			errs = append(errs, v.(*sql.Stmt).Close())
-			r.stmts.Delete(k)
-			return true
-		})
+		errs = append(errs, r.stmts.close())
 		errs = append(errs, r.db.Close())
 	}
 	return errors.Join(errs...)
@@ -236,7 +232,9 @@ func (c *Client) queryReplica(ctx context.Context, cached bool, query string, ar
 		return nil, nil, false, nil
 	}
 	rs := c.replicas
-	args = c.bindArgs(args)
+	if args, err = c.bindArgs(args); err != nil {
+		return nil, nil, true, err
+	}
 	for range rs.list { // each replica at most once
 		r := rs.pick(c)
 		if r == nil {
@@ -266,17 +264,18 @@ func (c *Client) queryReplica(ctx context.Context, cached bool, query string, ar
 // query runs one query on the replica, on its prepared statement when
 // cached.
 func (r *replica) query(ctx context.Context, cached bool, query string, args []any, one bool) (*sql.Rows, *sql.Row, error) {
-	var st *sql.Stmt
-	if cached {
+	var st *cachedStmt
+	if cached && r.stmts.enabled() {
 		var err error
-		if st, err = r.prepared(ctx, query); err != nil {
+		if st, err = r.stmts.prepare(context.WithoutCancel(ctx), r.db, query); err != nil {
 			return nil, nil, err
 		}
+		defer st.release() // the rows keep what they still need
 	}
 	if one {
 		var row *sql.Row
 		if st != nil {
-			row = st.QueryRowContext(ctx, args...)
+			row = st.st.QueryRowContext(ctx, args...)
 		} else {
 			row = r.db.QueryRowContext(ctx, query, args...)
 		}
@@ -285,30 +284,11 @@ func (r *replica) query(ctx context.Context, cached bool, query string, args []a
 	var rows *sql.Rows
 	var err error
 	if st != nil {
-		rows, err = st.QueryContext(ctx, args...)
+		rows, err = st.st.QueryContext(ctx, args...)
 	} else {
 		rows, err = r.db.QueryContext(ctx, query, args...)
 	}
 	return rows, nil, err
-}
-
-// prepared returns the statement prepared once for query on this replica:
-// a *sql.Stmt belongs to one pool.
-func (r *replica) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := r.stmts.Load(query); ok {
-		return st.(*sql.Stmt), nil
-	}
-	r.stmtsMu.Lock()
-	defer r.stmtsMu.Unlock()
-	if st, ok := r.stmts.Load(query); ok {
-		return st.(*sql.Stmt), nil
-	}
-	st, err := r.db.PrepareContext(context.WithoutCancel(ctx), query)
-	if err != nil {
-		return nil, err
-	}
-	r.stmts.Store(query, st)
-	return st, nil
 }
 
 // pick returns the next healthy replica in turn, or nil when none is

@@ -44,6 +44,10 @@ func (c *Client) CreateAll(ctx context.Context, models ...any) error {
 	}
 	for _, m := range ordered {
 		for _, stmt := range builder.For(c.dialect, m).CreateTable {
+			stmt, err := c.tableCollation(ctx, stmt)
+			if err != nil {
+				return fmt.Errorf("session: create table %s for %s: %w", m.Table, m.Name, err)
+			}
 			if _, err := c.Exec(ctx, false, stmt); err != nil {
 				return fmt.Errorf("session: create table %s for %s: %w", m.Table, m.Name, err)
 			}

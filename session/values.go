@@ -2,13 +2,43 @@ package session
 
 import (
 	"database/sql"
+	"errors"
+	"fmt"
+	"math"
 	"time"
 
 	"github.com/sqlservice/sqlservice/builder"
 )
 
+// ErrUnstorable is matched by every *ValueError.
+var ErrUnstorable = errors.New("session: the database cannot store the value")
+
+// ValueError reports a statement argument that the database would not
+// store as given; the statement is not sent. Arg is the argument's index
+// (0-based), so that callers can name the column it was meant for.
+type ValueError struct {
+	Arg    int
+	Value  any
+	Reason string
+}
+
+func (e *ValueError) Error() string {
+	return fmt.Sprintf("session: argument %d (%v): %s", e.Arg+1, e.Value, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrUnstorable) true.
+func (e *ValueError) Is(target error) bool { return target == ErrUnstorable }
+
+// SQLite's driver writes a time as text and reads back only years 0000 to
+// 9999 (four digits): any other comes back as the zero time, silently.
+const (
+	sqliteMinYear = 0
+	sqliteMaxYear = 9999
+)
+
 // bindArgs adapts statement arguments to the client's database before the
-// driver sees them: every time is bound as UTC.
+// driver sees them: every time is bound as UTC. On SQLite it refuses, with
+// a *ValueError, what SQLite would not read back as written.
 //
 // A time column the library did not create is often naive: PostgreSQL's
 // TIMESTAMP WITHOUT TIME ZONE and MySQL's DATETIME keep the wall clock they
@@ -21,8 +51,11 @@ import (
 // The driver would write "2006-01-02 15:04:05+00:00", which no row written
 // by other programs equals; so times are bound as that text themselves
 // (see sqliteTime). A custom driver.Valuer returning a time.Time is left to
-// its own devices.
-func (c *Client) bindArgs(args []any) []any {
+// its own devices. The driver reads a time column back only with a
+// four-digit year, so other years are refused. SQLite stores a NaN as NULL,
+// which a NOT NULL column then refuses as if no value were given and a
+// nullable one reads back as nil: NaN is refused too.
+func (c *Client) bindArgs(args []any) ([]any, error) {
 	sqlite := c.dialect == builder.SQLite
 	var out []any
 	for i, a := range args {
@@ -45,12 +78,36 @@ func (c *Client) bindArgs(args []any) []any {
 				continue
 			}
 			t = v.V
+		case float64:
+			if sqlite && math.IsNaN(v) {
+				return nil, nanError(i, a)
+			}
+			continue
+		case float32:
+			if sqlite && v != v {
+				return nil, nanError(i, a)
+			}
+			continue
+		case *float64:
+			if sqlite && v != nil && math.IsNaN(*v) {
+				return nil, nanError(i, a)
+			}
+			continue
+		case sql.NullFloat64:
+			if sqlite && v.Valid && math.IsNaN(v.Float64) {
+				return nil, nanError(i, a)
+			}
+			continue
 		default:
 			continue
 		}
 		var bound any
 		switch {
 		case sqlite:
+			if y := t.UTC().Year(); y < sqliteMinYear || y > sqliteMaxYear {
+				return nil, &ValueError{Arg: i, Value: t,
+					Reason: fmt.Sprintf("SQLite reads back years %04d to %d only (in UTC); this one is %d", sqliteMinYear, sqliteMaxYear, y)}
+			}
 			bound = sqliteTime(t)
 		case t.Location() == time.UTC:
 			if _, plain := a.(time.Time); plain {
@@ -66,9 +123,13 @@ func (c *Client) bindArgs(args []any) []any {
 		out[i] = bound
 	}
 	if out == nil {
-		return args
+		return args, nil
 	}
-	return out
+	return out, nil
+}
+
+func nanError(i int, v any) error {
+	return &ValueError{Arg: i, Value: v, Reason: "SQLite cannot store NaN (it would store NULL)"}
 }
 
 // sqliteTime formats t as SQLite's own date and time functions do: UTC,

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/sqlservice/sqlservice/builder"
 )
@@ -36,7 +37,8 @@ func TestBindArgsTimes(t *testing.T) {
 		(*time.Time)(nil), sql.NullTime{}, "text", 7}
 	t.Run("server dialects get UTC times", func(t *testing.T) {
 		c := &Client{dialect: builder.Postgres}
-		got := c.bindArgs(args)
+		got, err := c.bindArgs(args)
+		require.NoError(t, err)
 		for i := range 4 {
 			assert.Equal(t, utc, got[i], "argument %d", i)
 		}
@@ -45,7 +47,8 @@ func TestBindArgsTimes(t *testing.T) {
 	})
 	t.Run("SQLite gets SQLite's text", func(t *testing.T) {
 		c := &Client{dialect: builder.SQLite}
-		got := c.bindArgs(args)
+		got, err := c.bindArgs(args)
+		require.NoError(t, err)
 		for i := range 4 {
 			assert.Equal(t, "2025-12-22 00:00:00", got[i], "argument %d", i)
 		}
@@ -54,7 +57,8 @@ func TestBindArgsTimes(t *testing.T) {
 	t.Run("arguments without times are not copied", func(t *testing.T) {
 		plain := []any{1, "a", utc}
 		c := &Client{dialect: builder.MySQL}
-		got := c.bindArgs(plain)
+		got, err := c.bindArgs(plain)
+		require.NoError(t, err)
 		assert.Same(t, &plain[0], &got[0])
 	})
 }

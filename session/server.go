@@ -1,0 +1,193 @@
+package session
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sqlservice/sqlservice/builder"
+)
+
+// serverInfo is what the client reads from a MySQL or MariaDB server once
+// and then relies on.
+type serverInfo struct {
+	// collation is the no-pad binary collation of the tables CreateAll
+	// makes, or builder.MySQLCollation when the server has none.
+	collation string
+	// maxPacket is max_allowed_packet: the largest statement the server
+	// accepts.
+	maxPacket int64
+}
+
+// serverOnce keeps serverInfo once read; a failed read is tried again by
+// the next caller.
+type serverOnce struct {
+	mu   sync.Mutex
+	info *serverInfo
+}
+
+// mysqlServer returns the facts of the client's MySQL or MariaDB server,
+// reading them on first use; nil for other dialects. No lock is held while
+// reading: a caller whose transaction holds the pool's only connection must
+// not wait for another caller that waits for that connection. Two first
+// callers may both read; they read the same.
+func (c *Client) mysqlServer(ctx context.Context) (*serverInfo, error) {
+	if c.dialect != builder.MySQL {
+		return nil, nil
+	}
+	c.server.mu.Lock()
+	info := c.server.info
+	c.server.mu.Unlock()
+	if info != nil {
+		return info, nil
+	}
+	info, err := c.readServer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.server.mu.Lock()
+	defer c.server.mu.Unlock()
+	if c.server.info == nil {
+		c.server.info = info
+	}
+	return c.server.info, nil
+}
+
+// readServer reads max_allowed_packet and the no-pad collations in one
+// query, on the connection of the caller's session if any (the pool may
+// have no other), not echoed: it reads the server, not data.
+func (c *Client) readServer(ctx context.Context) (*serverInfo, error) {
+	cn, sess, err := c.conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if sess != nil {
+		defer sess.leave()
+	}
+	q := "SELECT @@max_allowed_packet, (SELECT GROUP_CONCAT(COLLATION_NAME) FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN ('" +
+		strings.Join(builder.MySQLNoPadCollations, "', '") + "'))"
+	var packet, names sql.NullString
+	if err := cn.QueryRowContext(ctx, q).Scan(&packet, &names); err != nil {
+		return nil, fmt.Errorf("session: read max_allowed_packet and collations of %s: %w", c.target.masked, err)
+	}
+	info := &serverInfo{collation: builder.MySQLCollation}
+	info.maxPacket, _ = strconv.ParseInt(packet.String, 10, 64)
+	have := strings.Split(names.String, ",")
+	for _, want := range builder.MySQLNoPadCollations {
+		if slices.Contains(have, want) {
+			info.collation = want
+			break
+		}
+	}
+	return info, nil
+}
+
+// tableCollation rewrites a MySQL CREATE TABLE to the server's collation.
+func (c *Client) tableCollation(ctx context.Context, stmt string) (string, error) {
+	info, err := c.mysqlServer(ctx)
+	if err != nil || info == nil || info.collation == builder.MySQLCollation {
+		return stmt, err
+	}
+	suffix := " COLLATE=" + builder.MySQLCollation
+	if !strings.HasPrefix(stmt, "CREATE TABLE") || !strings.HasSuffix(stmt, suffix) {
+		return stmt, nil
+	}
+	return strings.TrimSuffix(stmt, suffix) + " COLLATE=" + info.collation, nil
+}
+
+// ErrStatementTooLarge is matched by every *StatementSizeError.
+var ErrStatementTooLarge = errors.New("session: statement larger than the server accepts")
+
+// StatementSizeError reports a statement that the server would refuse for
+// its size (MySQL and MariaDB drop the connection on a packet over
+// max_allowed_packet); it was not sent.
+type StatementSizeError struct {
+	Size int64 // the statement's size as sent, in bytes (an estimate from above)
+	Max  int64 // the server's max_allowed_packet
+}
+
+func (e *StatementSizeError) Error() string {
+	return fmt.Sprintf("session: a statement of about %d bytes exceeds the server's max_allowed_packet of %d bytes", e.Size, e.Max)
+}
+
+// Is makes errors.Is(err, ErrStatementTooLarge) true.
+func (e *StatementSizeError) Is(target error) bool { return target == ErrStatementTooLarge }
+
+// CheckSize returns a *StatementSizeError when query with args would be
+// larger than the server accepts: on MySQL and MariaDB, more than
+// max_allowed_packet (read once per client). The size is counted as the
+// driver sends a statement with its values escaped into the text, which is
+// never less than as a prepared statement's values. Other databases have no
+// such limit; CheckSize returns nil for them. The error of reading the
+// server's setting is returned as is.
+func (c *Client) CheckSize(ctx context.Context, query string, args []any) error {
+	info, err := c.mysqlServer(ctx)
+	if err != nil || info == nil || info.maxPacket <= 0 {
+		return err
+	}
+	size := int64(len(query)) + 1 // the command byte
+	for _, a := range args {
+		size += argBytes(a)
+	}
+	if size > info.maxPacket {
+		return &StatementSizeError{Size: size, Max: info.maxPacket}
+	}
+	return nil
+}
+
+// argBytes is the most bytes that a escapes to in a MySQL statement's text.
+func argBytes(a any) int64 {
+	if v, ok := a.(driver.Valuer); ok {
+		if rv := reflect.ValueOf(a); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return 4
+		}
+		dv, err := v.Value()
+		if err != nil {
+			return 4 // the driver reports the error
+		}
+		a = dv
+	}
+	switch v := a.(type) {
+	case nil:
+		return 4 // NULL
+	case string:
+		return escapedLen(v) + 2
+	case []byte:
+		return escapedLen(string(v)) + 10 // _binary'…'
+	case time.Time:
+		return 28 // '2006-01-02 15:04:05.999999'
+	}
+	rv := reflect.ValueOf(a)
+	switch {
+	case rv.Kind() == reflect.Pointer && rv.IsNil():
+		return 4
+	case rv.Kind() == reflect.Pointer:
+		return argBytes(rv.Elem().Interface())
+	case rv.Kind() == reflect.String:
+		return escapedLen(rv.String()) + 2
+	case rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8:
+		return escapedLen(string(rv.Bytes())) + 10
+	}
+	return 24 // numbers and booleans
+}
+
+// escapedLen is the length of s with the backslash escapes of MySQL string
+// literals.
+func escapedLen(s string) int64 {
+	n := int64(len(s))
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case 0, '\n', '\r', '\\', '\'', '"', 0x1a:
+			n++
+		}
+	}
+	return n
+}

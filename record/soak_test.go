@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -32,26 +31,12 @@ type SoakRow struct {
 
 var errPlanned = errors.New("planned rollback")
 
-// soakDuration is how long each dialect is soaked: SQLSERVICE_SOAK (a Go
-// duration) for the long run, a few seconds by default, one under -short.
-func soakDuration(t *testing.T) time.Duration {
-	if s := os.Getenv("SQLSERVICE_SOAK"); s != "" {
-		d, err := time.ParseDuration(s)
-		require.NoError(t, err, "SQLSERVICE_SOAK")
-		return d
-	}
-	if testing.Short() {
-		return time.Second
-	}
-	return 4 * time.Second
-}
-
 // TestSoak runs 16 goroutines of mixed reads, writes, nested transactions
 // and savepoints against one client, then checks that every committed write
 // is there with its last value, every rolled-back write is absent, nothing
 // else exists, and no goroutine was left behind.
 func TestSoak(t *testing.T) {
-	dur := soakDuration(t)
+	dur := dbtest.SoakDuration(t)
 	for _, d := range dbtest.Dialects {
 		t.Run("soak="+d, func(t *testing.T) {
 			// The shared admin pool dbtest keeps for creating databases

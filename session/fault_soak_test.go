@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -70,7 +69,7 @@ func fateOf(err error) fate {
 // and no goroutine or connection is left. SQLSERVICE_SOAK sets how long
 // each dialect runs (4 s by default).
 func TestFaultSoak(t *testing.T) {
-	dur := soakDuration(t)
+	dur := dbtest.SoakDuration(t)
 	for _, d := range dbtest.Dialects {
 		t.Run("soak="+d, func(t *testing.T) {
 			db1 := dbtest.Open(t, d, integrityModels)
@@ -190,20 +189,6 @@ func TestFaultSoak(t *testing.T) {
 			waitFor(t, func() bool { return runtime.NumGoroutine() <= goroutines }, "no goroutine left behind")
 		})
 	}
-}
-
-// soakDuration is how long each dialect is soaked: SQLSERVICE_SOAK (a Go
-// duration) for the long run, a few seconds by default, one under -short.
-func soakDuration(t *testing.T) time.Duration {
-	if s := os.Getenv("SQLSERVICE_SOAK"); s != "" {
-		d, err := time.ParseDuration(s)
-		require.NoError(t, err, "SQLSERVICE_SOAK")
-		return d
-	}
-	if testing.Short() {
-		return time.Second
-	}
-	return 4 * time.Second
 }
 
 func waitFor(t *testing.T, ok func() bool, what string) {

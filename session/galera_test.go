@@ -28,7 +28,9 @@ func TestGaleraNodeNotReady(t *testing.T) {
 	c.CreateDatabase(t, "notready")
 	logs := &capture{}
 	db, err := session.Open(session.Config{DatabaseURI: c.URI(1, "notready"),
-		Replicas: []string{c.URI(2, "notready"), c.URI(3, "notready")},
+		// Causal reads: a read on node 2 or 3 right after the INSERT on
+		// node 1 must see it.
+		Replicas: []string{c.URI(2, "notready") + "?wsrep_sync_wait=1", c.URI(3, "notready") + "?wsrep_sync_wait=1"},
 		Echo:     true, Logger: slog.New(logs), ReplicaRetry: 100 * time.Millisecond, ReplicaRetryMax: 200 * time.Millisecond})
 	require.NoError(t, err)
 	defer db.Close()

@@ -676,9 +676,9 @@ type level struct{ commitHooks, rollbackHooks, undos int }
 
 func (s *Session) savepoint(ctx context.Context, fn func(context.Context) error) error {
 	s.mu.Lock()
-	if s.failed != nil {
+	if failed := s.failed; failed != nil {
 		s.mu.Unlock()
-		return &RollbackError{Cause: s.failed}
+		return &RollbackError{Cause: failed}
 	}
 	s.spSeq++
 	name := "sqlservice_sp_" + strconv.Itoa(s.spSeq)

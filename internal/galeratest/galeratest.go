@@ -13,6 +13,10 @@
 // A test that kills or isolates a node brings it back in a cleanup, so the
 // next test finds three Synced nodes.
 //
+// Outside a test binary New starts a cluster and Stop stops it: the
+// program in cmd/galera does, for .ci/run, which runs the dialect suite
+// against node 1.
+//
 // It runs when SQLSERVICE_GALERA=1; otherwise Start skips the test, even
 // with SQLSERVICE_REQUIRE_ALL=1 (which is about dialects): CI sets
 // SQLSERVICE_GALERA=1 and fails when a test named TestGalera* skipped.
@@ -127,6 +131,25 @@ func Main(m *testing.M) int {
 	}
 	return code
 }
+
+// New starts a cluster outside a test binary (cmd/galera, which the CI
+// runs the dialect suite against) and waits until every node is Synced;
+// the caller stops it with Stop. On an error nothing is left running or
+// on disk.
+func New() (*Cluster, error) {
+	c, err := start()
+	if err != nil {
+		if c != nil {
+			c.stop()
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// Stop stops the nodes of a cluster that New started and removes their
+// files.
+func (c *Cluster) Stop() { c.stop() }
 
 func start() (*Cluster, error) {
 	if _, err := os.Stat(Provider); err != nil {

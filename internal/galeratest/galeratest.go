@@ -47,7 +47,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/sqlservice/sqlservice/internal/serverproc"
 )
 
 // Env is the variable that enables the cluster.
@@ -290,25 +290,13 @@ func (nd *node) start(bootstrap bool) error {
 	if bootstrap {
 		args = append(args, "--wsrep-new-cluster")
 	}
-	cmd := exec.Command(nd.bin, args...)
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = procAttr()
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return fmt.Errorf("start node %d: %v", nd.n, err)
+	cmd, exited, err := serverproc.Start(fmt.Sprintf("node %d", nd.n), nd.bin, args, out, procAttr())
+	if err != nil {
+		return err
 	}
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		out.Close()
-		close(exited)
-	}()
 	nd.cmd, nd.exited = cmd, exited
 	if nd.root == nil {
-		cfg := mysql.NewConfig()
-		cfg.User, cfg.Net, cfg.Addr = "root", "tcp", "127.0.0.1:"+strconv.Itoa(nd.port)
-		cfg.Timeout = 2 * time.Second
-		if nd.root, err = sql.Open("mysql", cfg.FormatDSN()); err != nil {
+		if nd.root, err = serverproc.MySQLRoot(nd.port); err != nil {
 			return err
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 
 	"github.com/sqlservice/sqlservice/internal/dbtest"
+	"github.com/sqlservice/sqlservice/internal/serverproc"
 )
 
 // PGPair is a PostgreSQL primary and a hot standby that streams its WAL
@@ -219,19 +220,10 @@ func (s *PGServer) Start() error {
 		return err
 	}
 	offset, _ := out.Seek(0, 2)
-	cmd := exec.Command(filepath.Join(s.bin, "postgres"), "-D", s.dataDir)
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = pgProcAttr(s.uid, s.gid)
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return fmt.Errorf("start %s: %v", s.Name, err)
+	cmd, exited, err := serverproc.Start(s.Name, filepath.Join(s.bin, "postgres"), []string{"-D", s.dataDir}, out, pgProcAttr(s.uid, s.gid))
+	if err != nil {
+		return err
 	}
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		out.Close()
-		close(exited)
-	}()
 	s.cmd, s.exited = cmd, exited
 	if s.db == nil {
 		if s.db, err = sql.Open("pgx", s.URI("postgres")); err != nil {

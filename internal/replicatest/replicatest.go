@@ -28,9 +28,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/sqlservice/sqlservice/internal/dbtest"
+	"github.com/sqlservice/sqlservice/internal/serverproc"
 )
 
 // Env is the variable that enables the servers.
@@ -250,25 +249,13 @@ func (s *Server) Start() error {
 		return err
 	}
 	offset, _ := out.Seek(0, 2)
-	cmd := exec.Command(s.bin, s.args...)
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = procAttr()
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return fmt.Errorf("start %s: %v", s.Name, err)
+	cmd, exited, err := serverproc.Start(s.Name, s.bin, s.args, out, procAttr())
+	if err != nil {
+		return err
 	}
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		out.Close()
-		close(exited)
-	}()
 	s.cmd, s.exited = cmd, exited
 	if s.root == nil {
-		cfg := mysql.NewConfig()
-		cfg.User, cfg.Net, cfg.Addr = "root", "tcp", "127.0.0.1:"+strconv.Itoa(s.Port)
-		cfg.Timeout = 2 * time.Second
-		if s.root, err = sql.Open("mysql", cfg.FormatDSN()); err != nil {
+		if s.root, err = serverproc.MySQLRoot(s.Port); err != nil {
 			return err
 		}
 	}

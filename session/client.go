@@ -433,7 +433,7 @@ func (c *Client) QueryRow(ctx context.Context, cached bool, query string, args .
 	}
 	// A write's reply may be lost while Scan reads it (INSERT ...
 	// RETURNING): outside a transaction that makes its outcome unknown.
-	return &Row{row: row, write: sessionFor(ctx, c) == nil && mayWrite(false, query)}
+	return &Row{row: row, write: mayWrite(false, query) && sessionFor(ctx, c) == nil}
 }
 
 // Row is the result of QueryRow: database/sql's *sql.Row, or the error that

@@ -224,18 +224,22 @@ func (s *Session) claim(ctx context.Context, checkFailed bool) (*sql.Tx, error) 
 		return nil, ErrTxDone
 	}
 	s.busy = true
-	begin := s.tx == nil
-	s.mu.Unlock()
-	if begin {
+	tx := s.tx
+	var streams []*stream
+	if tx != nil { // the common case: one lock for the whole claim
+		streams = s.takeStreams()
+		s.mu.Unlock()
+	} else {
+		s.mu.Unlock()
 		if err := s.begin(ctx); err != nil {
 			s.leave()
 			return nil, err
 		}
+		s.mu.Lock()
+		tx = s.tx
+		streams = s.takeStreams()
+		s.mu.Unlock()
 	}
-	s.mu.Lock()
-	tx := s.tx
-	streams := s.takeStreams()
-	s.mu.Unlock()
 	if tx == nil {
 		s.leave() // rolled back meanwhile (Close from another goroutine)
 		return nil, ErrTxDone

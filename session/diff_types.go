@@ -252,3 +252,8 @@ func inQuote(s string, i int) bool {
 	}
 	return in
 }
+
+// SameType reports whether two spellings of a column type are the same type
+// in dialect ("sqlite", "mysql" or "postgres"), as Diff compares them:
+// SameType("postgres", "VARCHAR(255)", "character varying(255)") is true.
+func SameType(dialect, a, b string) bool { return sameType(dialect, a, b) }

@@ -168,7 +168,7 @@ func (r *Runner) Up(ctx context.Context) ([]Migration, error) {
 
 // UpTo applies the pending migrations up to and including version.
 func (r *Runner) UpTo(ctx context.Context, version int64) (ran []Migration, err error) {
-	err = r.locked(ctx, func(done map[int64]applied) error {
+	err = r.locked(ctx, func(conn *sql.Conn, done map[int64]applied) error {
 		for _, m := range r.migrations {
 			if m.Version > version {
 				break
@@ -176,7 +176,7 @@ func (r *Runner) UpTo(ctx context.Context, version int64) (ran []Migration, err 
 			if _, ok := done[m.Version]; ok {
 				continue
 			}
-			if err := r.run(ctx, m, false); err != nil {
+			if err := r.run(ctx, conn, m, false); err != nil {
 				return err
 			}
 			ran = append(ran, m)
@@ -190,7 +190,7 @@ func (r *Runner) UpTo(ctx context.Context, version int64) (ran []Migration, err 
 // it; with nothing applied it returns (nil, nil).
 func (r *Runner) Down(ctx context.Context) (*Migration, error) {
 	var undone *Migration
-	err := r.locked(ctx, func(done map[int64]applied) error {
+	err := r.locked(ctx, func(conn *sql.Conn, done map[int64]applied) error {
 		for i := len(r.migrations) - 1; i >= 0; i-- {
 			m := r.migrations[i]
 			if _, ok := done[m.Version]; !ok {
@@ -199,7 +199,7 @@ func (r *Runner) Down(ctx context.Context) (*Migration, error) {
 			if m.DownFile == "" {
 				return fmt.Errorf("%w: %d_%s", ErrNoDown, m.Version, m.Name)
 			}
-			if err := r.run(ctx, m, true); err != nil {
+			if err := r.run(ctx, conn, m, true); err != nil {
 				return err
 			}
 			undone = &m
@@ -212,13 +212,19 @@ func (r *Runner) Down(ctx context.Context) (*Migration, error) {
 
 // run applies one migration's file and records it, in one transaction
 // where the dialect allows.
-func (r *Runner) run(ctx context.Context, m Migration, down bool) error {
+func (r *Runner) run(ctx context.Context, conn *sql.Conn, m Migration, down bool) error {
 	text := m.Up
 	if down {
 		text = m.Down
 	}
 	ph := r.placeholders(3)
-	err := r.c.RunDDL(ctx, func(exec func(string, ...any) error) error {
+	ddl := func(ctx context.Context, fn func(exec func(string, ...any) error) error) error {
+		if conn != nil {
+			return r.c.RunDDLOn(ctx, conn, fn)
+		}
+		return r.c.RunDDL(ctx, fn)
+	}
+	err := ddl(ctx, func(exec func(string, ...any) error) error {
 		for _, q := range Split(text) {
 			if err := exec(q); err != nil {
 				return err
@@ -260,7 +266,20 @@ func (r *Runner) ensureTable(ctx context.Context) error {
 }
 
 func (r *Runner) applied(ctx context.Context) (map[int64]applied, error) {
-	rows, err := r.c.Query(session.Primary(ctx), false, "SELECT version, name, checksum, applied_at FROM "+r.table())
+	return r.appliedOn(ctx, nil)
+}
+
+// appliedOn reads the version table on conn, or on the pool when conn is
+// nil.
+func (r *Runner) appliedOn(ctx context.Context, conn *sql.Conn) (map[int64]applied, error) {
+	q := "SELECT version, name, checksum, applied_at FROM " + r.table()
+	var rows *sql.Rows
+	var err error
+	if conn != nil {
+		rows, err = conn.QueryContext(ctx, q)
+	} else {
+		rows, err = r.c.Query(session.Primary(ctx), false, q)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("migrate: read %s: %w", Table, err)
 	}
@@ -281,24 +300,26 @@ func (r *Runner) applied(ctx context.Context) (map[int64]applied, error) {
 	return out, nil
 }
 
-// locked runs fn holding the lock, with the version table read and checked.
-func (r *Runner) locked(ctx context.Context, fn func(map[int64]applied) error) error {
+// locked runs fn holding the lock, with the version table read and checked;
+// conn is the connection that holds the lock (nil on SQLite), on which the
+// migrations run.
+func (r *Runner) locked(ctx context.Context, fn func(conn *sql.Conn, done map[int64]applied) error) error {
 	if err := r.ensureTable(ctx); err != nil {
 		return err
 	}
-	release, err := r.Lock(ctx)
+	release, conn, err := r.lock(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	done, err := r.applied(ctx)
+	done, err := r.appliedOn(ctx, conn)
 	if err != nil {
 		return err
 	}
 	if err := r.check(done); err != nil {
 		return err
 	}
-	return fn(done)
+	return fn(conn, done)
 }
 
 // Lock takes the migration lock of the database, waiting up to the
@@ -310,6 +331,11 @@ func (r *Runner) locked(ctx context.Context, fn func(map[int64]applied) error) e
 // SQLite it is a row of the table sqlservice_migrations_lock, which a
 // process that died holding it leaves behind (delete the row).
 func (r *Runner) Lock(ctx context.Context) (release func() error, err error) {
+	release, _, err = r.lock(ctx)
+	return release, err
+}
+
+func (r *Runner) lock(ctx context.Context) (release func() error, held *sql.Conn, err error) {
 	ctx = session.Primary(ctx)
 	deadline := time.Now().Add(r.lockTimeout)
 	var try func() (bool, error)
@@ -318,8 +344,9 @@ func (r *Runner) Lock(ctx context.Context) (release func() error, err error) {
 	case "postgres", "mysql":
 		conn, err := r.c.DB().Conn(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("migrate: lock: %w", err)
+			return nil, nil, fmt.Errorf("migrate: lock: %w", err)
 		}
+		held = conn
 		lockQ, unlockQ := `SELECT pg_try_advisory_lock(hashtextextended(current_schema() || '.`+Table+`', 0))`,
 			`SELECT pg_advisory_unlock(hashtextextended(current_schema() || '.`+Table+`', 0))`
 		if r.c.Dialect().Name() == "mysql" {
@@ -344,7 +371,7 @@ func (r *Runner) Lock(ctx context.Context) (release func() error, err error) {
 	default:
 		lt := r.c.Dialect().Quote(Table + "_lock")
 		if _, err := r.c.Exec(ctx, false, "CREATE TABLE IF NOT EXISTS "+lt+" (id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1), since VARCHAR(40) NOT NULL)"); err != nil {
-			return nil, fmt.Errorf("migrate: lock: %w", err)
+			return nil, nil, fmt.Errorf("migrate: lock: %w", err)
 		}
 		try = func() (bool, error) {
 			res, err := r.c.Exec(ctx, false, "INSERT INTO "+lt+" (id, since) VALUES (1, ?) ON CONFLICT (id) DO NOTHING", time.Now().UTC().Format(time.RFC3339))
@@ -362,17 +389,17 @@ func (r *Runner) Lock(ctx context.Context) (release func() error, err error) {
 	for {
 		ok, err := try()
 		if err != nil {
-			return nil, fmt.Errorf("migrate: lock: %w", err)
+			return nil, nil, fmt.Errorf("migrate: lock: %w", err)
 		}
 		if ok {
-			return unlock, nil
+			return unlock, held, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%w (waited %s)", ErrLocked, r.lockTimeout)
+			return nil, nil, fmt.Errorf("%w (waited %s)", ErrLocked, r.lockTimeout)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("migrate: lock: %w", ctx.Err())
+			return nil, nil, fmt.Errorf("migrate: lock: %w", ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sqlservice/sqlservice/internal/dbtest"
 	"github.com/sqlservice/sqlservice/migrate"
+	"github.com/sqlservice/sqlservice/session"
 )
 
 func write(t *testing.T, dir, name, text string) {
@@ -257,4 +258,20 @@ func TestCreateNumbersTheNextMigration(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, ms, 2)
 	assert.Equal(t, "C;", ms[1].Up)
+}
+
+func TestRunnerWorksOnAPoolOfOneConnection(t *testing.T) {
+	dbtest.Each(t, dbtest.Options{Config: session.Config{PoolSize: 1}}, func(t *testing.T, db *dbtest.DB) {
+		ctx, cancel := context.WithTimeout(db.Ctx(), 20*time.Second)
+		defer cancel()
+		dir := t.TempDir()
+		write(t, dir, "0001_a.up.sql", "CREATE TABLE mg_i (id INTEGER NOT NULL PRIMARY KEY);")
+		write(t, dir, "0001_a.down.sql", "DROP TABLE mg_i;")
+		r, err := migrate.New(db.Client, os.DirFS(dir))
+		require.NoError(t, err)
+		_, err = r.Up(ctx)
+		require.NoError(t, err, "the migration runs on the connection that holds the lock")
+		_, err = r.Down(ctx)
+		require.NoError(t, err)
+	})
 }

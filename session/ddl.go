@@ -24,6 +24,13 @@ func (c *Client) RunDDL(ctx context.Context, fn func(exec func(query string, arg
 		return fmt.Errorf("session: schema change: %w", err)
 	}
 	defer conn.Close()
+	return c.RunDDLOn(ctx, conn, fn)
+}
+
+// RunDDLOn is RunDDL on a connection of the client's pool that the caller
+// holds, such as the one that holds a session-level lock while the schema
+// changes (a pool of one connection would otherwise wait for itself).
+func (c *Client) RunDDLOn(ctx context.Context, conn *sql.Conn, fn func(exec func(query string, args ...any) error) error) error {
 	logged := func(ex interface {
 		ExecContext(context.Context, string, ...any) (sql.Result, error)
 	}) func(string, ...any) error {

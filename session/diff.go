@@ -406,7 +406,7 @@ func (df *differ) alterTable(ctx context.Context, m *registry.Model, t *Table) e
 	if len(changes) == 0 && len(fkAdd) == 0 && len(fkDrop) == 0 {
 		return nil
 	}
-	if dialect == "sqlite" && sqliteNeedsRebuild(changes, fkAdd, fkDrop) {
+	if dialect == "sqlite" && sqliteNeedsRebuild(t, changes, fkAdd, fkDrop) {
 		return df.rebuild(ctx, m, t, changes, fkAdd, fkDrop)
 	}
 	df.emit(m, t, changes)
@@ -463,8 +463,10 @@ func modelHasFK(m *registry.Model, fk *ForeignKey) bool {
 // sqliteNeedsRebuild reports whether SQLite's ALTER TABLE cannot make the
 // changes: it adds a column only when the column is not a key, has no
 // UNIQUE, and is nullable or has a constant default; it drops a column only
-// when no index, key or foreign key uses it; it changes no column.
-func sqliteNeedsRebuild(changes []change, fkAdd []*registry.Column, fkDrop []*ForeignKey) bool {
+// when no index, key or foreign key uses it (and Diff rebuilds for a NOT
+// NULL column without a default, which only a rebuild puts back as it
+// was); it changes no column.
+func sqliteNeedsRebuild(t *Table, changes []change, fkAdd []*registry.Column, fkDrop []*ForeignKey) bool {
 	if len(fkDrop) > 0 {
 		return true
 	}
@@ -486,11 +488,35 @@ func sqliteNeedsRebuild(changes []change, fkAdd []*registry.Column, fkDrop []*Fo
 				return true
 			}
 		case dropColumn:
-			return true // the 12 steps keep the indexes and keys right
+			// DROP COLUMN refuses a column that a key or index uses, and
+			// putting back a NOT NULL column without a default needs one.
+			lc := ch.liveCol
+			if (lc.NotNull && !lc.HasDefault) || keyed(t, lc.Name) {
+				return true
+			}
 		case dropIndex:
 			if strings.HasPrefix(ch.ix.Name, "sqlite_autoindex_") {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// keyed reports whether a column of t is part of its primary key, an
+// index or a foreign key.
+func keyed(t *Table, col string) bool {
+	if slices.Contains(t.PrimaryKey, col) {
+		return true
+	}
+	for _, ix := range t.Indexes {
+		if slices.Contains(ix.Columns, col) {
+			return true
+		}
+	}
+	for _, fk := range t.ForeignKeys {
+		if slices.Contains(fk.Columns, col) {
+			return true
 		}
 	}
 	return false

@@ -11,16 +11,17 @@ import (
 )
 
 // sessionModels are the models of this package's suites.
-var sessionModels = []any{Account{}, Ledger{}, Handle{}, DdlOwner{}, DdlAll{}, Note{}, Grumpy{}, Blob{}, Tally{}, VTally{}, Entry{}, Keyed{}, Wide{}, DiffOwner{}, DiffItemV1{}, DiffTag{}}
+var sessionModels = []any{Account{}, Ledger{}, Handle{}, DdlOwner{}, DdlAll{}, Note{}, Grumpy{}, Blob{}, Tally{}, VTally{}, Entry{}, Keyed{}, Wide{}, DiffOwner{}, DiffItemV1{}, DiffTag{}, Shelf{}}
 
 func TestDiffFindsNothingAfterCreateAll(t *testing.T) {
 	var listed []string
 	for _, m := range sessionModels {
 		listed = append(listed, reflect.TypeOf(m).Name())
 	}
-	// DiffItemV2 shares its table with DiffItemV1: the change test diffs it
-	// empty after applying the plan that leads to it.
-	listed = append(listed, "DiffItemV2")
+	// DiffItemV2 and ShelfV2 share their tables with DiffItemV1 and Shelf:
+	// the change test and the example diff them empty after applying the
+	// plan that leads to them.
+	listed = append(listed, "DiffItemV2", "ShelfV2") // ShelfV2 too (ExampleClient_Diff)
 	require.ElementsMatch(t, dbtest.ModelTypeNames(t, ".", "*_test.go"), listed, "every model of the suites is listed")
 	dbtest.Each(t, dbtest.Options{}, func(t *testing.T, db *dbtest.DB) {
 		assert.Empty(t, dbtest.AssertDiffEmpty(t, db, sessionModels))

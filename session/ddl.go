@@ -31,6 +31,9 @@ func (c *Client) RunDDL(ctx context.Context, fn func(exec func(query string, arg
 // holds, such as the one that holds a session-level lock while the schema
 // changes (a pool of one connection would otherwise wait for itself).
 func (c *Client) RunDDLOn(ctx context.Context, conn *sql.Conn, fn func(exec func(query string, args ...any) error) error) error {
+	// Statements prepared before the change are prepared again after it,
+	// whatever its outcome (on MySQL a failure leaves part of it applied).
+	defer c.purgeStatements()
 	logged := func(ex interface {
 		ExecContext(context.Context, string, ...any) (sql.Result, error)
 	}) func(string, ...any) error {
@@ -115,4 +118,15 @@ func oneLine(q string) string {
 		q = q[:200] + "..."
 	}
 	return q
+}
+
+// purgeStatements drops the prepared statements of the primary and the
+// replicas (see stmtCache.purge).
+func (c *Client) purgeStatements() {
+	c.stmts.purge()
+	if c.replicas != nil {
+		for _, r := range c.replicas.list {
+			r.stmts.purge()
+		}
+	}
 }

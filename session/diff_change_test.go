@@ -150,3 +150,44 @@ func sorted(tables map[string]*session.Table) map[string]*session.Table {
 	}
 	return tables
 }
+
+type NarrowV1 struct {
+	record.Base[NarrowV1]
+	ID   int64  `db:"id,pk,autoincrement"`
+	Code string `db:"code,size=50"`
+	Qty  int64  `db:"qty"`
+}
+
+func (NarrowV1) TableName() string { return "narrow" }
+
+type NarrowV2 struct {
+	record.Base[NarrowV2]
+	ID   int64  `db:"id,pk,autoincrement"`
+	Code string `db:"code,size=10"`
+	Qty  int32  `db:"qty"`
+}
+
+func (NarrowV2) TableName() string { return "narrow" }
+
+func TestDiffMarksNarrowingTypeChangesDestructive(t *testing.T) {
+	dbtest.Each(t, dbtest.Options{}, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		require.NoError(t, db.CreateAll(ctx, NarrowV1{}))
+		plan, err := db.Diff(ctx, NarrowV2{})
+		require.NoError(t, err)
+		if db.Dialect == "sqlite" {
+			// One affinity (TEXT, INTEGER) before and after; SQLite does not
+			// enforce sizes, so there is nothing to change.
+			assert.True(t, plan.Empty(), "%s", plan)
+			return
+		}
+		require.Len(t, plan.Steps, 2, "%s", plan)
+		for _, s := range plan.Steps {
+			assert.True(t, s.Destructive, s.Description)
+		}
+		require.ErrorIs(t, db.Apply(ctx, plan), session.ErrDestructive)
+		back, err := db.Diff(ctx, NarrowV1{})
+		require.NoError(t, err)
+		assert.True(t, back.Empty(), "nothing ran: %s", back)
+	})
+}

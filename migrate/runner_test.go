@@ -235,13 +235,16 @@ func TestSplitKeepsQuotedTextCommentsAndBlocksWhole(t *testing.T) {
 		{"tagged dollar quotes", "DO $x$ BEGIN PERFORM 1; END $x$; B", []string{"DO $x$ BEGIN PERFORM 1; END $x$", "B"}},
 		{"a parameter is not a dollar quote", "SELECT $1; B", []string{"SELECT $1", "B"}},
 		{"marked block", "A;\n-- sqlservice:begin\nCREATE TRIGGER t AFTER INSERT ON x BEGIN UPDATE y SET n = 1; END;\n-- sqlservice:end\nB;", []string{"A", "CREATE TRIGGER t AFTER INSERT ON x BEGIN UPDATE y SET n = 1; END;", "B"}},
-		{"backslash escape", `INSERT INTO t VALUES ('a\';b'); C`, []string{`INSERT INTO t VALUES ('a\';b')`, "C"}},
+		{"a backslash is a character in standard SQL", `INSERT INTO t VALUES ('C:\'); C`, []string{`INSERT INTO t VALUES ('C:\')`, "C"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, migrate.Split(tc.sql))
 		})
 	}
+	assert.Equal(t, []string{`INSERT INTO t VALUES ('a\';b')`, "C"}, migrate.SplitFor("mysql", `INSERT INTO t VALUES ('a\';b'); C`),
+		"MySQL reads a backslash escape")
+	assert.Equal(t, []string{`INSERT INTO t VALUES ('C:\')`, "C"}, migrate.SplitFor("postgres", `INSERT INTO t VALUES ('C:\'); C`))
 }
 
 func TestCreateNumbersTheNextMigration(t *testing.T) {

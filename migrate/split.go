@@ -3,11 +3,20 @@ package migrate
 import "strings"
 
 // Split cuts SQL text into statements at semicolons outside quotes
-// ('...', "...", `...`), comments (-- and /* */) and PostgreSQL dollar
-// quotes ($$...$$, $tag$...$tag$). Text between a line "-- sqlservice:begin"
-// and a line "-- sqlservice:end" is one statement whatever it holds.
-// Statements are trimmed; empty ones and comment-only ones are dropped.
-func Split(sql string) []string {
+// ('...', "...", `...`; a quote doubled inside is one character),
+// comments (-- and /* */) and PostgreSQL dollar quotes ($$...$$,
+// $tag$...$tag$). Text between a line "-- sqlservice:begin" and a line
+// "-- sqlservice:end" is one statement whatever it holds. Statements are
+// trimmed; empty ones and comment-only ones are dropped. A backslash is an
+// ordinary character, as in standard SQL (PostgreSQL, SQLite); SplitFor
+// reads MySQL's backslash escapes.
+func Split(sql string) []string { return split(sql, false) }
+
+// SplitFor is Split as dialect reads SQL: on "mysql" a backslash inside a
+// string literal escapes the next character ('it\'s').
+func SplitFor(dialect, sql string) []string { return split(sql, dialect == "mysql") }
+
+func split(sql string, backslash bool) []string {
 	var out []string
 	var cur strings.Builder
 	flush := func() {
@@ -56,7 +65,7 @@ func Split(sql string) []string {
 					}
 					break
 				}
-				if sql[j] == '\\' && c == '\'' && j+1 < len(sql) { // MySQL's backslash escapes
+				if backslash && sql[j] == '\\' && c == '\'' && j+1 < len(sql) {
 					j += 2
 					continue
 				}

@@ -215,7 +215,7 @@ func save(t testing.TB, ctx context.Context, v any) {
 }
 
 // LoadSQL runs the statements of SQL files (split as migration files are,
-// see migrate.Split) in order, through ctx.
+// see migrate.SplitFor) in order, through ctx.
 func LoadSQL(t testing.TB, ctx context.Context, db *session.Client, files ...string) {
 	t.Helper()
 	for _, f := range files {
@@ -223,7 +223,7 @@ func LoadSQL(t testing.TB, ctx context.Context, db *session.Client, files ...str
 		if err != nil {
 			t.Fatalf("sqlservicetest: %v", err)
 		}
-		for _, stmt := range migrate.Split(string(b)) {
+		for _, stmt := range migrate.SplitFor(db.Dialect().Name(), string(b)) {
 			if _, err := db.Exec(ctx, false, stmt); err != nil {
 				t.Fatalf("sqlservicetest: %s: %v (statement: %s)", f, err, strings.TrimSpace(stmt))
 			}

@@ -86,10 +86,11 @@ func (postgresDialect) TablesSQL() string {
 	return `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`
 }
 
+// ColumnsSQL reads each column's type as format_type spells it, with its
+// size or precision (character varying(255), numeric(20,0)), so that a
+// schema diff can compare it with the type a model asks for.
 func (postgresDialect) ColumnsSQL() string {
-	return `SELECT c.column_name, c.data_type, c.is_nullable = 'NO', EXISTS (
-	SELECT 1 FROM information_schema.table_constraints tc
-	JOIN information_schema.key_column_usage k ON k.constraint_schema = tc.constraint_schema AND k.constraint_name = tc.constraint_name
-	WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = c.table_schema AND tc.table_name = c.table_name AND k.column_name = c.column_name)
-FROM information_schema.columns c WHERE c.table_schema = current_schema() AND c.table_name = $1 ORDER BY c.ordinal_position`
+	return `SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, EXISTS (
+	SELECT 1 FROM pg_index ix WHERE ix.indrelid = a.attrelid AND ix.indisprimary AND a.attnum = ANY (ix.indkey))
+FROM pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), $1::text)) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`
 }

@@ -449,3 +449,48 @@ func collectEvents(m *Model, t reflect.Type) (*events.Handlers, error) {
 	h.AddInterfaceHooks(pv.Interface())
 	return h, nil
 }
+
+// Detached returns the metadata of models (struct values or pointers) as
+// Register would build it, without registering them: for schema tools that
+// hold two releases of one table in one program, such as a diff between
+// the models a database was created with and the current ones. A type that
+// is registered already gives its registered model. Table names must be
+// unique among the given models and the models they relate to, not among
+// the registered ones. The many-to-many join models are built as well
+// (see JoinModels).
+func Detached(models ...any) ([]*Model, error) {
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	pending := map[reflect.Type]*Model{}
+	out := make([]*Model, len(models))
+	for i, v := range models {
+		if v == nil {
+			return nil, &ModelError{Model: "<nil>", Kind: ErrNotModel, Err: errors.New("nil value")}
+		}
+		t := reflect.TypeOf(v)
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if m, ok := reg.byType.Load(t); ok {
+			out[i] = m.(*Model)
+			continue
+		}
+		m, err := build(t, pending)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = m
+	}
+	if err := resolveRelations(pending); err != nil {
+		return nil, err
+	}
+	seen := map[string]*Model{}
+	for _, m := range out {
+		if other := seen[m.Table]; other != nil && other != m {
+			return nil, &ModelError{Model: m.Name, Kind: ErrDuplicateTable,
+				Err: fmt.Errorf("table %q is already used by %s", m.Table, other.Type)}
+		}
+		seen[m.Table] = m
+	}
+	return out, nil
+}

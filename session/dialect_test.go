@@ -103,10 +103,10 @@ func TestDDLTypeMapping(t *testing.T) {
 		},
 		"postgres": {
 			"id": "bigint", "flag": "boolean", "i8": "smallint", "i16": "smallint", "i32": "integer", "i64": "bigint",
-			"u8": "integer", "u16": "integer", "u32": "bigint", "u64": "numeric", "f32": "real", "f64": "double precision",
-			"str": "text", "sized": "character varying", "big": "character varying", "bytes": "bytea", "small": "bytea",
+			"u8": "integer", "u16": "integer", "u32": "bigint", "u64": "numeric(20,0)", "f32": "real", "f64": "double precision",
+			"str": "text", "sized": "character varying(40)", "big": "character varying(20000)", "bytes": "bytea", "small": "bytea",
 			"at": "timestamp with time zone", "doc": "jsonb", "custom": "text", "code": "text", "hash": "bytea", "ref": "text",
-			"tag": "character varying", "note": "character varying", "count": "bigint", "typed": "character varying", "owner_id": "text",
+			"tag": "character varying(30)", "note": "character varying(20)", "count": "bigint", "typed": "character varying(7)", "owner_id": "text",
 		},
 	}
 	dbtest.Each(t, dbtest.Options{Models: []any{DdlOwner{}, DdlAll{}}}, func(t *testing.T, db *dbtest.DB) {

@@ -159,6 +159,24 @@ func (sc *stmtCache) contains(query string) bool {
 	return ok
 }
 
+// purge drops every cached statement, to be prepared again on next use:
+// after a schema change, PostgreSQL refuses a statement prepared before it
+// whose result columns changed type ("cached plan must not change result
+// type"). Statements still running are closed when released.
+func (sc *stmtCache) purge() {
+	sc.mu.Lock()
+	entries := sc.entries
+	sc.entries = nil
+	sc.mu.Unlock()
+	for _, e := range entries {
+		sc.m.Delete(e.query)
+		e.evicted.Store(true)
+		if e.refs.Load() == 0 {
+			e.close()
+		}
+	}
+}
+
 // close closes every cached statement; later prepares return ErrClosed.
 // Statements still running are closed by database/sql once their calls
 // return.

@@ -1,0 +1,109 @@
+package session
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/registry"
+)
+
+// rebuild writes the table change that SQLite's ALTER TABLE cannot make
+// the way SQLite documents it ("Making Other Kinds Of Table Schema
+// Changes"): create the new table under another name, copy the rows, drop
+// the old table, rename the new one, and create its indexes and triggers
+// again. The runner supplies the rest of the procedure: foreign_keys off
+// before the transaction, PRAGMA foreign_key_check before the commit, and
+// foreign_keys on after it (see RunDDL). The Down statements rebuild the
+// table again from the SQL that sqlite_master kept of it.
+func (df *differ) rebuild(ctx context.Context, m *registry.Model, t *Table, changes []change, fkAdd []*registry.Column, fkDrop []*ForeignKey) error {
+	var tableSQL string
+	var others []string // indexes and triggers of the table, as created
+	if err := df.c.eachRow(ctx, `SELECT type, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type DESC, name`, t.Name, func(rows *sql.Rows) error {
+		var typ, text string
+		if err := rows.Scan(&typ, &text); err != nil {
+			return err
+		}
+		if typ == "table" {
+			tableSQL = text
+		} else {
+			others = append(others, text)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	open := strings.IndexByte(tableSQL, '(')
+	if open < 0 {
+		return fmt.Errorf("session: diff table %s: cannot read its CREATE TABLE from sqlite_master", t.Name)
+	}
+	tmp := "_sqlservice_new_" + m.Table
+	stmts := builder.For(builder.SQLite, m).CreateTable
+	create := stmts[0]
+	mopen := strings.IndexByte(create, '(')
+	newCreate := "CREATE TABLE " + df.q(tmp) + " " + create[mopen:]
+	oldCreate := "CREATE TABLE " + df.q(tmp) + " " + tableSQL[open:]
+
+	// The columns both shapes have, copied; a column that becomes NOT NULL
+	// with a default takes the default where it held NULL.
+	var cols, sel []string
+	for _, c := range m.Columns {
+		lc := (*TableColumn)(nil)
+		for i := range t.Columns {
+			if t.Columns[i].Name == c.Name {
+				lc = &t.Columns[i]
+			}
+		}
+		if lc == nil {
+			continue
+		}
+		cols = append(cols, df.q(c.Name))
+		if c.NotNull && !lc.NotNull && c.HasDefault {
+			sel = append(sel, "COALESCE("+df.q(c.Name)+", "+c.Default+")")
+		} else {
+			sel = append(sel, df.q(c.Name))
+		}
+	}
+	copyUp := "INSERT INTO " + df.q(tmp) + " (" + strings.Join(cols, ", ") + ") SELECT " + strings.Join(sel, ", ") + " FROM " + df.q(t.Name)
+	// Back: a dropped NOT NULL column without a default comes back holding
+	// its type's zero value; its values are gone.
+	downCols, downSel := append([]string(nil), cols...), append([]string(nil), cols...)
+	for _, lc := range t.Columns {
+		if _, ok := m.Column(lc.Name); !ok && lc.NotNull && !lc.HasDefault {
+			downCols = append(downCols, df.q(lc.Name))
+			downSel = append(downSel, zeroLiteral("sqlite", lc.Type))
+		}
+	}
+	copyDown := "INSERT INTO " + df.q(tmp) + " (" + strings.Join(downCols, ", ") + ") SELECT " + strings.Join(downSel, ", ") + " FROM " + df.q(t.Name)
+	swap := func() []string {
+		return []string{"DROP TABLE " + df.q(t.Name), "ALTER TABLE " + df.q(tmp) + " RENAME TO " + df.q(t.Name)}
+	}
+	up := append([]string{newCreate, copyUp}, swap()...)
+	up = append(up, stmts[1:]...)
+	down := append([]string{oldCreate, copyDown}, swap()...)
+	down = append(down, others...)
+
+	var what []string
+	destr := len(fkDrop) > 0
+	for _, ch := range changes {
+		what = append(what, ch.desc)
+		destr = destr || ch.destr
+	}
+	for _, fk := range fkDrop {
+		what = append(what, fmt.Sprintf("drop foreign key (%s) -> %s", strings.Join(fk.Columns, ", "), fk.RefTable))
+	}
+	for _, c := range fkAdd {
+		what = append(what, fmt.Sprintf("add foreign key %s.%s -> %s.%s", m.Table, c.Name, c.FK.Table, c.FK.Column))
+	}
+	df.plan.Steps = append(df.plan.Steps, Step{
+		Table:       m.Table,
+		Description: "rebuild table " + m.Table + ": " + strings.Join(what, "; "),
+		Destructive: destr,
+		Up:          up,
+		Down:        down,
+		Rebuild:     true,
+	})
+	return nil
+}

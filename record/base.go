@@ -81,8 +81,9 @@ func (b *Base[T]) IsNew() bool { return b.snap == nil }
 // its join row only. The join rows of a relation through a registered join
 // model (rel:"m2m=PlaylistTrack") are that model's records: a new link is
 // a new record (its other columns as its BeforeSave/BeforeInsert hooks set
-// them, else zero values) written by Insert with its hooks, and a removed
-// link is destroyed with its hooks; a link that stays is not touched.
+// them, else zero values, or the column's default for a nil pointer with
+// default=) written by Insert with its hooks, and a removed link is
+// destroyed with its hooks; a link that stays is not touched.
 // Change the links through one relation per Save: the join model's own
 // has-many relation, if the owner has one, sees the same rows.
 func (b *Base[T]) Save(ctx context.Context) error {

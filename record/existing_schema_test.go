@@ -312,6 +312,29 @@ func TestExistingSchemaOnEveryDialect(t *testing.T) {
 			assert.Equal(t, Cents(10), w.UnitPrice)
 		})
 
+		t.Run("Join, Iter and Paginate agree with raw SQL", func(t *testing.T) {
+			titles, err := record.Query[Album](ctx).Join("Artist").Where(builder.Eq{"Artist.Name": "AC/DC"}).OrderBy("AlbumId").Pluck("Title")
+			require.NoError(t, err)
+			want := m.text(`SELECT ` + m.agg(`"Title"`) + ` FROM (SELECT al."Title", al."AlbumId" AS "TrackId" FROM "Album" al JOIN "Artist" a ON a."ArtistId" = al."ArtistId" WHERE a."Name" = 'AC/DC' ORDER BY al."AlbumId") x`)
+			var got []string
+			for _, v := range titles {
+				got = append(got, v.(string))
+			}
+			assert.Equal(t, want, strings.Join(got, "; "))
+			var seen int64
+			for tr, err := range record.Query[Track](ctx).Where(builder.NotEq{"AlbumId": nil}).Iter() {
+				require.NoError(t, err)
+				require.NotNil(t, tr.AlbumID)
+				seen++
+			}
+			assert.Equal(t, m.count(`SELECT COUNT(*) FROM "Track" WHERE "AlbumId" IS NOT NULL`), seen)
+			page, err := record.Query[Track](ctx).OrderBy("TrackId").Paginate(2, 4)
+			require.NoError(t, err)
+			assert.Equal(t, m.count(`SELECT COUNT(*) FROM "Track"`), page.Total)
+			require.Len(t, page.Items, 2)
+			assert.Equal(t, m.text(`SELECT "Name" FROM "Track" WHERE "TrackId" = 5`), page.Items[0].Name)
+		})
+
 		t.Run("Eq and Gt on naive times agree with raw SQL", func(t *testing.T) {
 			for _, zone := range []*time.Location{time.UTC, plusOne} {
 				n, err := record.Query[PlaylistTrack](ctx).Where(builder.Eq{"AddedOn": midnight.In(zone)}).Count()

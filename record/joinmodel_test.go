@@ -12,6 +12,7 @@ import (
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/internal/dbtest"
 	"github.com/sqlservice/sqlservice/record"
+	"github.com/sqlservice/sqlservice/registry"
 )
 
 // A many-to-many relation through a join model that is a model of its own:
@@ -181,5 +182,63 @@ func TestManyToManyThroughJoinModel(t *testing.T) {
 			assert.EqualValues(t, 4, count[MixTrack](t, ctx))
 			assert.EqualValues(t, 0, count[MixEntry](t, ctx))
 		})
+	})
+}
+
+// LateList's relation names LateEntry, which is registered after it: the
+// registry stands in a join table "LateEntry" until then, and LateEntry
+// (table late_entry) takes over.
+type (
+	LateList struct {
+		record.Base[LateList]
+		ID     int64        `db:"id,pk,autoincrement"`
+		Tracks []*LateTrack `rel:"m2m=LateEntry"`
+	}
+	LateTrack struct {
+		record.Base[LateTrack]
+		ID    int64  `db:"id,pk,autoincrement"`
+		Title string `db:"title,size=40"`
+	}
+	LateEntry struct {
+		record.Base[LateEntry]
+		ID          int64   `db:"id,pk,autoincrement"`
+		LateListID  int64   `db:"late_list_id,notnull"`
+		LateTrackID int64   `db:"late_track_id,notnull"`
+		Note        *string `db:"note,size=20,default='added'"` // nil: the database's default
+	}
+)
+
+func TestJoinModelRegisteredAfterItsRelation(t *testing.T) {
+	_, again := registry.ByTable("late_list") // under -count=2
+	require.NoError(t, registry.Register(LateList{}))
+	list, err := registry.Of[LateList]()
+	require.NoError(t, err)
+	r, _ := list.Relation("Tracks")
+	if !again {
+		require.True(t, r.Through().Join.IsJoin(), "a join table stands in")
+	}
+	require.NoError(t, registry.Register(LateEntry{}))
+	require.Equal(t, "late_entry", r.Through().Join.Table, "the model took over")
+
+	dbtest.Each(t, dbtest.Options{Models: []any{LateList{}, LateTrack{}, LateEntry{}}}, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		l := &LateList{Tracks: []*LateTrack{{Title: "a"}, {Title: "b"}}}
+		require.NoError(t, l.Save(ctx))
+		var n int64
+		require.NoError(t, db.DB().QueryRow(builder.Rebind(db.Client.Dialect(),
+			`SELECT COUNT(*) FROM late_entry WHERE late_list_id = ?`), l.ID).Scan(&n))
+		assert.EqualValues(t, 2, n, "links are rows of the join model's table")
+		got, err := record.Query[LateList](ctx).Preload("Tracks").Get(l.ID)
+		require.NoError(t, err)
+		require.Len(t, got.Tracks, 2)
+		assert.Equal(t, "a", got.Tracks[0].Title)
+		require.NoError(t, got.Update(map[string]any{"tracks": []any{got.Tracks[1]}}))
+		require.NoError(t, got.Save(ctx))
+		rows, err := record.Find[LateEntry](ctx, builder.Eq{"late_list_id": l.ID})
+		require.NoError(t, err)
+		require.Len(t, rows, 1, "a surrogate-key join model works the same")
+		assert.Equal(t, got.Tracks[0].ID, rows[0].LateTrackID)
+		require.NotNil(t, rows[0].Note)
+		assert.Equal(t, "added", *rows[0].Note, "a nil column with a default gets it, as with Insert")
 	})
 }

@@ -131,23 +131,28 @@ func TestManyToManyThroughJoinModelInAnyOrder(t *testing.T) {
 	})
 
 	t.Run("owner registered first: the model registered later takes over", func(t *testing.T) {
+		_, again := registry.ByTable("owner_first_list") // under -count=2
 		require.NoError(t, registry.Register(OwnerFirstList{}))
 		list, _ := registry.Of[OwnerFirstList]()
 		track, _ := registry.Of[OwnerFirstTrack]()
 		before, _ := list.Relation("Tracks")
 		synth := before.Through().Join
-		require.True(t, synth.IsJoin(), "until the model is registered, a join table stands in")
-		_, ok := registry.ByTable("OwnerFirstEntry")
-		require.True(t, ok)
+		if !again {
+			require.True(t, synth.IsJoin(), "until the model is registered, a join table stands in")
+			_, ok := registry.ByTable("OwnerFirstEntry")
+			require.True(t, ok)
+		}
 
 		require.NoError(t, registry.Register(OwnerFirstEntry{}))
 		entry, _ := registry.Of[OwnerFirstEntry]()
 		assert.Equal(t, "owner_first_entry", entry.Table)
 		checkThrough(t, list, "Tracks", entry, "owner_first_list_id", "owner_first_track_id")
 		checkThrough(t, track, "Lists", entry, "owner_first_track_id", "owner_first_list_id")
-		_, ok = registry.ByTable("OwnerFirstEntry")
+		_, ok := registry.ByTable("OwnerFirstEntry")
 		assert.False(t, ok, "the stand-in join table is gone")
-		assert.NotContains(t, registry.Models(), synth)
+		if !again {
+			assert.NotContains(t, registry.Models(), synth)
+		}
 		assert.Empty(t, registry.JoinModels([]*registry.Model{list, track}))
 	})
 
@@ -222,6 +227,16 @@ type (
 		BadJoinOtherID int64  `db:",pk=2"`
 	}
 
+	BadJoinNoBase struct {
+		record.Base[BadJoinNoBase]
+		ID    int64           `db:"id,pk"`
+		Items []*BadJoinOther `rel:"m2m=BadJoinNoBaseRow"`
+	}
+	BadJoinNoBaseRow struct { // a plain struct: the registry maps it, record cannot write it
+		BadJoinNoBaseID int64 `db:",pk=1"`
+		BadJoinOtherID  int64 `db:",pk=2"`
+	}
+
 	// Registered before its join model, which then turns out not to link
 	// the owner: the join model's registration fails and names the relation.
 	LateBadList struct {
@@ -250,6 +265,8 @@ func TestJoinModelErrors(t *testing.T) {
 			"join model BadJoinTwiceRow has several columns linking it to BadJoinOther (other_a, other_b): name one with rel:\"m2m=BadJoinTwiceRow,ref=<column>\""},
 		{"fk= names no column", []any{BadJoinNamed{}, BadJoinNamedRow{}}, "BadJoinNamed", "Items",
 			`fk=nope: join model BadJoinNamedRow has no column "nope"`},
+		{"join model without record.Base", []any{BadJoinNoBaseRow{}, BadJoinNoBase{}}, "BadJoinNoBase", "Items",
+			"m2m=BadJoinNoBaseRow: join model BadJoinNoBaseRow must embed record.Base[BadJoinNoBaseRow]"},
 		{"incompatible key", []any{BadJoinTypes{}, BadJoinTypesRow{}}, "BadJoinTypes", "Items",
 			"join column bad_join_types_row.bad_join_types_id (string) cannot hold values of bad_join_types.id (int64)"},
 	}
@@ -271,7 +288,7 @@ func TestJoinModelErrors(t *testing.T) {
 	}
 
 	t.Run("a join model registered later that does not link both sides", func(t *testing.T) {
-		require.NoError(t, registry.Register(LateBadList{}))
+		require.NoError(t, registry.Register(LateBadList{})) // a no-op under -count=2: the relation still has its join table
 		err := registry.Register(LateBadEntry{})
 		require.Error(t, err)
 		assert.ErrorIs(t, err, registry.ErrRelation)

@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -299,4 +300,51 @@ func TestJoinModelErrors(t *testing.T) {
 		r, _ := list.Relation("Items")
 		assert.True(t, r.Through().Join.IsJoin(), "the relation keeps its join table")
 	})
+}
+
+type (
+	RaceList struct {
+		record.Base[RaceList]
+		ID     int64        `db:"id,pk"`
+		Tracks []*RaceTrack `rel:"m2m=RaceEntry"`
+	}
+	RaceTrack struct {
+		record.Base[RaceTrack]
+		ID int64 `db:"id,pk"`
+	}
+	RaceEntry struct {
+		record.Base[RaceEntry]
+		RaceListID  int64 `db:",pk=1"`
+		RaceTrackID int64 `db:",pk=2"`
+	}
+)
+
+// Relations are read without the registry's lock while a join model takes
+// a join table over: under -race, readers see one join or the other, whole.
+func TestJoinAdoptionWhileRead(t *testing.T) {
+	require.NoError(t, registry.Register(RaceList{}))
+	list, _ := registry.Of[RaceList]()
+	r, _ := list.Relation("Tracks")
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				th := r.Through()
+				if _, ok := th.Join.Column(th.FK.Name); !ok {
+					panic("a join without its column")
+				}
+				select {
+				case <-done:
+					return
+				default:
+				}
+			}
+		})
+	}
+	require.NoError(t, registry.Register(RaceEntry{}))
+	close(done)
+	wg.Wait()
+	assert.Equal(t, "race_entry", r.Through().Join.Table)
+	assert.False(t, r.Through().Join.IsJoin())
 }

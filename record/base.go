@@ -78,7 +78,14 @@ func (b *Base[T]) IsNew() bool { return b.snap == nil }
 // rel:"orphans=delete", or, when its key is NOT NULL and the relation has
 // no orphans=delete, makes Save fail with a *RelationError: nothing is
 // orphaned silently. A record removed from a many-to-many relation loses
-// its join row only.
+// its join row only. The join rows of a relation through a registered join
+// model (rel:"m2m=PlaylistTrack") are that model's records: a new link is
+// a new record (its other columns as its BeforeSave/BeforeInsert hooks set
+// them, else zero values, or the column's default for a nil pointer with
+// default=) written by Insert with its hooks, and a removed link is
+// destroyed with its hooks; a link that stays is not touched.
+// Change the links through one relation per Save: the join model's own
+// has-many relation, if the owner has one, sees the same rows.
 func (b *Base[T]) Save(ctx context.Context) error {
 	m, p, err := b.self()
 	if err != nil {
@@ -93,7 +100,8 @@ func (b *Base[T]) Save(ctx context.Context) error {
 //
 // Related rows of has-one and has-many relations tagged rel:"cascade" are
 // destroyed first (with their own hooks and cascades), and the join rows of
-// its many-to-many relations are deleted, all in one transaction. Rows that
+// its many-to-many relations are deleted (destroyed with their hooks when
+// the join table is a registered model), all in one transaction. Rows that
 // still reference the record otherwise make the database refuse: a
 // *ReferencedError (ErrReferenced) that names the relations concerned.
 func (b *Base[T]) Destroy(ctx context.Context) error {

@@ -251,9 +251,12 @@ func (g *graph) saveChildren(ctx context.Context, m *registry.Model, r *registry
 }
 
 // saveLinks saves the records of a many-to-many relation and brings the
-// join rows in line with them.
+// join rows in line with them. A join table the registry synthesized gets
+// plain INSERT ... DO NOTHING and DELETE statements; a registered join
+// model's rows are written as records of that model (insertLinks,
+// unlinkRows), with its hooks.
 func (g *graph) saveLinks(ctx context.Context, m *registry.Model, r *registry.Relation, p unsafe.Pointer, st *relState, items []unsafe.Pointer, wasNew bool) error {
-	rm := r.Related
+	rm, t := r.Related, r.Through()
 	current := make(map[any]any, len(items)) // normalised related key → value
 	var order []any
 	for i, it := range items {
@@ -286,55 +289,99 @@ func (g *graph) saveLinks(ctx context.Context, m *registry.Model, r *registry.Re
 				old[k] = v
 			}
 		}
-	case st.isReplaced(r) && !wasNew:
+	case (st.isReplaced(r) || !t.Join.IsJoin()) && !wasNew:
+		// A join model's rows are inserted as records, which fail on a row
+		// that exists: read which do.
 		var err error
 		if old, err = g.joinRows(ctx, r, ownerKey); err != nil {
 			return relErr(m, r, err)
 		}
+		exact = st.isReplaced(r)
 	case wasNew:
 		old = map[any]any{}
 	default:
 		exact = false // added to an unloaded relation: insert what is missing
 	}
-	d := g.c.Dialect()
-	ins := builder.For(d, r.Join).Upsert(registry.ColumnSet{})
+	var added []any
 	for _, k := range order {
-		if _, linked := old[k]; linked && exact {
-			continue
-		}
-		args := make([]any, len(ins.Columns))
-		for i, col := range ins.Columns {
-			v := current[k]
-			if col == r.FK {
-				v = ownerKey
-			}
-			rv, err := convertColumn(r.Join, col, v)
-			if err != nil {
-				return relErr(m, r, err)
-			}
-			args[i] = rv.Interface()
-		}
-		if _, err := g.c.Exec(ctx, true, ins.SQL, args...); err != nil {
-			return relErr(m, r, wrapDB(r.Join, "insert", err))
+		if _, linked := old[k]; !linked || !exact && t.Join.IsJoin() {
+			added = append(added, current[k])
 		}
 	}
 	var gone []any
-	for k, v := range old {
-		if _, keep := current[k]; !keep {
-			gone = append(gone, v)
+	if exact {
+		for k, v := range old {
+			if _, keep := current[k]; !keep {
+				gone = append(gone, v)
+			}
 		}
+	}
+	if err := g.insertLinks(ctx, r, t, ownerKey, added); err != nil {
+		return relErr(m, r, err)
 	}
 	if len(gone) == 0 {
 		return nil
 	}
-	text, args, err := builder.DeleteWhere(d, r.Join).
-		Where(sq.Eq{d.Quote(r.FK.Name): ownerKey}).
-		Where(sq.Eq{d.Quote(r.JoinRef.Name): gone}).ToSql()
+	if !t.Join.IsJoin() {
+		if err := destroyWhere(ctx, g.c, t.Join, builder.Eq{t.FK.Name: ownerKey, t.JoinRef.Name: gone}); err != nil {
+			return relErr(m, r, err)
+		}
+		return nil
+	}
+	d := g.c.Dialect()
+	text, args, err := builder.DeleteWhere(d, t.Join).
+		Where(sq.Eq{d.Quote(t.FK.Name): ownerKey}).
+		Where(sq.Eq{d.Quote(t.JoinRef.Name): gone}).ToSql()
 	if err != nil {
 		return err
 	}
 	if _, err := g.c.Exec(ctx, false, text, args...); err != nil {
-		return relErr(m, r, wrapDB(r.Join, "delete", err))
+		return relErr(m, r, wrapDB(t.Join, "delete", err))
+	}
+	return nil
+}
+
+// insertLinks writes a join row linking ownerKey to each of related: into
+// a synthesized join table with INSERT ... DO NOTHING; as a new record of
+// a registered join model otherwise, through Insert with its hooks (the
+// model's other columns hold what its hooks set, else their zero values).
+func (g *graph) insertLinks(ctx context.Context, r *registry.Relation, t *registry.Through, ownerKey any, related []any) error {
+	if len(related) == 0 {
+		return nil
+	}
+	if !t.Join.IsJoin() {
+		o := opsOf(t.Join)
+		for _, v := range related {
+			jp := reflect.New(t.Join.Type).UnsafePointer()
+			if err := setColumn(t.Join, t.FK, jp, ownerKey); err != nil {
+				return err
+			}
+			if err := setColumn(t.Join, t.JoinRef, jp, v); err != nil {
+				return err
+			}
+			if err := o.insert(ctx, jp); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	ins := builder.For(g.c.Dialect(), t.Join).Upsert(registry.ColumnSet{})
+	for _, v := range related {
+		args := make([]any, len(ins.Columns))
+		for i, col := range ins.Columns {
+			cv := v
+			if col == t.FK {
+				cv = ownerKey
+			}
+			rv, err := convertColumn(t.Join, col, cv)
+			if err != nil {
+				return err
+			}
+			args[i] = rv.Interface()
+		}
+		if _, err := g.c.Exec(ctx, true, ins.SQL, args...); err != nil {
+			return wrapDB(t.Join, "insert", err)
+		}
 	}
 	return nil
 }
@@ -351,32 +398,32 @@ func (g *graph) joinRows(ctx context.Context, r *registry.Relation, ownerKey any
 }
 
 // scanJoin reads the join rows of r whose owner column is one of owners and
-// calls fn with each row's owner and related key, ordered by both.
+// calls fn with each row's owner and related key, ordered by both. Only the
+// two link columns are read, whatever else a join model has.
 func scanJoin(ctx context.Context, c *session.Client, r *registry.Relation, owners []any, fn func(owner, related any)) error {
+	t := r.Through()
 	d := c.Dialect()
-	text, args, err := builder.Select(d, r.Join).
-		Where(sq.Eq{d.Quote(r.FK.Name): owners}).
-		OrderBy(d.Quote(r.FK.Name), d.Quote(r.JoinRef.Name)).ToSql()
+	fk, ref := d.Quote(t.FK.Name), d.Quote(t.JoinRef.Name)
+	text, args, err := sq.Select(fk, ref).From(d.Quote(t.Join.Table)).
+		Where(sq.Eq{fk: owners}).
+		OrderBy(fk, ref).PlaceholderFormat(d.Placeholders()).ToSql()
 	if err != nil {
 		return err
 	}
 	rows, err := c.Query(ctx, false, text, args...)
 	if err != nil {
-		return wrapDB(r.Join, "select", err)
+		return wrapDB(t.Join, "select", err)
 	}
 	defer rows.Close()
-	scratch := reflect.New(r.Join.Type).UnsafePointer()
-	dest := make([]any, len(r.Join.Columns))
-	for i, col := range r.Join.Columns {
-		dest[i] = col.ScanDest(scratch)
-	}
+	scratch := reflect.New(t.Join.Type).UnsafePointer()
+	dest := []any{t.FK.ScanDest(scratch), t.JoinRef.ScanDest(scratch)}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			return wrapDB(r.Join, "scan", err)
+			return wrapDB(t.Join, "scan", err)
 		}
-		fn(r.FK.Value(scratch), r.JoinRef.Value(scratch))
+		fn(t.FK.Value(scratch), t.JoinRef.Value(scratch))
 	}
-	return wrapDB(r.Join, "select", rows.Err())
+	return wrapDB(t.Join, "select", rows.Err())
 }
 
 // destroysRelated reports whether destroying a record of m must first
@@ -405,13 +452,20 @@ func destroyRelated(ctx context.Context, c *session.Client, m *registry.Model, p
 		}
 		ref := r.Ref.Value(src)
 		switch {
+		case r.Kind == registry.ManyToMany && !r.Through().Join.IsJoin():
+			// The join model's rows are records: destroyed with its hooks.
+			t := r.Through()
+			if err := destroyWhere(ctx, c, t.Join, builder.Eq{t.FK.Name: ref}); err != nil {
+				return relErr(m, r, err)
+			}
 		case r.Kind == registry.ManyToMany:
-			text, args, err := builder.DeleteWhere(d, r.Join).Where(sq.Eq{d.Quote(r.FK.Name): ref}).ToSql()
+			t := r.Through()
+			text, args, err := builder.DeleteWhere(d, t.Join).Where(sq.Eq{d.Quote(t.FK.Name): ref}).ToSql()
 			if err != nil {
 				return err
 			}
 			if _, err := c.Exec(ctx, false, text, args...); err != nil {
-				return relErr(m, r, wrapDB(r.Join, "delete", err))
+				return relErr(m, r, wrapDB(t.Join, "delete", err))
 			}
 		case r.Cascade:
 			if err := destroyWhere(ctx, c, r.Related, builder.Eq{r.FK.Name: ref}); err != nil {

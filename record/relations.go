@@ -113,6 +113,7 @@ func snapAt(m *registry.Model, p unsafe.Pointer) unsafe.Pointer {
 type ops struct {
 	m       *registry.Model
 	saveRow func(ctx context.Context, p unsafe.Pointer) error
+	insert  func(ctx context.Context, p unsafe.Pointer) error // the row only, as Insert: ErrDuplicateKey when it exists
 	destroy func(ctx context.Context, p unsafe.Pointer) error
 	load    func(ctx context.Context, where builder.Sqlizer, preload []string, hint int) ([]unsafe.Pointer, error) // hint: rows expected, 0 when unknown
 	copies  func(items []unsafe.Pointer) unsafe.Pointer                                                            // a new array of copies of the records at items: its first element
@@ -138,6 +139,9 @@ func opsFor[T any]() *ops {
 		m: m,
 		saveRow: func(ctx context.Context, p unsafe.Pointer) error {
 			return saveRow(ctx, m, (*T)(p))
+		},
+		insert: func(ctx context.Context, p unsafe.Pointer) error {
+			return insertRow(ctx, m, (*T)(p))
 		},
 		destroy: func(ctx context.Context, p unsafe.Pointer) error {
 			return destroyOne(ctx, m, (*T)(p))

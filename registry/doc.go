@@ -28,12 +28,19 @@
 //     model has one to the owner;
 //   - a slice is has-many: the related model has the foreign key;
 //   - rel:"fk=column" names the foreign key column (the owner's for
-//     belongs-to, the related model's otherwise), rel:"m2m=join_table" makes
-//     a many-to-many relation through a join table that the registry
-//     synthesizes (columns <snake(Owner)>_id and <snake(Related)>_id, or
-//     fk= and ref=; CreateAll creates it), rel:"cascade" destroys related
-//     records with their owner, rel:"orphans=delete" deletes records that
-//     leave the relation;
+//     belongs-to, the related model's otherwise), rel:"cascade" destroys
+//     related records with their owner, rel:"orphans=delete" deletes
+//     records that leave the relation;
+//   - rel:"m2m=name" makes a many-to-many relation (Relation.Through). When
+//     name is the Go type name or the table of a registered model, that
+//     model is the join model: its column linking each side is the one
+//     that fk= (the owner's side) or ref= (the related side) names, else
+//     the one column whose fk= option references that side or that is
+//     named by the join model's naming (PlaylistId for Playlist). Otherwise
+//     the registry synthesizes a join table of that name (columns
+//     <snake(Owner)>_id and <snake(Related)>_id, or fk= and ref=; CreateAll
+//     creates it). A join model registered after the relation takes the
+//     synthesized table over, so models register in any order;
 //   - a relation and the one on the other side stored in the same columns
 //     are each other's Inverse.
 //
@@ -42,5 +49,6 @@
 // type and field, at registration.
 //
 // The registry is one of the two pieces of package-level state of the
-// project (the other is session's default client); it only ever grows.
+// project (the other is session's default client); it only grows, except
+// that a synthesized join table leaves it when a join model takes it over.
 package registry

@@ -66,6 +66,9 @@ var reg = struct {
 	byType sync.Map // reflect.Type → *Model; read without the lock
 	order  []*Model // registration order
 	tables map[string]*Model
+	// m2m holds the published many-to-many relations whose join table the
+	// registry synthesized: a join model registered later may adopt it.
+	m2m []*Relation
 }{tables: map[string]*Model{}}
 
 // Register reflects each model (a struct value or pointer) once and caches
@@ -129,9 +132,16 @@ func register(types ...reflect.Type) ([]*Model, error) {
 		built = append(built, pm)
 	}
 	sort.Slice(built, func(i, j int) bool { return built[i].Name < built[j].Name })
+	adoptions, adopted, err := adoptJoins(built)
+	if err != nil {
+		return nil, err
+	}
 	seen := map[string]*Model{}
 	for _, pm := range built {
 		other := reg.tables[pm.Table]
+		if other != nil && other.IsJoin() && adopted[other] {
+			other = nil // the synthesized join table this model takes over
+		}
 		if other == nil {
 			other = seen[pm.Table]
 		}
@@ -145,8 +155,91 @@ func register(types ...reflect.Type) ([]*Model, error) {
 		reg.tables[pm.Table] = pm
 		reg.order = append(reg.order, pm)
 		reg.byType.Store(pm.Type, pm)
+		for _, r := range pm.Relations {
+			if r.Kind == ManyToMany && r.Through().Join.IsJoin() {
+				reg.m2m = append(reg.m2m, r)
+			}
+		}
 	}
+	publishAdoptions(adoptions, adopted)
 	return out, nil
+}
+
+// adoption is a published many-to-many relation whose synthesized join
+// table a model of this registration takes over.
+type adoption struct {
+	r *Relation
+	t *Through
+}
+
+// adoptJoins finds the published many-to-many relations whose m2m= names a
+// model among built (by Go name or table) although the registry had
+// synthesized a join table for them, and resolves each through that model.
+// The model must link both sides through the columns the relation already
+// references. It returns the adoptions and the synthesized joins they
+// replace; nothing is changed yet. The registry's lock is held.
+func adoptJoins(built []*Model) ([]adoption, map[*Model]bool, error) {
+	var out []adoption
+	replaced := map[*Model]bool{}
+	for _, pm := range built {
+		if pm.IsJoin() {
+			continue
+		}
+		for _, r := range reg.m2m {
+			if r.m2m.m2m != pm.Name && r.m2m.m2m != pm.Table {
+				continue
+			}
+			old := r.Through()
+			t, ownerRef, relRef, err := throughModel(r.Owner, r.Related, pm, r.m2m)
+			if err == nil && (ownerRef != r.Ref || relRef != r.RelatedRef) {
+				err = fmt.Errorf("its columns reference %s.%s and %s.%s, not the keys %s.%s and %s.%s the relation was resolved to",
+					r.Owner.Table, ownerRef.Name, r.Related.Table, relRef.Name, r.Owner.Table, r.Ref.Name, r.Related.Table, r.RelatedRef.Name)
+			}
+			if err != nil {
+				return nil, nil, &ModelError{Model: pm.Name, Kind: ErrRelation,
+					Err: fmt.Errorf("it is the join model of %s (rel:%q), registered before it: %w; or register %s together with %s", r, r.Tag, err, pm.Name, r.Owner.Name)}
+			}
+			out = append(out, adoption{r, t})
+			replaced[old.Join] = true
+		}
+	}
+	return out, replaced, nil
+}
+
+// publishAdoptions hands the join tables over to their models: each
+// relation switches to its join model, and a synthesized join table that
+// no relation uses any more leaves the registry (its table, if the model's
+// too, is the model's now). The registry's lock is held.
+func publishAdoptions(as []adoption, replaced map[*Model]bool) {
+	if len(as) == 0 {
+		return
+	}
+	for _, a := range as {
+		a.r.through.Store(a.t)
+	}
+	still := map[*Model]bool{}
+	m2m := reg.m2m[:0]
+	for _, r := range reg.m2m {
+		if j := r.Through().Join; j.IsJoin() {
+			still[j] = true
+			m2m = append(m2m, r)
+		}
+	}
+	clear(reg.m2m[len(m2m):])
+	reg.m2m = m2m
+	order := reg.order[:0]
+	for _, m := range reg.order {
+		if replaced[m] && !still[m] {
+			if reg.tables[m.Table] == m {
+				delete(reg.tables, m.Table)
+			}
+			reg.byType.Delete(m.Type)
+			continue
+		}
+		order = append(order, m)
+	}
+	clear(reg.order[len(order):])
+	reg.order = order
 }
 
 // Of returns the model of T, registering it on first use.

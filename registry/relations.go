@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/sqlservice/sqlservice/events"
 )
@@ -24,7 +26,7 @@ const (
 	// HasMany: the related model holds a foreign key to the owner; the field
 	// is a slice (User.Roles through user_role.user_id).
 	HasMany
-	// ManyToMany: a join table holds a key of each side.
+	// ManyToMany: a join table holds a key of each side (Relation.Through).
 	ManyToMany
 )
 
@@ -72,17 +74,15 @@ func (e *UnknownRelationError) Is(target error) bool { return target == ErrUnkno
 //
 //	BelongsTo:          Owner.FK  → Related.Ref
 //	HasOne, HasMany:    Related.FK → Owner.Ref
-//	ManyToMany:         Join.FK → Owner.Ref, Join.JoinRef → Related.RelatedRef
+//	ManyToMany:         Through().Join.FK → Owner.Ref, Through().JoinRef → Related.RelatedRef
 type RelationLink struct {
 	Kind    RelKind
-	Pos     int    // position in Owner.Relations
-	Owner   *Model // the model declaring the field
-	Related *Model // the model of Target
-	FK      *Column
+	Pos     int     // position in Owner.Relations
+	Owner   *Model  // the model declaring the field
+	Related *Model  // the model of Target
+	FK      *Column // nil for ManyToMany: the join's columns are in Through
 	Ref     *Column
-	// ManyToMany only.
-	Join       *Model
-	JoinRef    *Column
+	// ManyToMany only: the column of Related that the join references.
 	RelatedRef *Column
 	// Cascade (rel:"cascade"): destroying the owner first destroys the
 	// related records (HasOne, HasMany).
@@ -94,7 +94,27 @@ type RelationLink struct {
 	// Inverse is the relation on Related that is stored in the same columns
 	// and points back (UserRole.User for User.Roles), or nil.
 	Inverse *Relation
+
+	through atomic.Pointer[Through] // ManyToMany only
+	m2m     relTag                  // ManyToMany only: the rel tag, to adopt a join model registered later
 }
+
+// Through is how a many-to-many relation is stored: the join model and its
+// two columns holding the key of each side.
+type Through struct {
+	// Join is a registered model (rel:"m2m=PlaylistTrack" naming a model
+	// or its table), or a join table the registry synthesized (IsJoin).
+	Join    *Model
+	FK      *Column // Join's column holding the owner's key (Relation.Ref)
+	JoinRef *Column // Join's column holding the related model's key (Relation.RelatedRef)
+}
+
+// Through returns the join of a many-to-many relation, or nil for other
+// kinds. It may change once, when a model registered later turns out to be
+// the join table that the relation's m2m= names: the registry had
+// synthesized a plain join table for it until then, and hands the table
+// over to the model (see resolveM2M); callers read Through once per use.
+func (r *Relation) Through() *Through { return r.through.Load() }
 
 // Key returns the relation's key in maps: the snake_case of the field name
 // ("Roles" → "roles").
@@ -112,10 +132,11 @@ func (r *Relation) String() string {
 // for a many-to-many relation; it has no Go type of its own to load.
 func (m *Model) IsJoin() bool { return m.Type.Name() == "" }
 
-// JoinModels returns the join tables of the many-to-many relations among
-// models whose both sides are in models and which are not in models
-// themselves, in a stable order: what CreateAll and DropAll add to an
-// explicit list of models.
+// JoinModels returns the synthesized join tables of the many-to-many
+// relations among models whose both sides are in models and which are not
+// in models themselves, in a stable order: what CreateAll and DropAll add
+// to an explicit list of models. A registered join model is not added: it
+// is listed like any other model.
 func JoinModels(models []*Model) []*Model {
 	in := make(map[*Model]bool, len(models))
 	for _, m := range models {
@@ -124,9 +145,12 @@ func JoinModels(models []*Model) []*Model {
 	var out []*Model
 	for _, m := range models {
 		for _, r := range m.Relations {
-			if r.Kind == ManyToMany && in[r.Related] && !in[r.Join] {
-				in[r.Join] = true
-				out = append(out, r.Join)
+			if r.Kind != ManyToMany {
+				continue
+			}
+			if j := r.Through().Join; j.IsJoin() && in[r.Related] && !in[j] {
+				in[j] = true
+				out = append(out, j)
 			}
 		}
 	}
@@ -427,12 +451,31 @@ func resolveHasMany(r *Relation, fk string) error {
 	return fail("ambiguous: %s has several foreign keys to %s (%s); name one with rel:\"fk=column\"", rel.Name, owner.Name, columnNames(cands))
 }
 
-// resolveM2M resolves a many-to-many relation through join table tg.m2m,
-// synthesizing the join model or reusing the one the other side declared.
+// resolveM2M resolves a many-to-many relation through tg.m2m: a registered
+// model of that Go name, or whose table it is (the join model), else a join
+// table the registry synthesizes (or that the other side synthesized).
+//
+// A join model registered after the relation was resolved takes over the
+// synthesized table (adoptJoins), so that models can be registered in any
+// order.
 func resolveM2M(r *Relation, tg relTag, pending map[reflect.Type]*Model) error {
 	owner, rel := r.Owner, r.Related
 	fail := func(format string, args ...any) error {
 		return &ModelError{Model: owner.Name, Field: r.Field, Kind: ErrRelation, Err: fmt.Errorf(format, args...)}
+	}
+	join, err := findJoin(tg.m2m, pending)
+	if err != nil {
+		return fail("%v", err)
+	}
+	r.Kind, r.m2m = ManyToMany, tg
+	if join != nil && !join.IsJoin() {
+		t, ownerRef, relRef, err := throughModel(owner, rel, join, tg)
+		if err != nil {
+			return fail("m2m=%s: %v", tg.m2m, err)
+		}
+		r.Ref, r.RelatedRef = ownerRef, relRef
+		r.through.Store(t)
+		return nil
 	}
 	ownerRef, err := singlePK(owner)
 	if err != nil {
@@ -452,36 +495,117 @@ func resolveM2M(r *Relation, tg relTag, pending map[reflect.Type]*Model) error {
 	if fkName == refName {
 		return fail("m2m=%s: both join columns would be named %q; name them with rel:\"m2m=%s,fk=<our column>,ref=<their column>\"", tg.m2m, fkName, tg.m2m)
 	}
-	var join *Model
-	for _, m := range pending {
-		if m.Table == tg.m2m {
-			join = m
-			break
-		}
-	}
-	if join == nil {
-		if other, ok := reg.tables[tg.m2m]; ok {
-			join = other
-		}
-	}
-	switch {
-	case join != nil && !join.IsJoin():
-		return fail("m2m=%s: table %q is the table of model %s; use has-many relations to it, or another join table name", tg.m2m, tg.m2m, join.Name)
-	case join != nil:
+	if join != nil {
 		a, aok := join.byName[fkName]
 		b, bok := join.byName[refName]
 		if !aok || !bok || a.FK.Table != owner.Table || b.FK.Table != rel.Table {
 			return fail("m2m=%s: the join table is already declared with columns %s, which do not link %s (%s) and %s (%s)",
 				tg.m2m, columnNames(join.Columns), owner.Name, fkName, rel.Name, refName)
 		}
-		r.Join, r.FK, r.JoinRef = join, a, b
-	default:
+		r.through.Store(&Through{Join: join, FK: a, JoinRef: b})
+	} else {
 		join = joinModel(tg.m2m, owner, ownerRef, fkName, rel, relRef, refName)
 		pending[join.Type] = join
-		r.Join, r.FK, r.JoinRef = join, join.Columns[0], join.Columns[1]
+		r.through.Store(&Through{Join: join, FK: join.Columns[0], JoinRef: join.Columns[1]})
 	}
-	r.Kind, r.Ref, r.RelatedRef = ManyToMany, ownerRef, relRef
+	r.Ref, r.RelatedRef = ownerRef, relRef
 	return nil
+}
+
+// findJoin returns the model that a relation's m2m=name names: a model
+// whose Go type name is name, else the model (or synthesized join table)
+// whose table is name; nil when there is none. The registry's lock is held.
+func findJoin(name string, pending map[reflect.Type]*Model) (*Model, error) {
+	var byName []*Model
+	var byTable *Model
+	consider := func(m *Model) {
+		if !m.IsJoin() && m.Name == name && !slices.Contains(byName, m) {
+			byName = append(byName, m)
+		}
+		if m.Table == name && (byTable == nil || byTable.IsJoin()) {
+			byTable = m
+		}
+	}
+	for _, m := range pending {
+		consider(m)
+	}
+	for _, m := range reg.order {
+		consider(m)
+	}
+	switch {
+	case len(byName) > 1:
+		return nil, fmt.Errorf("m2m=%s: several registered types are named %s (%s and %s); name the join model's table instead", name, name, byName[0].Type, byName[1].Type)
+	case len(byName) == 1 && byTable != nil && byTable != byName[0] && !byTable.IsJoin():
+		return nil, fmt.Errorf("m2m=%s: ambiguous: it names model %s and is the table of model %s", name, byName[0].Name, byTable.Name)
+	case len(byName) == 1:
+		return byName[0], nil
+	}
+	return byTable, nil
+}
+
+// throughModel finds the columns of join model j that link owner and rel:
+// the ones named by the tag's fk= (owner's side) and ref= (rel's side), or
+// else the one column referencing each side, by its fk= tag option or by
+// j's naming (PlaylistId for Playlist). It returns the join and the columns
+// of owner and rel that the join's columns reference.
+func throughModel(owner, rel, j *Model, tg relTag) (*Through, *Column, *Column, error) {
+	if !j.HasBase {
+		return nil, nil, nil, fmt.Errorf("join model %s must embed record.Base[%s]: its rows are written as its records", j.Name, j.Name)
+	}
+	hint := func(side *Model, opt string) string {
+		return fmt.Sprintf("give %s a column %s (or one tagged fk=%s.<column>), or name it with rel:\"m2m=%s,%s=<column>\"",
+			j.Name, j.naming().ForeignKey(side.Name), side.Table, tg.m2m, opt)
+	}
+	pick := func(side *Model, name, opt string, not *Column) (*Column, *Column, error) {
+		var c *Column
+		if name != "" {
+			col, ok := j.Column(name)
+			if !ok {
+				return nil, nil, fmt.Errorf("%s=%s: join model %s has no column %q", opt, name, j.Name, name)
+			}
+			c = col
+		} else {
+			var cands []*Column
+			for _, col := range j.Columns {
+				if _, ok := reference(j, col, side); ok && col != not {
+					cands = append(cands, col)
+				}
+			}
+			switch len(cands) {
+			case 0:
+				return nil, nil, fmt.Errorf("join model %s has no column linking it to %s: %s", j.Name, side.Name, hint(side, opt))
+			case 1:
+				c = cands[0]
+			default:
+				return nil, nil, fmt.Errorf("join model %s has several columns linking it to %s (%s): name one with rel:\"m2m=%s,%s=<column>\"",
+					j.Name, side.Name, columnNames(cands), tg.m2m, opt)
+			}
+		}
+		ref, err := refColumn(j, c, side)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !compatible(c, ref) {
+			return nil, nil, fmt.Errorf("join column %s.%s (%s) cannot hold values of %s.%s (%s)", j.Table, c.Name, c.Type, side.Table, ref.Name, ref.Type)
+		}
+		return c, ref, nil
+	}
+	var fk, fkRef, jr, jrRef *Column
+	var err error
+	if tg.fk == "" && tg.ref != "" {
+		if jr, jrRef, err = pick(rel, tg.ref, "ref", nil); err == nil {
+			fk, fkRef, err = pick(owner, tg.fk, "fk", jr)
+		}
+	} else if fk, fkRef, err = pick(owner, tg.fk, "fk", nil); err == nil {
+		jr, jrRef, err = pick(rel, tg.ref, "ref", fk)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if fk == jr {
+		return nil, nil, nil, fmt.Errorf("join model %s links both sides through one column %s; name them with rel:\"m2m=%s,fk=<our column>,ref=<their column>\"", j.Name, fk.Name, tg.m2m)
+	}
+	return &Through{Join: j, FK: fk, JoinRef: jr}, fkRef, jrRef, nil
 }
 
 // joinModel synthesizes the model of a join table: two key columns, each
@@ -538,7 +662,8 @@ func findInverse(r *Relation) *Relation {
 		case HasOne, HasMany:
 			ok = o.Kind == BelongsTo && o.FK == r.FK
 		case ManyToMany:
-			ok = o.Kind == ManyToMany && o.Join == r.Join && o.FK == r.JoinRef && o.JoinRef == r.FK
+			a, b := r.Through(), o.Through()
+			ok = o.Kind == ManyToMany && a.Join == b.Join && a.FK == b.JoinRef && a.JoinRef == b.FK
 		}
 		if ok {
 			if found != nil {

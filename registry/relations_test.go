@@ -124,9 +124,9 @@ func TestManyToManyJoinTable(t *testing.T) {
 	accounts, _ := grp.Relation("Accounts")
 
 	require.Equal(t, registry.ManyToMany, groups.Kind)
-	j := groups.Join
+	j := groups.Through().Join
 	require.NotNil(t, j)
-	assert.Same(t, j, accounts.Join, "both sides share one join table")
+	assert.Same(t, j, accounts.Through().Join, "both sides share one join table")
 	assert.True(t, j.IsJoin())
 	assert.False(t, acc.IsJoin())
 	assert.Equal(t, "r_account_group", j.Table)
@@ -136,9 +136,10 @@ func TestManyToManyJoinTable(t *testing.T) {
 	assert.Equal(t, &registry.ForeignKey{Table: "r_group", Column: "id"}, j.Columns[1].FK)
 	assert.Equal(t, reflect.TypeFor[int64](), j.Columns[0].Type)
 	assert.Equal(t, reflect.TypeFor[int32](), j.Columns[1].Type, "a join column has the type of the key it references")
-	assert.Same(t, j.Columns[0], groups.FK)
-	assert.Same(t, j.Columns[1], groups.JoinRef)
-	assert.Same(t, j.Columns[1], accounts.FK)
+	assert.Same(t, j.Columns[0], groups.Through().FK)
+	assert.Same(t, j.Columns[1], groups.Through().JoinRef)
+	assert.Same(t, j.Columns[1], accounts.Through().FK)
+	assert.Nil(t, groups.FK, "a many-to-many relation's columns are in Through")
 	assert.Same(t, accounts, groups.Inverse)
 	assert.Same(t, groups, accounts.Inverse)
 	got, ok := registry.ByTable("r_account_group")
@@ -149,7 +150,7 @@ func TestManyToManyJoinTable(t *testing.T) {
 
 	node, _ := registry.Of[RNode]()
 	friends, _ := node.Relation("Friends")
-	assert.Equal(t, []string{"node_id", "friend_id"}, friends.Join.ColumnNames())
+	assert.Equal(t, []string{"node_id", "friend_id"}, friends.Through().Join.ColumnNames())
 }
 
 // Each bad model below fails registration with a clear error naming it.
@@ -256,7 +257,7 @@ func TestRelationErrorsAtRegistration(t *testing.T) {
 		{"m2m on a single field", BadM2MSingle{}, registry.ErrBadTag, "Item", "m2m needs a slice field"},
 		{"cascade on belongs-to", BadCascadeParent{}, registry.ErrBadTag, "Owner", "belong on the parent's side"},
 		{"fk names no column", BadUnknownFK{}, registry.ErrRelation, "Items", `BadOptionItem has no column "nope"`},
-		{"join table is a model", BadJoinIsModel{}, registry.ErrRelation, "Items", "is the table of model BadOptionItem"},
+		{"join table is a model", BadJoinIsModel{}, registry.ErrRelation, "Items", "join model BadOptionItem has no column linking it to BadJoinIsModel: give BadOptionItem a column bad_join_is_model_id"},
 		{"self m2m needs column names", BadSelfM2M{}, registry.ErrRelation, "Friends", `both join columns would be named "bad_self_m2_m_id"`},
 		{"incompatible key types", BadTypes{}, registry.ErrRelation, "Items", "cannot hold values of"},
 		{"Set handler on a collection", BadSetOnMany{}, registry.ErrBadTag, "Events", "fires Append and Remove, not Set"},

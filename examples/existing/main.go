@@ -3,7 +3,8 @@
 // with its own DDL (PascalCase names, application-assigned keys, naive
 // DATETIME columns, NUMERIC money, a composite-key join table with a column
 // of its own, a self-referencing table) and filled as SQLite's own tools
-// write values. The models map it with PascalNaming and no column tags;
+// write values. The models map it with PascalNaming and no column tags
+// (Playlist.Tracks goes through the join model PlaylistTrack);
 // every result is checked against raw SQL.
 //
 //	go run ./examples/existing
@@ -92,6 +93,7 @@ type Playlist struct {
 	chinook
 	PlaylistID int64 `db:",pk"`
 	Name       *string
+	Tracks     []*Track         `rel:"m2m=PlaylistTrack"` // through the join model
 	Entries    []*PlaylistTrack // the join rows, with their own column
 }
 
@@ -104,6 +106,15 @@ type PlaylistTrack struct {
 	TrackID    int64 `db:",pk=2"`
 	AddedOn    time.Time
 	Track      *Track
+}
+
+// BeforeInsert stamps a link that Playlist.Tracks adds: links are written
+// as PlaylistTrack records, with its hooks.
+func (e *PlaylistTrack) BeforeInsert(context.Context) error {
+	if e.AddedOn.IsZero() {
+		e.AddedOn = time.Now()
+	}
+	return nil
 }
 
 type Employee struct {
@@ -303,5 +314,28 @@ func run(path string) error {
 	}
 	check("links removed", removed, 1)
 	check("links left", raw(`SELECT COUNT(*) FROM "PlaylistTrack"`), 4)
+
+	// Many-to-many through the join model: add a track to a playlist.
+	music, err := record.Query[Playlist](ctx).Preload("Tracks").Get(1)
+	if err != nil {
+		return err
+	}
+	if err := music.Update(map[string]any{"tracks": append(music.Tracks, t)}); err != nil {
+		return err
+	}
+	if err := music.Save(ctx); err != nil { // one PlaylistTrack row inserted, its hook run
+		return err
+	}
+	music, err = record.Query[Playlist](ctx).Preload("Tracks").Get(1)
+	if err != nil {
+		return err
+	}
+	names = names[:0]
+	for _, t := range music.Tracks {
+		names = append(names, t.Name)
+	}
+	check("Music playlist", strings.Join(names, "; "),
+		raw(`SELECT group_concat("Name", '; ') FROM (SELECT t."Name" FROM "PlaylistTrack" pt JOIN "Track" t USING ("TrackId") WHERE pt."PlaylistId" = 1 ORDER BY t."TrackId")`))
+	check("the new link stamped by its hook", raw(`SELECT COUNT(*) FROM "PlaylistTrack" WHERE "TrackId" = 6 AND "AddedOn" > '2025-12-31'`), 1)
 	return nil
 }

@@ -99,6 +99,9 @@ func newEnv(tb testing.TB) *env {
 		uri, e.dialect = dbtest.URI(tb, "sqlite"), "sqlite"
 	case "memory":
 		uri, e.dialect = "sqlite://", "sqlite"
+		if d := os.Getenv("BENCH_SQLITE_DRIVER"); d != "" { // mattn (the default with cgo) or modernc
+			uri += "?driver=" + d
+		}
 	case "mysql", "postgres":
 		uri, e.dialect = dbtest.URI(tb, e.kind), e.kind
 	default:

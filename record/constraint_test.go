@@ -8,7 +8,6 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/mattn/go-sqlite3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -63,8 +62,8 @@ func driverErr(dialect string, err error) bool {
 		var e *pgconn.PgError
 		return errors.As(err, &e)
 	}
-	var e sqlite3.Error
-	return errors.As(err, &e)
+	_, ok := dbtest.SQLiteCode(err)
+	return ok
 }
 
 func TestConstraintViolationsAreTyped(t *testing.T) {

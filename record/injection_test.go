@@ -72,7 +72,11 @@ func TestInjectionValuesRoundTripAsData(t *testing.T) {
 			got, err := record.FindOne[Payload](ctx, builder.Eq{"seq": i}, builder.Eq{"body": text}, builder.Eq{"note": text})
 			require.NoError(t, err, "payload %d", i)
 			assert.Equal(t, text, got.Body)
-			assert.Equal(t, []byte(v), got.Raw)
+			if v == "" && db.ReadsEmptyBlobAsNil() {
+				assert.Empty(t, got.Raw)
+			} else {
+				assert.Equal(t, []byte(v), got.Raw)
+			}
 			n, err := record.Query[Payload](ctx).Where(builder.Or{builder.Eq{"body": text}, builder.NotEq{"body": text + "x"}}).Count()
 			require.NoError(t, err)
 			assert.EqualValues(t, i+1, n)
@@ -120,7 +124,11 @@ func TestInjectionValuesRoundTripUnprepared(t *testing.T) {
 		require.Len(t, got, len(payloads))
 		for i, p := range got {
 			assert.Equal(t, texts[i], p.Body, "payload %d", i)
-			assert.Equal(t, []byte(payloads[i]), p.Raw, "payload %d", i)
+			if payloads[i] == "" && db.ReadsEmptyBlobAsNil() {
+				assert.Empty(t, p.Raw, "payload %d", i)
+			} else {
+				assert.Equal(t, []byte(payloads[i]), p.Raw, "payload %d", i)
+			}
 		}
 		q := "SELECT * FROM " + db.Client.Dialect().Quote("payload") + " WHERE body = ? AND raw = ?"
 		if db.Dialect == "postgres" {

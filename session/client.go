@@ -12,7 +12,6 @@ import (
 
 	_ "github.com/go-sql-driver/mysql" // mysql:// and mariadb://
 	_ "github.com/jackc/pgx/v5/stdlib" // postgres:// and postgresql://
-	_ "github.com/mattn/go-sqlite3"    // sqlite://
 
 	"github.com/sqlservice/sqlservice/builder"
 )

@@ -7,7 +7,6 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/mattn/go-sqlite3"
 )
 
 // Sentinels of the constraint a statement violated. Every *ConstraintError
@@ -103,8 +102,7 @@ func TranslateError(err error) error {
 		}
 		return err
 	}
-	var liteErr sqlite3.Error
-	if errors.As(err, &liteErr) {
+	if liteErr, ok := asSQLiteError(err); ok {
 		if ce := fromSQLite(liteErr); ce != nil {
 			ce.Err = err
 			return ce
@@ -211,29 +209,29 @@ func fromPostgres(e *pgconn.PgError) *ConstraintError {
 // "UNIQUE constraint failed: person.email", "NOT NULL constraint failed:
 // person.name", "CHECK constraint failed: price_positive" and "FOREIGN KEY
 // constraint failed" (SQLite does not say which).
-func fromSQLite(e sqlite3.Error) *ConstraintError {
-	if e.Code != sqlite3.ErrConstraint {
+func fromSQLite(e sqliteError) *ConstraintError {
+	if e.primary != sqliteConstraint {
 		return nil
 	}
 	ce := &ConstraintError{}
-	switch e.ExtendedCode {
-	case sqlite3.ErrConstraintUnique, sqlite3.ErrConstraintPrimaryKey, sqlite3.ErrConstraintRowID:
+	switch e.extended {
+	case sqliteConstraintUnique, sqliteConstraintPrimaryKey, sqliteConstraintRowID:
 		ce.Kind = ErrDuplicateKey
-	case sqlite3.ErrConstraintForeignKey:
+	case sqliteConstraintForeignKey:
 		ce.Kind = ErrForeignKey
 		return ce
-	case sqlite3.ErrConstraintNotNull:
+	case sqliteConstraintNotNull:
 		ce.Kind = ErrNotNull
-	case sqlite3.ErrConstraintCheck:
+	case sqliteConstraintCheck:
 		ce.Kind = ErrCheck
-		if _, name, ok := strings.Cut(e.Error(), "constraint failed: "); ok {
+		if _, name, ok := strings.Cut(e.msg, "constraint failed: "); ok {
 			ce.Constraint = name
 		}
 		return ce
 	default:
 		return nil
 	}
-	_, cols, ok := strings.Cut(e.Error(), "constraint failed: ")
+	_, cols, ok := strings.Cut(e.msg, "constraint failed: ")
 	if !ok {
 		return ce
 	}

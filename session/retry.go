@@ -12,7 +12,6 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/mattn/go-sqlite3"
 )
 
 // This file owns the rules for a statement whose connection failed: when
@@ -112,6 +111,6 @@ func commitOutcomeUnknown(err error) bool {
 	if errors.As(err, &my) {
 		return my.Number == 1053 || my.Number == 1927
 	}
-	var lite sqlite3.Error
-	return !errors.As(err, &lite) // an embedded database answers every call
+	_, lite := asSQLiteError(err)
+	return !lite // an embedded database answers every call
 }

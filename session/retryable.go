@@ -8,7 +8,6 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/mattn/go-sqlite3"
 )
 
 // ErrRetryable is matched by a failure that running the whole transaction
@@ -41,9 +40,8 @@ func retryable(err error) bool {
 	if errors.As(err, &my) {
 		return my.Number == 1213 || my.Number == 1205
 	}
-	var lite sqlite3.Error
-	if errors.As(err, &lite) {
-		return lite.Code == sqlite3.ErrBusy || lite.Code == sqlite3.ErrLocked
+	if lite, ok := asSQLiteError(err); ok {
+		return lite.primary == sqliteBusy || lite.primary == sqliteLocked
 	}
 	return false
 }

@@ -84,6 +84,7 @@ const sqliteStmtCache = "_stmt_cache_size=64"
 //	sqlite://:memory:          in-memory database
 //	sqlite:///relative/path.db file relative to the working directory
 //	sqlite:////abs/path.db     absolute path
+//	sqlite:///app.db?driver=modernc  the pure-Go SQLite (the default without cgo)
 //	mysql://user:pass@host:3306/db?param=value   (also mariadb://)
 //	postgres://user:pass@host:5432/db?param=value (also postgresql://)
 func parseURI(uri, encoding string) (*target, error) {
@@ -124,7 +125,22 @@ func sqliteTarget(rest, masked, encoding string) (*target, error) {
 	if err != nil {
 		return bad("query: %v", err)
 	}
-	t := &target{driver: "sqlite3", dialect: builder.SQLite, masked: masked}
+	drv := defaultSQLiteDriver
+	if vs, ok := params["driver"]; ok {
+		if len(vs) != 1 {
+			return bad("driver= given %d times", len(vs))
+		}
+		drv = vs[0]
+		delete(params, "driver")
+	}
+	sqlDriver, ok := sqliteDriverName(drv)
+	if !ok {
+		if drv == sqliteMattn {
+			return bad("driver=mattn needs cgo: this program was built with CGO_ENABLED=0 (use driver=modernc, the pure-Go SQLite)")
+		}
+		return bad("unknown SQLite driver %q (want mattn or modernc)", drv)
+	}
+	t := &target{driver: sqlDriver, dialect: builder.SQLite, masked: masked}
 	switch {
 	case path == "" || path == ":memory:" || path == "/:memory:":
 		t.memory = true
@@ -142,6 +158,9 @@ func sqliteTarget(rest, masked, encoding string) (*target, error) {
 		if !strings.HasPrefix(k, "_") && k != "mode" && k != "cache" && k != "vfs" && k != "immutable" {
 			return bad("unknown SQLite parameter %q", k)
 		}
+		if drv == sqliteModernc && strings.HasPrefix(k, "_") && !moderncParams[k] {
+			return bad("SQLite parameter %q is not one the modernc driver reads", k)
+		}
 		q[k] = vs
 	}
 	set := func(kv string) {
@@ -150,10 +169,12 @@ func sqliteTarget(rest, masked, encoding string) (*target, error) {
 			q.Set(k, v)
 		}
 	}
+	if drv == sqliteMattn {
+		set(sqliteStmtCache)
+	}
 	if t.memory {
 		set("_foreign_keys=1")
 		set("_busy_timeout=5000")
-		set(sqliteStmtCache)
 		// A private in-memory database per client, on one connection.
 		t.dsn = "file::memory:?" + q.Encode()
 		return t, nil
@@ -161,9 +182,19 @@ func sqliteTarget(rest, masked, encoding string) (*target, error) {
 	for _, p := range sqlitePragmas {
 		set(p)
 	}
-	set(sqliteStmtCache)
 	t.dsn = "file:" + (&url.URL{Path: t.path}).EscapedPath() + "?" + q.Encode()
 	return t, nil
+}
+
+// moderncParams are the DSN parameters modernc.org/sqlite reads: the
+// mattn-style settings the library passes, and its own. It ignores any
+// other, so a URI naming one is refused rather than silently not applied.
+var moderncParams = map[string]bool{
+	"_auto_vacuum": true, "_vacuum": true, "_busy_timeout": true, "_timeout": true,
+	"_foreign_keys": true, "_fk": true, "_journal_mode": true, "_journal": true,
+	"_synchronous": true, "_sync": true, "_txlock": true, "_pragma": true,
+	"_dqs": true, "_query_only": true, "_defensive": true, "_timezone": true,
+	"_time_format": true, "_time_integer_format": true, "_inttotime": true, "_texttotime": true,
 }
 
 func mysqlTarget(uri, masked, encoding string) (*target, error) {

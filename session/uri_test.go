@@ -10,6 +10,7 @@ import (
 )
 
 func TestParseURI(t *testing.T) {
+	def, _ := sqliteDriverName(defaultSQLiteDriver) // sqlite3 with cgo, sqlite without it or with the tag sqlservice_purego
 	cases := []struct {
 		uri     string
 		driver  string
@@ -18,14 +19,18 @@ func TestParseURI(t *testing.T) {
 		path    string
 		dsn     []string // substrings the DSN must contain
 	}{
-		{"sqlite://", "sqlite3", "sqlite", true, "", []string{"file::memory:", "_foreign_keys=1", "_stmt_cache_size=64"}},
-		{"sqlite://:memory:", "sqlite3", "sqlite", true, "", []string{"file::memory:"}},
-		{"sqlite:///app.db", "sqlite3", "sqlite", false, "app.db", []string{"file:app.db?", "_journal_mode=WAL", "_busy_timeout=5000", "_foreign_keys=1", "_txlock=immediate", "_stmt_cache_size=64"}},
-		{"sqlite:///dir/sub/app.db", "sqlite3", "sqlite", false, "dir/sub/app.db", nil},
-		{"sqlite:////abs/path/app.db", "sqlite3", "sqlite", false, "/abs/path/app.db", []string{"file:/abs/path/app.db?"}},
-		{"sqlite:///app.db?_busy_timeout=100", "sqlite3", "sqlite", false, "app.db", []string{"_busy_timeout=100"}},
-		{"sqlite:///app.db?_stmt_cache_size=0", "sqlite3", "sqlite", false, "app.db", []string{"_stmt_cache_size=0"}},
-		{"sqlite3:///app.db", "sqlite3", "sqlite", false, "app.db", nil},
+		{"sqlite://", def, "sqlite", true, "", []string{"file::memory:", "_foreign_keys=1"}},
+		{"sqlite://:memory:", def, "sqlite", true, "", []string{"file::memory:"}},
+		{"sqlite:///app.db", def, "sqlite", false, "app.db", []string{"file:app.db?", "_journal_mode=WAL", "_busy_timeout=5000", "_foreign_keys=1", "_txlock=immediate"}},
+		{"sqlite:///dir/sub/app.db", def, "sqlite", false, "dir/sub/app.db", nil},
+		{"sqlite:////abs/path/app.db", def, "sqlite", false, "/abs/path/app.db", []string{"file:/abs/path/app.db?"}},
+		{"sqlite:///app.db?_busy_timeout=100", def, "sqlite", false, "app.db", []string{"_busy_timeout=100"}},
+		{"sqlite:///app.db?driver=mattn", "sqlite3", "sqlite", false, "app.db", []string{"_journal_mode=WAL", "_txlock=immediate", "_stmt_cache_size=64"}},
+		{"sqlite://?driver=mattn", "sqlite3", "sqlite", true, "", []string{"file::memory:", "_stmt_cache_size=64"}},
+		{"sqlite:///app.db?driver=mattn&_stmt_cache_size=0", "sqlite3", "sqlite", false, "app.db", []string{"_stmt_cache_size=0"}},
+		{"sqlite:///app.db?driver=modernc", "sqlite", "sqlite", false, "app.db", []string{"file:app.db?", "_journal_mode=WAL", "_busy_timeout=5000", "_foreign_keys=1", "_txlock=immediate", "_synchronous=NORMAL"}},
+		{"sqlite:///app.db?driver=modernc&_pragma=cache_size(-4000)", "sqlite", "sqlite", false, "app.db", []string{"_pragma=cache_size%28-4000%29"}},
+		{"sqlite3:///app.db", def, "sqlite", false, "app.db", nil},
 		{"mysql://u:p@db.example:3307/shop", "mysql", "mysql", false, "", []string{"u:p@tcp(db.example:3307)/shop", "parseTime=true", "clientFoundRows=true", "charset=utf8mb4"}},
 		{"mariadb://u@db/shop", "mysql", "mysql", false, "", []string{"tcp(db:3306)/shop"}},
 		{"mysql://u@h/shop?timeout=2s&sql_mode=ANSI", "mysql", "mysql", false, "", []string{"timeout=2s", "sql_mode=ANSI", "interpolateParams=true"}},
@@ -35,6 +40,9 @@ func TestParseURI(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.uri, func(t *testing.T) {
+			if tc.driver == "sqlite3" && !cgoSQLite {
+				t.Skip("mattn's driver needs cgo")
+			}
 			tg, err := parseURI(tc.uri, "")
 			require.NoError(t, err)
 			assert.Equal(t, tc.driver, tg.driver)
@@ -55,6 +63,9 @@ func TestParseURIRejectsBadInput(t *testing.T) {
 		"sqlite with host":        "sqlite://host/app.db",
 		"sqlite unknown param":    "sqlite:///app.db?evil=1",
 		"sqlite empty path":       "sqlite:///",
+		"sqlite unknown driver":   "sqlite:///app.db?driver=oracle",
+		"sqlite driver twice":     "sqlite:///app.db?driver=modernc&driver=mattn",
+		"modernc unknown param":   "sqlite:///app.db?driver=modernc&_stmt_cache_size=8",
 		"nul byte":                "sqlite:///a\x00b.db",
 		"mysql bad port":          "mysql://u:secret@h:port/db",
 		"mysql slash in db":       "mysql://u:secret@h/a/b",

@@ -1,0 +1,5 @@
+//go:build !cgo
+
+package dbtest
+
+func cgoSQLiteCode(error) (int, bool) { return 0, false }

@@ -1,0 +1,5 @@
+//go:build !cgo
+
+package session
+
+var cgoSQLiteRules []errorRule // mattn's driver needs cgo

@@ -124,11 +124,14 @@ func (c *Client) beforePrimary(ctx context.Context, op Operation, query string, 
 
 // after ends ev with the statement's error err (translated, so that the
 // hooks see what the caller sees) and runs the hooks' AfterQuery. A nil ev
-// is a no-op.
+// (no hooks) is a no-op, inlined into the caller.
 func (c *Client) after(ev *QueryEvent, err error) {
-	if ev == nil {
-		return
+	if ev != nil {
+		c.endEvent(ev, err)
 	}
+}
+
+func (c *Client) endEvent(ev *QueryEvent, err error) {
 	ev.Duration = time.Since(ev.Start)
 	ev.Err = TranslateError(err)
 	for i := len(c.hooks) - 1; i >= 0; i-- {

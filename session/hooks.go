@@ -94,7 +94,13 @@ type QueryEvent struct {
 // requires anyway. A statement sent twice (a read retried on a fresh
 // connection after the first was lost) is two events.
 //
-// Not seen by hooks: pings, the client's own health checks and lag probes
+// A hook must not cancel in AfterQuery a context its BeforeQuery made:
+// the rows of a Query are read with it afterwards.
+//
+// OpPrepare is the client preparing a statement for its cache or for
+// Client.Prepare; database/sql preparing the same statement again on
+// another connection of the pool, or on a transaction's, is not seen.
+// Not seen either: pings, the client's own health checks and lag probes
 // of replicas, the read of a MySQL server's settings, and statements run
 // on DB() or a connection taken from it directly.
 type QueryHook interface {

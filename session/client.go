@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	_ "github.com/go-sql-driver/mysql" // mysql:// and mariadb://
 	_ "github.com/jackc/pgx/v5/stdlib" // postgres:// and postgresql://
@@ -37,7 +36,8 @@ type Client struct {
 	target    *target
 	isolation sql.IsolationLevel
 	log       *slog.Logger
-	echo      bool
+	hooks     []QueryHook // Config.Hooks, and echoHook with Config.Echo; nil when none (hooks.go)
+	addr      string      // the primary's host:port, for QueryEvent.Addr
 	closed    atomic.Bool
 
 	stmts  *stmtCache // the prepared statements of the pool (stmtcache.go)
@@ -86,12 +86,17 @@ func Open(cfg Config) (*Client, error) {
 	} else if db, err = openDB(t); err != nil {
 		return nil, &URIError{URI: t.masked, Reason: err.Error()}
 	}
-	c := &Client{db: db, dialect: t.dialect, cfg: cfg, target: t, isolation: iso, echo: cfg.Echo,
-		stmts: newStmtCache(cfg.StatementCacheSize)}
+	c := &Client{db: db, dialect: t.dialect, cfg: cfg, target: t, isolation: iso,
+		stmts: newStmtCache(cfg.StatementCacheSize), addr: serverAddr(t.masked)}
 	c.log = cfg.Logger
 	if c.log == nil {
 		c.log = slog.Default()
 	}
+	if cfg.Echo {
+		c.hooks = append(c.hooks, echoHook{c})
+	}
+	c.hooks = append(c.hooks, cfg.Hooks...)
+	c.stmts.observe(c, primaryServer, c.addr)
 	c.configurePool()
 	if cfg.PoolPrePing || t.memory {
 		// An in-memory database exists only while its connection is open:
@@ -274,6 +279,7 @@ type runner[R any] struct {
 	onConn func(ctx context.Context, cn conn, query string, args []any) (R, error)
 	onStmt func(ctx context.Context, st *sql.Stmt, args []any) (R, error)
 	write  bool
+	op     Operation // what the client's hooks are told
 }
 
 var (
@@ -283,12 +289,14 @@ var (
 		},
 		onStmt: func(ctx context.Context, st *sql.Stmt, a []any) (sql.Result, error) { return st.ExecContext(ctx, a...) },
 		write:  true,
+		op:     OpExec,
 	}
 	queryRunner = runner[*sql.Rows]{
 		onConn: func(ctx context.Context, cn conn, q string, a []any) (*sql.Rows, error) {
 			return cn.QueryContext(ctx, q, a...)
 		},
 		onStmt: func(ctx context.Context, st *sql.Stmt, a []any) (*sql.Rows, error) { return st.QueryContext(ctx, a...) },
+		op:     OpQuery,
 	}
 	// writeRunner runs a write as a query, whose rows it drains: see
 	// Client.Write.
@@ -300,6 +308,7 @@ var (
 			return drain(st.QueryContext(ctx, a...))
 		},
 		write: true,
+		op:    OpExec,
 	}
 	rowRunner = runner[*sql.Row]{
 		onConn: func(ctx context.Context, cn conn, q string, a []any) (*sql.Row, error) {
@@ -310,6 +319,7 @@ var (
 			row := st.QueryRowContext(ctx, a...)
 			return row, row.Err()
 		},
+		op: OpQuery,
 	}
 )
 
@@ -317,7 +327,11 @@ var (
 // on the pool; prepared once per client when cached. A statement on the
 // pool that certainly did not run, or a plain read, runs once more on a
 // fresh connection when the first was lost (retrySafe owns the rule).
-func run[R any](c *Client, ctx context.Context, r runner[R], cached bool, query string, args []any) (R, error) {
+//
+// Each attempt is one statement for the client's hooks. With evOut set
+// (QueryRow), the event of a statement that returned no error is handed
+// back there unended, for Row.Scan to end.
+func run[R any](c *Client, ctx context.Context, r runner[R], cached bool, query string, args []any, evOut **QueryEvent) (R, error) {
 	var res R
 	cn, s, err := c.conn(ctx)
 	if err != nil {
@@ -335,33 +349,39 @@ func run[R any](c *Client, ctx context.Context, r runner[R], cached bool, query 
 		return res, err
 	}
 	for attempt := 0; ; attempt++ {
-		var start time.Time
-		if c.echo { // the clock is slow on some VMs: read it only to log
-			start = time.Now()
-		}
 		var st *cachedStmt
 		if cached {
 			st, err = c.prepared(ctx, query, s)
 		}
+		rctx := ctx
+		var ev *QueryEvent
+		if c.hooks != nil {
+			rctx, ev = c.beforePrimary(ctx, r.op, query, len(args))
+		}
 		switch {
 		case err != nil:
 		case st == nil:
-			res, err = r.onConn(ctx, cn, query, args)
+			res, err = r.onConn(rctx, cn, query, args)
 		case s != nil:
-			res, err = r.onStmt(ctx, s.txStmt(ctx, cn.(*sql.Tx), st.st), args)
+			res, err = r.onStmt(rctx, s.txStmt(rctx, cn.(*sql.Tx), st.st), args)
 		default:
-			res, err = r.onStmt(ctx, st.st, args)
+			res, err = r.onStmt(rctx, st.st, args)
 		}
 		st.release() // rows and transactions keep what they still need
-		if c.echo {
-			c.logStatement(ctx, query, len(args), start, err)
+		done := err == nil || s != nil || attempt > 0 || !retrySafe(err, r.write, query)
+		if done && err != nil && s == nil && mayWrite(r.write, query) && outcomeUnknown(err) {
+			// A write on the pool commits by itself: when its reply
+			// was lost, so is the knowledge whether it did.
+			err = fmt.Errorf("%w: %w", ErrCommitUnknown, err)
 		}
-		if err == nil || s != nil || attempt > 0 || !retrySafe(err, r.write, query) {
-			if err != nil && s == nil && mayWrite(r.write, query) && outcomeUnknown(err) {
-				// A write on the pool commits by itself: when its reply
-				// was lost, so is the knowledge whether it did.
-				err = fmt.Errorf("%w: %w", ErrCommitUnknown, err)
+		if ev != nil {
+			if evOut != nil && err == nil {
+				*evOut = ev // Row.Scan ends it, with the error it finds
+			} else {
+				c.after(ev, err)
 			}
+		}
+		if done {
 			return res, err
 		}
 	}
@@ -372,7 +392,7 @@ func run[R any](c *Client, ctx context.Context, r runner[R], cached bool, query 
 // only for SQL text drawn from a bounded set (the fixed statements). A
 // violated constraint is returned as a *ConstraintError (see TranslateError).
 func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...any) (sql.Result, error) {
-	res, err := run(c, ctx, execRunner, cached, query, args)
+	res, err := run(c, ctx, execRunner, cached, query, args, nil)
 	return res, TranslateError(err)
 }
 
@@ -386,7 +406,7 @@ func (c *Client) Write(ctx context.Context, cached bool, query string, args ...a
 		_, err := c.Exec(ctx, cached, query, args...)
 		return err
 	}
-	_, err := run(c, ctx, writeRunner, cached, query, args)
+	_, err := run(c, ctx, writeRunner, cached, query, args, nil)
 	return TranslateError(err)
 }
 
@@ -407,32 +427,34 @@ func drain(rows *sql.Rows, err error) (struct{}, error) {
 // replica (see Config.Replicas and Primary).
 func (c *Client) Query(ctx context.Context, cached bool, query string, args ...any) (*sql.Rows, error) {
 	if c.replicas != nil {
-		if rows, _, ok, err := c.queryReplica(ctx, cached, query, args, false); ok {
+		if rows, _, ok, err := c.queryReplica(ctx, cached, query, args, nil); ok {
 			return rows, err
 		}
 	}
-	rows, err := run(c, ctx, queryRunner, cached, query, args)
+	rows, err := run(c, ctx, queryRunner, cached, query, args, nil)
 	return rows, TranslateError(err)
 }
 
 // QueryRow runs a query expected to return at most one row; errors are
-// deferred to Row.Scan as in database/sql. It is routed as Query is.
+// deferred to Row.Scan as in database/sql. It is routed as Query is. The
+// client's hooks see the statement end at Scan.
 func (c *Client) QueryRow(ctx context.Context, cached bool, query string, args ...any) *Row {
+	var ev *QueryEvent
 	if c.replicas != nil {
-		if _, row, ok, err := c.queryReplica(ctx, cached, query, args, true); ok {
+		if _, row, ok, err := c.queryReplica(ctx, cached, query, args, &ev); ok {
 			if row == nil {
 				return &Row{err: err}
 			}
-			return &Row{row: row}
+			return &Row{row: row, c: c, ev: ev}
 		}
 	}
-	row, err := run(c, ctx, rowRunner, cached, query, args)
+	row, err := run(c, ctx, rowRunner, cached, query, args, &ev)
 	if row == nil {
 		return &Row{err: err}
 	}
 	// A write's reply may be lost while Scan reads it (INSERT ...
 	// RETURNING): outside a transaction that makes its outcome unknown.
-	return &Row{row: row, write: mayWrite(false, query) && sessionFor(ctx, c) == nil}
+	return &Row{row: row, write: mayWrite(false, query) && sessionFor(ctx, c) == nil, c: c, ev: ev}
 }
 
 // Row is the result of QueryRow: database/sql's *sql.Row, or the error that
@@ -440,7 +462,9 @@ func (c *Client) QueryRow(ctx context.Context, cached bool, query string, args .
 type Row struct {
 	row   *sql.Row
 	err   error
-	write bool // a write on the pool: see QueryRow
+	write bool        // a write on the pool: see QueryRow
+	c     *Client     // with ev: the client whose hooks Scan tells
+	ev    *QueryEvent // the statement's event, ended by Scan; nil without hooks
 }
 
 // Scan copies the row's columns into dest; sql.ErrNoRows when there is none,
@@ -453,32 +477,16 @@ func (r *Row) Scan(dest ...any) error {
 	}
 	err := r.row.Scan(dest...)
 	if err != nil && r.write && outcomeUnknown(err) {
-		return fmt.Errorf("%w: %w", ErrCommitUnknown, err)
+		err = fmt.Errorf("%w: %w", ErrCommitUnknown, err)
+	} else {
+		err = TranslateError(err)
 	}
-	return TranslateError(err)
-}
-
-func (c *Client) logStatement(ctx context.Context, query string, nargs int, start time.Time, err error) {
-	c.logStatementOn(ctx, primaryServer, c.db, query, nargs, start, err)
-}
-
-// logStatementOn logs a statement that server ("primary", "replica:1")
-// ran on its pool db.
-func (c *Client) logStatementOn(ctx context.Context, server string, db *sql.DB, query string, nargs int, start time.Time, err error) {
-	attrs := []slog.Attr{
-		slog.String("sql", query),
-		slog.Int("args", nargs),
-		slog.Duration("duration", time.Since(start)),
-		slog.String("db", c.dialect.Name()),
-		slog.String("server", server),
+	if r.ev != nil {
+		ev := r.ev
+		r.ev = nil // once, should Scan be called again
+		r.c.after(ev, err)
 	}
-	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
-	}
-	if c.cfg.EchoPool {
-		attrs = append(attrs, poolAttrs(db)...)
-	}
-	c.log.LogAttrs(ctx, slog.LevelInfo, "sqlservice: statement", attrs...)
+	return err
 }
 
 func (c *Client) poolAttrs() []slog.Attr { return poolAttrs(c.db) }

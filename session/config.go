@@ -41,6 +41,12 @@ type Config struct {
 	EchoPool bool
 	// Logger receives echo output; nil means slog.Default().
 	Logger *slog.Logger
+	// Hooks see every statement the client sends, before and after it
+	// runs: its operation, SQL text, argument count, server, duration and
+	// error (see QueryHook). Logging, tracing and metrics go here; Echo is
+	// such a hook. No SQL_* key sets it. A client without hooks pays
+	// nothing for them.
+	Hooks []QueryHook
 
 	// PoolSize (SQL_POOL_SIZE) is the number of idle connections kept open
 	// (sql.DB.SetMaxIdleConns). Zero keeps database/sql's default. With

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // RunDDL runs a schema change: fn's statements, given to exec one by one,
@@ -38,15 +37,7 @@ func (c *Client) RunDDLOn(ctx context.Context, conn *sql.Conn, fn func(exec func
 		ExecContext(context.Context, string, ...any) (sql.Result, error)
 	}) func(string, ...any) error {
 		return func(q string, args ...any) error {
-			var start time.Time
-			if c.echo {
-				start = time.Now()
-			}
-			_, err := ex.ExecContext(ctx, q, args...)
-			if c.echo {
-				c.logStatement(ctx, q, len(args), start, err)
-			}
-			if err != nil {
+			if err := c.execOn(ctx, ex, q, args...); err != nil {
 				return fmt.Errorf("%w (statement: %s)", err, oneLine(q))
 			}
 			return nil
@@ -56,37 +47,85 @@ func (c *Client) RunDDLOn(ctx context.Context, conn *sql.Conn, fn func(exec func
 	case "mysql":
 		return fn(logged(conn))
 	case "sqlite":
-		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		if err := c.execOn(ctx, conn, "PRAGMA foreign_keys = OFF"); err != nil {
 			return fmt.Errorf("session: schema change: %w", err)
 		}
 		// Back on for the pool's next user whatever happens: the client
 		// opens SQLite with foreign keys enforced.
-		defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON")
+		defer c.execOn(context.WithoutCancel(ctx), conn, "PRAGMA foreign_keys = ON")
 	}
-	tx, err := conn.BeginTx(ctx, nil)
+	bctx := ctx
+	var ev *QueryEvent
+	if c.hooks != nil {
+		bctx, ev = c.beforePrimary(ctx, OpBegin, "BEGIN", 0)
+	}
+	tx, err := conn.BeginTx(bctx, nil)
+	c.after(ev, err)
 	if err != nil {
 		return fmt.Errorf("session: schema change: %w", err)
 	}
 	if err := fn(logged(tx)); err != nil {
-		tx.Rollback()
+		c.endDDL(ctx, tx, false)
 		return err
 	}
 	if c.dialect.Name() == "sqlite" {
-		if err := foreignKeyCheck(ctx, tx); err != nil {
-			tx.Rollback()
+		if err := c.foreignKeyCheck(ctx, tx); err != nil {
+			c.endDDL(ctx, tx, false)
 			return err
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := c.endDDL(ctx, tx, true); err != nil {
 		return fmt.Errorf("session: schema change: commit: %w", err)
 	}
 	return nil
 }
 
+// execOn runs one statement of a schema change on ex (the connection or
+// its transaction) as a statement for the client's hooks.
+func (c *Client) execOn(ctx context.Context, ex interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, query string, args ...any) error {
+	var ev *QueryEvent
+	if c.hooks != nil {
+		ctx, ev = c.beforePrimary(ctx, OpExec, query, len(args))
+	}
+	_, err := ex.ExecContext(ctx, query, args...)
+	c.after(ev, err)
+	return err
+}
+
+// endDDL commits or rolls back the transaction of a schema change, as a
+// statement for the client's hooks.
+func (c *Client) endDDL(ctx context.Context, tx *sql.Tx, commit bool) error {
+	var ev *QueryEvent
+	if c.hooks != nil {
+		if commit {
+			_, ev = c.beforePrimary(ctx, OpCommit, "COMMIT", 0)
+		} else {
+			_, ev = c.beforePrimary(ctx, OpRollback, "ROLLBACK", 0)
+		}
+	}
+	var err error
+	if commit {
+		err = tx.Commit()
+	} else {
+		err = tx.Rollback()
+	}
+	c.after(ev, err)
+	return err
+}
+
 // foreignKeyCheck fails when PRAGMA foreign_key_check reports a row whose
 // parent is missing.
-func foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
-	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
+func (c *Client) foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
+	const q = "PRAGMA foreign_key_check"
+	qctx := ctx
+	var ev *QueryEvent
+	if c.hooks != nil {
+		qctx, ev = c.beforePrimary(ctx, OpQuery, q, 0)
+	}
+	rows, err := tx.QueryContext(qctx, q)
+	c.after(ev, err)
 	if err != nil {
 		return fmt.Errorf("session: schema change: foreign_key_check: %w", err)
 	}

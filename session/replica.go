@@ -67,8 +67,9 @@ const (
 // replica is one read replica: its pool, its prepared statements and its
 // health.
 type replica struct {
-	name   string // "replica:1", the server attribute of echo logs
+	name   string // "replica:1", the server attribute of echo logs and QueryEvent
 	masked string // its URI with the password masked
+	addr   string // its host:port, for QueryEvent.Addr
 	db     *sql.DB
 
 	stmts *stmtCache // the statements prepared on db, bounded as the primary's
@@ -139,7 +140,8 @@ func openReplicas(c *Client) (*replicaSet, error) {
 		}
 		replicaPool(db, cfg)
 		r := &replica{name: replicaServerPrefix + strconv.Itoa(i+1), masked: t.masked, db: db,
-			stmts: newStmtCache(cfg.StatementCacheSize)}
+			stmts: newStmtCache(cfg.StatementCacheSize), addr: serverAddr(t.masked)}
+		r.stmts.observe(c, r.name, r.addr)
 		r.healthy.Store(true)
 		r.lag.Store(-1)
 		rs.list = append(rs.list, r)
@@ -225,9 +227,10 @@ func isSelect(query string) bool {
 
 // queryReplica runs a query on a replica when the routing rules allow it.
 // It returns ok false when the query is the primary's: not a replica's by
-// the rules, or no replica could run it. With one true it runs QueryRow and
-// returns its row instead of rows.
-func (c *Client) queryReplica(ctx context.Context, cached bool, query string, args []any, one bool) (rows *sql.Rows, row *sql.Row, ok bool, err error) {
+// the rules, or no replica could run it. With evOut set it runs QueryRow
+// and returns its row instead of rows, and the statement's event, unended
+// when it returned no error, in *evOut (see run).
+func (c *Client) queryReplica(ctx context.Context, cached bool, query string, args []any, evOut **QueryEvent) (rows *sql.Rows, row *sql.Row, ok bool, err error) {
 	if !c.onReplica(ctx, query) {
 		return nil, nil, false, nil
 	}
@@ -242,11 +245,7 @@ func (c *Client) queryReplica(ctx context.Context, cached bool, query string, ar
 		}
 		c.spillStarved(r.db)
 		for attempt := 0; ; attempt++ {
-			start := time.Now()
-			rows, row, err = r.query(ctx, cached, query, args, one)
-			if c.echo {
-				c.logStatementOn(ctx, r.name, r.db, query, len(args), start, err)
-			}
+			rows, row, err = r.query(c, ctx, cached, query, args, evOut)
 			// A connection the server closed while idle in the pool (a
 			// restart): once more on a fresh one, as on the primary.
 			if err == nil || attempt > 0 || !retrySafe(err, false, query) {
@@ -262,32 +261,44 @@ func (c *Client) queryReplica(ctx context.Context, cached bool, query string, ar
 }
 
 // query runs one query on the replica, on its prepared statement when
-// cached.
-func (r *replica) query(ctx context.Context, cached bool, query string, args []any, one bool) (*sql.Rows, *sql.Row, error) {
+// cached, as one statement for c's hooks (evOut: see queryReplica).
+func (r *replica) query(c *Client, ctx context.Context, cached bool, query string, args []any, evOut **QueryEvent) (*sql.Rows, *sql.Row, error) {
 	var st *cachedStmt
+	var err error
 	if cached && r.stmts.enabled() {
-		var err error
-		if st, err = r.stmts.prepare(context.WithoutCancel(ctx), r.db, query); err != nil {
-			return nil, nil, err
-		}
+		st, err = r.stmts.prepare(context.WithoutCancel(ctx), r.db, query)
 		defer st.release() // the rows keep what they still need
 	}
-	if one {
+	var ev *QueryEvent
+	if c.hooks != nil {
+		ctx, ev = c.before(ctx, OpQuery, r.name, r.addr, r.db, query, len(args))
+	}
+	if err != nil { // the query fails with its prepare, as on the primary
+		c.after(ev, err)
+		return nil, nil, err
+	}
+	if evOut != nil {
 		var row *sql.Row
 		if st != nil {
 			row = st.st.QueryRowContext(ctx, args...)
 		} else {
 			row = r.db.QueryRowContext(ctx, query, args...)
 		}
-		return nil, row, row.Err()
+		err := row.Err()
+		if ev != nil && err == nil {
+			*evOut = ev
+		} else {
+			c.after(ev, err)
+		}
+		return nil, row, err
 	}
 	var rows *sql.Rows
-	var err error
 	if st != nil {
 		rows, err = st.st.QueryContext(ctx, args...)
 	} else {
 		rows, err = r.db.QueryContext(ctx, query, args...)
 	}
+	c.after(ev, err)
 	return rows, nil, err
 }
 

@@ -63,7 +63,8 @@ func (c *Client) mysqlServer(ctx context.Context) (*serverInfo, error) {
 
 // readServer reads max_allowed_packet and the no-pad collations in one
 // query, on the connection of the caller's session if any (the pool may
-// have no other), not echoed: it reads the server, not data.
+// have no other), not seen by hooks (nor echoed): it reads the server,
+// not data.
 func (c *Client) readServer(ctx context.Context) (*serverInfo, error) {
 	cn, sess, err := c.conn(ctx)
 	if err != nil {

@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"database/sql"
-	"time"
 )
 
 // Stmt is a statement prepared on the connection that a context's
@@ -30,15 +29,20 @@ func (c *Client) Prepare(ctx context.Context, query string) (*Stmt, error) {
 	if s != nil {
 		defer s.leave()
 	}
+	var ev *QueryEvent
+	if c.hooks != nil {
+		ctx, ev = c.beforePrimary(ctx, OpPrepare, query, 0)
+	}
 	st, err := cn.(preparer).PrepareContext(ctx, query)
+	c.after(ev, err)
 	if err != nil {
 		return nil, err
 	}
 	return &Stmt{c: c, st: st, query: query}, nil
 }
 
-// Exec runs the prepared statement with args, logging it when the client
-// echoes. The context must carry the session the statement was prepared
+// Exec runs the prepared statement with args, as one statement for the
+// client's hooks (and echo). The context must carry the session the statement was prepared
 // in, if any.
 func (st *Stmt) Exec(ctx context.Context, args ...any) (sql.Result, error) {
 	_, s, err := st.c.conn(ctx)
@@ -48,11 +52,12 @@ func (st *Stmt) Exec(ctx context.Context, args ...any) (sql.Result, error) {
 	if s != nil {
 		defer s.leave()
 	}
-	start := time.Now()
-	res, err := st.st.ExecContext(ctx, args...)
-	if st.c.echo {
-		st.c.logStatement(ctx, st.query, len(args), start, err)
+	var ev *QueryEvent
+	if st.c.hooks != nil {
+		ctx, ev = st.c.beforePrimary(ctx, OpExec, st.query, len(args))
 	}
+	res, err := st.st.ExecContext(ctx, args...)
+	st.c.after(ev, err)
 	return res, err
 }
 

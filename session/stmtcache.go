@@ -33,6 +33,17 @@ type stmtCache struct {
 	mu      sync.Mutex // serialises prepares, evictions and close
 	entries []*cachedStmt
 	closed  bool
+
+	// The client whose hooks see the prepares, and the server the pool
+	// belongs to (see observe).
+	c            *Client
+	server, addr string
+}
+
+// observe makes c's hooks see the cache's prepares as statements of
+// server (at addr).
+func (sc *stmtCache) observe(c *Client, server, addr string) {
+	sc.c, sc.server, sc.addr = c, server, addr
 }
 
 type cachedStmt struct {
@@ -106,7 +117,14 @@ func (sc *stmtCache) prepare(ctx context.Context, db *sql.DB, query string) (*ca
 		sc.mu.Unlock()
 		return nil, ErrClosed
 	}
+	var ev *QueryEvent
+	if sc.c != nil && sc.c.hooks != nil {
+		ctx, ev = sc.c.before(ctx, OpPrepare, sc.server, sc.addr, db, query, 0)
+	}
 	st, err := db.PrepareContext(ctx, query)
+	if ev != nil {
+		sc.c.after(ev, err)
+	}
 	if err != nil {
 		sc.mu.Unlock()
 		return nil, err

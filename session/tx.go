@@ -162,10 +162,18 @@ func (s *Session) begin(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("session: no connection within SQL_POOL_TIMEOUT %s: %w", c.cfg.PoolTimeout, err)
 		}
-		tx, err = conn.BeginTx(ctx, opts)
-	} else {
-		tx, err = c.db.BeginTx(ctx, opts)
 	}
+	bctx := ctx
+	var ev *QueryEvent
+	if c.hooks != nil {
+		bctx, ev = c.beforePrimary(ctx, OpBegin, "BEGIN", 0)
+	}
+	if conn != nil {
+		tx, err = conn.BeginTx(bctx, opts)
+	} else {
+		tx, err = c.db.BeginTx(bctx, opts)
+	}
+	c.after(ev, err)
 	if err != nil {
 		if conn != nil {
 			conn.Close()
@@ -184,9 +192,6 @@ func (s *Session) begin(ctx context.Context) error {
 	}
 	s.tx, s.conn = tx, conn
 	s.mu.Unlock()
-	if c.echo {
-		c.log.InfoContext(ctx, "sqlservice: statement", "sql", "BEGIN", "db", c.dialect.Name(), "server", primaryServer)
-	}
 	return nil
 }
 
@@ -298,12 +303,21 @@ func (s *Session) commit(ctx context.Context) error {
 		s.finish(ctx, committed)
 		return nil
 	}
+	c := s.client
+	var ev *QueryEvent
+	if c.hooks != nil {
+		_, ev = c.beforePrimary(ctx, OpCommit, "COMMIT", 0)
+	}
 	err := tx.Commit()
 	s.mu.Lock()
 	s.releaseConn()
 	s.mu.Unlock()
-	if s.client.echo {
-		s.client.log.InfoContext(ctx, "sqlservice: statement", "sql", "COMMIT", "db", s.client.dialect.Name(), "server", primaryServer, "error", err)
+	if ev != nil {
+		if err != nil && commitOutcomeUnknown(err) {
+			c.after(ev, fmt.Errorf("%w: %w", ErrCommitUnknown, err))
+		} else {
+			c.after(ev, err)
+		}
 	}
 	switch {
 	case err == nil:
@@ -334,6 +348,11 @@ func (s *Session) Rollback(ctx context.Context) error {
 	s.mu.Unlock()
 	var err error
 	if tx != nil {
+		c := s.client
+		var ev *QueryEvent
+		if c.hooks != nil {
+			_, ev = c.beforePrimary(ctx, OpRollback, "ROLLBACK", 0)
+		}
 		err = tx.Rollback()
 		if errors.Is(err, sql.ErrTxDone) {
 			// database/sql already rolled back for a cancelled context.
@@ -342,9 +361,7 @@ func (s *Session) Rollback(ctx context.Context) error {
 		s.mu.Lock()
 		s.releaseConn()
 		s.mu.Unlock()
-		if s.client.echo {
-			s.client.log.InfoContext(ctx, "sqlservice: statement", "sql", "ROLLBACK", "db", s.client.dialect.Name(), "server", primaryServer, "error", err)
-		}
+		c.after(ev, err)
 	}
 	s.finish(ctx, rolledBack)
 	if err != nil {
@@ -773,13 +790,11 @@ func (s *Session) control(ctx context.Context, query string) error {
 	}
 	defer s.leave()
 	c := s.client
-	var start time.Time
-	if c.echo {
-		start = time.Now()
+	var ev *QueryEvent
+	if c.hooks != nil {
+		ctx, ev = c.beforePrimary(ctx, OpSavepoint, query, 0)
 	}
 	_, err = tx.ExecContext(ctx, query)
-	if c.echo {
-		c.logStatement(ctx, query, 0, start, err)
-	}
+	c.after(ev, err)
 	return TranslateError(err)
 }

@@ -34,7 +34,23 @@ type (
 // except inside string literals ('…', E'…', $$…$$, $tag$…$tag$), quoted
 // identifiers and comments; ?? writes a ?, for the jsonb operators ?, ?|
 // and ?& ("doc ?? ?" is doc ? $1). Other dialects take the text as is.
-func Expr(sql string, args ...any) Sqlizer { return sq.Expr(sql, args...) }
+func Expr(sql string, args ...any) Sqlizer { return expression{sql: sql, args: args} }
+
+// expression is Expr's Sqlizer: squirrel's, with its parts readable so
+// that the query shape cache can key on the text.
+type expression struct {
+	sql  string
+	args []any
+}
+
+func (e expression) ToSql() (string, []any, error) { return sq.Expr(e.sql, e.args...).ToSql() }
+
+// ExprParts returns the text and arguments of an expression made by Expr,
+// and false for any other Sqlizer.
+func ExprParts(s Sqlizer) (sql string, args []any, ok bool) {
+	e, ok := s.(expression)
+	return e.sql, e.args, ok
+}
 
 // Resolve checks every column name in a criterion against m and returns an
 // equivalent criterion whose keys are quoted identifiers. An unknown column

@@ -149,6 +149,16 @@ func register(types ...reflect.Type) ([]*Model, error) {
 	return out, nil
 }
 
+// Registered returns the model of t when t has been registered (by
+// Register or a first use), without registering it.
+func Registered(t reflect.Type) (*Model, bool) {
+	m, ok := reg.byType.Load(t)
+	if !ok {
+		return nil, false
+	}
+	return m.(*Model), true
+}
+
 // Of returns the model of T, registering it on first use.
 func Of[T any]() (*Model, error) { return Lookup(reflect.TypeFor[T]()) }
 

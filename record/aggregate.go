@@ -234,9 +234,18 @@ func (q *QuerySet[T]) selectList(p *rowPlan) (string, []any, error) {
 
 // buildScan builds the SELECT of Scan with squirrel.
 func (q *QuerySet[T]) buildScan(p *rowPlan) (string, []any, error) {
-	list, largs, err := q.selectList(p)
+	b, err := q.scanBuilder(p)
 	if err != nil {
 		return "", nil, err
+	}
+	return b.ToSql()
+}
+
+// scanBuilder is the squirrel SELECT of Scan (and of a subquery).
+func (q *QuerySet[T]) scanBuilder(p *rowPlan) (sq.SelectBuilder, error) {
+	list, largs, err := q.selectList(p)
+	if err != nil {
+		return sq.SelectBuilder{}, err
 	}
 	var cols any = list
 	if len(largs) > 0 {
@@ -262,10 +271,70 @@ func (q *QuerySet[T]) buildScan(p *rowPlan) (string, []any, error) {
 	b = q.limitOffset(b)
 	lock, err := q.lockClause()
 	if err != nil {
-		return "", nil, err
+		return sq.SelectBuilder{}, err
 	}
 	if lock != "" {
 		b = b.Suffix(lock)
 	}
-	return b.ToSql()
+	return b, nil
+}
+
+// Apply returns the query with each scope applied in order: a scope is a
+// named, reusable fragment of a query, a function of the QuerySet:
+//
+//	func Active(q *record.QuerySet[User]) *record.QuerySet[User] {
+//		return q.Where(builder.Eq{"active": true})
+//	}
+//	us, err := record.Query[User](ctx).Apply(Active, Recent).All()
+//
+// Scopes see the query built so far; a nil scope is skipped.
+func (q *QuerySet[T]) Apply(scopes ...func(*QuerySet[T]) *QuerySet[T]) *QuerySet[T] {
+	n := q
+	for _, s := range scopes {
+		if s == nil {
+			continue
+		}
+		n = s(n)
+		if n == nil {
+			c := q.clone()
+			if c.err == nil {
+				c.err = fmt.Errorf("record: a scope of %s returned a nil query", q.name())
+			}
+			return c
+		}
+	}
+	return n
+}
+
+// SubquerySQL makes a query a criterion value: in builder.Eq (IN) or
+// builder.NotEq (NOT IN) of another query,
+//
+//	record.Query[Customer](ctx).Where(builder.Eq{
+//		"id": record.Query[Order](ctx).Select("customer_id").Where(builder.Gt{"total": 100}),
+//	})
+//
+// the query is written as a subquery, its values bound with the outer
+// query's (numbered in one sequence on PostgreSQL). It must Select exactly
+// one item (a column or a builder.Expr); its criteria, joins, Distinct,
+// GroupBy, Having and order apply. An error of the query (an unknown
+// column, say) is the outer query's error, before any SQL. MySQL and
+// MariaDB refuse a Limit in such a subquery, and an UPDATE or DELETE whose
+// subquery reads the table it writes. The text uses ? placeholders and
+// the name of the dialect it was built for.
+func (q *QuerySet[T]) SubquerySQL() (string, []any, string, error) {
+	if q.err != nil {
+		return "", nil, "", q.err
+	}
+	if len(q.pick) != 1 {
+		return "", nil, "", fmt.Errorf("record: a subquery of %s must Select exactly one column or expression, not %d", q.m.Name, len(q.pick))
+	}
+	if q.c.Dialect().Name() == "mysql" && (q.hasLim || q.offset > 0) {
+		return "", nil, "", fmt.Errorf("record: a subquery of %s with Limit or Offset: MySQL and MariaDB have no LIMIT in an IN subquery: %w", q.m.Name, errors.ErrUnsupported)
+	}
+	b, err := q.scanBuilder(nil)
+	if err != nil {
+		return "", nil, "", err
+	}
+	text, args, err := b.PlaceholderFormat(sq.Question).ToSql()
+	return text, args, q.c.Dialect().Name(), err
 }

@@ -111,3 +111,41 @@ func ExampleBase_String() {
 	// Book{id: 2}
 	// Book{new}
 }
+
+// Austen is a scope: a named, reusable piece of a query.
+func Austen(q *record.QuerySet[Book]) *record.QuerySet[Book] {
+	return q.Where(builder.Eq{"author": "Austen"})
+}
+
+func Newest(q *record.QuerySet[Book]) *record.QuerySet[Book] { return q.OrderBy("-year") }
+
+func ExampleQuerySet_Apply() {
+	ctx, done := exampleDB()
+	defer done()
+
+	titles, err := record.Pluck[string](record.Query[Book](ctx).Apply(Austen, Newest), "title")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(titles)
+	// Output: [Persuasion Emma]
+}
+
+func ExampleQuerySet_SubquerySQL() {
+	ctx, done := exampleDB()
+	defer done()
+
+	// Books by the authors of books from before 1900: a subquery as the
+	// value of Eq (IN); NotEq is NOT IN.
+	early := record.Query[Book](ctx).Select("author").Where(builder.Lt{"year": 1900})
+	n, err := record.Query[Book](ctx).Where(builder.Eq{"author": early}).Count()
+	if err != nil {
+		log.Fatal(err)
+	}
+	others, err := record.Pluck[string](record.Query[Book](ctx).Where(builder.NotEq{"author": early}), "title")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(n, others)
+	// Output: 2 [Dune]
+}

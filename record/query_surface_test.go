@@ -360,3 +360,87 @@ func TestRecordString(t *testing.T) {
 		assert.Equal(t, `SurfKey{tenant: 7, code: "x\"y"}`, fmt.Sprintf("%s", got))
 	})
 }
+
+func TestSubqueries(t *testing.T) {
+	dbtest.Each(t, surfModels, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		cs := seedSurf(t, ctx)
+		names := func(q *record.QuerySet[SurfCustomer]) []string {
+			t.Helper()
+			got, err := record.Pluck[string](q.OrderBy("name"), "name")
+			require.NoError(t, err)
+			return got
+		}
+		big := record.Query[SurfOrder](ctx).Select("customer_id").Where(builder.Gt{"total": 60})
+		assert.Equal(t, []string{"a", "b"}, names(record.Query[SurfCustomer](ctx).Where(builder.Eq{"id": big})))
+		n, err := record.Query[SurfCustomer](ctx).Where(builder.Eq{"id": big}, builder.NotEq{"name": "b"}).Count()
+		require.NoError(t, err)
+		assert.EqualValues(t, 1, n)
+		assert.Equal(t, golden(db.Dialect, `SELECT COUNT(*) FROM "surf_customer" WHERE "id" IN (SELECT "customer_id" FROM "surf_order" WHERE "total" > ?) AND "name" <> ?`),
+			lastSQL(db, "SELECT"), "one sequence of placeholders")
+
+		// NOT IN; a grouped subquery; a subquery inside Or and in a joined query.
+		assert.Equal(t, []string{"c"}, names(record.Query[SurfCustomer](ctx).Where(builder.NotEq{"id": record.Query[SurfOrder](ctx).Select("customer_id")})))
+		grouped := record.Query[SurfOrder](ctx).Select("customer_id").GroupBy("customer_id").Having(builder.Expr("SUM(total) > ?", 150))
+		assert.Equal(t, []string{"b"}, names(record.Query[SurfCustomer](ctx).Where(builder.Eq{"id": grouped})))
+		assert.Equal(t, []string{"b", "c"}, names(record.Query[SurfCustomer](ctx).Where(builder.Or{builder.Eq{"id": grouped}, builder.Eq{"name": "c"}})))
+		open, err := record.Query[SurfOrder](ctx).Join("surf_customer").
+			Where(builder.Eq{"surf_customer.id": record.Query[SurfCustomer](ctx).Select("id").Where(builder.Eq{"name": "a"})}, builder.Eq{"status": "open"}).All()
+		require.NoError(t, err)
+		require.Len(t, open, 1)
+		assert.EqualValues(t, 10, open[0].Total)
+
+		// Update and Delete by a subquery of another table.
+		n, err = record.Query[SurfCustomer](ctx).Where(builder.Eq{"id": record.Query[SurfOrder](ctx).Select("customer_id").Where(builder.Eq{"status": "open"})}).
+			Update(map[string]any{"hits": 99})
+		require.NoError(t, err)
+		assert.EqualValues(t, 1, n)
+		got, err := record.Get[SurfCustomer](ctx, cs[0].ID)
+		require.NoError(t, err)
+		assert.Equal(t, 99, got.Hits)
+		n, err = record.Query[SurfOrder](ctx).Where(builder.Eq{"customer_id": record.Query[SurfCustomer](ctx).Select("id").Where(builder.Eq{"name": "b"})}).Delete()
+		require.NoError(t, err)
+		assert.EqualValues(t, 1, n)
+
+		// Refused before any SQL.
+		before := db.Statements()
+		for name, bad := range map[string]builder.Sqlizer{
+			"no Select":               builder.Eq{"id": record.Query[SurfOrder](ctx)},
+			"two columns":             builder.Eq{"id": record.Query[SurfOrder](ctx).Select("customer_id", "id")},
+			"Gt":                      builder.Gt{"id": record.Query[SurfOrder](ctx).Select("customer_id")},
+			"unknown column":          builder.Eq{"id": record.Query[SurfOrder](ctx).Select("nope")},
+			"unknown in its criteria": builder.Eq{"id": record.Query[SurfOrder](ctx).Select("customer_id").Where(builder.Eq{"nope": 1})},
+		} {
+			_, err := record.Query[SurfCustomer](ctx).Where(bad).All()
+			assert.Error(t, err, name)
+		}
+		_, err = record.Query[SurfCustomer](ctx).Where(builder.Eq{"id": record.Query[SurfOrder](ctx).Select("nope")}).All()
+		assert.ErrorIs(t, err, registry.ErrUnknownColumn)
+		assert.Equal(t, before, db.Statements(), "no SQL ran")
+	})
+}
+
+func paidOrders(q *record.QuerySet[SurfOrder]) *record.QuerySet[SurfOrder] {
+	return q.Where(builder.Eq{"status": "paid"})
+}
+
+func bigFirst(q *record.QuerySet[SurfOrder]) *record.QuerySet[SurfOrder] {
+	return q.OrderBy("-total")
+}
+
+func TestScopes(t *testing.T) {
+	dbtest.Each(t, surfModels, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		seedSurf(t, ctx)
+		totals, err := record.Pluck[int64](record.Query[SurfOrder](ctx).Apply(paidOrders, bigFirst, nil), "total")
+		require.NoError(t, err)
+		assert.Equal(t, []int64{200, 70, 50}, totals)
+		_, err = record.Query[SurfOrder](ctx).Apply(func(*record.QuerySet[SurfOrder]) *record.QuerySet[SurfOrder] { return nil }).All()
+		assert.Error(t, err, "a scope that returns nil")
+		base := record.Query[SurfOrder](ctx)
+		_ = base.Apply(paidOrders)
+		n, err := base.Count()
+		require.NoError(t, err)
+		assert.EqualValues(t, 4, n, "Apply leaves the receiver as it was")
+	})
+}

@@ -284,6 +284,9 @@ func (q *QuerySet[T]) filtered(columns any) sq.SelectBuilder {
 			b = b.Join(d.Quote(j.m.Table) + " ON " + j.on)
 		}
 	}
+	if live := q.liveCond(); live != nil {
+		b = b.Where(live)
+	}
 	if len(many) == 0 {
 		for _, w := range q.where {
 			b = b.Where(w)

@@ -44,6 +44,8 @@ type QuerySet[T any] struct {
 	having   []builder.Sqlizer // HAVING, resolved as where is
 	havCrit  []builder.Sqlizer // HAVING as given, resolved again when a join is added
 
+	withDeleted bool // see soft-deleted rows too (softdelete.go)
+
 	lock    *builder.Lock // ForUpdate and its kin (lock.go)
 	preload []string      // relation paths to load with the rows (preload.go)
 	hint    int           // rows expected when known (a preload's batch), for allocation; not SQL
@@ -64,6 +66,7 @@ func Query[T any](ctx context.Context) *QuerySet[T] {
 	q.m, q.err = registry.Of[T]()
 	if q.err == nil {
 		q.c, q.err = session.FromContext(ctx)
+		q.withDeleted = q.m.SoftDelete != nil && purging(ctx)
 	}
 	return q
 }

@@ -87,6 +87,13 @@ func (q *QuerySet[T]) Update(values map[string]any) (int64, error) {
 	if vc := q.m.Version; vc != nil {
 		b = b.Set(d.Quote(vc.Name), sq.Expr(d.Quote(vc.Name)+" + 1"))
 	}
+	t := now()
+	for _, c := range q.m.AutoTimes {
+		if c.AutoUpdate && !seen[c.Name] {
+			setTime(c, up, t)
+			b = b.Set(d.Quote(c.Name), c.Value(up))
+		}
+	}
 	if where != nil {
 		b = b.Where(where)
 	}
@@ -112,6 +119,13 @@ func (q *QuerySet[T]) Delete() (int64, error) {
 	where, err := q.writeWhere("Delete")
 	if err != nil {
 		return 0, err
+	}
+	if soft(q.ctx, q.m) {
+		n, err := softDeleteWhere(q.ctx, q.c, q.m, where)
+		if err == nil {
+			session.Current(q.ctx).ForgetModel(q.m)
+		}
+		return n, err
 	}
 	b := builder.DeleteWhere(q.c.Dialect(), q.m)
 	if where != nil {
@@ -160,6 +174,9 @@ func (q *QuerySet[T]) writeWhere(op string) (sq.Sqlizer, error) {
 		}
 	}
 	var conds []sq.Sqlizer
+	if live := q.liveCond(); live != nil && len(q.joins) == 0 {
+		conds = append(conds, live)
+	}
 	conds = append(conds, q.where...)
 	if len(q.joins) == 0 {
 		switch len(conds) {
@@ -188,5 +205,9 @@ func (q *QuerySet[T]) writeWhere(op string) (sq.Sqlizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sq.Expr("EXISTS ("+text+")", args...), nil
+	exists := sq.Expr("EXISTS ("+text+")", args...)
+	if live := q.liveCond(); live != nil {
+		return sq.And{live, exists}, nil
+	}
+	return exists, nil
 }

@@ -101,7 +101,7 @@ func refresh[T any](ctx context.Context, m *registry.Model, p *T) error {
 	for i, col := range m.Columns {
 		dest[i] = col.ScanDest(fp)
 	}
-	err = c.QueryRow(ctx, true, builder.For(c.Dialect(), m).Get, args...).Scan(dest...)
+	err = c.QueryRow(ctx, true, getSQL(ctx, c, m), args...).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return &NotFoundError{Model: m.Name, Key: keyFromArgs(args)}
 	}
@@ -153,7 +153,7 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 	for _, col := range m.Columns {
 		dest = append(dest, col.ScanDest(up))
 	}
-	err = queryOne(ctx, c, builder.For(c.Dialect(), m).Get, args, dest)
+	err = queryOne(ctx, c, getSQL(ctx, c, m), args, dest)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &NotFoundError{Model: m.Name, Key: keyFromArgs(args)}
 	}
@@ -436,6 +436,9 @@ func deleteKeys(ctx context.Context, c *session.Client, m *registry.Model, keys 
 			or[i] = and
 		}
 		where = or
+	}
+	if soft(ctx, m) {
+		return softDeleteWhere(ctx, c, m, where)
 	}
 	q, args, err := builder.DeleteWhere(d, m).Where(where).ToSql()
 	if err != nil {

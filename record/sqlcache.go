@@ -99,6 +99,9 @@ func (q *QuerySet[T]) sql(count bool) (text string, args []any, cached bool, err
 		text, args, err = q.build(count)
 		return text, args, false, err
 	}
+	if q.withDeleted {
+		key = append(key, 'X')
+	}
 	if !count {
 		if q.distinct {
 			key = append(key, 'D')
@@ -194,6 +197,9 @@ func (q *QuerySet[T]) scanSQL(p *rowPlan) (text string, args []any, cached bool,
 	}
 	if q.distinct {
 		key = append(key, 'D')
+	}
+	if q.withDeleted {
+		key = append(key, 'X')
 	}
 	key = append(key, 'G', byte(len(q.group)))
 	for _, g := range q.group {

@@ -37,9 +37,9 @@ func TestShapeKeyCoversQuerySet(t *testing.T) {
 	// every time. crit only matters with joins; page and per become limit
 	// and offset; lock is in the key; preload runs queries of its own.
 	// pick, group and having are in Scan's key (scanSQL), where havCrit
-	// only matters with joins; distinct is in both keys.
+	// only matters with joins; distinct and withDeleted are in both keys.
 	assert.Equal(t, []string{"ctx", "m", "c", "err", "where", "order", "limit", "offset", "hasLim",
-		"sel", "joins", "crit", "page", "per", "pick", "distinct", "group", "having", "havCrit",
+		"sel", "joins", "crit", "page", "per", "pick", "distinct", "group", "having", "havCrit", "withDeleted",
 		"lock", "preload", "hint"}, names,
 		"QuerySet changed: add what changes the SQL text to the shape key of QuerySet.sql (sqlcache.go), then update this list")
 }

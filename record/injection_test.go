@@ -257,6 +257,10 @@ func TestInjectionQuerySurface(t *testing.T) {
 			assert.ErrorIs(t, err, registry.ErrUnknownColumn, "subquery criterion %q", k)
 			_, err = q.Where(builder.Eq{k: record.Query[Payload](ctx).Select("id")}).Count()
 			assert.ErrorIs(t, err, registry.ErrUnknownColumn, "subquery key %q", k)
+			_, err = record.Purge[Payload](ctx, map[string]any{k: 1})
+			assert.Error(t, err, "Purge map key %q", k)
+			_, err = q.WithDeleted().Where(builder.Eq{k: 1}).Purge()
+			assert.ErrorIs(t, err, registry.ErrUnknownColumn, "Purge criterion %q", k)
 		}
 		assert.Greater(t, tried, 90)
 		assert.Equal(t, before, db.Statements(), "no SQL ran for any hostile identifier")

@@ -100,6 +100,10 @@ func (b *Base[T]) Save(ctx context.Context) error {
 // its many-to-many relations are deleted, all in one transaction. Rows that
 // still reference the record otherwise make the database refuse: a
 // *ReferencedError (ErrReferenced) that names the relations concerned.
+//
+// A model with a softdelete column keeps the row: Destroy sets that column
+// to the current time (and the field with it), and the cascades reach only
+// related models that are soft-deleted too; record.Purge deletes for real.
 func (b *Base[T]) Destroy(ctx context.Context) error {
 	m, p, err := b.self()
 	if err != nil {

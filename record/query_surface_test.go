@@ -146,6 +146,8 @@ func TestQuerySetUpdateRefusesBadInputBeforeSQL(t *testing.T) {
 		assert.ErrorIs(t, err, record.ErrInvalidValue)
 		assert.Equal(t, "Hits", fe.Field)
 
+		_, err = q.Update(map[string]any{"hits": builder.Eq{"id": 1}})
+		assert.ErrorAs(t, err, &fe, "an expression value is a builder.Expr")
 		_, err = q.Update(map[string]any{"ver": 7})
 		assert.ErrorAs(t, err, &fe, "the version column is the library's")
 		_, err = q.Update(map[string]any{"hits": 1, "Hits": 2})

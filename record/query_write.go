@@ -72,10 +72,11 @@ func (q *QuerySet[T]) Update(values map[string]any) (int64, error) {
 		}
 		v := values[k]
 		if e, isExpr := v.(builder.Sqlizer); isExpr {
-			if _, isValuer := v.(interface{ Value() (any, error) }); !isValuer {
-				b = b.Set(d.Quote(c.Name), e)
-				continue
+			if _, _, ok := builder.ExprParts(e); !ok {
+				return 0, &FieldError{Model: q.m.Name, Field: c.Field, Column: c.Name, Err: fmt.Errorf("an expression value must be a builder.Expr, not %T", v)}
 			}
+			b = b.Set(d.Quote(c.Name), e)
+			continue
 		}
 		rv, err := convertColumn(q.m, c, v)
 		if err != nil {

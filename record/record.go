@@ -337,7 +337,8 @@ func precheck(m *registry.Model, values map[string]any) error {
 // slice of any mix of these. Keys with no row count 0; an empty slice, an
 // empty map or nil deletes nothing and is not an error. Models with delete
 // hooks have each row loaded and destroyed one by one so that the hooks see
-// the record; everything runs in one transaction.
+// the record; everything runs in one transaction. For a model with a
+// softdelete column the rows are soft-deleted, as Base.Destroy says.
 func Destroy[T any](ctx context.Context, items any) (int64, error) {
 	m, c, err := target[T](ctx)
 	if err != nil {

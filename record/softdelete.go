@@ -54,7 +54,8 @@ func (q *QuerySet[T]) liveCond() sq.Sqlizer {
 // Purge deletes rows of T for real, as Destroy would delete them if T had
 // no softdelete column: the items are those Destroy takes, soft-deleted
 // rows included, with Destroy's hooks and cascades (related rows are
-// purged too). It returns how many rows it deleted.
+// purged too). It returns how many rows it deleted. Hooks that run inside
+// it see soft-deleted rows in their queries too.
 func Purge[T any](ctx context.Context, items any) (int64, error) {
 	return Destroy[T](context.WithValue(ctx, purgeKey{}, true), items)
 }

@@ -60,3 +60,20 @@ func stampTimes(m *registry.Model, p unsafe.Pointer, insert bool, changed func(*
 		}
 	}
 }
+
+// autoTimeValues holds, by column position, the value of the current time
+// for each autocreate and autoupdate column of m (nil elsewhere), or is nil
+// when m has none: what a bulk insert writes where a row has no time.
+func autoTimeValues(m *registry.Model) []any {
+	if len(m.AutoTimes) == 0 {
+		return nil
+	}
+	scratch := reflect.New(m.Type).UnsafePointer()
+	t := now()
+	out := make([]any, len(m.Columns))
+	for _, c := range m.AutoTimes {
+		setTime(c, scratch, t)
+		out[c.Pos] = c.Value(scratch)
+	}
+	return out
+}

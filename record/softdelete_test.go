@@ -102,6 +102,24 @@ func TestAutoTimes(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, got.Updated.After(*p.Updated))
 
+		// The bulk inserts set them too, where a row has none.
+		_, err = record.BulkInsert[SoftPost](ctx, []map[string]any{{"title": "m1"}, {"title": "m2", "created_at": time.Time{}}})
+		require.NoError(t, err)
+		recs := []*SoftPost{{Title: "r1"}}
+		_, err = record.BulkInsert[SoftPost](ctx, recs)
+		require.NoError(t, err)
+		assert.False(t, recs[0].Created.IsZero(), "the record holds the time it was stored with")
+		bulk, err := record.Query[SoftPost](ctx).Where(builder.Like{"title": "_1"}).All()
+		require.NoError(t, err)
+		bulk2, err := record.Query[SoftPost](ctx).Where(builder.Eq{"title": "m2"}).All()
+		require.NoError(t, err)
+		require.Len(t, append(bulk, bulk2...), 3)
+		for _, b := range append(bulk, bulk2...) {
+			assert.True(t, b.Created.After(before), "%s created %v", b.Title, b.Created)
+			require.NotNil(t, b.Updated, b.Title)
+			assert.True(t, b.Updated.After(before), "%s updated %v", b.Title, *b.Updated)
+		}
+
 		// A time the caller sets is kept.
 		fixed := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
 		q := &SoftPost{Title: "fixed", Created: fixed}

@@ -15,6 +15,7 @@ import (
 	"github.com/sqlservice/sqlservice/internal/dbtest"
 	"github.com/sqlservice/sqlservice/record"
 	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/session"
 )
 
 // SurfCustomer and SurfOrder are the fixtures of the query surface that
@@ -228,6 +229,21 @@ func TestQuerySetWritesKeepTheIdentityMapConsistent(t *testing.T) {
 			require.NoError(t, err)
 			assert.NotSame(t, held, fresh)
 			assert.Equal(t, "renamed", fresh.Name, "the row as updated, not the held record")
+
+			// A savepoint that rolls back brings the forgotten entries back,
+			// with the rows as they were.
+			errUndo := errors.New("undo")
+			err = db.Transaction(ctx, func(ctx context.Context) error {
+				if _, err := record.Query[SurfCustomer](ctx).Update(map[string]any{"name": "gone"}); err != nil {
+					return err
+				}
+				return errUndo
+			}, session.Savepoint())
+			require.ErrorIs(t, err, errUndo)
+			back, err := record.Get[SurfCustomer](ctx, cs[0].ID)
+			require.NoError(t, err)
+			assert.Same(t, fresh, back, "the entry is back")
+			assert.Equal(t, "renamed", back.Name)
 
 			o, err := record.FindOne[SurfOrder](ctx, builder.Eq{"status": "open"})
 			require.NoError(t, err)

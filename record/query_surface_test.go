@@ -278,6 +278,19 @@ func TestScanAggregates(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, []CustomerTotal{{cs[0].ID, 120, 2}}, rows)
 
+		// Arguments in the select list come first, in one sequence.
+		type paidShare struct {
+			CustomerID int64 `db:"customer_id"`
+			Paid       int64
+		}
+		shares, err := record.Scan[paidShare](record.Query[SurfOrder](ctx).
+			Select("customer_id", builder.Expr("SUM(CASE WHEN status = ? THEN total ELSE 0 END) AS paid", "paid")).
+			Where(builder.Gt{"total": 20}).GroupBy("customer_id").OrderBy("customer_id"))
+		require.NoError(t, err)
+		assert.Equal(t, []paidShare{{cs[0].ID, 120}, {cs[1].ID, 200}}, shares)
+		assert.Equal(t, golden(db.Dialect, `SELECT "customer_id", SUM(CASE WHEN status = ? THEN total ELSE 0 END) AS paid FROM "surf_order" WHERE "total" > ? GROUP BY "customer_id" ORDER BY "customer_id"`),
+			lastSQL(db, "SELECT"))
+
 		// Columns of a joined table.
 		type byName struct {
 			Name  string

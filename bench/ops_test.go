@@ -826,3 +826,69 @@ var preloadLibs = map[string]func(e *env) preloadFn{
 		}
 	},
 }
+
+// ---- Aggregate: a reporting query, users grouped by age.
+
+const aggregateSQL = "SELECT age, COUNT(*) AS n, MIN(id) AS first_id FROM users WHERE id > ? GROUP BY age HAVING COUNT(*) >= ? ORDER BY age"
+
+// AgeStats is one row of Aggregate: a plain struct, no Base.
+type AgeStats struct {
+	Age     int   `db:"age"`
+	N       int64 `db:"n"`
+	FirstID int64 `db:"first_id"`
+}
+
+type aggregateFn func(after int64, atLeast int) (aggregateResult, error)
+
+type aggregateResult struct {
+	groups   int
+	n        int64
+	firstIDs int64
+	ageSum   int
+}
+
+func (r *aggregateResult) add(s AgeStats) {
+	r.groups++
+	r.n += s.N
+	r.firstIDs += s.FirstID
+	r.ageSum += s.Age
+}
+
+var aggregateNames = []string{"raw", "sqlservice"}
+
+var aggregateLibs = map[string]func(e *env) aggregateFn{
+	"raw": func(e *env) aggregateFn {
+		st := e.prepare(aggregateSQL)
+		return func(after int64, atLeast int) (aggregateResult, error) {
+			var r aggregateResult
+			rows, err := st.QueryContext(e.ctx, after, atLeast)
+			if err != nil {
+				return r, err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var s AgeStats
+				if err := rows.Scan(&s.Age, &s.N, &s.FirstID); err != nil {
+					return r, err
+				}
+				r.add(s)
+			}
+			return r, rows.Err()
+		}
+	},
+	"sqlservice": func(e *env) aggregateFn {
+		return func(after int64, atLeast int) (aggregateResult, error) {
+			var r aggregateResult
+			rows, err := record.Scan[AgeStats](record.Query[User](e.ctx).
+				Where(builder.Gt{"id": after}).
+				Select("age", builder.Expr("COUNT(*) AS n"), builder.Expr("MIN(id) AS first_id")).
+				GroupBy("age").
+				Having(builder.Expr("COUNT(*) >= ?", atLeast)).
+				OrderBy("age"))
+			for _, s := range rows {
+				r.add(s)
+			}
+			return r, err
+		}
+	},
+}

@@ -153,6 +153,18 @@ var opBenches = []opBench{
 			}
 		}
 	}},
+	{"Aggregate", aggregateNames, func(b *testing.B, e *env, lib string) {
+		f := aggregateLibs[lib](e)
+		warmUp(b, func() error { _, err := f(0, 2); return err })
+		i := 0
+		for b.Loop() {
+			after := int64(i % 1000)
+			if r, err := f(after, 2); err != nil || r.groups != 60 {
+				b.Fatalf("aggregate after %d: %+v, %v", after, r, err)
+			}
+			i++
+		}
+	}},
 	{"Preload100x10", libs, func(b *testing.B, e *env, lib string) {
 		mk := preloadLibs[lib]
 		e.seedAuthors()

@@ -157,6 +157,34 @@ func TestSanity(t *testing.T) {
 		}
 	})
 
+	run(t, "Aggregate", aggregateNames, func(t *testing.T, e *env, lib string) {
+		f := aggregateLibs[lib](e)
+		for _, c := range []struct {
+			after   int64
+			atLeast int
+		}{{0, 2}, {4321, 2}, {seedUsers - 90, 2}, {seedUsers - 90, 1}} {
+			r, err := f(c.after, c.atLeast)
+			require.NoError(t, err)
+			// Rows with id > after, grouped by age (user id i+1 is 20+i%60).
+			count := map[int]int64{}
+			first := map[int]int64{}
+			for id := c.after + 1; id <= seedUsers; id++ {
+				age := seedUser(int(id - 1)).Age
+				if count[age] == 0 {
+					first[age] = id
+				}
+				count[age]++
+			}
+			var want aggregateResult
+			for age := 0; age < 200; age++ {
+				if count[age] >= int64(c.atLeast) && count[age] > 0 {
+					want.add(AgeStats{Age: age, N: count[age], FirstID: first[age]})
+				}
+			}
+			assert.Equal(t, want, r, "after %d, at least %d", c.after, c.atLeast)
+		}
+	})
+
 	run(t, "Preload100x10", libs, func(t *testing.T, e *env, lib string) {
 		mk := preloadLibs[lib]
 		e.seedAuthors()

@@ -2,6 +2,7 @@ package builder
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	sq "github.com/Masterminds/squirrel"
@@ -34,7 +35,23 @@ type (
 // except inside string literals ('…', E'…', $$…$$, $tag$…$tag$), quoted
 // identifiers and comments; ?? writes a ?, for the jsonb operators ?, ?|
 // and ?& ("doc ?? ?" is doc ? $1). Other dialects take the text as is.
-func Expr(sql string, args ...any) Sqlizer { return sq.Expr(sql, args...) }
+func Expr(sql string, args ...any) Sqlizer { return expression{sql: sql, args: args} }
+
+// expression is Expr's Sqlizer: squirrel's, with its parts readable so
+// that the query shape cache can key on the text.
+type expression struct {
+	sql  string
+	args []any
+}
+
+func (e expression) ToSql() (string, []any, error) { return sq.Expr(e.sql, e.args...).ToSql() }
+
+// ExprParts returns the text and arguments of an expression made by Expr,
+// and false for any other Sqlizer.
+func ExprParts(s Sqlizer) (sql string, args []any, ok bool) {
+	e, ok := s.(expression)
+	return e.sql, e.args, ok
+}
 
 // Resolve checks every column name in a criterion against m and returns an
 // equivalent criterion whose keys are quoted identifiers. An unknown column
@@ -98,7 +115,65 @@ func resolveMap(d Dialect, m *registry.Model, in map[string]any, wrap func(map[s
 		}
 		out[q] = v
 	}
-	return wrap(out), nil
+	return withSubqueries(d, m.Name, out, wrap)
+}
+
+// Subquery is a query that can stand as a criterion value: in Eq it is
+// written as column IN (subquery), in NotEq as NOT IN. A record.QuerySet
+// that selects one column is one. SubquerySQL returns the text with ?
+// placeholders, its arguments, and the name of the dialect it was built
+// for.
+type Subquery interface {
+	SubquerySQL() (sql string, args []any, dialect string, err error)
+}
+
+// withSubqueries wraps a resolved map criterion (keys quoted), writing the
+// keys whose value is a Subquery as IN / NOT IN (subquery). d is nil when
+// the dialect is not known here.
+func withSubqueries(d Dialect, model string, m map[string]any, wrap func(map[string]any) Sqlizer) (Sqlizer, error) {
+	var subs []string
+	for k, v := range m {
+		if _, ok := v.(Subquery); ok {
+			subs = append(subs, k)
+		}
+	}
+	if len(subs) == 0 {
+		return wrap(m), nil
+	}
+	var in string
+	switch wrap(nil).(type) {
+	case sq.Eq:
+		in = " IN ("
+	case sq.NotEq:
+		in = " NOT IN ("
+	default:
+		return nil, fmt.Errorf("builder: %s: a subquery is a value of Eq (IN) or NotEq (NOT IN) only", model)
+	}
+	sort.Strings(subs)
+	rest := make(map[string]any, len(m)-len(subs))
+	for k, v := range m {
+		if _, ok := v.(Subquery); !ok {
+			rest[k] = v
+		}
+	}
+	var parts []Sqlizer
+	if len(rest) > 0 {
+		parts = append(parts, wrap(rest))
+	}
+	for _, k := range subs {
+		text, args, dialect, err := m[k].(Subquery).SubquerySQL()
+		if err != nil {
+			return nil, fmt.Errorf("builder: %s: subquery for %s: %w", model, k, err)
+		}
+		if d != nil && dialect != d.Name() {
+			return nil, fmt.Errorf("builder: %s: subquery for %s is built for %s, the query for %s", model, k, dialect, d.Name())
+		}
+		parts = append(parts, Expr(k+in+text+")", args...))
+	}
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
+	return sq.And(parts), nil
 }
 
 // Order is one resolved ORDER BY term.

@@ -73,7 +73,7 @@ func renameMap(in map[string]any, name NameFunc, wrap func(map[string]any) Sqliz
 		}
 		out[n] = v
 	}
-	return wrap(out), nil
+	return withSubqueries(nil, "query", out, wrap)
 }
 
 // Qualified is a column quoted with its table: "user"."name".

@@ -23,6 +23,14 @@ type Statements struct {
 	Columns string
 	// Get selects one row by primary key; the key columns are its parameters.
 	Get string
+	// Live is Get of a row that is not soft-deleted: Get with
+	// "deleted_at" IS NULL for a model with a softdelete column, else Get.
+	Live string
+	// SoftDelete sets the softdelete column (the first parameter) of the
+	// row with the given primary key that is not soft-deleted yet;
+	// VersionedSoftDelete also checks the version (the last parameter) and
+	// counts it up. Empty without a softdelete column.
+	SoftDelete, VersionedSoftDelete string
 	// Exists selects the constant 1 from the row with the given primary key.
 	Exists string
 	// Delete deletes one row by primary key.
@@ -84,6 +92,17 @@ func build(d Dialect, m *registry.Model) *Statements {
 	where := pkWhere(d, m)
 	s.Get = mustSQL(sq.Select(s.Columns).From(table).Where(where).PlaceholderFormat(d.Placeholders()))
 	s.Exists = mustSQL(sq.Select("1").From(table).Where(where).PlaceholderFormat(d.Placeholders()))
+	s.Live = s.Get
+	if sd := m.SoftDelete; sd != nil {
+		live := sq.Expr(d.Quote(sd.Name) + " IS NULL")
+		s.Live = mustSQL(sq.Select(s.Columns).From(table).Where(where).Where(live).PlaceholderFormat(d.Placeholders()))
+		u := sq.Update(table).Set(d.Quote(sd.Name), sq.Expr("?")).PlaceholderFormat(d.Placeholders())
+		s.SoftDelete = mustSQL(u.Where(where).Where(live))
+		if v := m.Version; v != nil {
+			u = u.Set(d.Quote(v.Name), sq.Expr(d.Quote(v.Name)+" + 1"))
+			s.VersionedSoftDelete = mustSQL(u.Where(where).Where(sq.Expr(d.Quote(v.Name) + " = ?")).Where(live))
+		}
+	}
 	s.Delete = mustSQL(sq.Delete(table).Where(where).PlaceholderFormat(d.Placeholders()))
 	if v := m.Version; v != nil {
 		s.VersionedDelete = mustSQL(sq.Delete(table).Where(where).Where(sq.Expr(d.Quote(v.Name) + " = ?")).PlaceholderFormat(d.Placeholders()))

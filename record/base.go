@@ -2,8 +2,12 @@ package record
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"reflect"
+	"strconv"
+	"strings"
+	"time"
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/registry"
@@ -104,6 +108,10 @@ func (b *Base[T]) Save(ctx context.Context) error {
 // the join table is a registered model), all in one transaction. Rows that
 // still reference the record otherwise make the database refuse: a
 // *ReferencedError (ErrReferenced) that names the relations concerned.
+//
+// A model with a softdelete column keeps the row: Destroy sets that column
+// to the current time (and the field with it), and the cascades reach only
+// related models that are soft-deleted too; record.Purge deletes for real.
 func (b *Base[T]) Destroy(ctx context.Context) error {
 	m, p, err := b.self()
 	if err != nil {
@@ -271,4 +279,52 @@ func setValue[T any](m *registry.Model, c *registry.Column, p *T, v any) (reflec
 		}
 	}
 	return convertColumn(m, c, v)
+}
+
+// String names the record by its model and primary key, as
+// User{id: 3} or Membership{tenant_id: 1, code: "a"} (strings quoted,
+// NULL as nil), so that a *T prints usefully with fmt's %v and %s. A new
+// record whose key is still unset prints as User{new}. Define String on
+// the model to print more.
+func (b *Base[T]) String() string {
+	m, p, err := b.self()
+	if err != nil {
+		var zero T
+		return fmt.Sprintf("%T{}", zero)
+	}
+	up := unsafe.Pointer(p)
+	var s strings.Builder
+	s.WriteString(m.Name)
+	s.WriteByte('{')
+	if b.snap == nil {
+		unset := true
+		for _, c := range m.PK {
+			unset = unset && c.IsZero(up)
+		}
+		if unset {
+			s.WriteString("new}")
+			return s.String()
+		}
+	}
+	for i, c := range m.PK {
+		if i > 0 {
+			s.WriteString(", ")
+		}
+		s.WriteString(c.Name)
+		s.WriteString(": ")
+		switch v := plainValue(c, up).(type) {
+		case nil:
+			s.WriteString("nil")
+		case string:
+			s.WriteString(strconv.Quote(v))
+		case []byte:
+			s.WriteString(strconv.Quote(string(v)))
+		case time.Time:
+			s.WriteString(v.Format(time.RFC3339Nano))
+		default:
+			fmt.Fprint(&s, v)
+		}
+	}
+	s.WriteByte('}')
+	return s.String()
 }

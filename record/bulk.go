@@ -116,11 +116,22 @@ func insertRows[T any, R Row[T]](m *registry.Model, rows []R) ([]*insertSet, []o
 	switch rs := any(rows).(type) {
 	case []map[string]any:
 		zeros := zeroValues(m)
+		stamps := autoTimeValues(m)
+		for _, c := range m.AutoTimes {
+			zeros[c.Pos] = stamps[c.Pos] // a row without the column gets the time
+		}
 		for i, row := range rs {
 			var err error
 			cols, vals, err = mapRow(m, row, zeros, cols[:0], vals[:0])
 			if err != nil {
 				return nil, nil, fmt.Errorf("record: row %d: %w", i, err)
+			}
+			if stamps != nil {
+				for j, c := range cols {
+					if stamps[c.Pos] != nil && (vals[j] == nil || reflect.ValueOf(vals[j]).IsZero()) {
+						vals[j] = stamps[c.Pos] // and so does one that gives a zero time
+					}
+				}
 			}
 			add(cols, vals)
 		}
@@ -130,6 +141,7 @@ func insertRows[T any, R Row[T]](m *registry.Model, rows []R) ([]*insertSet, []o
 				return nil, nil, fmt.Errorf("record: bulk insert of %s: record %d is nil", m.Name, i)
 			}
 			up := unsafe.Pointer(p)
+			stampTimes(m, up, true, nil)
 			cols, vals = cols[:0], vals[:0]
 			for _, c := range m.Columns {
 				if (c.AutoIncrement || (c.HasDefault && c.Nullable)) && c.IsZero(up) {

@@ -450,6 +450,11 @@ func destroyRelated(ctx context.Context, c *session.Client, m *registry.Model, p
 		if r.Kind != registry.ManyToMany && !r.Cascade {
 			continue
 		}
+		if soft(ctx, m) && (r.Kind == registry.ManyToMany || r.Related.SoftDelete == nil) {
+			// The row stays, so do the rows that reference it: a soft
+			// delete cascades only to models that are soft-deleted too.
+			continue
+		}
 		ref := r.Ref.Value(src)
 		switch {
 		case r.Kind == registry.ManyToMany && !r.Through().Join.IsJoin():
@@ -502,6 +507,12 @@ func destroyWhere(ctx context.Context, c *session.Client, m *registry.Model, whe
 		w, err := builder.Resolve(c.Dialect(), m, keysWhere(m, batch))
 		if err != nil {
 			return err
+		}
+		if soft(ctx, m) {
+			if _, err := softDeleteWhere(ctx, c, m, w); err != nil {
+				return err
+			}
+			continue
 		}
 		text, args, err := builder.DeleteWhere(c.Dialect(), m).Where(w).ToSql()
 		if err != nil {

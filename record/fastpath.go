@@ -27,12 +27,15 @@ func scalarKey(m *registry.Model, key any) ([]any, bool) {
 }
 
 // destroyKey is Destroy of one primary key value of a model without delete
-// hooks: the fixed, prepared DELETE by key. done is false when items is not
+// hooks or cascades: the fixed, prepared DELETE by key. done is false when items is not
 // such a key, and Destroy goes the general way.
 func destroyKey(ctx context.Context, c *session.Client, m *registry.Model, items any) (n int64, done bool, err error) {
 	args, ok := scalarKey(m, items)
-	if !ok || hasWriteHooks(ctx, m, events.KindBeforeDelete, events.KindAfterDelete) {
+	if !ok || hasWriteHooks(ctx, m, events.KindBeforeDelete, events.KindAfterDelete) || destroysRelated(m) {
 		return 0, false, nil
+	}
+	if soft(ctx, m) {
+		return 0, false, nil // deleteKeys sets the column
 	}
 	res, err := c.Exec(ctx, true, builder.For(c.Dialect(), m).Delete, args...)
 	if err != nil {

@@ -1,6 +1,8 @@
 package record_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -214,3 +216,111 @@ func TestInjectionPayloadAsOrderDirection(t *testing.T) {
 	_, err = builder.ParseOrder(m, "nope")
 	assert.ErrorIs(t, err, registry.ErrUnknownColumn)
 }
+
+// PayloadStats is a plain row type for Scan and Raw.
+type PayloadStats struct {
+	Seq  int
+	Body string
+	N    int64
+}
+
+// The query surface of Update, Delete, GroupBy, Having, Distinct, Select
+// for Scan and Scan's matching of result columns: a hostile name is refused
+// before any SQL, a hostile value is data.
+func TestInjectionQuerySurface(t *testing.T) {
+	payloads := injectionPayloads()
+	dbtest.Each(t, dbtest.Options{Models: []any{Payload{}}}, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		victim := &Payload{Seq: -1, Body: "victim"}
+		require.NoError(t, victim.Save(ctx))
+		m, err := registry.Of[Payload]()
+		require.NoError(t, err)
+		before := db.Statements()
+		tried := 0
+		for _, k := range payloads {
+			if _, ok := m.Column(strings.TrimSpace(k)); ok || k == "payload.body" {
+				continue
+			}
+			tried++
+			q := record.Query[Payload](ctx)
+			_, err := q.Update(map[string]any{k: 1})
+			assert.ErrorIs(t, err, registry.ErrUnknownColumn, "Update key %q", k)
+			_, err = q.Where(builder.Eq{k: 1}).Update(map[string]any{"body": "x"})
+			assert.ErrorIs(t, err, registry.ErrUnknownColumn, "Update criterion %q", k)
+			_, err = q.Where(builder.Eq{k: 1}).Delete()
+			assert.ErrorIs(t, err, registry.ErrUnknownColumn, "Delete criterion %q", k)
+			_, err = record.Scan[PayloadStats](q.GroupBy(k))
+			assert.ErrorIs(t, err, registry.ErrUnknownColumn, "GroupBy %q", k)
+			_, err = record.Scan[PayloadStats](q.GroupBy("seq").Having(builder.Gt{k: 1}))
+			assert.ErrorIs(t, err, registry.ErrUnknownColumn, "Having %q", k)
+			_, err = record.Scan[PayloadStats](q.Select("seq", k))
+			assert.ErrorIs(t, err, registry.ErrUnknownColumn, "Select %q", k)
+			_, err = q.Distinct().Pluck(k)
+			assert.ErrorIs(t, err, registry.ErrUnknownColumn, "Distinct Pluck %q", k)
+			_, err = record.Scan[PayloadStats](q.Distinct().OrderBy(k))
+			assert.Error(t, err, "Distinct OrderBy %q", k)
+			_, err = q.Where(builder.Eq{"id": record.Query[Payload](ctx).Select(k)}).All()
+			assert.ErrorIs(t, err, registry.ErrUnknownColumn, "subquery Select %q", k)
+			_, err = q.Where(builder.NotEq{"id": record.Query[Payload](ctx).Select("id").Where(builder.Eq{k: 1})}).Delete()
+			assert.ErrorIs(t, err, registry.ErrUnknownColumn, "subquery criterion %q", k)
+			_, err = q.Where(builder.Eq{k: record.Query[Payload](ctx).Select("id")}).Count()
+			assert.ErrorIs(t, err, registry.ErrUnknownColumn, "subquery key %q", k)
+			_, err = record.Purge[Payload](ctx, map[string]any{k: 1})
+			assert.Error(t, err, "Purge map key %q", k)
+			_, err = q.WithDeleted().Where(builder.Eq{k: 1}).Purge()
+			assert.ErrorIs(t, err, registry.ErrUnknownColumn, "Purge criterion %q", k)
+		}
+		assert.Greater(t, tried, 90)
+		assert.Equal(t, before, db.Statements(), "no SQL ran for any hostile identifier")
+
+		// Scan's and Raw's matching of result columns: a result column
+		// named by a payload (a quoted alias the database accepted) matches
+		// no field and is refused before any row is read.
+		d := db.Client.Dialect()
+		refused := 0
+		for _, k := range payloads {
+			if !pgText(k) || strings.TrimSpace(k) == "" || len(k) > 60 || strings.EqualFold(k, "seq") || strings.EqualFold(k, "body") || k == "N" || k == "n" {
+				continue
+			}
+			_, err := record.Scan[PayloadStats](payloadQuery(ctx).Select("seq", builder.Expr("COUNT(*) AS "+d.Quote(k))).GroupBy("seq"))
+			if assert.Error(t, err, "alias %q", k) && errors.Is(err, registry.ErrUnknownColumn) {
+				refused++
+			}
+			_, err = record.Raw[PayloadStats](ctx, "SELECT 1 AS "+d.Quote(k))
+			assert.Error(t, err, "Raw alias %q", k)
+		}
+		assert.Greater(t, refused, 50, "payload result columns reached the matching")
+
+		// Values in Update maps and Having are bound: data, whatever they hold.
+		for i, v := range payloads {
+			text := v
+			if db.Dialect == "postgres" && !pgText(v) {
+				text = fmt.Sprintf("no NUL or invalid UTF-8 in PostgreSQL text %d", i)
+			}
+			n, err := record.Query[Payload](ctx).Where(builder.Eq{"id": victim.ID}).Update(map[string]any{"body": text, "raw": []byte(v)})
+			require.NoError(t, err, "payload %d", i)
+			require.EqualValues(t, 1, n)
+			got, err := record.Get[Payload](ctx, victim.ID)
+			require.NoError(t, err)
+			require.Equal(t, text, got.Body, "payload %d", i)
+			require.Equal(t, []byte(v), got.Raw, "payload %d", i)
+			rows, err := record.Scan[PayloadStats](record.Query[Payload](ctx).Select("body", builder.Expr("COUNT(*) AS n")).
+				GroupBy("body").Having(builder.Expr("MAX(body) = ?", text)))
+			require.NoError(t, err, "payload %d", i)
+			require.Len(t, rows, 1, "payload %d", i)
+			assert.Equal(t, text, rows[0].Body)
+			sub := record.Query[Payload](ctx).Select("id").Where(builder.Eq{"body": text})
+			in, err := record.Query[Payload](ctx).Where(builder.Eq{"id": sub}, builder.NotEq{"body": text + "x"}).All()
+			require.NoError(t, err, "payload %d", i)
+			require.Len(t, in, 1, "payload %d in a subquery", i)
+			n, err = record.Query[Payload](ctx).Where(builder.Eq{"body": text + "x"}).Delete()
+			require.NoError(t, err)
+			require.Zero(t, n)
+		}
+		total, err := record.Query[Payload](ctx).Count()
+		require.NoError(t, err)
+		assert.EqualValues(t, 1, total, "nothing but the one row was ever written")
+	})
+}
+
+func payloadQuery(ctx context.Context) *record.QuerySet[Payload] { return record.Query[Payload](ctx) }

@@ -74,6 +74,13 @@ func (q *QuerySet[T]) join(target string, left bool) *QuerySet[T] {
 			return n
 		}
 	}
+	n.having = make([]builder.Sqlizer, len(n.havCrit))
+	for i, c := range n.havCrit {
+		if n.having[i], err = n.resolve(c); err != nil {
+			n.err = err
+			return n
+		}
+	}
 	return n
 }
 
@@ -260,10 +267,11 @@ func (q *QuerySet[T]) joined(table string) *registry.Model {
 	return nil
 }
 
-// filtered starts the query's SELECT of columns: FROM, JOINs and WHERE.
-func (q *QuerySet[T]) filtered(columns string) sq.SelectBuilder {
+// filtered starts the query's SELECT of columns (a select list's text, or
+// a Sqlizer of it): FROM, JOINs and WHERE.
+func (q *QuerySet[T]) filtered(columns any) sq.SelectBuilder {
 	d := q.c.Dialect()
-	b := sq.Select(columns).From(d.Quote(q.m.Table)).PlaceholderFormat(d.Placeholders())
+	b := sq.Select().Column(columns).From(d.Quote(q.m.Table)).PlaceholderFormat(d.Placeholders())
 	var many []join
 	for _, j := range q.joins {
 		if j.many {
@@ -275,6 +283,9 @@ func (q *QuerySet[T]) filtered(columns string) sq.SelectBuilder {
 		} else {
 			b = b.Join(d.Quote(j.m.Table) + " ON " + j.on)
 		}
+	}
+	if live := q.liveCond(); live != nil {
+		b = b.Where(live)
 	}
 	if len(many) == 0 {
 		for _, w := range q.where {

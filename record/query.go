@@ -9,6 +9,8 @@ import (
 	"sync"
 	"unsafe"
 
+	sq "github.com/Masterminds/squirrel"
+
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
@@ -36,6 +38,14 @@ type QuerySet[T any] struct {
 	page   int                // Page: 1-based; ≤ 1 is the first page
 	per    int                // PerPage: rows per page; ≤ 0 sets no limit
 
+	pick     []pick            // Select as given, expressions too (aggregate.go); sel is nil when it holds more than T's columns
+	distinct bool              // SELECT DISTINCT
+	group    []colRef          // GROUP BY
+	having   []builder.Sqlizer // HAVING, resolved as where is
+	havCrit  []builder.Sqlizer // HAVING as given, resolved again when a join is added
+
+	withDeleted bool // see soft-deleted rows too (softdelete.go)
+
 	lock    *builder.Lock // ForUpdate and its kin (lock.go)
 	preload []string      // relation paths to load with the rows (preload.go)
 	hint    int           // rows expected when known (a preload's batch), for allocation; not SQL
@@ -56,6 +66,7 @@ func Query[T any](ctx context.Context) *QuerySet[T] {
 	q.m, q.err = registry.Of[T]()
 	if q.err == nil {
 		q.c, q.err = session.FromContext(ctx)
+		q.withDeleted = q.m.SoftDelete != nil && purging(ctx)
 	}
 	return q
 }
@@ -67,6 +78,10 @@ func (q *QuerySet[T]) clone() *QuerySet[T] {
 	n.sel = q.sel[:len(q.sel):len(q.sel)]
 	n.joins = q.joins[:len(q.joins):len(q.joins)]
 	n.crit = q.crit[:len(q.crit):len(q.crit)]
+	n.pick = q.pick[:len(q.pick):len(q.pick)]
+	n.group = q.group[:len(q.group):len(q.group)]
+	n.having = q.having[:len(q.having):len(q.having)]
+	n.havCrit = q.havCrit[:len(q.havCrit):len(q.havCrit)]
 	return &n
 }
 
@@ -146,15 +161,34 @@ func (q *QuerySet[T]) selectSQL() (string, []any, error) {
 // selectSQLOf is the query's SELECT of the given select list, with its
 // criteria, order, limit and offset.
 func (q *QuerySet[T]) selectSQLOf(columns string) (string, []any, error) {
-	b := q.filtered(columns)
 	if len(q.order) > 0 {
-		b = b.OrderBy(q.orderSQL(q.order)...)
-	} else {
-		b = b.OrderBy(q.orderSQL(pkOrder(q.m))...)
+		return q.selectSQLOrdered(columns, q.orderSQL(q.order))
 	}
-	// OFFSET is a parameter, so that one text serves every page; LIMIT is
-	// part of the text, where SQLite runs it faster than a parameter (see
-	// sqlcache.go).
+	return q.selectSQLOrdered(columns, q.orderSQL(pkOrder(q.m)))
+}
+
+// selectSQLOrdered is selectSQLOf with the ORDER BY terms given.
+func (q *QuerySet[T]) selectSQLOrdered(columns string, order []string) (string, []any, error) {
+	b := q.filtered(columns)
+	if q.distinct {
+		b = b.Distinct()
+	}
+	b = b.OrderBy(order...)
+	b = q.limitOffset(b)
+	lock, err := q.lockClause()
+	if err != nil {
+		return "", nil, err
+	}
+	if lock != "" {
+		b = b.Suffix(lock)
+	}
+	return b.ToSql()
+}
+
+// limitOffset adds the query's LIMIT and OFFSET. OFFSET is a parameter, so
+// that one text serves every page; LIMIT is part of the text, where SQLite
+// runs it faster than a parameter (see sqlcache.go).
+func (q *QuerySet[T]) limitOffset(b sq.SelectBuilder) sq.SelectBuilder {
 	switch {
 	case q.hasLim && q.offset > 0:
 		b = b.Limit(q.limit).Suffix("OFFSET ?", q.offset)
@@ -166,14 +200,7 @@ func (q *QuerySet[T]) selectSQLOf(columns string) (string, []any, error) {
 		// SQLite and MySQL need a LIMIT before OFFSET.
 		b = b.Suffix(fmt.Sprintf("LIMIT %d OFFSET ?", maxInt64), q.offset)
 	}
-	lock, err := q.lockClause()
-	if err != nil {
-		return "", nil, err
-	}
-	if lock != "" {
-		b = b.Suffix(lock)
-	}
-	return b.ToSql()
+	return b
 }
 
 func (q *QuerySet[T]) countSQL() (string, []any, error) {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"unsafe"
 
+	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -55,6 +56,9 @@ func (q *QuerySet[T]) Exists() (bool, error) {
 	if q.err != nil {
 		return false, q.err
 	}
+	if err := q.recordsRefusal(); err != nil {
+		return false, err
+	}
 	lock, err := q.lockClause()
 	if err != nil {
 		return false, err
@@ -88,18 +92,54 @@ func (q *QuerySet[T]) Exists() (bool, error) {
 // them. ToMap shows the zero values. Partial records are not added to the
 // session's identity map, so a later Get in the session loads the whole
 // row (a row the session already holds is returned whole, as is).
-func (q *QuerySet[T]) Select(columns ...string) *QuerySet[T] {
+//
+// For Scan, the select list may also hold "table.column" of a joined
+// model and expressions, which are builder.Expr values only (their text
+// as written, never user input; their arguments bound):
+// Select("customer_id", builder.Expr("SUM(total) AS total")). Such a
+// query's rows are not records of T: All and its kin refuse it with
+// ErrNotRecords. Scan selects exactly the items given, without adding the
+// primary key.
+func (q *QuerySet[T]) Select(columns ...any) *QuerySet[T] {
 	n := q.clone()
 	if n.err != nil {
 		return n
 	}
 	if len(columns) == 0 {
-		n.sel = nil
+		n.sel, n.pick = nil, nil
 		return n
 	}
-	cols, err := n.m.MustColumns(columns...)
-	if err != nil {
-		n.err = err
+	picks := make([]pick, 0, len(columns))
+	own := true
+	cols := make([]*registry.Column, 0, len(columns))
+	for _, item := range columns {
+		switch v := item.(type) {
+		case string:
+			c, m, err := n.column(v)
+			if err != nil {
+				n.err = err
+				return n
+			}
+			picks = append(picks, pick{col: colRef{c, m}})
+			if m != n.m {
+				own = false
+			}
+			cols = append(cols, c)
+		case builder.Sqlizer:
+			if _, _, ok := builder.ExprParts(v); !ok {
+				n.err = fmt.Errorf("record: Select on %s: an expression must be a builder.Expr, not %T", n.m.Name, item)
+				return n
+			}
+			picks = append(picks, pick{expr: v})
+			own = false
+		default:
+			n.err = fmt.Errorf("record: Select on %s: %T is neither a column name nor a builder.Expr", n.m.Name, item)
+			return n
+		}
+	}
+	n.pick = picks
+	if !own {
+		n.sel = nil
 		return n
 	}
 	sel := append(make([]*registry.Column, 0, len(cols)+len(n.m.PK)+1), n.m.PK...)
@@ -215,6 +255,9 @@ func (q *QuerySet[T]) pluckSQL(column string) (*registry.Column, string, []any, 
 	if q.err != nil {
 		return nil, "", nil, q.err
 	}
+	if err := q.recordsRefusal(); err != nil {
+		return nil, "", nil, err
+	}
 	col, m, err := q.column(column)
 	if err != nil {
 		return nil, "", nil, err
@@ -230,7 +273,16 @@ func (q *QuerySet[T]) pluckSQL(column string) (*registry.Column, string, []any, 
 			return nil, "", nil, err
 		}
 	}
-	text, args, err := q.selectSQLOf(name)
+	order := q.orderSQL(q.order)
+	switch {
+	case len(q.order) > 0:
+	case q.distinct:
+		// SELECT DISTINCT orders by what it selects (PostgreSQL insists).
+		order = []string{name}
+	default:
+		order = q.orderSQL(pkOrder(q.m))
+	}
+	text, args, err := q.selectSQLOrdered(name, order)
 	return col, text, args, err
 }
 

@@ -3,10 +3,13 @@ package record
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
+	"unsafe"
 
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/session"
 )
 
 // Raw runs a query written by hand and maps its rows to records of T: the
@@ -26,7 +29,19 @@ import (
 // QuerySet.Select) and, inside a session, a row the session holds is
 // returned as the session's record. Without the whole key the records are
 // new: Save inserts them.
+//
+// T may also be a plain struct, neither embedding Base nor registered (a
+// model without Base must be registered, or used once, first): its rows
+// are matched to fields as record.Scan matches them, by db tag name, else
+// snake_case name, ignoring case, and a result column that matches no
+// field is an error before any row is read. Plain rows are not records:
+// no identity map, no snapshot, no hooks.
 func Raw[T any](ctx context.Context, query string, args ...any) ([]*T, error) {
+	if t := reflect.TypeFor[T](); !registry.IsModelType(t) {
+		if _, ok := registry.Registered(t); !ok {
+			return rawPlain[T](ctx, t, query, args)
+		}
+	}
 	m, c, err := target[T](ctx)
 	if err != nil {
 		return nil, err
@@ -80,6 +95,48 @@ func Raw[T any](ctx context.Context, query string, args ...any) ([]*T, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, wrapDB(m, "select", err)
+	}
+	return out, nil
+}
+
+// rawPlain is Raw into a plain struct.
+func rawPlain[T any](ctx context.Context, t reflect.Type, query string, args []any) ([]*T, error) {
+	p, err := planOf(t)
+	if err != nil {
+		return nil, err
+	}
+	c, err := session.FromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := c.Query(ctx, false, rebind(c.Dialect(), query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("record: Raw[%s]: %w", t, session.TranslateError(err))
+	}
+	defer rows.Close()
+	names, err := rows.Columns()
+	if err != nil {
+		return nil, fmt.Errorf("record: Raw[%s]: %w", t, err)
+	}
+	fields, err := p.match(names, "Raw")
+	if err != nil {
+		return nil, err
+	}
+	dest := make([]any, len(fields))
+	var out []*T
+	for rows.Next() {
+		r := new(T)
+		up := unsafe.Pointer(r)
+		for i, f := range fields {
+			dest[i] = f.dest(unsafe.Add(up, f.offset))
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("record: Raw[%s]: %w", t, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("record: Raw[%s]: %w", t, session.TranslateError(err))
 	}
 	return out, nil
 }

@@ -101,7 +101,7 @@ func refresh[T any](ctx context.Context, m *registry.Model, p *T) error {
 	for i, col := range m.Columns {
 		dest[i] = col.ScanDest(fp)
 	}
-	err = c.QueryRow(ctx, true, builder.For(c.Dialect(), m).Get, args...).Scan(dest...)
+	err = c.QueryRow(ctx, true, getSQL(ctx, c, m), args...).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return &NotFoundError{Model: m.Name, Key: keyFromArgs(args)}
 	}
@@ -153,7 +153,7 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 	for _, col := range m.Columns {
 		dest = append(dest, col.ScanDest(up))
 	}
-	err = queryOne(ctx, c, builder.For(c.Dialect(), m).Get, args, dest)
+	err = queryOne(ctx, c, getSQL(ctx, c, m), args, dest)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &NotFoundError{Model: m.Name, Key: keyFromArgs(args)}
 	}
@@ -337,7 +337,8 @@ func precheck(m *registry.Model, values map[string]any) error {
 // slice of any mix of these. Keys with no row count 0; an empty slice, an
 // empty map or nil deletes nothing and is not an error. Models with delete
 // hooks have each row loaded and destroyed one by one so that the hooks see
-// the record; everything runs in one transaction.
+// the record; everything runs in one transaction. For a model with a
+// softdelete column the rows are soft-deleted, as Base.Destroy says.
 func Destroy[T any](ctx context.Context, items any) (int64, error) {
 	m, c, err := target[T](ctx)
 	if err != nil {
@@ -436,6 +437,9 @@ func deleteKeys(ctx context.Context, c *session.Client, m *registry.Model, keys 
 			or[i] = and
 		}
 		where = or
+	}
+	if soft(ctx, m) {
+		return softDeleteWhere(ctx, c, m, where)
 	}
 	q, args, err := builder.DeleteWhere(d, m).Where(where).ToSql()
 	if err != nil {

@@ -30,8 +30,8 @@ import (
 // length up to maxListLen, but their text is only cached, not prepared:
 // lengths are many, and the driver's or server's own statement cache is the
 // place for them; at most maxListShapes of a model's shapes have lists.
-// builder.Expr and other Sqlizers go through squirrel on every call and run
-// unprepared. The first build of a shape checks that the collected
+// A builder.Expr is a shape of its text (its arguments bound as they are);
+// other Sqlizers go through squirrel on every call and run unprepared. The first build of a shape checks that the collected
 // arguments equal squirrel's, and caches nothing otherwise.
 //
 // Every QuerySet field that changes the SQL text must be part of the shape
@@ -72,6 +72,9 @@ const maxInt64 = uint64(1<<63 - 1)
 // SELECT COUNT(*) (count true), and whether the text is a cached shape,
 // safe to prepare.
 func (q *QuerySet[T]) sql(count bool) (text string, args []any, cached bool, err error) {
+	if err := q.recordsRefusal(); err != nil {
+		return "", nil, false, err
+	}
 	if len(q.joins) > 0 || q.sel != nil {
 		// Joins re-qualify the criteria and Select changes the select
 		// list: such queries are built every time, not cached.
@@ -96,7 +99,13 @@ func (q *QuerySet[T]) sql(count bool) (text string, args []any, cached bool, err
 		text, args, err = q.build(count)
 		return text, args, false, err
 	}
+	if q.withDeleted {
+		key = append(key, 'X')
+	}
 	if !count {
+		if q.distinct {
+			key = append(key, 'D')
+		}
 		if q.lock != nil {
 			if _, err := q.lockClause(); err != nil {
 				return "", nil, false, err
@@ -120,6 +129,13 @@ func (q *QuerySet[T]) sql(count bool) (text string, args []any, cached bool, err
 			args = append(args, q.offset)
 		}
 	}
+	return q.cachedText(key, args, list, func() (string, []any, error) { return q.build(count) })
+}
+
+// cachedText returns the text of the shape key (built by build on the
+// first call, and kept when build's arguments equal args), the arguments
+// and whether the text may be prepared.
+func (q *QuerySet[T]) cachedText(key []byte, args []any, list bool, build func() (string, []any, error)) (string, []any, bool, error) {
 	sc := shapesOf(builder.For(q.c.Dialect(), q.m))
 	sc.mu.RLock()
 	text, hit := sc.texts[string(key)]
@@ -127,7 +143,7 @@ func (q *QuerySet[T]) sql(count bool) (text string, args []any, cached bool, err
 	if hit {
 		return text, args, !list, nil
 	}
-	text, built, err := q.build(count)
+	text, built, err := build()
 	if err != nil {
 		return "", nil, false, err
 	}
@@ -146,6 +162,101 @@ func (q *QuerySet[T]) sql(count bool) (text string, args []any, cached bool, err
 	}
 	sc.texts[string(key)] = text
 	return text, args, !list, nil
+}
+
+// scanSQL is sql for Scan's SELECT: the shape adds the select list (or the
+// plan of the row type, which makes it), DISTINCT, GROUP BY and HAVING.
+func (q *QuerySet[T]) scanSQL(p *rowPlan) (text string, args []any, cached bool, err error) {
+	build := func() (string, []any, error) { return q.buildScan(p) }
+	if len(q.joins) > 0 {
+		text, args, err = build()
+		return text, args, false, err
+	}
+	var kb [160]byte
+	key := append(kb[:0], 'A')
+	args = make([]any, 0, len(q.where)+len(q.having)+2)
+	ok, list := true, false
+	if q.pick == nil {
+		key = binary.LittleEndian.AppendUint32(append(key, 'r'), p.id)
+	}
+	for _, it := range q.pick {
+		if it.expr == nil {
+			key = append(key, 'c', byte(it.col.c.Pos), byte(it.col.c.Pos>>8))
+			continue
+		}
+		if key, args, ok = appendExpr(key, args, it.expr); !ok {
+			break
+		}
+	}
+	key = append(key, 'W')
+	for _, w := range q.where {
+		if !ok {
+			break
+		}
+		key, args, ok = appendCriterion(key, args, w, &list)
+	}
+	if q.distinct {
+		key = append(key, 'D')
+	}
+	if q.withDeleted {
+		key = append(key, 'X')
+	}
+	key = append(key, 'G', byte(len(q.group)))
+	for _, g := range q.group {
+		key = append(key, byte(g.c.Pos), byte(g.c.Pos>>8))
+	}
+	key = append(key, 'H')
+	for _, h := range q.having {
+		if !ok {
+			break
+		}
+		key, args, ok = appendCriterion(key, args, h, &list)
+	}
+	if !ok {
+		text, args, err = build()
+		return text, args, false, err
+	}
+	if q.lock != nil {
+		if _, err := q.lockClause(); err != nil {
+			return "", nil, false, err
+		}
+		key = append(key, 'K', q.lockKey())
+	}
+	key = append(key, 'O', byte(len(q.order)))
+	for _, o := range q.order {
+		dir := byte('a')
+		if o.Desc {
+			dir = 'd'
+		}
+		key = append(key, byte(o.Column.Pos), byte(o.Column.Pos>>8), dir)
+	}
+	if q.hasLim {
+		key = append(key, 'L')
+		key = binary.LittleEndian.AppendUint64(key, q.limit)
+	}
+	if q.offset > 0 {
+		key = append(key, 'F')
+		args = append(args, q.offset)
+	}
+	return q.cachedText(key, args, list, build)
+}
+
+// appendExpr appends the shape of a builder.Expr (its text) and its
+// arguments; ok is false for other Sqlizers and for an Expr with a
+// Sqlizer among its arguments.
+func appendExpr(key []byte, args []any, s builder.Sqlizer) ([]byte, []any, bool) {
+	text, a, ok := builder.ExprParts(s)
+	if !ok {
+		return key, args, false
+	}
+	for _, v := range a {
+		if _, nested := v.(builder.Sqlizer); nested {
+			return key, args, false
+		}
+	}
+	key = binary.LittleEndian.AppendUint32(append(key, 'x'), uint32(len(text)))
+	key = append(key, text...)
+	return key, append(args, a...), true
 }
 
 func (q *QuerySet[T]) build(count bool) (string, []any, error) {
@@ -214,7 +325,7 @@ func appendCriterion(key []byte, args []any, c builder.Sqlizer, list *bool) ([]b
 	case sq.Or:
 		return appendConj(key, args, critOr, v, list)
 	}
-	return key, args, false
+	return appendExpr(key, args, c)
 }
 
 func appendConj(key []byte, args []any, kind byte, cs []builder.Sqlizer, list *bool) ([]byte, []any, bool) {

@@ -36,8 +36,11 @@ func TestShapeKeyCoversQuerySet(t *testing.T) {
 	// sel and joins change the text: QuerySet.sql builds such queries
 	// every time. crit only matters with joins; page and per become limit
 	// and offset; lock is in the key; preload runs queries of its own.
+	// pick, group and having are in Scan's key (scanSQL), where havCrit
+	// only matters with joins; distinct and withDeleted are in both keys.
 	assert.Equal(t, []string{"ctx", "m", "c", "err", "where", "order", "limit", "offset", "hasLim",
-		"sel", "joins", "crit", "page", "per", "lock", "preload", "hint"}, names,
+		"sel", "joins", "crit", "page", "per", "pick", "distinct", "group", "having", "havCrit", "withDeleted",
+		"lock", "preload", "hint"}, names,
 		"QuerySet changed: add what changes the SQL text to the shape key of QuerySet.sql (sqlcache.go), then update this list")
 }
 
@@ -167,11 +170,16 @@ func TestQueryShapesMatchSquirrel(t *testing.T) {
 					return q.Where(builder.Eq{"id": []int64{}}, builder.Gt{"score": v})
 				},
 				func(v int) []int64 { return []int64{} }},
-			{"Expr goes through squirrel", false,
+			{"Expr is a shape of its text", true,
 				func(q *QuerySet[shapeRow], v int) *QuerySet[shapeRow] {
 					return q.Where(builder.Expr("score = ?", v))
 				},
 				func(v int) []int64 { return ids(func(r *shapeRow) bool { return r.Score == v }) }},
+			{"Distinct", true,
+				func(q *QuerySet[shapeRow], v int) *QuerySet[shapeRow] {
+					return q.Distinct().Where(builder.Gt{"score": v})
+				},
+				func(v int) []int64 { return ids(func(r *shapeRow) bool { return r.Score > v }) }},
 			{"order, limit and offset", true,
 				func(q *QuerySet[shapeRow], v int) *QuerySet[shapeRow] {
 					return q.OrderBy("-score", "id").Limit(v).Offset(v)
@@ -239,6 +247,71 @@ func TestQueryShapesMatchSquirrel(t *testing.T) {
 				}
 			})
 		}
+	})
+}
+
+type scoreStats struct {
+	Score int
+	N     int64
+	Top   string
+}
+
+// A reporting query of one shape is built once and prepared: Scan's shape
+// key covers the select list (or the row type that makes it), Distinct,
+// GroupBy and Having; its text and arguments equal squirrel's.
+func TestScanShapesAreCached(t *testing.T) {
+	dbtest.Each(t, dbtest.Options{Models: []any{shapeRow{}}}, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		var first int64 // keys need not be consecutive (Galera steps them)
+		for i := 1; i <= 12; i++ {
+			r := &shapeRow{Name: fmt.Sprintf("n%02d", i), Score: i % 4}
+			require.NoError(t, r.Save(ctx))
+			if i == 1 {
+				first = r.ID
+			}
+		}
+		p, err := planOf(reflect.TypeFor[scoreStats]())
+		require.NoError(t, err)
+		shapes := map[string]func(v int) *QuerySet[shapeRow]{
+			"aggregate": func(v int) *QuerySet[shapeRow] {
+				return Query[shapeRow](ctx).Where(builder.Gt{"id": first + int64(v) - 1}).
+					Select("score", builder.Expr("COUNT(*) AS n"), builder.Expr("MAX(name) AS top")).
+					GroupBy("score").Having(builder.Expr("COUNT(*) >= ?", v%2+1)).OrderBy("-score").Limit(3).Offset(1)
+			},
+			"distinct from the row type": func(v int) *QuerySet[shapeRow] {
+				return Query[shapeRow](ctx).Distinct().Where(builder.Lt{"score": v + 1})
+			},
+		}
+		for name, shape := range shapes {
+			t.Run(name, func(t *testing.T) {
+				var firstText string
+				for v := 1; v <= 3; v++ {
+					q := shape(v)
+					if name == "distinct from the row type" {
+						q = q.Select("score")
+					}
+					text, args, cached, err := q.scanSQL(p)
+					require.NoError(t, err)
+					assert.True(t, cached, "value %d", v)
+					built, builtArgs, err := q.buildScan(p)
+					require.NoError(t, err)
+					assert.Equal(t, built, text)
+					assert.True(t, sameArgs(builtArgs, args), "args %v, squirrel %v", args, builtArgs)
+					if firstText == "" {
+						firstText = text
+					}
+					assert.Equal(t, firstText, text, "one text for the shape")
+				}
+			})
+		}
+		rows, err := Scan[scoreStats](shapes["aggregate"](1))
+		require.NoError(t, err)
+		assert.Equal(t, []scoreStats{{2, 3, "n10"}, {1, 2, "n09"}, {0, 3, "n12"}}, rows, "rows after the first, groups of two rows or more, the first group skipped")
+		other, _, _, err := shapes["aggregate"](1).Distinct().scanSQL(p)
+		require.NoError(t, err)
+		plain, _, _, err := shapes["aggregate"](1).scanSQL(p)
+		require.NoError(t, err)
+		assert.NotEqual(t, plain, other, "Distinct is part of the shape")
 	})
 }
 

@@ -192,6 +192,14 @@ func rowExists(ctx context.Context, c *session.Client, m *registry.Model, p unsa
 // zero, and nil pointer fields with a default are left to their default.
 func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T], upsert bool) (err error) {
 	up := unsafe.Pointer(p)
+	if len(m.AutoTimes) > 0 {
+		_, restore := stampTimes(m, up, true, nil)
+		defer func() {
+			if err != nil {
+				restore()
+			}
+		}()
+	}
 	var omit registry.ColumnSet
 	autoOmitted := false
 	for _, col := range m.Columns {
@@ -306,7 +314,7 @@ func setInt(col *registry.Column, p unsafe.Pointer, id int64) error {
 
 // update writes the columns that differ from the snapshot. It reports
 // whether any SQL ran.
-func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T]) (bool, error) {
+func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T]) (ran bool, err error) {
 	up, sp := unsafe.Pointer(p), unsafe.Pointer(b.snap)
 	for _, col := range m.PK {
 		if !col.Equal(up, sp) {
@@ -323,6 +331,17 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 	}
 	if set.Empty() {
 		return false, nil
+	}
+	if len(m.AutoTimes) > 0 {
+		stamped, restore := stampTimes(m, up, false, func(col *registry.Column) bool { return set.Has(col.Pos) })
+		for _, col := range stamped {
+			set.Add(col.Pos)
+		}
+		defer func() {
+			if err != nil {
+				restore()
+			}
+		}()
 	}
 	st := builder.For(c.Dialect(), m)
 	var u *builder.Update
@@ -415,6 +434,20 @@ func deleteRow[T any](ctx context.Context, c *session.Client, m *registry.Model,
 	st := builder.For(c.Dialect(), m)
 	text := st.Delete
 	versioned := m.Version != nil && keySrc != up // a loaded record: its version is known
+	if soft(ctx, m) {
+		n, err := softDeleteRow(ctx, c, m, up, keySrc, versioned)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			if versioned {
+				return &StaleError{Model: m.Name, Key: keyOf(m, keySrc), Version: m.Version.Value(keySrc)}
+			}
+			return &NotFoundError{Model: m.Name, Key: keyOf(m, keySrc)}
+		}
+		forgetDeleted(session.Current(ctx), m, m.KeyAt(keySrc), up)
+		return nil
+	}
 	if versioned {
 		text = st.VersionedDelete
 		args = append(args, m.Version.Value(keySrc))

@@ -242,6 +242,16 @@ func publishAdoptions(as []adoption, replaced map[*Model]bool) {
 	reg.order = order
 }
 
+// Registered returns the model of t when t has been registered (by
+// Register or a first use), without registering it.
+func Registered(t reflect.Type) (*Model, bool) {
+	m, ok := reg.byType.Load(t)
+	if !ok {
+		return nil, false
+	}
+	return m.(*Model), true
+}
+
 // Of returns the model of T, registering it on first use.
 func Of[T any]() (*Model, error) { return Lookup(reflect.TypeFor[T]()) }
 
@@ -395,6 +405,7 @@ func collectFields(m *Model, t reflect.Type, index []int, offset uintptr) error 
 		c := &Column{
 			Name: tg.name, Field: f.Name, Index: idx, Offset: offset + f.Offset, Type: f.Type,
 			Kind: k, Bits: bits, PK: tg.pk, AutoIncrement: tg.autoIncrement, Version: tg.version, Nullable: nullable,
+			AutoCreate: tg.autoCreate, AutoUpdate: tg.autoUpdate, SoftDelete: tg.softDelete,
 			Unique: tg.unique, Indexed: tg.index, Size: tg.size, Default: tg.dflt, HasDefault: tg.hasDefault,
 			SQLType: tg.sqlType, FK: tg.fk, Pos: len(m.Columns), pkOrder: tg.pkOrder,
 		}
@@ -416,6 +427,21 @@ func collectFields(m *Model, t reflect.Type, index []int, offset uintptr) error 
 		}
 		if c.Version {
 			m.Version = c
+		}
+		if (c.AutoCreate || c.AutoUpdate || c.SoftDelete) && (k != KindTime || c.PK) {
+			return fail(ErrBadTag, errors.New("autocreate, autoupdate and softdelete need a time field (time.Time, *time.Time, sql.NullTime) that is not part of the primary key"))
+		}
+		if c.SoftDelete && (!nullable || c.AutoCreate || c.AutoUpdate) {
+			return fail(ErrBadTag, errors.New("softdelete needs a nullable time field (*time.Time or sql.NullTime): NULL is a row that is not deleted"))
+		}
+		if c.SoftDelete && m.SoftDelete != nil {
+			return fail(ErrBadTag, fmt.Errorf("a second softdelete column (the first is %s)", m.SoftDelete.Field))
+		}
+		if c.SoftDelete {
+			m.SoftDelete = c
+		}
+		if c.AutoCreate || c.AutoUpdate {
+			m.AutoTimes = append(m.AutoTimes, c)
 		}
 		if prev, dup := m.byName[c.Name]; dup {
 			return fail(ErrBadTag, fmt.Errorf("column %q is already mapped by field %s", c.Name, prev.Field))

@@ -987,6 +987,22 @@ type badVersionPK struct {
 	ID int64 `db:"id,pk,version"`
 }
 
+type badAutoCreateString struct {
+	ID      int64  `db:"id,pk"`
+	Created string `db:"created,autocreate"`
+}
+
+type badSoftDeleteValue struct {
+	ID      int64     `db:"id,pk"`
+	Deleted time.Time `db:"deleted,softdelete"`
+}
+
+type badTwoSoftDeletes struct {
+	ID int64      `db:"id,pk"`
+	A  *time.Time `db:"a,softdelete"`
+	B  *time.Time `db:"b,softdelete"`
+}
+
 type badTwoVersions struct {
 	ID int64 `db:"id,pk"`
 	A  int64 `db:"a,version"`
@@ -1157,6 +1173,9 @@ func TestRegisterRejectsBadModels(t *testing.T) {
 		{"autoincrement in a composite key", badAutoComposite{}, registry.ErrBadTag, "badAutoComposite", "A", "single-column primary key"},
 		{"a version that is not an integer", badVersionString{}, registry.ErrBadTag, "badVersionString", "Version", "version needs an integer"},
 		{"a version in the primary key", badVersionPK{}, registry.ErrBadTag, "badVersionPK", "ID", "not part of the primary key"},
+		{"autocreate on a string", badAutoCreateString{}, registry.ErrBadTag, "badAutoCreateString", "Created", "need a time field"},
+		{"softdelete on a time that cannot be NULL", badSoftDeleteValue{}, registry.ErrBadTag, "badSoftDeleteValue", "Deleted", "softdelete needs a nullable time field"},
+		{"two softdelete columns", badTwoSoftDeletes{}, registry.ErrBadTag, "badTwoSoftDeletes", "B", "a second softdelete column (the first is A)"},
 		{"two version columns", badTwoVersions{}, registry.ErrBadTag, "badTwoVersions", "B", "a second version column (the first is A)"},
 		{"a map field", badMap{}, registry.ErrUnsupportedType, "badMap", "Attrs", "map[string]string is not supported"},
 		{"a chan field", badChan{}, registry.ErrUnsupportedType, "badChan", "C", "chan int is not supported"},

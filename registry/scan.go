@@ -136,3 +136,10 @@ func (d *bytesDest) Scan(src any) error {
 	*d = n.V
 	return nil
 }
+
+// ScanDestOf returns the scan destination of a value of type t stored at a
+// pointer, as a Column's ScanDest gives it for a field of that type: for
+// structs that are not models (record.Scan, record.Raw).
+func ScanDestOf(t reflect.Type) func(unsafe.Pointer) any {
+	return scanDest(t, func(p unsafe.Pointer) any { return reflect.NewAt(t, p).Interface() })
+}

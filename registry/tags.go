@@ -22,6 +22,9 @@ type tag struct {
 	sqlType       string
 	fk            *ForeignKey
 	version       bool
+	autoCreate    bool
+	autoUpdate    bool
+	softDelete    bool
 }
 
 // parseTag parses `db:"column,opt,opt=value,..."`. Options are split on
@@ -90,6 +93,18 @@ func parseTag(s string) (tag, error) {
 				return t, err
 			}
 			t.version = true
+		case "autocreate", "autoupdate", "softdelete":
+			if err := noVal(); err != nil {
+				return t, err
+			}
+			switch key {
+			case "autocreate":
+				t.autoCreate = true
+			case "autoupdate":
+				t.autoUpdate = true
+			default:
+				t.softDelete = true
+			}
 		case "unique":
 			if err := noVal(); err != nil {
 				return t, err
@@ -137,7 +152,7 @@ func parseTag(s string) (tag, error) {
 			}
 			t.fk = &ForeignKey{Table: table, Column: col}
 		default:
-			return t, fmt.Errorf("unknown option %q (want pk, autoincrement, version, notnull, unique, index, size=N, default=SQL, type=T, fk=table.column)", key)
+			return t, fmt.Errorf("unknown option %q (want pk, autoincrement, version, autocreate, autoupdate, softdelete, notnull, unique, index, size=N, default=SQL, type=T, fk=table.column)", key)
 		}
 	}
 	return t, nil

@@ -132,3 +132,35 @@ func (s *Session) forgetAll() {
 	s.ident = nil
 	s.mu.Unlock()
 }
+
+// ForgetModel drops every row of m from the identity map: what a statement
+// that changed rows it cannot name one by one (an UPDATE or DELETE by
+// criteria) leaves the session to do, so that later loads read the rows
+// again. Inside a transaction, a rollback of the level that forgot them
+// brings the entries back.
+func (s *Session) ForgetModel(m *registry.Model) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var keys []identKey
+	for i := range s.nsmall {
+		if s.small[i].k.model == m {
+			keys = append(keys, s.small[i].k)
+		}
+	}
+	for k := range s.ident {
+		if k.model == m {
+			keys = append(keys, k)
+		}
+	}
+	undo := s.tx != nil || s.ending
+	for _, k := range keys {
+		if undo {
+			prev, _ := s.lookup(k)
+			s.pushUndo(undoEntry{k: k, prev: prev})
+		}
+		s.forget(k)
+	}
+}

@@ -1,0 +1,79 @@
+package record
+
+import (
+	"reflect"
+	"time"
+	"unsafe"
+
+	"github.com/sqlservice/sqlservice/registry"
+)
+
+// now is the time the library writes into autocreate, autoupdate and
+// softdelete columns: UTC, to the microsecond that every dialect stores, so
+// that the record holds what the row holds.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// setTime sets a time column's field (time.Time, *time.Time, sql.NullTime,
+// sql.Null[time.Time]) of the record at p to t.
+func setTime(c *registry.Column, p unsafe.Pointer, t time.Time) {
+	f := c.Reflect(p)
+	switch {
+	case c.Type == reflect.TypeFor[time.Time]():
+		f.Set(reflect.ValueOf(t))
+	case c.Type.Kind() == reflect.Pointer:
+		v := reflect.New(c.Type.Elem())
+		v.Elem().Set(reflect.ValueOf(t))
+		f.Set(v)
+	default: // sql.NullTime and sql.Null[time.Time]: {time, true}
+		f.Field(0).Set(reflect.ValueOf(t))
+		f.Field(1).SetBool(true)
+	}
+}
+
+// stampTimes sets the autocreate and autoupdate columns of the record at p
+// for a write: on insert, those still zero; on update, the autoupdate
+// columns not in changed (a column the caller changed keeps the caller's
+// value). It returns the columns it set, and the function that puts their
+// old values back (for a write that failed).
+func stampTimes(m *registry.Model, p unsafe.Pointer, insert bool, changed func(*registry.Column) bool) (set []*registry.Column, restore func()) {
+	if len(m.AutoTimes) == 0 {
+		return nil, func() {}
+	}
+	t := now()
+	var old []reflect.Value
+	for _, c := range m.AutoTimes {
+		switch {
+		case insert && !c.IsZero(p):
+			continue
+		case !insert && (!c.AutoUpdate || changed(c)):
+			continue
+		}
+		prev := reflect.New(c.Type).Elem()
+		prev.Set(c.Reflect(p))
+		old = append(old, prev)
+		setTime(c, p, t)
+		set = append(set, c)
+	}
+	return set, func() {
+		for i, c := range set {
+			c.Reflect(p).Set(old[i])
+		}
+	}
+}
+
+// autoTimeValues holds, by column position, the value of the current time
+// for each autocreate and autoupdate column of m (nil elsewhere), or is nil
+// when m has none: what a bulk insert writes where a row has no time.
+func autoTimeValues(m *registry.Model) []any {
+	if len(m.AutoTimes) == 0 {
+		return nil
+	}
+	scratch := reflect.New(m.Type).UnsafePointer()
+	t := now()
+	out := make([]any, len(m.Columns))
+	for _, c := range m.AutoTimes {
+		setTime(c, scratch, t)
+		out[c.Pos] = c.Value(scratch)
+	}
+	return out
+}

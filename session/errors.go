@@ -38,6 +38,8 @@ type ConstraintError struct {
 	Constraint string // the constraint or index name
 	Column     string // the constrained column; "a, b" for a composite key
 	Err        error  // the driver's error
+
+	detail string // the database's own message, when the driver's error text adds to it
 }
 
 func (e *ConstraintError) Error() string {
@@ -57,7 +59,11 @@ func (e *ConstraintError) Error() string {
 		b.WriteString(" (" + strings.Join(parts, ", ") + ")")
 	}
 	b.WriteString(": ")
-	b.WriteString(e.Err.Error())
+	if e.detail != "" {
+		b.WriteString(e.detail)
+	} else {
+		b.WriteString(e.Err.Error())
+	}
 	return b.String()
 }
 
@@ -105,6 +111,7 @@ func TranslateError(err error) error {
 	if liteErr, ok := asSQLiteError(err); ok {
 		if ce := fromSQLite(liteErr); ce != nil {
 			ce.Err = err
+			ce.detail = liteErr.msg // the same text through either SQLite driver
 			return ce
 		}
 	}

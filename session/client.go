@@ -54,6 +54,7 @@ type Client struct {
 	streamsMu sync.Mutex
 	streams   map[*stream]struct{} // open streams on the pool (stream.go)
 	nstreams  atomic.Int32
+	borrowed  bool // db was given to OpenDB: Close leaves it open
 }
 
 // Open connects to the database of cfg.DatabaseURI and applies the pool
@@ -182,7 +183,9 @@ func (c *Client) Close() error {
 	}
 	errs := []error{c.closeSessions()}
 	errs = append(errs, c.stmts.close())
-	errs = append(errs, c.db.Close())
+	if !c.borrowed { // a pool given to OpenDB stays its owner's
+		errs = append(errs, c.db.Close())
+	}
 	if c.replicas != nil {
 		errs = append(errs, c.replicas.close())
 	}

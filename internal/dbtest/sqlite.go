@@ -25,3 +25,13 @@ func (db *DB) ReadsEmptyBlobAsNil() bool {
 	_, modernc := db.Client.DB().Driver().(*moderncsqlite.Driver)
 	return modernc
 }
+
+// Blob returns the value the client's driver reads back for a BLOB
+// written as b: b itself, or nil for an empty b where the driver reads a
+// zero-length BLOB as nil (see ReadsEmptyBlobAsNil).
+func (db *DB) Blob(b []byte) []byte {
+	if len(b) == 0 && b != nil && db.ReadsEmptyBlobAsNil() {
+		return nil
+	}
+	return b
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,6 +81,9 @@ type env struct {
 	client  *session.Client
 	db      *sql.DB
 	ctx     context.Context // carries client
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // shared (concurrent_test.go)
 
 	sqlxDB *sqlx.DB
 	gormDB *gorm.DB

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs BenchmarkORM in interleaved rounds and writes, under
+# Runs BenchmarkORM and BenchmarkConcurrent in interleaved rounds and writes, under
 # results/<date>/<db>/: round-N.txt (raw go test output of each round),
 # env.txt (machine, versions), table.md and chart.svg (from cmd/chart), and
 # benchstat.txt when benchstat can be fetched. Prints the table.
@@ -60,9 +60,23 @@ cat "$out/env.txt"
 
 for r in $(seq 1 "$rounds"); do
 	echo "round $r/$rounds" >&2
-	TMPDIR=$tmpdir BENCH_DB=$db BENCH_ROUND=$r "$bin" -test.run '^$' -test.bench "BenchmarkORM/${filter}" \
+	TMPDIR=$tmpdir BENCH_DB=$db BENCH_ROUND=$r "$bin" -test.run '^$' -test.bench "Benchmark(ORM|Concurrent)/${filter}" \
 		-test.benchtime "$benchtime" -test.benchmem -test.count 1 >"$out/round-$r.txt"
 done
+
+# Where the 16 goroutines of BenchmarkConcurrent wait: a mutex and a block
+# profile of one more run of it per library (PROFILE=0 skips it).
+if [ "${PROFILE:-1}" = 1 ] && [ "$db" != memory ]; then
+	for lib in raw sqlservice; do
+		TMPDIR=$tmpdir BENCH_DB=$db "$bin" -test.run '^$' -test.bench "BenchmarkConcurrent/op=[^/]*/lib=$lib\$" \
+			-test.benchtime "$benchtime" -test.count 1 \
+			-test.mutexprofile "$out/mutex-$lib.pprof" -test.mutexprofilefraction 1 \
+			-test.blockprofile "$out/block-$lib.pprof" -test.blockprofilerate 1000 >/dev/null
+		for kind in mutex block; do
+			go tool pprof -top -nodecount 15 "$bin" "$out/$kind-$lib.pprof" >"$out/$kind-$lib.txt" 2>/dev/null || true
+		done
+	done
+fi
 
 if [ "${BENCHSTAT:-1}" = 1 ]; then
 	cat "$out"/round-*.txt >"$out/all.txt"
@@ -75,4 +89,4 @@ fi
 note="$(head -7 "$out/env.txt" | sed 's/^/    /')"
 go run ./cmd/chart -o "$out" -note "$note" "$out"/round-*.txt
 echo >&2
-echo "written: $out/{round-*.txt,env.txt,table.md,chart.svg,benchstat.txt}" >&2
+echo "written: $out/{round-*.txt,env.txt,table.md,chart.svg,benchstat.txt,{mutex,block}-{raw,sqlservice}.{pprof,txt}}" >&2

@@ -39,7 +39,7 @@ type series struct {
 }
 
 var (
-	line   = regexp.MustCompile(`^BenchmarkORM/op=([^/]+)/lib=([^\s-]+)(?:-\d+)?\s+\d+\s+(.*)$`)
+	line   = regexp.MustCompile(`^Benchmark(?:ORM|Concurrent)/op=([^/]+)/lib=([^\s-]+)(?:-\d+)?\s+\d+\s+(.*)$`)
 	metric = regexp.MustCompile(`([\d.]+) (\S+)`)
 )
 

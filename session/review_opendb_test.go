@@ -1,0 +1,47 @@
+package session_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sqlservice/sqlservice/internal/dbtest"
+	"github.com/sqlservice/sqlservice/session"
+)
+
+// The usual way to turn SQLite's foreign keys on for a pool opened by
+// hand is one PRAGMA on the pool, which sets it on one connection only.
+// OpenDB checks PRAGMA foreign_keys on one connection, the idle one that
+// ran the PRAGMA, and accepts the pool; the next connection the pool
+// opens does not enforce foreign keys and the client writes an orphan.
+// OpenDB must refuse such a pool (or the client must not write through
+// connections without the setting).
+func TestReviewOpenDBChecksOnlyOneSQLiteConnection(t *testing.T) {
+	pool := ownPool(t, "sqlite", dbtest.URI(t, "sqlite"), "_foreign_keys")
+	ctx := context.Background()
+	_, err := pool.ExecContext(ctx, `PRAGMA foreign_keys = ON`)
+	require.NoError(t, err)
+	for _, q := range []string{
+		`CREATE TABLE rv_parent (id INTEGER PRIMARY KEY)`,
+		`CREATE TABLE rv_child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES rv_parent (id))`,
+	} {
+		_, err := pool.ExecContext(ctx, q)
+		require.NoError(t, err)
+	}
+	db, err := session.OpenDB(pool, "sqlite", session.Config{})
+	if err != nil {
+		var ce *session.ConfigError
+		require.ErrorAs(t, err, &ce, "refused, naming the setting")
+		return
+	}
+	defer db.Close()
+	// Another part of the application holds the one configured
+	// connection for a moment; the client's write gets a new one.
+	held, err := pool.Conn(ctx)
+	require.NoError(t, err)
+	defer held.Close()
+	_, err = db.Exec(ctx, false, `INSERT INTO rv_child (id, parent_id) VALUES (1, 999)`)
+	assert.ErrorIs(t, err, session.ErrForeignKey, "a row naming no parent is refused on every connection of the pool")
+}

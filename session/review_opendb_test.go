@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -44,4 +45,37 @@ func TestReviewOpenDBChecksOnlyOneSQLiteConnection(t *testing.T) {
 	defer held.Close()
 	_, err = db.Exec(ctx, false, `INSERT INTO rv_child (id, parent_id) VALUES (1, 999)`)
 	assert.ErrorIs(t, err, session.ErrForeignKey, "a row naming no parent is refused on every connection of the pool")
+}
+
+// A test harness's pool is often SQLite ":memory:", where every
+// connection is a database of its own. Open pins such a pool to one
+// connection (configurePool, target.memory); OpenDB accepts it as it
+// comes, so the first time the client needs a second connection (a read
+// while a transaction holds the first) the tables and rows are not there.
+func TestReviewOpenDBInMemorySQLitePool(t *testing.T) {
+	pool, err := sql.Open("sqlite", "file::memory:?_pragma=foreign_keys(1)")
+	require.NoError(t, err)
+	t.Cleanup(func() { pool.Close() })
+	db, err := session.OpenDB(pool, "sqlite", session.Config{})
+	if err != nil {
+		var ce *session.ConfigError
+		require.ErrorAs(t, err, &ce, "refused, saying why")
+		return
+	}
+	defer db.Close()
+	ctx := db.Context(context.Background())
+	_, err = db.Exec(ctx, false, `CREATE TABLE rv_mem (id INTEGER PRIMARY KEY)`)
+	require.NoError(t, err)
+	_, err = db.Exec(ctx, false, `INSERT INTO rv_mem (id) VALUES (1)`)
+	require.NoError(t, err)
+	require.NoError(t, db.Transaction(ctx, func(tx context.Context) error {
+		if _, err := db.Exec(tx, false, `INSERT INTO rv_mem (id) VALUES (2)`); err != nil {
+			return err
+		}
+		// Another request reads meanwhile, outside the transaction.
+		var n int
+		err := db.QueryRow(ctx, false, `SELECT COUNT(*) FROM rv_mem`).Scan(&n)
+		assert.NoError(t, err, "the table is there for every statement of the client")
+		return nil
+	}))
 }

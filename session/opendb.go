@@ -26,9 +26,13 @@ import (
 //   - MySQL/MariaDB (github.com/go-sql-driver/mysql): parseTime=true,
 //     loc=UTC, and clientFoundRows=true (Save counts matched rows: without
 //     it, saving an unchanged record would look like a lost row).
-//   - SQLite: foreign keys enforced (mattn: _foreign_keys=1; modernc:
-//     _pragma=foreign_keys(1)); Open also sets a busy timeout, WAL and
-//     BEGIN IMMEDIATE, which are advised, not checked.
+//   - SQLite: foreign keys enforced on every connection, so set in the
+//     DSN (mattn: _foreign_keys=1; modernc: _pragma=foreign_keys(1)); a
+//     PRAGMA run on the pool sets one connection and is refused (OpenDB
+//     checks the idle connections and one it opens). Open also sets a busy
+//     timeout, WAL and BEGIN IMMEDIATE, which are advised, not checked. An
+//     in-memory database is pinned to one connection, as Open does: each
+//     connection to ":memory:" is a database of its own.
 //   - PostgreSQL (pgx's stdlib driver): nothing is checked. Open's
 //     connections also report a lost reply of pgx's simple protocol as a
 //     lost connection, so that database/sql never sends such a write
@@ -59,10 +63,11 @@ func OpenDB(db *sql.DB, dialect string, cfg Config) (*Client, error) {
 		return nil, &ConfigError{Key: "SQL_POOL_TIMEOUT/SQL_POOL_RECYCLE", Reason: "must not be negative"}
 	}
 	ctx := context.Background()
-	if err := checkBorrowedPool(ctx, db, d); err != nil {
+	memory, err := checkBorrowedPool(ctx, db, d)
+	if err != nil {
 		return nil, err
 	}
-	t := &target{dialect: d, masked: d.Name() + "://(*sql.DB given to OpenDB)"}
+	t := &target{dialect: d, masked: d.Name() + "://(*sql.DB given to OpenDB)", memory: memory}
 	c := &Client{db: db, dialect: d, cfg: cfg, target: t, isolation: iso, borrowed: true,
 		stmts: newStmtCache(cfg.StatementCacheSize)}
 	c.log = cfg.Logger
@@ -86,14 +91,16 @@ func OpenDB(db *sql.DB, dialect string, cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// checkBorrowedPool checks, on one connection of db, the settings OpenDB's
-// documentation lists.
-func checkBorrowedPool(ctx context.Context, db *sql.DB, d builder.Dialect) error {
+// checkBorrowedPool checks, on one connection of db (SQLite: on every
+// connection it can take, one of them new), the settings OpenDB's
+// documentation lists. It reports whether db is an in-memory SQLite
+// database.
+func checkBorrowedPool(ctx context.Context, db *sql.DB, d builder.Dialect) (memory bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("session: OpenDB: %w", err)
+		return false, fmt.Errorf("session: OpenDB: %w", err)
 	}
 	defer conn.Close()
 	bad := func(setting, reason string) error {
@@ -103,32 +110,78 @@ func checkBorrowedPool(ctx context.Context, db *sql.DB, d builder.Dialect) error
 	case builder.MySQL:
 		var at any
 		if err := conn.QueryRowContext(ctx, "SELECT CAST('2000-01-02 03:04:05' AS DATETIME)").Scan(&at); err != nil {
-			return fmt.Errorf("session: OpenDB: %w", err)
+			return false, fmt.Errorf("session: OpenDB: %w", err)
 		}
 		tm, ok := at.(time.Time)
 		if !ok {
-			return bad("parseTime", "the MySQL driver returns DATETIME as text: open the pool with parseTime=true")
+			return false, bad("parseTime", "the MySQL driver returns DATETIME as text: open the pool with parseTime=true")
 		}
 		if tm.Location() != time.UTC {
-			return bad("loc", "the MySQL driver reads DATETIME in "+tm.Location().String()+": open the pool with loc=UTC (times are stored in UTC)")
+			return false, bad("loc", "the MySQL driver reads DATETIME in "+tm.Location().String()+": open the pool with loc=UTC (times are stored in UTC)")
 		}
 		found, err := mysqlCountsMatchedRows(ctx, conn)
 		if err != nil {
-			return fmt.Errorf("session: OpenDB: %w", err)
+			return false, fmt.Errorf("session: OpenDB: %w", err)
 		}
 		if !found {
-			return bad("clientFoundRows", "the MySQL driver counts changed rows, not matched ones: open the pool with clientFoundRows=true")
+			return false, bad("clientFoundRows", "the MySQL driver counts changed rows, not matched ones: open the pool with clientFoundRows=true")
 		}
 	case builder.SQLite:
-		var on int
-		if err := conn.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
-			return fmt.Errorf("session: OpenDB: %w", err)
+		if memory, err = sqliteInMemory(ctx, conn); err != nil {
+			return false, fmt.Errorf("session: OpenDB: %w", err)
 		}
-		if on != 1 {
-			return bad("foreign_keys", "SQLite does not enforce foreign keys on this pool: open it with _foreign_keys=1 (mattn) or _pragma=foreign_keys(1) (modernc)")
+		conns := []*sql.Conn{conn}
+		if !memory {
+			// A PRAGMA run on the pool sets one connection: check every
+			// idle one and one the pool opens now, so that only a setting
+			// of the DSN (every connection) passes.
+			st := db.Stats() // conn is in use now
+			more := st.Idle + 1
+			if st.MaxOpenConnections > 0 {
+				more = min(more, st.MaxOpenConnections-st.InUse)
+			}
+			for range more {
+				c, err := db.Conn(ctx)
+				if err != nil {
+					return false, fmt.Errorf("session: OpenDB: %w", err)
+				}
+				defer c.Close()
+				conns = append(conns, c)
+			}
+		}
+		for _, c := range conns {
+			var on int
+			if err := c.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
+				return false, fmt.Errorf("session: OpenDB: %w", err)
+			}
+			if on != 1 {
+				return false, bad("foreign_keys", "SQLite does not enforce foreign keys on every connection of this pool: open it with _foreign_keys=1 (mattn) or _pragma=foreign_keys(1) (modernc) in the DSN")
+			}
 		}
 	}
-	return nil
+	return memory, nil
+}
+
+// sqliteInMemory reports whether conn's main database is in memory (no
+// file): then each connection of the pool is a database of its own.
+func sqliteInMemory(ctx context.Context, conn *sql.Conn) (bool, error) {
+	rows, err := conn.QueryContext(ctx, "PRAGMA database_list")
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int
+		var name string
+		var file sql.NullString
+		if err := rows.Scan(&seq, &name, &file); err != nil {
+			return false, err
+		}
+		if name == "main" {
+			return file.String == "", rows.Close()
+		}
+	}
+	return false, rows.Err()
 }
 
 // mysqlCountsMatchedRows reports whether an UPDATE that changes nothing

@@ -70,15 +70,6 @@ func lostConn(err error) bool {
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.As(err, &ne)
 }
 
-// pgConnClass reports whether a PostgreSQL error code says the session is
-// ending: a connection exception (class 08) or an operator intervention
-// that terminates it (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03
-// cannot_connect_now). Such a notice can follow a statement that already
-// committed, so it proves nothing about the statement.
-func pgConnClass(code string) bool {
-	return len(code) == 5 && code[:2] == "08" || code == "57P01" || code == "57P02" || code == "57P03"
-}
-
 // outcomeUnknown reports whether a write on the pool (which commits by
 // itself) that failed with err may nevertheless have committed: its
 // connection was lost, or its context ended, after it was sent (run sends

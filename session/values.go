@@ -127,25 +127,3 @@ func (c *Client) bindArgs(args []any) ([]any, error) {
 	}
 	return out, nil
 }
-
-func nanError(i int, v any) error {
-	return &ValueError{Arg: i, Value: v, Reason: "SQLite cannot store NaN (it would store NULL)"}
-}
-
-// sqliteTime formats t as SQLite's own date and time functions do: UTC,
-// "YYYY-MM-DD HH:MM:SS", and a fraction only when there is one, in as many
-// of 3, 6 or 9 digits as it needs (3 is what SQLite's 'subsec' writes), so
-// that equal instants give equal texts and texts sort as instants.
-func sqliteTime(t time.Time) string {
-	t = t.UTC()
-	ns := t.Nanosecond()
-	switch {
-	case ns == 0:
-		return t.Format("2006-01-02 15:04:05")
-	case ns%1e6 == 0:
-		return t.Format("2006-01-02 15:04:05.000")
-	case ns%1e3 == 0:
-		return t.Format("2006-01-02 15:04:05.000000")
-	}
-	return t.Format("2006-01-02 15:04:05.000000000")
-}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -14,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/sqlservice/sqlservice/builder"
 )
 
 // openDB opens the connection pool of t. PostgreSQL connections are set to
@@ -112,3 +116,66 @@ func (c pgConn) QueryContext(ctx context.Context, query string, args []driver.Na
 	}
 	return rows, err
 }
+
+func postgresTarget(uri, masked, encoding string) (*target, error) {
+	bad := func(format string, args ...any) (*target, error) {
+		return nil, &URIError{URI: masked, Reason: fmt.Sprintf(format, args...)}
+	}
+	u, err := url.Parse(uri)
+	if err != nil {
+		return bad("%s", strings.ReplaceAll(err.Error(), uri, masked))
+	}
+	if encoding != "" && !isUTF8(encoding) {
+		return bad("SQL_ENCODING %q: the pgx driver requires UTF8", encoding)
+	}
+	u.Scheme = "postgres"
+	if u.Host == "" {
+		u.Host = "127.0.0.1:5432"
+	}
+	return &target{driver: "pgx", dsn: u.String(), dialect: builder.Postgres, masked: masked}, nil
+}
+
+// fromPostgres reads the SQLSTATE and the fields PostgreSQL reports. The
+// column of a duplicate or missing key comes from the detail
+// "Key (col)=(value) ...", which PostgreSQL does not translate.
+func fromPostgres(e *pgconn.PgError) *ConstraintError {
+	ce := &ConstraintError{Table: e.TableName, Constraint: e.ConstraintName, Column: e.ColumnName}
+	switch e.Code {
+	case "23505":
+		ce.Kind = ErrDuplicateKey
+		if ce.Column == "" {
+			ce.Column, _ = between(e.Detail, "Key (", ")=")
+		}
+	case "23503":
+		ce.Kind = ErrForeignKey
+		// "Key (parent_id)=(9) is not present in table ..." names the
+		// child's column; "Key (id)=(1) is still referenced ..." names the
+		// parent's, which is not a column of Table.
+		if ce.Column == "" && strings.Contains(e.Detail, " is not present in table ") {
+			ce.Column, _ = between(e.Detail, "Key (", ")=")
+		}
+	case "23502":
+		ce.Kind = ErrNotNull
+	case "23514":
+		ce.Kind = ErrCheck
+	default:
+		return nil
+	}
+	return ce
+}
+
+// pgConnClass reports whether a PostgreSQL error code says the session is
+// ending: a connection exception (class 08) or an operator intervention
+// that terminates it (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03
+// cannot_connect_now). Such a notice can follow a statement that already
+// committed, so it proves nothing about the statement.
+func pgConnClass(code string) bool {
+	return len(code) == 5 && code[:2] == "08" || code == "57P01" || code == "57P02" || code == "57P03"
+}
+
+// pgLagSQL measures a PostgreSQL standby's lag in seconds; -1 when it is
+// unknown (WAL received but no transaction replayed since the start).
+const pgLagSQL = `SELECT CASE
+	WHEN NOT pg_is_in_recovery() THEN 0
+	WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
+	ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8, -1) END`

@@ -1,0 +1,220 @@
+package session
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/sqlservice/sqlservice/builder"
+)
+
+func mysqlTarget(uri, masked, encoding string) (*target, error) {
+	bad := func(format string, args ...any) (*target, error) {
+		return nil, &URIError{URI: masked, Reason: fmt.Sprintf(format, args...)}
+	}
+	u, err := url.Parse(uri)
+	if err != nil {
+		return bad("%s", strings.ReplaceAll(err.Error(), uri, masked))
+	}
+	cfg := mysql.NewConfig()
+	if u.User != nil {
+		cfg.User = u.User.Username()
+		cfg.Passwd, _ = u.User.Password()
+	}
+	host := u.Host
+	switch {
+	case host == "":
+		host = "127.0.0.1:3306"
+	case u.Port() == "":
+		host = net.JoinHostPort(u.Hostname(), "3306")
+	}
+	cfg.Net, cfg.Addr = "tcp", host
+	if sock := u.Query().Get("unix_socket"); sock != "" {
+		cfg.Net, cfg.Addr = "unix", sock
+	}
+	cfg.DBName = strings.TrimPrefix(u.Path, "/")
+	if strings.Contains(cfg.DBName, "/") {
+		return bad("database name %q contains '/'", cfg.DBName)
+	}
+	// What the ORM relies on: time.Time columns, affected rows that count
+	// matched rather than changed rows, UTC, 4-byte UTF-8.
+	cfg.ParseTime = true
+	cfg.ClientFoundRows = true
+	cfg.Loc = time.UTC
+	// Cut nanoseconds to the microseconds DATETIME(6) holds, as pgx does
+	// for PostgreSQL: MySQL 8 would round them, possibly into the next
+	// second, day or year.
+	if err := cfg.Apply(mysql.TimeTruncate(time.Microsecond)); err != nil {
+		return bad("%v", err)
+	}
+	cfg.Collation = "utf8mb4_unicode_ci"
+	cfg.Params = map[string]string{"charset": "utf8mb4"}
+	if encoding != "" && !isUTF8(encoding) {
+		cfg.Params["charset"] = encoding
+		cfg.Collation = ""
+	}
+	var interpolate *bool
+	for k, vs := range u.Query() {
+		v := vs[len(vs)-1]
+		switch k {
+		case "unix_socket":
+		case "charset":
+			cfg.Params["charset"] = v
+		case "collation":
+			cfg.Collation = v
+		case "timeout", "readTimeout", "writeTimeout":
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return bad("%s=%q: %v", k, v, err)
+			}
+			switch k {
+			case "timeout":
+				cfg.Timeout = d
+			case "readTimeout":
+				cfg.ReadTimeout = d
+			default:
+				cfg.WriteTimeout = d
+			}
+		case "tls":
+			cfg.TLSConfig = v
+		case "interpolateParams":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return bad("%s=%q: %v", k, v, err)
+			}
+			interpolate = &b
+		default:
+			// Anything else is a system variable set on each connection.
+			cfg.Params[k] = v
+		}
+	}
+	// A statement that is not prepared (an IN list of a preload, a bulk
+	// INSERT, Raw) is sent with its values escaped into the text by the
+	// driver: one round trip instead of prepare, execute and close. The
+	// driver does that safely only for ASCII-compatible character sets, so
+	// only the UTF-8 ones get it by default; interpolateParams=false in the
+	// URI turns it off.
+	if interpolate == nil {
+		cs := strings.ToLower(cfg.Params["charset"])
+		on := cs == "utf8mb4" || cs == "utf8" || cs == "utf8mb3"
+		interpolate = &on
+	}
+	cfg.InterpolateParams = *interpolate
+	return &target{driver: "mysql", dsn: cfg.FormatDSN(), dialect: builder.MySQL, masked: masked}, nil
+}
+
+// fromMySQL reads the error numbers and messages of MySQL 8 and MariaDB:
+//
+//	1062 Duplicate entry 'x' for key 'email'            (MySQL 8: 'person.email')
+//	1451 Cannot delete or update a parent row: a foreign key constraint fails (`db`.`child`, CONSTRAINT `c` FOREIGN KEY (`col`) REFERENCES ...)
+//	1452 Cannot add or update a child row: ... (same)
+//	1048 Column 'name' cannot be null
+//	1364 Field 'name' doesn't have a default value
+//	3819 Check constraint 'c' is violated.             (MySQL 8)
+//	4025 CONSTRAINT `c` failed for `db`.`table`        (MariaDB)
+func fromMySQL(e *mysql.MySQLError) *ConstraintError {
+	msg := e.Message
+	switch e.Number {
+	case 1062, 1586, 1022:
+		ce := &ConstraintError{Kind: ErrDuplicateKey}
+		if i := strings.LastIndex(msg, " key '"); i >= 0 {
+			key := strings.TrimSuffix(msg[i+len(" key '"):], "'")
+			if t, k, ok := strings.Cut(key, "."); ok {
+				ce.Table, key = t, k
+			}
+			ce.Constraint = key
+		}
+		return ce
+	case 1451, 1452, 1216, 1217:
+		ce := &ConstraintError{Kind: ErrForeignKey}
+		if i := strings.Index(msg, "fails ("); i >= 0 {
+			rest := msg[i+len("fails ("):]
+			if t, ok := between(rest, "`.`", "`"); ok {
+				ce.Table = t
+			}
+			if c, ok := between(rest, "CONSTRAINT `", "`"); ok {
+				ce.Constraint = c
+			}
+			if col, ok := between(rest, "FOREIGN KEY (", ")"); ok {
+				ce.Column = strings.ReplaceAll(col, "`", "")
+			}
+		}
+		return ce
+	case 1048:
+		ce := &ConstraintError{Kind: ErrNotNull}
+		ce.Column, _ = between(msg, "Column '", "'")
+		return ce
+	case 1364:
+		ce := &ConstraintError{Kind: ErrNotNull}
+		ce.Column, _ = between(msg, "Field '", "'")
+		return ce
+	case 3819:
+		ce := &ConstraintError{Kind: ErrCheck}
+		ce.Constraint, _ = between(msg, "constraint '", "'")
+		return ce
+	case 4025:
+		ce := &ConstraintError{Kind: ErrCheck}
+		ce.Constraint, _ = between(msg, "CONSTRAINT `", "`")
+		if i := strings.LastIndex(msg, "`.`"); i >= 0 {
+			ce.Table = strings.TrimSuffix(msg[i+len("`.`"):], "`")
+		}
+		// MariaDB names a column's own CHECK constraint after the column,
+		// as "table.column" in this message.
+		if t, col, ok := strings.Cut(ce.Constraint, "."); ok && t == ce.Table {
+			ce.Column = col
+		}
+		return ce
+	}
+	return nil
+}
+
+// mysqlLag reads Seconds_Behind_Master from SHOW SLAVE STATUS.
+func mysqlLag(ctx context.Context, db *sql.DB) (time.Duration, error) {
+	rows, err := db.QueryContext(ctx, "SHOW SLAVE STATUS")
+	if err != nil {
+		return -1, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return -1, err
+	}
+	at := -1
+	for i, c := range cols {
+		if c == "Seconds_Behind_Master" {
+			at = i
+		}
+	}
+	if at < 0 {
+		return -1, errors.New("SHOW SLAVE STATUS has no Seconds_Behind_Master column")
+	}
+	vals := make([]sql.RawBytes, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var lag time.Duration // no source: not a replica, no lag
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return -1, err
+		}
+		if vals[at] == nil {
+			return -1, rows.Close()
+		}
+		s, err := strconv.ParseInt(string(vals[at]), 10, 64)
+		if err != nil {
+			return -1, fmt.Errorf("Seconds_Behind_Master %q: %w", vals[at], err)
+		}
+		lag = max(lag, time.Duration(min(s, math.MaxInt64/int64(time.Second)))*time.Second)
+	}
+	return lag, rows.Err()
+}

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -217,4 +218,135 @@ func mysqlLag(ctx context.Context, db *sql.DB) (time.Duration, error) {
 		lag = max(lag, time.Duration(min(s, math.MaxInt64/int64(time.Second)))*time.Second)
 	}
 	return lag, rows.Err()
+}
+
+// showValue returns the value of the row of a SHOW ... LIKE statement, ""
+// when there is none.
+func showValue(ctx context.Context, db *sql.DB, show string) (string, error) {
+	rows, err := db.QueryContext(ctx, show)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var name, value string
+	if rows.Next() {
+		if err := rows.Scan(&name, &value); err != nil {
+			return "", err
+		}
+	}
+	return value, rows.Err()
+}
+
+// errWsrepNotReady is the health check's finding of a Galera node that is
+// not ready: every query on it would fail with error 1047.
+var errWsrepNotReady = errors.New("galera node not ready (wsrep_ready is OFF): queries fail with error 1047")
+
+// mysqlCatalog is the catalogue queries of Reflect.
+var mysqlCatalog = &reflectQueries{
+	columns: `SELECT column_name, column_default, extra LIKE '%auto_increment%' FROM information_schema.columns
+WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position`,
+	indexes: `SELECT index_name, non_unique = 0, index_name = 'PRIMARY', column_name FROM information_schema.statistics
+WHERE table_schema = DATABASE() AND table_name = ? ORDER BY index_name = 'PRIMARY' DESC, index_name, seq_in_index`,
+	primaryKey: `SELECT column_name FROM information_schema.statistics
+WHERE table_schema = DATABASE() AND table_name = ? AND index_name = 'PRIMARY' ORDER BY seq_in_index`,
+	foreignKeys: `SELECT k.constraint_name, k.column_name, k.referenced_table_name, k.referenced_column_name, r.delete_rule, r.update_rule
+FROM information_schema.key_column_usage k JOIN information_schema.referential_constraints r
+ON r.constraint_schema = k.constraint_schema AND r.constraint_name = k.constraint_name AND r.table_name = k.table_name
+WHERE k.table_schema = DATABASE() AND k.table_name = ? AND k.referenced_table_name IS NOT NULL
+ORDER BY k.constraint_name, k.ordinal_position`,
+}
+
+// mysqlDatabase is MySQL and MariaDB (and what speaks their protocol),
+// through github.com/go-sql-driver/mysql.
+type mysqlDatabase struct{}
+
+func init() {
+	Register("mysql", mysqlDatabase{})
+	Register("mariadb", mysqlDatabase{})
+}
+
+func (mysqlDatabase) Dialect() builder.Dialect { return builder.MySQL }
+
+func (mysqlDatabase) target(uri, _, masked, encoding string) (*target, error) {
+	return mysqlTarget(uri, masked, encoding)
+}
+
+func (mysqlDatabase) open(t *target) (*sql.DB, error) { return sql.Open(t.driver, t.dsn) }
+
+func (mysqlDatabase) connector(t *target) (driver.Connector, error) {
+	cfg, err := mysql.ParseDSN(t.dsn)
+	if err == nil {
+		var cn driver.Connector
+		if cn, err = mysql.NewConnector(cfg); err == nil {
+			return cn, nil
+		}
+	}
+	return nil, &URIError{URI: t.masked, Reason: err.Error()}
+}
+
+func (mysqlDatabase) constraint(err error) *ConstraintError {
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		return fromMySQL(my)
+	}
+	return nil
+}
+
+// classify reads the driver's errors: ErrInvalidConn (a connection found
+// closed), 1053 and 1927 (server shutdown, connection killed: the session
+// ends, which proves nothing of the statement), 1047 and the health
+// check's errWsrepNotReady (a MariaDB Galera node outside the Primary
+// component, or still joining: "WSREP has not yet prepared node for
+// application use"), 1213 and 1205 (deadlock, lock wait timeout; also how
+// Galera reports a certification failure, at COMMIT or at any statement).
+// Any other error number is the server's answer.
+func (mysqlDatabase) classify(err error) errorClass {
+	var c errorClass
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		c.lostConn = my.Number == 1053 || my.Number == 1927
+		c.notReady = my.Number == 1047
+		c.retryable = my.Number == 1213 || my.Number == 1205
+		c.answered = !c.lostConn
+	}
+	if errors.Is(err, mysql.ErrInvalidConn) {
+		c.lostConn = true
+	}
+	if errors.Is(err, errWsrepNotReady) {
+		c.notReady = true
+	}
+	return c
+}
+
+func (mysqlDatabase) bindTime(_ int, a any, t time.Time) (any, error) { return bindUTC(a, t), nil }
+
+func (mysqlDatabase) refusesNaN() bool    { return false }
+func (mysqlDatabase) writesAsQuery() bool { return false }
+
+// serverSQL reads max_allowed_packet (see Client.CheckSize) and the no-pad
+// binary collations (see Client.tableCollation).
+func (mysqlDatabase) serverSQL() string {
+	return "SELECT @@max_allowed_packet, (SELECT GROUP_CONCAT(COLLATION_NAME) FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN ('" +
+		strings.Join(builder.MySQLNoPadCollations, "', '") + "'))"
+}
+
+func (mysqlDatabase) catalog() *reflectQueries { return mysqlCatalog }
+
+// ready: a Galera node outside the Primary component answers pings but
+// refuses every query (error 1047); it still runs a statement that reads
+// no table, so ask it. A server without Galera has no wsrep_on, or has it
+// OFF (and then wsrep_ready OFF too).
+func (mysqlDatabase) ready(ctx context.Context, db *sql.DB) error {
+	if on, err := showValue(ctx, db, "SHOW VARIABLES LIKE 'wsrep_on'"); err != nil || !strings.EqualFold(on, "ON") {
+		return err
+	}
+	ready, err := showValue(ctx, db, "SHOW STATUS LIKE 'wsrep_ready'")
+	if err == nil && !strings.EqualFold(ready, "ON") {
+		return errWsrepNotReady
+	}
+	return err
+}
+
+func (mysqlDatabase) replicaLag(ctx context.Context, db *sql.DB) (time.Duration, error) {
+	return mysqlLag(ctx, db)
 }

@@ -20,23 +20,11 @@ import (
 	"github.com/sqlservice/sqlservice/builder"
 )
 
-// openDB opens the connection pool of t. PostgreSQL connections are set to
-// read TIMESTAMPTZ values in UTC: pgx would return them in time.Local,
-// while the MySQL driver (Loc=UTC) and SQLite (times bound in UTC, see
-// bindArgs) return UTC, and a time.Time should look the same whichever
-// database it came from.
-func openDB(t *target) (*sql.DB, error) {
-	if t.driver != "pgx" {
-		return sql.Open(t.driver, t.dsn)
-	}
-	cn, err := pgConnectorOf(t)
-	if err != nil {
-		return nil, err
-	}
-	return sql.OpenDB(cn), nil
-}
-
-// pgConnectorOf returns the connector of a PostgreSQL target (see openDB).
+// pgConnectorOf returns the connector of a PostgreSQL target. Its
+// connections are set to read TIMESTAMPTZ values in UTC: pgx would return
+// them in time.Local, while the MySQL driver (Loc=UTC) and SQLite (times
+// bound in UTC, see bindArgs) return UTC, and a time.Time should look the
+// same whichever database it came from.
 func pgConnectorOf(t *target) (driver.Connector, error) {
 	cfg, err := pgx.ParseConfig(t.dsn) // pgx redacts the password in its errors
 	if err != nil {
@@ -179,3 +167,111 @@ const pgLagSQL = `SELECT CASE
 	WHEN NOT pg_is_in_recovery() THEN 0
 	WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
 	ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8, -1) END`
+
+const pgTable = `to_regclass(format('%I.%I', current_schema(), $1::text))`
+
+// postgresCatalog is the catalogue queries of Reflect.
+var postgresCatalog = &reflectQueries{
+	columns: `SELECT a.attname, pg_get_expr(d.adbin, d.adrelid), a.attidentity <> '' OR COALESCE(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false)
+FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE a.attrelid = ` + pgTable + ` AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+	indexes: `SELECT i.relname, ix.indisunique, ix.indisprimary, a.attname
+FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid
+CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum AND k.attnum > 0
+WHERE ix.indrelid = ` + pgTable + ` ORDER BY ix.indisprimary DESC, i.relname, k.ord`,
+	primaryKey: `SELECT a.attname FROM pg_index ix CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
+WHERE ix.indrelid = ` + pgTable + ` AND ix.indisprimary ORDER BY k.ord`,
+	foreignKeys: `SELECT con.conname, a.attname, cf.relname, af.attname, con.confdeltype::text, con.confupdtype::text
+FROM pg_constraint con CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(col, fcol, ord)
+JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.col
+JOIN pg_class cf ON cf.oid = con.confrelid
+JOIN pg_attribute af ON af.attrelid = con.confrelid AND af.attnum = k.fcol
+WHERE con.contype = 'f' AND con.conrelid = ` + pgTable + ` ORDER BY con.conname, k.ord`,
+}
+
+// postgresDatabase is PostgreSQL (and what speaks its protocol), through
+// pgx's database/sql driver.
+type postgresDatabase struct{}
+
+func init() {
+	Register("postgres", postgresDatabase{})
+	Register("postgresql", postgresDatabase{})
+}
+
+func (postgresDatabase) Dialect() builder.Dialect { return builder.Postgres }
+
+func (postgresDatabase) target(uri, _, masked, encoding string) (*target, error) {
+	return postgresTarget(uri, masked, encoding)
+}
+
+func (postgresDatabase) open(t *target) (*sql.DB, error) {
+	cn, err := pgConnectorOf(t)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(cn), nil
+}
+
+func (postgresDatabase) connector(t *target) (driver.Connector, error) {
+	cn, err := pgConnectorOf(t)
+	if err != nil {
+		return nil, &URIError{URI: t.masked, Reason: err.Error()}
+	}
+	return cn, nil
+}
+
+func (postgresDatabase) constraint(err error) *ConstraintError {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return fromPostgres(pg)
+	}
+	return nil
+}
+
+// classify reads pgx's errors: its safe-to-retry mark (nothing was sent),
+// a failed connect, and the SQLSTATE of the server's errors — the session
+// ending (pgConnClass), 57P03 cannot_connect_now (a server starting up, or
+// a standby not yet consistent), 40001 and 40P01 (serialization failure,
+// deadlock). pgx.ErrTxCommitRollback is the server's answer ROLLBACK to a
+// COMMIT: the transaction had failed.
+func (postgresDatabase) classify(err error) errorClass {
+	var c errorClass
+	c.notSent = pgconn.SafeToRetry(err)
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		c.lostConn = pgConnClass(pg.Code)
+		c.notReady = pg.Code == "57P03"
+		c.retryable = pg.Code == "40001" || pg.Code == "40P01"
+		c.answered = !c.lostConn
+	}
+	var ce *pgconn.ConnectError
+	c.unreachable = errors.As(err, &ce)
+	if errors.Is(err, pgx.ErrTxCommitRollback) {
+		c.answered = true
+	}
+	return c
+}
+
+func (postgresDatabase) bindTime(_ int, a any, t time.Time) (any, error) { return bindUTC(a, t), nil }
+
+func (postgresDatabase) refusesNaN() bool    { return false }
+func (postgresDatabase) writesAsQuery() bool { return false }
+func (postgresDatabase) serverSQL() string   { return "" }
+
+func (postgresDatabase) catalog() *reflectQueries { return postgresCatalog }
+
+func (postgresDatabase) ready(ctx context.Context, db *sql.DB) error { return pingReady(ctx, db) }
+
+// replicaLag reads a standby's lag with pgLagSQL.
+func (postgresDatabase) replicaLag(ctx context.Context, db *sql.DB) (time.Duration, error) {
+	var s float64
+	if err := db.QueryRowContext(ctx, pgLagSQL).Scan(&s); err != nil {
+		return -1, err
+	}
+	if s < 0 {
+		return -1, nil
+	}
+	return time.Duration(s * float64(time.Second)), nil
+}

@@ -1,6 +1,9 @@
 package session
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -265,3 +268,79 @@ func sqliteTime(t time.Time) string {
 	}
 	return t.Format("2006-01-02 15:04:05.000000000")
 }
+
+// SQLite's driver writes a time as text and reads back only years 0000 to
+// 9999 (four digits): any other comes back as the zero time, silently.
+const (
+	sqliteMinYear = 0
+	sqliteMaxYear = 9999
+)
+
+// sqliteCatalog is the catalogue queries of Reflect.
+var sqliteCatalog = &reflectQueries{
+	columns:           `SELECT name, dflt_value, 0 FROM pragma_table_info(?)`,
+	indexes:           `SELECT il.name, il."unique" <> 0, il.origin = 'pk', ii.name FROM pragma_index_list(?) il JOIN pragma_index_info(il.name) ii ORDER BY il.name, ii.seqno`,
+	primaryKey:        `SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`,
+	foreignKeys:       `SELECT CAST(id AS TEXT), "from", "table", "to", on_delete, on_update FROM pragma_foreign_key_list(?) ORDER BY id, seq`,
+	integerKeyIsRowid: true,
+	foreignKeyIDs:     true,
+}
+
+// SQLite is the embedded database, through either SQLite driver (see
+// sqliteDriverName).
+type sqliteDatabase struct{}
+
+func init() {
+	Register("sqlite", sqliteDatabase{})
+	Register("sqlite3", sqliteDatabase{})
+}
+
+func (sqliteDatabase) Dialect() builder.Dialect { return builder.SQLite }
+
+func (sqliteDatabase) target(_, rest, masked, encoding string) (*target, error) {
+	return sqliteTarget(rest, masked, encoding)
+}
+
+func (sqliteDatabase) open(t *target) (*sql.DB, error) { return sql.Open(t.driver, t.dsn) }
+
+func (sqliteDatabase) connector(t *target) (driver.Connector, error) {
+	return nil, &ConfigError{Key: primariesConfigKey, Reason: "a " + t.dialect.Name() + " database has one endpoint"}
+}
+
+func (sqliteDatabase) constraint(err error) *ConstraintError {
+	if lite, ok := asSQLiteError(err); ok {
+		return fromSQLite(lite)
+	}
+	return nil
+}
+
+// classify: SQLite answers every call itself, so an error of its driver is
+// the database's answer; database-is-busy after the busy timeout (and a
+// locked table) is retryable.
+func (sqliteDatabase) classify(err error) errorClass {
+	lite, ok := asSQLiteError(err)
+	if !ok {
+		return errorClass{}
+	}
+	return errorClass{answered: true, retryable: lite.primary == sqliteBusy || lite.primary == sqliteLocked}
+}
+
+// bindTime binds a time as the text SQLite's own functions write (see
+// bindArgs), refusing a year the driver would not read back.
+func (sqliteDatabase) bindTime(i int, _ any, t time.Time) (any, error) {
+	if y := t.UTC().Year(); y < sqliteMinYear || y > sqliteMaxYear {
+		return nil, &ValueError{Arg: i, Value: t,
+			Reason: fmt.Sprintf("SQLite reads back years %04d to %d only (in UTC); this one is %d", sqliteMinYear, sqliteMaxYear, y)}
+	}
+	return sqliteTime(t), nil
+}
+
+func (sqliteDatabase) refusesNaN() bool    { return true }
+func (sqliteDatabase) writesAsQuery() bool { return true }
+func (sqliteDatabase) serverSQL() string   { return "" }
+
+func (sqliteDatabase) catalog() *reflectQueries { return sqliteCatalog }
+
+func (sqliteDatabase) ready(ctx context.Context, db *sql.DB) error { return pingReady(ctx, db) }
+
+func (sqliteDatabase) replicaLag(context.Context, *sql.DB) (time.Duration, error) { return 0, nil }

@@ -4,9 +4,6 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
-
-	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Sentinels of the constraint a statement violated. Every *ConstraintError
@@ -86,24 +83,8 @@ func TranslateError(err error) error {
 	if retryable(err) {
 		return &RetryableError{Err: err}
 	}
-	var myErr *mysql.MySQLError
-	if errors.As(err, &myErr) {
-		if ce := fromMySQL(myErr); ce != nil {
-			ce.Err = err
-			return ce
-		}
-		return err
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		if ce := fromPostgres(pgErr); ce != nil {
-			ce.Err = err
-			return ce
-		}
-		return err
-	}
-	if liteErr, ok := asSQLiteError(err); ok {
-		if ce := fromSQLite(liteErr); ce != nil {
+	for _, db := range databases() {
+		if ce := db.constraint(err); ce != nil {
 			ce.Err = err
 			return ce
 		}

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"time"
@@ -65,7 +64,7 @@ func (rs *replicaSet) measureLag(ctx context.Context, c *Client) {
 			continue // its health check brings it back; measured after that
 		}
 		mctx, cancel := context.WithTimeout(ctx, replicaProbeTimeout)
-		lag, err := replicaLag(mctx, c.dialect.Name(), r.db)
+		lag, err := c.database.replicaLag(mctx, r.db)
 		cancel()
 		if ctx.Err() != nil || rs.stop.Err() != nil {
 			return
@@ -102,23 +101,4 @@ func (rs *replicaSet) setLag(c *Client, r *replica, lag time.Duration, err error
 	} else {
 		c.log.LogAttrs(context.Background(), slog.LevelInfo, replicaInfoCaughtUp, attrs...)
 	}
-}
-
-// replicaLag measures the replication lag of a server of dialect on db;
-// negative when it is unknown.
-func replicaLag(ctx context.Context, dialect string, db *sql.DB) (time.Duration, error) {
-	switch dialect {
-	case "postgres":
-		var s float64
-		if err := db.QueryRowContext(ctx, pgLagSQL).Scan(&s); err != nil {
-			return -1, err
-		}
-		if s < 0 {
-			return -1, nil
-		}
-		return time.Duration(s * float64(time.Second)), nil
-	case "mysql":
-		return mysqlLag(ctx, db)
-	}
-	return 0, nil
 }

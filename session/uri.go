@@ -26,9 +26,10 @@ func (e *URIError) Error() string {
 // Is makes errors.Is(err, ErrBadURI) true.
 func (e *URIError) Is(target error) bool { return target == ErrBadURI }
 
-// target is what a URI resolves to: a database/sql driver, its DSN and the
-// SQL dialect.
+// target is what a URI resolves to: the registered database of its scheme,
+// a database/sql driver, its DSN and the SQL dialect.
 type target struct {
+	db      Database
 	driver  string
 	dsn     string
 	dialect builder.Dialect
@@ -81,15 +82,16 @@ func parseURI(uri, encoding string) (*target, error) {
 	if i := strings.IndexByte(scheme, '+'); i >= 0 {
 		scheme = scheme[:i] // "postgresql+psycopg2://" → "postgresql"
 	}
-	switch strings.ToLower(scheme) {
-	case "sqlite", "sqlite3":
-		return sqliteTarget(rest, masked, encoding)
-	case "mysql", "mariadb":
-		return mysqlTarget(uri, masked, encoding)
-	case "postgres", "postgresql":
-		return postgresTarget(uri, masked, encoding)
+	db, ok := Lookup(scheme)
+	if !ok {
+		return bad("unknown scheme %q (want one of %s)", scheme, schemes())
 	}
-	return bad("unknown scheme %q (want sqlite, mysql, mariadb, postgres or postgresql)", scheme)
+	t, err := db.target(uri, rest, masked, encoding)
+	if err != nil {
+		return nil, err
+	}
+	t.db, t.dialect = db, db.Dialect()
+	return t, nil
 }
 
 func isUTF8(enc string) bool {

@@ -62,6 +62,14 @@ type database interface {
 	// query, whose arguments the driver binds in one call.
 	writesAsQuery() bool
 
+	// ddlForeignKeys are the statements that turn foreign key enforcement
+	// off and back on around a schema change's transaction (where a table
+	// rebuilt by Diff would break it), and the check run before its
+	// COMMIT, whose rows (table, row id, parent table, key id) name the
+	// rows that would break a foreign key; all "" where enforcement stays
+	// on (see RunDDL).
+	ddlForeignKeys() (off, on, check string)
+
 	// serverSQL reads the server's max_allowed_packet and the names of
 	// the no-pad binary collations among builder.MySQLNoPadCollations it
 	// has, as one row; "" when the database has neither.

@@ -350,3 +350,5 @@ func (mysqlDatabase) ready(ctx context.Context, db *sql.DB) error {
 func (mysqlDatabase) replicaLag(ctx context.Context, db *sql.DB) (time.Duration, error) {
 	return mysqlLag(ctx, db)
 }
+
+func (mysqlDatabase) ddlForeignKeys() (off, on, check string) { return "", "", "" }

@@ -275,3 +275,5 @@ func (postgresDatabase) replicaLag(ctx context.Context, db *sql.DB) (time.Durati
 	}
 	return time.Duration(s * float64(time.Second)), nil
 }
+
+func (postgresDatabase) ddlForeignKeys() (off, on, check string) { return "", "", "" }

@@ -344,3 +344,10 @@ func (sqliteDatabase) catalog() *reflectQueries { return sqliteCatalog }
 func (sqliteDatabase) ready(ctx context.Context, db *sql.DB) error { return pingReady(ctx, db) }
 
 func (sqliteDatabase) replicaLag(context.Context, *sql.DB) (time.Duration, error) { return 0, nil }
+
+// ddlForeignKeys: the pragma foreign_keys has no effect inside a
+// transaction, hence around it (SQLite's documented procedure for
+// rebuilding a table).
+func (sqliteDatabase) ddlForeignKeys() (off, on, check string) {
+	return "PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys = ON", "PRAGMA foreign_key_check"
+}

@@ -70,6 +70,9 @@ type database interface {
 	// on (see RunDDL).
 	ddlForeignKeys() (off, on, check string)
 
+	// schema is how Diff reads and writes the database's schema.
+	schema() *schemaDialect
+
 	// serverSQL reads the server's max_allowed_packet and the names of
 	// the no-pad binary collations among builder.MySQLNoPadCollations it
 	// has, as one row; "" when the database has neither.

@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -352,3 +353,49 @@ func (mysqlDatabase) replicaLag(ctx context.Context, db *sql.DB) (time.Duration,
 }
 
 func (mysqlDatabase) ddlForeignKeys() (off, on, check string) { return "", "", "" }
+
+// intWidth matches an integer type's display width (MariaDB's int(11)).
+var intWidth = regexp.MustCompile(`^(tinyint|smallint|mediumint|int|bigint)\(\d+\)`)
+
+// mysqlCanonType: no integer display width (MariaDB's int(11)), synonyms
+// to one name (INTEGER is int, BOOLEAN is tinyint, JSON is MariaDB's
+// longtext).
+func mysqlCanonType(t string) string {
+	base, args, rest := splitType(intWidth.ReplaceAllString(t, "$1"))
+	switch base {
+	case "integer":
+		base = "int"
+	case "bool", "boolean":
+		base, args = "tinyint", ""
+	case "double precision", "real":
+		base = "double"
+	case "json":
+		base = "longtext"
+	case "numeric", "dec", "fixed":
+		base = "decimal"
+	case "character varying":
+		base = "varchar"
+	case "character":
+		base = "char"
+	}
+	if base == "decimal" {
+		args = decimalArgs(args, "10")
+	}
+	return join(base, args, rest)
+}
+
+func (mysqlDatabase) schema() *schemaDialect { return mysqlSchema }
+
+// mysqlSchema: MySQL's ALTER TABLE (MODIFY COLUMN, DROP INDEX, DROP
+// FOREIGN KEY, AFTER), and the indexes it makes for foreign keys.
+var mysqlSchema = &schemaDialect{
+	canonType:         mysqlCanonType,
+	foreignKeyIndexes: true,
+	explicitNull:      true,
+	autoIncrementAttr: " AUTO_INCREMENT",
+	columnPositions:   true,
+	modifyColumn:      true,
+	indexesOfTable:    true,
+	falseLiteral:      "0",
+	emptyBlob:         "''",
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/registry"
 )
 
 // pgConnectorOf returns the connector of a PostgreSQL target. Its
@@ -277,3 +278,51 @@ func (postgresDatabase) replicaLag(ctx context.Context, db *sql.DB) (time.Durati
 }
 
 func (postgresDatabase) ddlForeignKeys() (off, on, check string) { return "", "", "" }
+
+var pgAliases = map[string]string{
+	"int": "integer", "int4": "integer", "serial": "integer", "serial4": "integer",
+	"int8": "bigint", "bigserial": "bigint", "serial8": "bigint",
+	"int2": "smallint", "smallserial": "smallint",
+	"bool":   "boolean",
+	"float8": "double precision", "float": "double precision",
+	"float4":  "real",
+	"varchar": "character varying",
+	"char":    "character", "bpchar": "character",
+	"decimal": "numeric",
+}
+
+// postgresCanonType: format_type's names (VARCHAR(255) is character
+// varying(255), TIMESTAMPTZ is timestamp with time zone).
+func postgresCanonType(t string) string {
+	base, args, rest := splitType(t)
+	if alias, ok := pgAliases[base]; ok {
+		base = alias
+	}
+	switch {
+	case base == "timestamptz":
+		base, rest = "timestamp", "with time zone"
+	case (base == "timestamp" || base == "time") && rest == "":
+		rest = "without time zone"
+	case base == "timestamp with time zone" || base == "timestamp without time zone":
+		base, rest, _ = strings.Cut(base, " ")
+	}
+	if base == "numeric" && args != "" {
+		args = decimalArgs(args, "")
+	}
+	return join(base, args, rest)
+}
+
+func (postgresDatabase) schema() *schemaDialect { return postgresSchema }
+
+// postgresSchema: an identity column's type is what precedes GENERATED in
+// its definition; unique keys are constraints.
+var postgresSchema = &schemaDialect{
+	canonType: postgresCanonType,
+	autoIncrementType: func(d builder.Dialect, c *registry.Column) string {
+		t, _, _ := strings.Cut(d.AutoIncrement(c), " GENERATED")
+		return t
+	},
+	uniqueIsConstraint: true,
+	falseLiteral:       "false",
+	emptyBlob:          "''",
+}

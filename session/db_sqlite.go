@@ -15,6 +15,7 @@ import (
 	moderncsqlite "modernc.org/sqlite"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/registry"
 )
 
 // The SQLite drivers. Both give the same database with the same SQL; the
@@ -350,4 +351,46 @@ func (sqliteDatabase) replicaLag(context.Context, *sql.DB) (time.Duration, error
 // rebuilding a table).
 func (sqliteDatabase) ddlForeignKeys() (off, on, check string) {
 	return "PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys = ON", "PRAGMA foreign_key_check"
+}
+
+// sqliteAffinity follows "Determination Of Column Affinity" in SQLite's
+// documentation, keeping apart the declared types the driver maps to Go
+// time and bool values.
+func sqliteAffinity(t string) string {
+	base, _, _ := strings.Cut(t, "(")
+	base = strings.TrimSpace(base)
+	switch base {
+	case "date", "datetime", "timestamp", "boolean":
+		return base
+	case "bool":
+		return "boolean"
+	}
+	switch {
+	case strings.Contains(t, "int"):
+		return "integer"
+	case strings.Contains(t, "char"), strings.Contains(t, "clob"), strings.Contains(t, "text"):
+		return "text"
+	case strings.Contains(t, "blob"), t == "":
+		return "blob"
+	case strings.Contains(t, "real"), strings.Contains(t, "floa"), strings.Contains(t, "doub"):
+		return "real"
+	}
+	return "numeric"
+}
+
+func (sqliteDatabase) schema() *schemaDialect { return sqliteSchema }
+
+// sqliteSchema: types compare by affinity; ALTER TABLE adds columns and
+// little else, so Diff rebuilds tables (diff_sqlite.go).
+var sqliteSchema = &schemaDialect{
+	canonType: sqliteAffinity,
+	// Affinity changes: integer or real into numeric or text keep values.
+	narrowing: func(f, t string) bool {
+		return !(t == "text" || (t == "numeric" && (f == "integer" || f == "real")) || (t == "real" && f == "integer"))
+	},
+	// INTEGER PRIMARY KEY is the rowid.
+	autoIncrementType: func(builder.Dialect, *registry.Column) string { return "INTEGER" },
+	rebuildsTables:    true,
+	falseLiteral:      "0",
+	emptyBlob:         "X''",
 }

@@ -73,7 +73,7 @@ func (df *differ) rebuild(ctx context.Context, m *registry.Model, t *Table, chan
 	for _, lc := range t.Columns {
 		if _, ok := m.Column(lc.Name); !ok && lc.NotNull && !lc.HasDefault {
 			downCols = append(downCols, df.q(lc.Name))
-			downSel = append(downSel, zeroLiteral("sqlite", lc.Type))
+			downSel = append(downSel, zeroLiteral(df.sd, lc.Type))
 		}
 	}
 	copyDown := "INSERT INTO " + df.q(tmp) + " (" + strings.Join(downCols, ", ") + ") SELECT " + strings.Join(downSel, ", ") + " FROM " + df.q(t.Name)

@@ -78,6 +78,9 @@ type Dialect interface {
 	// locks are the server's, so there prefix starts it). Both are ""
 	// where the database has no such lock.
 	AdvisoryLock(prefix, name string) (lock, unlock string)
+	// BackslashEscapes reports whether a backslash inside a string literal
+	// escapes the next character ('it\'s'), as MySQL reads them.
+	BackslashEscapes() bool
 }
 
 // DialectFor returns the dialect named "sqlite", "mysql" or "postgres"

@@ -161,3 +161,4 @@ func (mysqlDialect) AdvisoryLock(prefix, name string) (lock, unlock string) {
 	n := `CONCAT('` + prefix + `', LEFT(SHA1(CONCAT(DATABASE(), '.` + name + `')), 40))`
 	return `SELECT COALESCE(GET_LOCK(` + n + `, 0), 0) = 1`, `SELECT RELEASE_LOCK(` + n + `)`
 }
+func (mysqlDialect) BackslashEscapes() bool { return true }

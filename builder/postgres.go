@@ -120,3 +120,4 @@ func (postgresDialect) AdvisoryLock(_, name string) (lock, unlock string) {
 	key := `hashtextextended(current_schema() || '.` + name + `', 0)`
 	return `SELECT pg_try_advisory_lock(` + key + `)`, `SELECT pg_advisory_unlock(` + key + `)`
 }
+func (postgresDialect) BackslashEscapes() bool { return false }

@@ -106,3 +106,4 @@ func (sqliteDialect) AdvanceSequence(_, _ string) string        { return "" }
 func (sqliteDialect) OffsetNeedsLimit() bool                    { return true }
 func (sqliteDialect) TransactionalDDL() bool                    { return true }
 func (sqliteDialect) AdvisoryLock(_, _ string) (string, string) { return "", "" }
+func (sqliteDialect) BackslashEscapes() bool                    { return false }

@@ -226,7 +226,7 @@ func (r *Runner) run(ctx context.Context, conn *sql.Conn, m Migration, down bool
 		return r.c.RunDDL(ctx, fn)
 	}
 	err := ddl(ctx, func(exec func(string, ...any) error) error {
-		for _, q := range SplitFor(r.c.Dialect().Name(), text) {
+		for _, q := range split(text, r.c.Dialect().BackslashEscapes()) {
 			if err := exec(q); err != nil {
 				return err
 			}

@@ -111,7 +111,7 @@ func mysqlTarget(uri, masked, encoding string) (*target, error) {
 		interpolate = &on
 	}
 	cfg.InterpolateParams = *interpolate
-	return &target{driver: "mysql", dsn: cfg.FormatDSN(), dialect: builder.MySQL, masked: masked}, nil
+	return &target{driver: "mysql", dsn: cfg.FormatDSN(), masked: masked}, nil
 }
 
 // fromMySQL reads the error numbers and messages of MySQL 8 and MariaDB:

@@ -121,7 +121,7 @@ func postgresTarget(uri, masked, encoding string) (*target, error) {
 	if u.Host == "" {
 		u.Host = "127.0.0.1:5432"
 	}
-	return &target{driver: "pgx", dsn: u.String(), dialect: builder.Postgres, masked: masked}, nil
+	return &target{driver: "pgx", dsn: u.String(), masked: masked}, nil
 }
 
 // fromPostgres reads the SQLSTATE and the fields PostgreSQL reports. The

@@ -148,7 +148,7 @@ func sqliteTarget(rest, masked, encoding string) (*target, error) {
 		}
 		return bad("unknown SQLite driver %q (want mattn or modernc)", drv)
 	}
-	t := &target{driver: sqlDriver, dialect: builder.SQLite, masked: masked}
+	t := &target{driver: sqlDriver, masked: masked}
 	switch {
 	case path == "" || path == ":memory:" || path == "/:memory:":
 		t.memory = true

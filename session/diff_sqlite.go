@@ -40,7 +40,7 @@ func (df *differ) rebuild(ctx context.Context, m *registry.Model, t *Table, chan
 		return fmt.Errorf("session: diff table %s: cannot read its CREATE TABLE from sqlite_master", t.Name)
 	}
 	tmp := "_sqlservice_new_" + m.Table
-	stmts := builder.For(builder.SQLite, m).CreateTable
+	stmts := builder.For(df.d, m).CreateTable
 	create := stmts[0]
 	mopen := strings.IndexByte(create, '(')
 	newCreate := "CREATE TABLE " + df.q(tmp) + " " + create[mopen:]

@@ -326,10 +326,11 @@ func (mysqlDatabase) writesAsQuery() bool { return false }
 
 // serverSQL reads max_allowed_packet (see Client.CheckSize) and the no-pad
 // binary collations (see Client.tableCollation).
-func (mysqlDatabase) serverSQL() string {
-	return "SELECT @@max_allowed_packet, (SELECT GROUP_CONCAT(COLLATION_NAME) FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN ('" +
-		strings.Join(builder.MySQLNoPadCollations, "', '") + "'))"
-}
+func (mysqlDatabase) serverSQL() string { return mysqlServerSQL }
+
+// mysqlServerSQL is built once: Client.CheckSize asks for it per call.
+var mysqlServerSQL = "SELECT @@max_allowed_packet, (SELECT GROUP_CONCAT(COLLATION_NAME) FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN ('" +
+	strings.Join(builder.MySQLNoPadCollations, "', '") + "'))"
 
 func (mysqlDatabase) catalog() *reflectQueries { return mysqlCatalog }
 

@@ -53,6 +53,37 @@ type Dialect interface {
 	// LockClause is the clause appended to a SELECT that locks its rows
 	// (see Lock); empty where the dialect locks otherwise.
 	LockClause(l Lock) string
+
+	// DefaultValues follows INSERT INTO table in a statement that gives
+	// no column: every column takes its default.
+	DefaultValues() string
+	// UpsertOnAnyUnique reports whether the Upsert clause fires on a
+	// conflict with any unique key rather than only the conflict columns.
+	UpsertOnAnyUnique() bool
+	// AdvanceSequence is the statement to run after a row was written with
+	// an explicit value, its one parameter, in the autoincrement column of
+	// table; "" where an explicit key moves key generation by itself.
+	AdvanceSequence(table, column string) string
+	// OffsetNeedsLimit reports whether OFFSET is accepted only after a
+	// LIMIT.
+	OffsetNeedsLimit() bool
+	// LimitInSubquery reports whether a subquery of IN (...) may have a
+	// LIMIT or OFFSET.
+	LimitInSubquery() bool
+	// TransactionalDDL reports whether schema statements run inside a
+	// transaction, committed or rolled back with it, rather than each
+	// committing by itself.
+	TransactionalDDL() bool
+	// AdvisoryLock is the pair of statements that take without waiting
+	// and release a named lock held by the connection, each returning
+	// one row whose one column is true when taking succeeded; the name
+	// is that of name within the current database or schema (MySQL's
+	// locks are the server's, so there prefix starts it). Both are ""
+	// where the database has no such lock.
+	AdvisoryLock(prefix, name string) (lock, unlock string)
+	// BackslashEscapes reports whether a backslash inside a string literal
+	// escapes the next character ('it\'s'), as MySQL reads them.
+	BackslashEscapes() bool
 }
 
 // DialectFor returns the dialect named "sqlite", "mysql" or "postgres"

@@ -142,3 +142,24 @@ func (mysqlDialect) TablesSQL() string {
 func (mysqlDialect) ColumnsSQL() string {
 	return `SELECT column_name, column_type, is_nullable = 'NO', column_key = 'PRI' FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position`
 }
+
+func (mysqlDialect) DefaultValues() string { return "() VALUES ()" }
+
+// UpsertOnAnyUnique: ON DUPLICATE KEY UPDATE fires on a conflict with any
+// unique key.
+func (mysqlDialect) UpsertOnAnyUnique() bool            { return true }
+func (mysqlDialect) AdvanceSequence(_, _ string) string { return "" }
+func (mysqlDialect) OffsetNeedsLimit() bool             { return true }
+func (mysqlDialect) LimitInSubquery() bool              { return false }
+
+// TransactionalDDL is false: MySQL and MariaDB commit every DDL statement
+// on its own.
+func (mysqlDialect) TransactionalDDL() bool { return false }
+
+// AdvisoryLock uses GET_LOCK, whose names are the server's: prefix and a
+// hash of the database and name make it one per database.
+func (mysqlDialect) AdvisoryLock(prefix, name string) (lock, unlock string) {
+	n := `CONCAT('` + prefix + `', LEFT(SHA1(CONCAT(DATABASE(), '.` + name + `')), 40))`
+	return `SELECT COALESCE(GET_LOCK(` + n + `, 0), 0) = 1`, `SELECT RELEASE_LOCK(` + n + `)`
+}
+func (mysqlDialect) BackslashEscapes() bool { return true }

@@ -94,3 +94,31 @@ func (postgresDialect) ColumnsSQL() string {
 	SELECT 1 FROM pg_index ix WHERE ix.indrelid = a.attrelid AND ix.indisprimary AND a.attnum = ANY (ix.indkey))
 FROM pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', current_schema(), $1::text)) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`
 }
+
+func (postgresDialect) DefaultValues() string   { return "DEFAULT VALUES" }
+func (postgresDialect) UpsertOnAnyUnique() bool { return false }
+
+// AdvanceSequence: an identity column draws from a sequence that an
+// explicit key does not move, so the next generated key would collide with
+// it. The statement moves the sequence forward to the explicit key when it
+// is behind, never backward. It needs UPDATE on the sequence, which the
+// owner of the table has. Identifiers are registry-checked ([A-Za-z0-9_]),
+// so they are safe inside a string literal; pg_get_serial_sequence parses
+// the first argument as a (quoted) identifier and takes the second
+// verbatim.
+func (d postgresDialect) AdvanceSequence(table, column string) string {
+	seq := "pg_get_serial_sequence('" + d.Quote(table) + "', '" + column + "')::regclass"
+	return "SELECT setval(seq, $1) FROM (SELECT " + seq + " AS seq) s WHERE $1 > COALESCE(pg_sequence_last_value(seq), 0)"
+}
+
+func (postgresDialect) OffsetNeedsLimit() bool { return false }
+func (postgresDialect) LimitInSubquery() bool  { return true }
+func (postgresDialect) TransactionalDDL() bool { return true }
+
+// AdvisoryLock uses a session-level advisory lock keyed by a hash of the
+// current schema and name; prefix is not needed.
+func (postgresDialect) AdvisoryLock(_, name string) (lock, unlock string) {
+	key := `hashtextextended(current_schema() || '.` + name + `', 0)`
+	return `SELECT pg_try_advisory_lock(` + key + `)`, `SELECT pg_advisory_unlock(` + key + `)`
+}
+func (postgresDialect) BackslashEscapes() bool { return false }

@@ -99,3 +99,12 @@ func onConflict(d Dialect, conflict, update []string) string {
 	}
 	return b.String()
 }
+
+func (sqliteDialect) DefaultValues() string                     { return "DEFAULT VALUES" }
+func (sqliteDialect) UpsertOnAnyUnique() bool                   { return false }
+func (sqliteDialect) AdvanceSequence(_, _ string) string        { return "" }
+func (sqliteDialect) OffsetNeedsLimit() bool                    { return true }
+func (sqliteDialect) LimitInSubquery() bool                     { return true }
+func (sqliteDialect) TransactionalDDL() bool                    { return true }
+func (sqliteDialect) AdvisoryLock(_, _ string) (string, string) { return "", "" }
+func (sqliteDialect) BackslashEscapes() bool                    { return false }

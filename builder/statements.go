@@ -168,10 +168,7 @@ func (s *Statements) buildInsert(omit registry.ColumnSet, upsert bool) *Insert {
 	}
 	if len(names) == 0 {
 		// Every column is left to the database (an id-only table).
-		ins.SQL = "INSERT INTO " + d.Quote(m.Table) + " DEFAULT VALUES"
-		if d.Name() == "mysql" {
-			ins.SQL = "INSERT INTO " + d.Quote(m.Table) + " () VALUES ()"
-		}
+		ins.SQL = "INSERT INTO " + d.Quote(m.Table) + " " + d.DefaultValues()
 		if d.Returning() && m.AutoIncrement != nil {
 			ins.SQL += " RETURNING " + d.Quote(m.AutoIncrement.Name)
 		}

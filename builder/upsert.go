@@ -7,7 +7,7 @@ package builder
 // collides with another row would silently overwrite that other row. There
 // callers update by primary key and insert when no row matched instead.
 func (s *Statements) UpsertIsExact() bool {
-	if s.Dialect.Name() != "mysql" {
+	if !s.Dialect.UpsertOnAnyUnique() {
 		return true
 	}
 	for _, c := range s.Model.Columns {

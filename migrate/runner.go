@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/session"
 )
 
@@ -225,7 +226,7 @@ func (r *Runner) run(ctx context.Context, conn *sql.Conn, m Migration, down bool
 		return r.c.RunDDL(ctx, fn)
 	}
 	err := ddl(ctx, func(exec func(string, ...any) error) error {
-		for _, q := range SplitFor(r.c.Dialect().Name(), text) {
+		for _, q := range split(text, r.c.Dialect().BackslashEscapes()) {
 			if err := exec(q); err != nil {
 				return err
 			}
@@ -245,15 +246,7 @@ func (r *Runner) run(ctx context.Context, conn *sql.Conn, m Migration, down bool
 func (r *Runner) table() string { return r.c.Dialect().Quote(Table) }
 
 func (r *Runner) placeholders(n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		if r.c.Dialect().Name() == "postgres" {
-			out[i] = fmt.Sprintf("$%d", i+1)
-		} else {
-			out[i] = "?"
-		}
-	}
-	return out
+	return strings.Split(builder.Rebind(r.c.Dialect(), strings.TrimSuffix(strings.Repeat("?,", n), ",")), ",")
 }
 
 func (r *Runner) ensureTable(ctx context.Context) error {
@@ -340,19 +333,13 @@ func (r *Runner) lock(ctx context.Context) (release func() error, held *sql.Conn
 	deadline := time.Now().Add(r.lockTimeout)
 	var try func() (bool, error)
 	var unlock func() error
-	switch r.c.Dialect().Name() {
-	case "postgres", "mysql":
+	switch lockQ, unlockQ := r.c.Dialect().AdvisoryLock("sqlservice_migrate_", Table); {
+	case lockQ != "":
 		conn, err := r.c.DB().Conn(ctx)
 		if err != nil {
 			return nil, nil, fmt.Errorf("migrate: lock: %w", err)
 		}
 		held = conn
-		lockQ, unlockQ := `SELECT pg_try_advisory_lock(hashtextextended(current_schema() || '.`+Table+`', 0))`,
-			`SELECT pg_advisory_unlock(hashtextextended(current_schema() || '.`+Table+`', 0))`
-		if r.c.Dialect().Name() == "mysql" {
-			name := `CONCAT('sqlservice_migrate_', LEFT(SHA1(CONCAT(DATABASE(), '.` + Table + `')), 40))`
-			lockQ, unlockQ = `SELECT COALESCE(GET_LOCK(`+name+`, 0), 0) = 1`, `SELECT RELEASE_LOCK(`+name+`)`
-		}
 		try = func() (bool, error) {
 			var ok bool
 			err := conn.QueryRowContext(ctx, lockQ).Scan(&ok)

@@ -1,6 +1,10 @@
 package migrate
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/sqlservice/sqlservice/builder"
+)
 
 // Split cuts SQL text into statements at semicolons outside quotes
 // ('...', "...", `...`; a quote doubled inside is one character),
@@ -12,9 +16,13 @@ import "strings"
 // reads MySQL's backslash escapes.
 func Split(sql string) []string { return split(sql, false) }
 
-// SplitFor is Split as dialect reads SQL: on "mysql" a backslash inside a
-// string literal escapes the next character ('it\'s').
-func SplitFor(dialect, sql string) []string { return split(sql, dialect == "mysql") }
+// SplitFor is Split as the dialect named dialect reads SQL (see
+// builder.DialectFor): on MySQL a backslash inside a string literal escapes
+// the next character ('it\'s').
+func SplitFor(dialect, sql string) []string {
+	d, err := builder.DialectFor(dialect)
+	return split(sql, err == nil && d.BackslashEscapes())
+}
 
 func split(sql string, backslash bool) []string {
 	var out []string

@@ -328,7 +328,7 @@ func (q *QuerySet[T]) SubquerySQL() (string, []any, string, error) {
 	if len(q.pick) != 1 {
 		return "", nil, "", fmt.Errorf("record: a subquery of %s must Select exactly one column or expression, not %d", q.m.Name, len(q.pick))
 	}
-	if q.c.Dialect().Name() == "mysql" && (q.hasLim || q.offset > 0) {
+	if !q.c.Dialect().LimitInSubquery() && (q.hasLim || q.offset > 0) {
 		return "", nil, "", fmt.Errorf("record: a subquery of %s with Limit or Offset: MySQL and MariaDB have no LIMIT in an IN subquery: %w", q.m.Name, errors.ErrUnsupported)
 	}
 	b, err := q.scanBuilder(nil)

@@ -240,10 +240,7 @@ func mapRow(m *registry.Model, row map[string]any, zeros []any, cols []*registry
 // insertSQL is INSERT INTO t (cols) VALUES (...), (...) with rows rows.
 func insertSQL(d builder.Dialect, m *registry.Model, cols []*registry.Column, rows int) string {
 	if len(cols) == 0 {
-		if d.Name() == "mysql" {
-			return "INSERT INTO " + d.Quote(m.Table) + " () VALUES ()"
-		}
-		return "INSERT INTO " + d.Quote(m.Table) + " DEFAULT VALUES"
+		return "INSERT INTO " + d.Quote(m.Table) + " " + d.DefaultValues()
 	}
 	head := "INSERT INTO " + d.Quote(m.Table) + " (" + builder.ColumnList(d, cols) + ") VALUES "
 	b := make([]byte, 0, len(head)+rows*len(cols)*4)

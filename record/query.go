@@ -194,7 +194,7 @@ func (q *QuerySet[T]) limitOffset(b sq.SelectBuilder) sq.SelectBuilder {
 		b = b.Limit(q.limit).Suffix("OFFSET ?", q.offset)
 	case q.hasLim:
 		b = b.Limit(q.limit)
-	case q.offset > 0 && q.c.Dialect().Name() == "postgres":
+	case q.offset > 0 && !q.c.Dialect().OffsetNeedsLimit():
 		b = b.Suffix("OFFSET ?", q.offset)
 	case q.offset > 0:
 		// SQLite and MySQL need a LIMIT before OFFSET.

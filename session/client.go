@@ -9,9 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	_ "github.com/go-sql-driver/mysql" // mysql:// and mariadb://
-	_ "github.com/jackc/pgx/v5/stdlib" // postgres:// and postgresql://
-
 	"github.com/sqlservice/sqlservice/builder"
 )
 
@@ -36,9 +33,15 @@ type Client struct {
 	target    *target
 	isolation sql.IsolationLevel
 	log       *slog.Logger
-	hooks     []QueryHook // Config.Hooks, and echoHook with Config.Echo; nil when none (hooks.go)
-	addr      string      // the primary's host:port, for QueryEvent.Addr
-	closed    atomic.Bool
+
+	// The client's Database (database.go), and what it says, read once.
+	database      Database
+	writesAsQuery bool
+	refusesNaN    bool
+
+	hooks  []QueryHook // Config.Hooks, and echoHook with Config.Echo; nil when none (hooks.go)
+	addr   string      // the primary's host:port, for QueryEvent.Addr
+	closed atomic.Bool
 
 	stmts  *stmtCache // the prepared statements of the pool (stmtcache.go)
 	server serverOnce // MySQL server facts, read once (server.go)
@@ -84,11 +87,12 @@ func Open(cfg Config) (*Client, error) {
 		if db, err = openPrimaries(t, cfg); err != nil {
 			return nil, err
 		}
-	} else if db, err = openDB(t); err != nil {
+	} else if db, err = t.db.open(t); err != nil {
 		return nil, &URIError{URI: t.masked, Reason: err.Error()}
 	}
 	c := &Client{db: db, dialect: t.dialect, cfg: cfg, target: t, isolation: iso,
-		stmts: newStmtCache(cfg.StatementCacheSize), addr: serverAddr(t.masked)}
+		stmts: newStmtCache(cfg.StatementCacheSize), addr: serverAddr(t.masked),
+		database: t.db, writesAsQuery: t.db.writesAsQuery(), refusesNaN: t.db.refusesNaN()}
 	c.log = cfg.Logger
 	if c.log == nil {
 		c.log = slog.Default()
@@ -405,7 +409,7 @@ func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...an
 // query's parameters in one call into SQLite, but an Exec's one call per
 // parameter, which dominates a multi-row INSERT of hundreds of them.
 func (c *Client) Write(ctx context.Context, cached bool, query string, args ...any) error {
-	if c.dialect != builder.SQLite {
+	if !c.writesAsQuery {
 		_, err := c.Exec(ctx, cached, query, args...)
 		return err
 	}

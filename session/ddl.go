@@ -43,16 +43,17 @@ func (c *Client) RunDDLOn(ctx context.Context, conn *sql.Conn, fn func(exec func
 			return nil
 		}
 	}
-	switch c.dialect.Name() {
-	case "mysql":
+	if !c.dialect.TransactionalDDL() {
 		return fn(logged(conn))
-	case "sqlite":
-		if err := c.execOn(ctx, conn, "PRAGMA foreign_keys = OFF"); err != nil {
+	}
+	fkOff, fkOn, fkCheck := c.database.ddlForeignKeys()
+	if fkOff != "" {
+		if err := c.execOn(ctx, conn, fkOff); err != nil {
 			return fmt.Errorf("session: schema change: %w", err)
 		}
 		// Back on for the pool's next user whatever happens: the client
-		// opens SQLite with foreign keys enforced.
-		defer c.execOn(context.WithoutCancel(ctx), conn, "PRAGMA foreign_keys = ON")
+		// opens the database with foreign keys enforced.
+		defer c.execOn(context.WithoutCancel(ctx), conn, fkOn)
 	}
 	bctx := ctx
 	var ev *QueryEvent
@@ -68,8 +69,8 @@ func (c *Client) RunDDLOn(ctx context.Context, conn *sql.Conn, fn func(exec func
 		c.endDDL(ctx, tx, false)
 		return err
 	}
-	if c.dialect.Name() == "sqlite" {
-		if err := c.foreignKeyCheck(ctx, tx); err != nil {
+	if fkCheck != "" {
+		if err := c.foreignKeyCheck(ctx, tx, fkCheck); err != nil {
 			c.endDDL(ctx, tx, false)
 			return err
 		}
@@ -115,10 +116,9 @@ func (c *Client) endDDL(ctx context.Context, tx *sql.Tx, commit bool) error {
 	return err
 }
 
-// foreignKeyCheck fails when PRAGMA foreign_key_check reports a row whose
-// parent is missing.
-func (c *Client) foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
-	const q = "PRAGMA foreign_key_check"
+// foreignKeyCheck fails when the check q (see Database.ddlForeignKeys)
+// reports a row whose parent is missing.
+func (c *Client) foreignKeyCheck(ctx context.Context, tx *sql.Tx, q string) error {
 	qctx := ctx
 	var ev *QueryEvent
 	if c.hooks != nil {

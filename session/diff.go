@@ -162,7 +162,7 @@ func (c *Client) Diff(ctx context.Context, models ...any) (*Plan, error) {
 		return nil, err
 	}
 	live := c.Tables()
-	d := &differ{c: c, d: c.dialect, plan: &Plan{Dialect: c.dialect.Name()}, live: live}
+	d := &differ{c: c, d: c.dialect, sd: c.database.schema(), plan: &Plan{Dialect: c.dialect.Name()}, live: live}
 	for _, m := range ordered {
 		t := live[m.Table]
 		if t == nil {
@@ -196,9 +196,52 @@ func detachedModels(models []any) ([]*registry.Model, error) {
 	return fkOrder(append(ms, registry.JoinModels(ms)...))
 }
 
+// schemaDialect is how Diff reads and writes one database's schema where
+// databases differ beyond builder.Dialect: the spelling of its types and
+// of its ALTER TABLE. Each database's file holds its own (see
+// Database.schema).
+type schemaDialect struct {
+	// canonType spells a type (lower case, single spaces) one way, so that
+	// the type a model asks for and the one the database reports compare.
+	canonType func(t string) string
+	// narrowing, when set, decides whether changing a column's type from
+	// from to to (canonical, different) may lose values, instead of the
+	// rules of narrowing.
+	narrowing func(from, to string) bool
+	// autoIncrementType is the type Diff expects of an autoincrement
+	// column; nil for the dialect's ColumnType.
+	autoIncrementType func(d builder.Dialect, c *registry.Column) string
+	// rebuildsTables: ALTER TABLE can neither add a constraint nor alter a
+	// column, so such changes rebuild the table (diff_sqlite.go), and an
+	// added column declares its foreign key inline.
+	rebuildsTables bool
+	// foreignKeyIndexes: the database makes an index for a foreign key
+	// that has none, which Diff neither reports nor leaves behind, and
+	// drops a key with DROP FOREIGN KEY.
+	foreignKeyIndexes bool
+	// explicitNull: a column definition says NULL; autoIncrementAttr is
+	// the attribute that keeps a column's autoincrement in one.
+	explicitNull      bool
+	autoIncrementAttr string
+	// columnPositions: ADD COLUMN puts a column back at its place (AFTER).
+	columnPositions bool
+	// modifyColumn: a column changes with MODIFY COLUMN and its whole
+	// definition, not with ALTER COLUMN actions.
+	modifyColumn bool
+	// indexesOfTable: DROP INDEX is a clause of ALTER TABLE.
+	indexesOfTable bool
+	// uniqueIsConstraint: a unique key is a constraint that owns its
+	// index, dropped with ALTER TABLE DROP CONSTRAINT.
+	uniqueIsConstraint bool
+	// falseLiteral and emptyBlob are the zero values of a boolean and a
+	// binary column.
+	falseLiteral, emptyBlob string
+}
+
 type differ struct {
 	c       *Client
 	d       builder.Dialect
+	sd      *schemaDialect
 	plan    *Plan
 	live    map[string]*Table
 	fkDrops []Step
@@ -235,11 +278,8 @@ type wantColumn struct {
 func (df *differ) want(c *registry.Column) wantColumn {
 	w := wantColumn{col: c, typ: df.d.ColumnType(c), notNull: c.NotNull || c.AutoIncrement}
 	if c.AutoIncrement {
-		switch df.d.Name() {
-		case "sqlite":
-			w.typ = "INTEGER"
-		case "postgres":
-			w.typ, _, _ = strings.Cut(df.d.AutoIncrement(c), " GENERATED")
+		if df.sd.autoIncrementType != nil {
+			w.typ = df.sd.autoIncrementType(df.d, c)
 		}
 	}
 	return w
@@ -271,7 +311,6 @@ const (
 )
 
 func (df *differ) alterTable(ctx context.Context, m *registry.Model, t *Table) error {
-	dialect := df.d.Name()
 	var changes []change
 	liveCols := make(map[string]*TableColumn, len(t.Columns))
 	for i := range t.Columns {
@@ -291,7 +330,7 @@ func (df *differ) alterTable(ctx context.Context, m *registry.Model, t *Table) e
 			continue
 		}
 		ch := change{kind: alterColumn, col: c, liveCol: lc, want: w}
-		ch.typeChg = !sameType(dialect, w.typ, lc.Type)
+		ch.typeChg = !sameType(df.sd, w.typ, lc.Type)
 		if !c.PK {
 			ch.nullChg = w.notNull != lc.NotNull
 		}
@@ -304,7 +343,7 @@ func (df *differ) alterTable(ctx context.Context, m *registry.Model, t *Table) e
 		var what []string
 		if ch.typeChg {
 			what = append(what, fmt.Sprintf("type %s -> %s", lc.Type, w.typ))
-			ch.destr = narrowing(dialect, lc.Type, w.typ)
+			ch.destr = narrowing(df.sd, lc.Type, w.typ)
 		}
 		if ch.nullChg {
 			if w.notNull {
@@ -366,7 +405,7 @@ func (df *differ) alterTable(ctx context.Context, m *registry.Model, t *Table) e
 			haveIx[key] = true
 		case ix.Unique && len(m.PK) == 1 && len(ix.Columns) == 1 && ix.Columns[0] == m.PK[0].Name:
 			// a unique index on the single-column key adds nothing to it
-		case !ix.Unique && dialect == "mysql" && fkCovered(t, ix):
+		case !ix.Unique && df.sd.foreignKeyIndexes && fkCovered(t, ix):
 			// the index MySQL made for a foreign key
 		case len(ix.Columns) == 0:
 			// an expression index: Diff does not read expressions
@@ -406,7 +445,7 @@ func (df *differ) alterTable(ctx context.Context, m *registry.Model, t *Table) e
 	if len(changes) == 0 && len(fkAdd) == 0 && len(fkDrop) == 0 {
 		return nil
 	}
-	if dialect == "sqlite" && sqliteNeedsRebuild(t, changes, fkAdd, fkDrop) {
+	if df.sd.rebuildsTables && sqliteNeedsRebuild(t, changes, fkAdd, fkDrop) {
 		return df.rebuild(ctx, m, t, changes, fkAdd, fkDrop)
 	}
 	df.emit(m, t, changes)
@@ -556,14 +595,14 @@ func (df *differ) liveDef(lc *TableColumn) string {
 	def := df.q(lc.Name) + " " + lc.Type
 	if lc.NotNull {
 		def += " NOT NULL"
-	} else if df.d.Name() == "mysql" {
+	} else if df.sd.explicitNull {
 		def += " NULL"
 	}
 	if lc.HasDefault {
 		def += " DEFAULT " + lc.Default
 	}
-	if lc.AutoIncrement && df.d.Name() == "mysql" {
-		def += " AUTO_INCREMENT"
+	if lc.AutoIncrement {
+		def += df.sd.autoIncrementAttr
 	}
 	return def
 }
@@ -576,9 +615,9 @@ func (df *differ) readdColumn(t *Table, lc *TableColumn) []string {
 	def := df.liveDef(lc)
 	zero := lc.NotNull && !lc.HasDefault && !lc.AutoIncrement
 	if zero {
-		def += " DEFAULT " + zeroLiteral(df.d.Name(), lc.Type)
+		def += " DEFAULT " + zeroLiteral(df.sd, lc.Type)
 	}
-	if df.d.Name() == "mysql" {
+	if df.sd.columnPositions {
 		after := " FIRST"
 		for i := range t.Columns {
 			if t.Columns[i].Name == lc.Name {
@@ -598,24 +637,18 @@ func (df *differ) readdColumn(t *Table, lc *TableColumn) []string {
 }
 
 // zeroLiteral is the zero value of a column type, as SQL.
-func zeroLiteral(dialect, typ string) string {
-	t := canonType(dialect, typ)
+func zeroLiteral(sd *schemaDialect, typ string) string {
+	t := canonType(sd, typ)
 	switch {
 	case strings.Contains(t, "int"), strings.Contains(t, "numeric"), strings.Contains(t, "decimal"),
 		strings.Contains(t, "real"), strings.Contains(t, "double"), strings.Contains(t, "float"):
 		return "0"
 	case strings.Contains(t, "bool"):
-		if dialect == "postgres" {
-			return "false"
-		}
-		return "0"
+		return sd.falseLiteral
 	case strings.Contains(t, "bytea"):
 		return `'\x'`
 	case strings.Contains(t, "blob"), strings.Contains(t, "binary"):
-		if dialect == "sqlite" {
-			return "X''"
-		}
-		return "''"
+		return sd.emptyBlob
 	case strings.Contains(t, "date"), strings.Contains(t, "time"):
 		return "'1970-01-01 00:00:00'"
 	case strings.Contains(t, "json"):
@@ -625,7 +658,7 @@ func zeroLiteral(dialect, typ string) string {
 }
 
 func (df *differ) dropIndexSQL(table, name string) string {
-	if df.d.Name() == "mysql" {
+	if df.sd.indexesOfTable {
 		return "ALTER TABLE " + df.q(table) + " DROP INDEX " + df.q(name)
 	}
 	return "DROP INDEX " + df.q(name)
@@ -663,7 +696,7 @@ func (df *differ) emit(m *registry.Model, t *Table, changes []change) {
 				s.Down = df.readdColumn(t, ch.liveCol)
 			case addColumn:
 				def := df.columnDef(ch.want, false)
-				if df.d.Name() == "sqlite" && ch.col.FK != nil {
+				if df.sd.rebuildsTables && ch.col.FK != nil {
 					def += " REFERENCES " + df.q(ch.col.FK.Table) + " (" + df.q(ch.col.FK.Column) + ")"
 				}
 				s.Up = []string{"ALTER TABLE " + tbl + " ADD COLUMN " + def}
@@ -687,7 +720,7 @@ func (df *differ) emit(m *registry.Model, t *Table, changes []change) {
 // owns its index, which only ALTER TABLE DROP CONSTRAINT removes; both
 // statements are written, the second a no-op when the first dropped it.
 func (df *differ) dropIndexUp(table string, ix *Index) []string {
-	if df.d.Name() == "postgres" && ix.Unique {
+	if df.sd.uniqueIsConstraint && ix.Unique {
 		return []string{
 			"ALTER TABLE " + df.q(table) + " DROP CONSTRAINT IF EXISTS " + df.q(ix.Name),
 			"DROP INDEX IF EXISTS " + df.q(ix.Name),
@@ -700,17 +733,16 @@ func (df *differ) alterColumn(table string, ch change) (up, down []string) {
 	tbl := df.q(table)
 	col := df.q(ch.col.Name)
 	lc := ch.liveCol
-	switch df.d.Name() {
-	case "mysql":
+	if df.sd.modifyColumn {
 		w := ch.want
 		def := df.columnDef(w, true)
 		if ch.col.AutoIncrement {
-			def += " AUTO_INCREMENT"
+			def += df.sd.autoIncrementAttr
 		}
 		return []string{"ALTER TABLE " + tbl + " MODIFY COLUMN " + def},
 			[]string{"ALTER TABLE " + tbl + " MODIFY COLUMN " + df.liveDef(lc)}
 	}
-	// PostgreSQL: one ALTER TABLE with an action per difference.
+	// Otherwise (PostgreSQL): one ALTER TABLE with an action per difference.
 	var ups, downs []string
 	if ch.typeChg {
 		ups = append(ups, "ALTER COLUMN "+col+" TYPE "+ch.want.typ+" USING "+col+"::"+ch.want.typ)
@@ -744,7 +776,7 @@ func (df *differ) alterColumn(table string, ch change) (up, down []string) {
 func (df *differ) dropFK(m *registry.Model, t *Table, fk *ForeignKey) Step {
 	tbl := df.q(m.Table)
 	drop := " DROP CONSTRAINT "
-	if df.d.Name() == "mysql" {
+	if df.sd.foreignKeyIndexes {
 		drop = " DROP FOREIGN KEY "
 	}
 	return Step{
@@ -787,7 +819,7 @@ func (df *differ) addFK(m *registry.Model, t *Table, c *registry.Column, changes
 		Description: fmt.Sprintf("add foreign key %s.%s -> %s.%s", m.Table, c.Name, c.FK.Table, c.FK.Column),
 		Up:          []string{"ALTER TABLE " + tbl + " ADD " + df.fkClause(fk)},
 	}
-	if df.d.Name() == "mysql" {
+	if df.sd.foreignKeyIndexes {
 		s.Down = []string{"ALTER TABLE " + tbl + " DROP FOREIGN KEY " + df.q(fk.Name)}
 		// MySQL adds an index named after the key when no index starts
 		// with the column; putting the schema back drops it too.

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestTypesAreComparedAsEachDatabaseSpellsThem(t *testing.T) {
@@ -42,7 +43,7 @@ func TestTypesAreComparedAsEachDatabaseSpellsThem(t *testing.T) {
 		{"sqlite", "BLOB", "TEXT", false},
 	}
 	for _, tc := range cases {
-		assert.Equal(t, tc.same, sameType(tc.dialect, tc.want, tc.live), "%s: %s vs %s", tc.dialect, tc.want, tc.live)
+		assert.Equal(t, tc.same, sameType(schemaOf(t, tc.dialect), tc.want, tc.live), "%s: %s vs %s", tc.dialect, tc.want, tc.live)
 	}
 }
 
@@ -67,7 +68,7 @@ func TestNarrowingTypeChangesAreTheOnesThatMayLoseValues(t *testing.T) {
 		{"sqlite", "TEXT", "INTEGER", true},
 	}
 	for _, tc := range cases {
-		assert.Equal(t, tc.narrowing, narrowing(tc.dialect, tc.from, tc.to), "%s: %s -> %s", tc.dialect, tc.from, tc.to)
+		assert.Equal(t, tc.narrowing, narrowing(schemaOf(t, tc.dialect), tc.from, tc.to), "%s: %s -> %s", tc.dialect, tc.from, tc.to)
 	}
 }
 
@@ -90,4 +91,11 @@ func TestDefaultsAreComparedAsEachDatabaseReportsThem(t *testing.T) {
 	}
 	assert.NotEqual(t, canonDefault("'a'"), canonDefault("'b'"))
 	assert.NotEqual(t, canonDefault("1"), canonDefault("2"))
+}
+
+// schemaOf is the schemaDialect of the database registered as name.
+func schemaOf(t *testing.T, name string) *schemaDialect {
+	db, ok := Lookup(name)
+	require.True(t, ok, name)
+	return db.schema()
 }

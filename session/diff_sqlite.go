@@ -40,7 +40,7 @@ func (df *differ) rebuild(ctx context.Context, m *registry.Model, t *Table, chan
 		return fmt.Errorf("session: diff table %s: cannot read its CREATE TABLE from sqlite_master", t.Name)
 	}
 	tmp := "_sqlservice_new_" + m.Table
-	stmts := builder.For(builder.SQLite, m).CreateTable
+	stmts := builder.For(df.d, m).CreateTable
 	create := stmts[0]
 	mopen := strings.IndexByte(create, '(')
 	newCreate := "CREATE TABLE " + df.q(tmp) + " " + create[mopen:]
@@ -73,7 +73,7 @@ func (df *differ) rebuild(ctx context.Context, m *registry.Model, t *Table, chan
 	for _, lc := range t.Columns {
 		if _, ok := m.Column(lc.Name); !ok && lc.NotNull && !lc.HasDefault {
 			downCols = append(downCols, df.q(lc.Name))
-			downSel = append(downSel, zeroLiteral("sqlite", lc.Type))
+			downSel = append(downSel, zeroLiteral(df.sd, lc.Type))
 		}
 	}
 	copyDown := "INSERT INTO " + df.q(tmp) + " (" + strings.Join(downCols, ", ") + ") SELECT " + strings.Join(downSel, ", ") + " FROM " + df.q(t.Name)

@@ -7,15 +7,10 @@ import (
 )
 
 // sameType reports whether the type a model asks for and the type the
-// database reports are the same type in dialect.
-func sameType(dialect, want, live string) bool {
-	return canonType(dialect, want) == canonType(dialect, live)
+// database reports are the same type in sd.
+func sameType(sd *schemaDialect, want, live string) bool {
+	return canonType(sd, want) == canonType(sd, live)
 }
-
-var (
-	spaces   = regexp.MustCompile(`\s+`)
-	intWidth = regexp.MustCompile(`^(tinyint|smallint|mediumint|int|bigint)\(\d+\)`)
-)
 
 // splitType splits "numeric(10, 2) unsigned" into its name, its arguments
 // without spaces, and what follows them.
@@ -31,74 +26,17 @@ func splitType(t string) (base, args, rest string) {
 	return strings.TrimSpace(t[:i]), strings.ReplaceAll(t[i+1:i+j], " ", ""), strings.TrimSpace(t[i+j+1:])
 }
 
-// canonType spells a type one way per dialect:
-//   - SQLite keeps only what decides how a value is stored and read: its
-//     type affinity (INTEGER, TEXT, BLOB, REAL, NUMERIC), sizes ignored as
-//     SQLite ignores them, except the names the driver reads as time or
-//     bool (DATE, DATETIME, TIMESTAMP, BOOLEAN).
-//   - MySQL: no integer display width (MariaDB's int(11)), synonyms to one
-//     name (INTEGER is int, BOOLEAN is tinyint, JSON is MariaDB's longtext).
-//   - PostgreSQL: format_type's names (VARCHAR(255) is character
-//     varying(255), TIMESTAMPTZ is timestamp with time zone).
-func canonType(dialect, t string) string {
+// canonType spells a type one way for sd (see schemaDialect.canonType),
+// after lower-casing it and collapsing its spaces; without sd, only that.
+func canonType(sd *schemaDialect, t string) string {
 	t = strings.TrimSpace(spaces.ReplaceAllString(strings.ToLower(t), " "))
-	switch dialect {
-	case "sqlite":
-		return sqliteAffinity(t)
-	case "mysql":
-		base, args, rest := splitType(intWidth.ReplaceAllString(t, "$1"))
-		switch base {
-		case "integer":
-			base = "int"
-		case "bool", "boolean":
-			base, args = "tinyint", ""
-		case "double precision", "real":
-			base = "double"
-		case "json":
-			base = "longtext"
-		case "numeric", "dec", "fixed":
-			base = "decimal"
-		case "character varying":
-			base = "varchar"
-		case "character":
-			base = "char"
-		}
-		if base == "decimal" {
-			args = decimalArgs(args, "10")
-		}
-		return join(base, args, rest)
-	case "postgres":
-		base, args, rest := splitType(t)
-		if alias, ok := pgAliases[base]; ok {
-			base = alias
-		}
-		switch {
-		case base == "timestamptz":
-			base, rest = "timestamp", "with time zone"
-		case (base == "timestamp" || base == "time") && rest == "":
-			rest = "without time zone"
-		case base == "timestamp with time zone" || base == "timestamp without time zone":
-			base, rest, _ = strings.Cut(base, " ")
-		}
-		if base == "numeric" && args != "" {
-			args = decimalArgs(args, "")
-		}
-		return join(base, args, rest)
+	if sd == nil {
+		return t
 	}
-	return t
+	return sd.canonType(t)
 }
 
-var pgAliases = map[string]string{
-	"int": "integer", "int4": "integer", "serial": "integer", "serial4": "integer",
-	"int8": "bigint", "bigserial": "bigint", "serial8": "bigint",
-	"int2": "smallint", "smallserial": "smallint",
-	"bool":   "boolean",
-	"float8": "double precision", "float": "double precision",
-	"float4":  "real",
-	"varchar": "character varying",
-	"char":    "character", "bpchar": "character",
-	"decimal": "numeric",
-}
+var spaces = regexp.MustCompile(`\s+`)
 
 // decimalArgs writes a precision without scale as precision,0.
 func decimalArgs(args, defaultPrecision string) string {
@@ -125,42 +63,16 @@ func join(base, args, rest string) string {
 	return s
 }
 
-// sqliteAffinity follows "Determination Of Column Affinity" in SQLite's
-// documentation, keeping apart the declared types the driver maps to Go
-// time and bool values.
-func sqliteAffinity(t string) string {
-	base, _, _ := strings.Cut(t, "(")
-	base = strings.TrimSpace(base)
-	switch base {
-	case "date", "datetime", "timestamp", "boolean":
-		return base
-	case "bool":
-		return "boolean"
-	}
-	switch {
-	case strings.Contains(t, "int"):
-		return "integer"
-	case strings.Contains(t, "char"), strings.Contains(t, "clob"), strings.Contains(t, "text"):
-		return "text"
-	case strings.Contains(t, "blob"), t == "":
-		return "blob"
-	case strings.Contains(t, "real"), strings.Contains(t, "floa"), strings.Contains(t, "doub"):
-		return "real"
-	}
-	return "numeric"
-}
-
 // narrowing reports whether changing a column from type from to type to
 // may not keep every value: anything but a known widening (a larger
 // integer, a longer string, float to double, a string to unbounded text).
-func narrowing(dialect, from, to string) bool {
-	f, t := canonType(dialect, from), canonType(dialect, to)
+func narrowing(sd *schemaDialect, from, to string) bool {
+	f, t := canonType(sd, from), canonType(sd, to)
 	if f == t {
 		return false
 	}
-	if dialect == "sqlite" {
-		// Affinity changes: integer or real into numeric or text keep values.
-		return !(t == "text" || (t == "numeric" && (f == "integer" || f == "real")) || (t == "real" && f == "integer"))
+	if sd != nil && sd.narrowing != nil {
+		return sd.narrowing(f, t)
 	}
 	fr, fOK := intRank[f]
 	tr, tOK := intRank[t]
@@ -254,6 +166,14 @@ func inQuote(s string, i int) bool {
 }
 
 // SameType reports whether two spellings of a column type are the same type
-// in dialect ("sqlite", "mysql" or "postgres"), as Diff compares them:
-// SameType("postgres", "VARCHAR(255)", "character varying(255)") is true.
-func SameType(dialect, a, b string) bool { return sameType(dialect, a, b) }
+// in dialect (a registered URI scheme: "sqlite", "mysql", "postgres", ...),
+// as Diff compares them: SameType("postgres", "VARCHAR(255)",
+// "character varying(255)") is true. For a dialect not registered, it
+// compares the spellings without case and extra spaces.
+func SameType(dialect, a, b string) bool {
+	var sd *schemaDialect
+	if db, ok := Lookup(dialect); ok {
+		sd = db.schema()
+	}
+	return sameType(sd, a, b)
+}

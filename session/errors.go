@@ -4,9 +4,6 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
-
-	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Sentinels of the constraint a statement violated. Every *ConstraintError
@@ -92,167 +89,13 @@ func TranslateError(err error) error {
 	if retryable(err) {
 		return &RetryableError{Err: err}
 	}
-	var myErr *mysql.MySQLError
-	if errors.As(err, &myErr) {
-		if ce := fromMySQL(myErr); ce != nil {
+	for _, db := range databases() {
+		if ce := db.constraint(err); ce != nil {
 			ce.Err = err
-			return ce
-		}
-		return err
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		if ce := fromPostgres(pgErr); ce != nil {
-			ce.Err = err
-			return ce
-		}
-		return err
-	}
-	if liteErr, ok := asSQLiteError(err); ok {
-		if ce := fromSQLite(liteErr); ce != nil {
-			ce.Err = err
-			ce.detail = liteErr.msg // the same text through either SQLite driver
 			return ce
 		}
 	}
 	return err
-}
-
-// fromMySQL reads the error numbers and messages of MySQL 8 and MariaDB:
-//
-//	1062 Duplicate entry 'x' for key 'email'            (MySQL 8: 'person.email')
-//	1451 Cannot delete or update a parent row: a foreign key constraint fails (`db`.`child`, CONSTRAINT `c` FOREIGN KEY (`col`) REFERENCES ...)
-//	1452 Cannot add or update a child row: ... (same)
-//	1048 Column 'name' cannot be null
-//	1364 Field 'name' doesn't have a default value
-//	3819 Check constraint 'c' is violated.             (MySQL 8)
-//	4025 CONSTRAINT `c` failed for `db`.`table`        (MariaDB)
-func fromMySQL(e *mysql.MySQLError) *ConstraintError {
-	msg := e.Message
-	switch e.Number {
-	case 1062, 1586, 1022:
-		ce := &ConstraintError{Kind: ErrDuplicateKey}
-		if i := strings.LastIndex(msg, " key '"); i >= 0 {
-			key := strings.TrimSuffix(msg[i+len(" key '"):], "'")
-			if t, k, ok := strings.Cut(key, "."); ok {
-				ce.Table, key = t, k
-			}
-			ce.Constraint = key
-		}
-		return ce
-	case 1451, 1452, 1216, 1217:
-		ce := &ConstraintError{Kind: ErrForeignKey}
-		if i := strings.Index(msg, "fails ("); i >= 0 {
-			rest := msg[i+len("fails ("):]
-			if t, ok := between(rest, "`.`", "`"); ok {
-				ce.Table = t
-			}
-			if c, ok := between(rest, "CONSTRAINT `", "`"); ok {
-				ce.Constraint = c
-			}
-			if col, ok := between(rest, "FOREIGN KEY (", ")"); ok {
-				ce.Column = strings.ReplaceAll(col, "`", "")
-			}
-		}
-		return ce
-	case 1048:
-		ce := &ConstraintError{Kind: ErrNotNull}
-		ce.Column, _ = between(msg, "Column '", "'")
-		return ce
-	case 1364:
-		ce := &ConstraintError{Kind: ErrNotNull}
-		ce.Column, _ = between(msg, "Field '", "'")
-		return ce
-	case 3819:
-		ce := &ConstraintError{Kind: ErrCheck}
-		ce.Constraint, _ = between(msg, "constraint '", "'")
-		return ce
-	case 4025:
-		ce := &ConstraintError{Kind: ErrCheck}
-		ce.Constraint, _ = between(msg, "CONSTRAINT `", "`")
-		if i := strings.LastIndex(msg, "`.`"); i >= 0 {
-			ce.Table = strings.TrimSuffix(msg[i+len("`.`"):], "`")
-		}
-		// MariaDB names a column's own CHECK constraint after the column,
-		// as "table.column" in this message.
-		if t, col, ok := strings.Cut(ce.Constraint, "."); ok && t == ce.Table {
-			ce.Column = col
-		}
-		return ce
-	}
-	return nil
-}
-
-// fromPostgres reads the SQLSTATE and the fields PostgreSQL reports. The
-// column of a duplicate or missing key comes from the detail
-// "Key (col)=(value) ...", which PostgreSQL does not translate.
-func fromPostgres(e *pgconn.PgError) *ConstraintError {
-	ce := &ConstraintError{Table: e.TableName, Constraint: e.ConstraintName, Column: e.ColumnName}
-	switch e.Code {
-	case "23505":
-		ce.Kind = ErrDuplicateKey
-		if ce.Column == "" {
-			ce.Column, _ = between(e.Detail, "Key (", ")=")
-		}
-	case "23503":
-		ce.Kind = ErrForeignKey
-		// "Key (parent_id)=(9) is not present in table ..." names the
-		// child's column; "Key (id)=(1) is still referenced ..." names the
-		// parent's, which is not a column of Table.
-		if ce.Column == "" && strings.Contains(e.Detail, " is not present in table ") {
-			ce.Column, _ = between(e.Detail, "Key (", ")=")
-		}
-	case "23502":
-		ce.Kind = ErrNotNull
-	case "23514":
-		ce.Kind = ErrCheck
-	default:
-		return nil
-	}
-	return ce
-}
-
-// fromSQLite reads the extended result code and the message, e.g.
-// "UNIQUE constraint failed: person.email", "NOT NULL constraint failed:
-// person.name", "CHECK constraint failed: price_positive" and "FOREIGN KEY
-// constraint failed" (SQLite does not say which).
-func fromSQLite(e sqliteError) *ConstraintError {
-	if e.primary != sqliteConstraint {
-		return nil
-	}
-	ce := &ConstraintError{}
-	switch e.extended {
-	case sqliteConstraintUnique, sqliteConstraintPrimaryKey, sqliteConstraintRowID:
-		ce.Kind = ErrDuplicateKey
-	case sqliteConstraintForeignKey:
-		ce.Kind = ErrForeignKey
-		return ce
-	case sqliteConstraintNotNull:
-		ce.Kind = ErrNotNull
-	case sqliteConstraintCheck:
-		ce.Kind = ErrCheck
-		if _, name, ok := strings.Cut(e.msg, "constraint failed: "); ok {
-			ce.Constraint = name
-		}
-		return ce
-	default:
-		return nil
-	}
-	_, cols, ok := strings.Cut(e.msg, "constraint failed: ")
-	if !ok {
-		return ce
-	}
-	var names []string
-	for _, tc := range strings.Split(cols, ", ") {
-		t, c, ok := strings.Cut(tc, ".")
-		if !ok {
-			continue
-		}
-		ce.Table = t
-		names = append(names, c)
-	}
-	ce.Column = strings.Join(names, ", ")
-	return ce
 }
 
 // between returns the text of s between the first open and the next close.

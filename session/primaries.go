@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"strconv"
 	"sync/atomic"
-
-	"github.com/go-sql-driver/mysql"
 )
 
 // Several write endpoints (Config.Primaries).
@@ -65,7 +63,7 @@ func openPrimaries(t *target, cfg Config) (*sql.DB, error) {
 			return nil, &ConfigError{Key: primariesConfigKey, Reason: fmt.Sprintf("%s is a %s database but DatabaseURI is %s",
 				pt.masked, pt.dialect.Name(), t.dialect.Name())}
 		}
-		cn, err := connectorOf(pt)
+		cn, err := pt.db.connector(pt)
 		if err != nil {
 			return nil, err
 		}
@@ -73,29 +71,6 @@ func openPrimaries(t *target, cfg Config) (*sql.DB, error) {
 		e.names = append(e.names, pt.masked)
 	}
 	return sql.OpenDB(e), nil
-}
-
-// connectorOf returns a driver.Connector for t: MySQL and PostgreSQL only,
-// the servers that have several endpoints.
-func connectorOf(t *target) (driver.Connector, error) {
-	switch t.driver {
-	case "pgx":
-		cn, err := pgConnectorOf(t)
-		if err != nil {
-			return nil, &URIError{URI: t.masked, Reason: err.Error()}
-		}
-		return cn, nil
-	case "mysql":
-		cfg, err := mysql.ParseDSN(t.dsn)
-		if err == nil {
-			var cn driver.Connector
-			if cn, err = mysql.NewConnector(cfg); err == nil {
-				return cn, nil
-			}
-		}
-		return nil, &URIError{URI: t.masked, Reason: err.Error()}
-	}
-	return nil, &ConfigError{Key: primariesConfigKey, Reason: "a " + t.dialect.Name() + " database has one endpoint"}
 }
 
 // Connect opens a connection to the current endpoint or, when it cannot

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-
-	"github.com/sqlservice/sqlservice/builder"
 )
 
 // Index is an index or unique key of a reflected table.
@@ -30,7 +28,7 @@ type ForeignKey struct {
 // nullability: defaults, autoincrement columns, the primary key in key
 // order, indexes and unique keys, and foreign keys.
 func (c *Client) reflectDetails(ctx context.Context, t *Table) error {
-	q := reflectSQL[c.dialect.Name()]
+	q := c.database.catalog()
 	byName := make(map[string]*TableColumn, len(t.Columns))
 	for i := range t.Columns {
 		byName[t.Columns[i].Name] = &t.Columns[i]
@@ -100,7 +98,7 @@ func (c *Client) reflectDetails(ctx context.Context, t *Table) error {
 			t.UniqueKeys = append(t.UniqueKeys, ix)
 		}
 	}
-	if c.dialect == builder.SQLite && len(t.PrimaryKey) == 1 {
+	if q.integerKeyIsRowid && len(t.PrimaryKey) == 1 {
 		// INTEGER PRIMARY KEY is the rowid: generated when not given.
 		if col := byName[t.PrimaryKey[0]]; col != nil && strings.EqualFold(col.Type, "INTEGER") {
 			col.AutoIncrement = true
@@ -127,7 +125,7 @@ func (c *Client) reflectDetails(ctx context.Context, t *Table) error {
 	}
 	for i := range t.ForeignKeys {
 		fk := &t.ForeignKeys[i]
-		if c.dialect == builder.SQLite {
+		if q.foreignKeyIDs {
 			fk.Name = "" // the rows' id, only for grouping
 			if fk.RefColumns[0] == "" {
 				var pk []string
@@ -187,47 +185,7 @@ type reflectQueries struct {
 	indexes     string // index name, unique, primary, column (NULL for an expression), by index and position
 	primaryKey  string // the primary key's columns in key order
 	foreignKeys string // name, column, referenced table, referenced column, on delete, on update; by key and position
-}
 
-const pgTable = `to_regclass(format('%I.%I', current_schema(), $1::text))`
-
-var reflectSQL = map[string]reflectQueries{
-	"sqlite": {
-		columns:     `SELECT name, dflt_value, 0 FROM pragma_table_info(?)`,
-		indexes:     `SELECT il.name, il."unique" <> 0, il.origin = 'pk', ii.name FROM pragma_index_list(?) il JOIN pragma_index_info(il.name) ii ORDER BY il.name, ii.seqno`,
-		primaryKey:  `SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`,
-		foreignKeys: `SELECT CAST(id AS TEXT), "from", "table", "to", on_delete, on_update FROM pragma_foreign_key_list(?) ORDER BY id, seq`,
-	},
-	"mysql": {
-		columns: `SELECT column_name, column_default, extra LIKE '%auto_increment%' FROM information_schema.columns
-WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position`,
-		indexes: `SELECT index_name, non_unique = 0, index_name = 'PRIMARY', column_name FROM information_schema.statistics
-WHERE table_schema = DATABASE() AND table_name = ? ORDER BY index_name = 'PRIMARY' DESC, index_name, seq_in_index`,
-		primaryKey: `SELECT column_name FROM information_schema.statistics
-WHERE table_schema = DATABASE() AND table_name = ? AND index_name = 'PRIMARY' ORDER BY seq_in_index`,
-		foreignKeys: `SELECT k.constraint_name, k.column_name, k.referenced_table_name, k.referenced_column_name, r.delete_rule, r.update_rule
-FROM information_schema.key_column_usage k JOIN information_schema.referential_constraints r
-ON r.constraint_schema = k.constraint_schema AND r.constraint_name = k.constraint_name AND r.table_name = k.table_name
-WHERE k.table_schema = DATABASE() AND k.table_name = ? AND k.referenced_table_name IS NOT NULL
-ORDER BY k.constraint_name, k.ordinal_position`,
-	},
-	"postgres": {
-		columns: `SELECT a.attname, pg_get_expr(d.adbin, d.adrelid), a.attidentity <> '' OR COALESCE(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false)
-FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-WHERE a.attrelid = ` + pgTable + ` AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
-		indexes: `SELECT i.relname, ix.indisunique, ix.indisprimary, a.attname
-FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid
-CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum AND k.attnum > 0
-WHERE ix.indrelid = ` + pgTable + ` ORDER BY ix.indisprimary DESC, i.relname, k.ord`,
-		primaryKey: `SELECT a.attname FROM pg_index ix CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
-WHERE ix.indrelid = ` + pgTable + ` AND ix.indisprimary ORDER BY k.ord`,
-		foreignKeys: `SELECT con.conname, a.attname, cf.relname, af.attname, con.confdeltype::text, con.confupdtype::text
-FROM pg_constraint con CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(col, fcol, ord)
-JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.col
-JOIN pg_class cf ON cf.oid = con.confrelid
-JOIN pg_attribute af ON af.attrelid = con.confrelid AND af.attnum = k.fcol
-WHERE con.contype = 'f' AND con.conrelid = ` + pgTable + ` ORDER BY con.conname, k.ord`,
-	},
+	integerKeyIsRowid bool // an INTEGER primary key of one column is generated when not given (SQLite's rowid)
+	foreignKeyIDs     bool // foreignKeys names a key by a row id, not its name; a NULL referenced column is the parent's primary key
 }

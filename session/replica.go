@@ -12,9 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Read replicas.
@@ -130,7 +127,7 @@ func openReplicas(c *Client) (*replicaSet, error) {
 		}
 		var db *sql.DB
 		if err == nil {
-			if db, err = openDB(t); err != nil {
+			if db, err = t.db.open(t); err != nil {
 				err = &URIError{URI: t.masked, Reason: err.Error()}
 			}
 		}
@@ -369,7 +366,7 @@ func (rs *replicaSet) probe(c *Client, r *replica) {
 // Close says nothing about the replica and changes nothing.
 func (rs *replicaSet) check(ctx context.Context, c *Client, r *replica) error {
 	pctx, cancel := context.WithTimeout(ctx, replicaProbeTimeout)
-	err := r.ready(pctx, c.dialect.Name())
+	err := r.ready(pctx, c.database)
 	cancel()
 	if err != nil && (ctx.Err() != nil || rs.stop.Err() != nil) {
 		return fmt.Errorf("session: ping %s (%s): %w", r.name, r.masked, err)
@@ -405,86 +402,24 @@ func (rs *replicaSet) check(ctx context.Context, c *Client, r *replica) error {
 // ready checks that the replica serves queries: a ping proves only that
 // it answers, and a Galera node outside the Primary component answers
 // pings but refuses every query (error 1047).
-func (r *replica) ready(ctx context.Context, dialect string) error {
+func (r *replica) ready(ctx context.Context, db Database) error {
 	if err := ping(ctx, r.db); err != nil {
 		return err
 	}
-	if dialect != "mysql" {
-		var one int
-		return r.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
-	}
-	// Such a node still runs a SELECT that reads no table: ask it. A
-	// server without Galera has no wsrep_on, or has it OFF (and then
-	// wsrep_ready OFF too).
-	if on, err := showValue(ctx, r.db, "SHOW VARIABLES LIKE 'wsrep_on'"); err != nil || !strings.EqualFold(on, "ON") {
-		return err
-	}
-	ready, err := showValue(ctx, r.db, "SHOW STATUS LIKE 'wsrep_ready'")
-	if err == nil && !strings.EqualFold(ready, "ON") {
-		return errWsrepNotReady
-	}
-	return err
+	return db.ready(ctx, r.db)
 }
-
-// showValue returns the value of the row of a SHOW ... LIKE statement, ""
-// when there is none.
-func showValue(ctx context.Context, db *sql.DB, show string) (string, error) {
-	rows, err := db.QueryContext(ctx, show)
-	if err != nil {
-		return "", err
-	}
-	defer rows.Close()
-	var name, value string
-	if rows.Next() {
-		if err := rows.Scan(&name, &value); err != nil {
-			return "", err
-		}
-	}
-	return value, rows.Err()
-}
-
-// errWsrepNotReady is the health check's finding of a Galera node that is
-// not ready: every query on it would fail with error 1047.
-var errWsrepNotReady = errors.New("galera node not ready (wsrep_ready is OFF): queries fail with error 1047")
 
 // serverDown reports whether err says that the server could not be reached
-// or went away, or that it does not serve queries yet (notReady), as
+// or went away, or that it does not serve queries yet, as
 // opposed to refusing the statement: a failed dial, a connection reset or
 // closed, a server shutting down, a node that is not ready.
 func serverDown(err error) bool {
-	if lostConn(err) || notReady(err) {
+	if lostConn(err) {
 		return true
 	}
+	c := classify(err)
 	var ne net.Error
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ne) || errors.As(err, &ce) {
-		return true
-	}
-	var me *mysql.MySQLError
-	if errors.As(err, &me) {
-		switch me.Number {
-		case 1053, 1927: // ER_SERVER_SHUTDOWN, ER_CONNECTION_KILLED
-			return true
-		}
-	}
-	return false
-}
-
-// notReady reports whether err is a server's refusal to serve any query
-// for now, though it answers: MariaDB Galera's 1047 ("WSREP has not yet
-// prepared node for application use": a node outside the Primary
-// component, or still joining), PostgreSQL's 57P03 cannot_connect_now (a
-// server starting up, or a standby not yet consistent).
-func notReady(err error) bool {
-	var me *mysql.MySQLError
-	if errors.As(err, &me) {
-		return me.Number == 1047
-	}
-	if errors.Is(err, errWsrepNotReady) {
-		return true
-	}
-	var pg *pgconn.PgError
-	return errors.As(err, &pg) && pg.Code == "57P03"
+	return c.notReady || c.unreachable || errors.As(err, &ne)
 }
 
 // ReplicaStatus is the state of one read replica of a Client.

@@ -2,12 +2,8 @@ package session
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
-	"math"
-	"strconv"
 	"time"
 )
 
@@ -68,7 +64,7 @@ func (rs *replicaSet) measureLag(ctx context.Context, c *Client) {
 			continue // its health check brings it back; measured after that
 		}
 		mctx, cancel := context.WithTimeout(ctx, replicaProbeTimeout)
-		lag, err := replicaLag(mctx, c.dialect.Name(), r.db)
+		lag, err := c.database.replicaLag(mctx, r.db)
 		cancel()
 		if ctx.Err() != nil || rs.stop.Err() != nil {
 			return
@@ -105,72 +101,4 @@ func (rs *replicaSet) setLag(c *Client, r *replica, lag time.Duration, err error
 	} else {
 		c.log.LogAttrs(context.Background(), slog.LevelInfo, replicaInfoCaughtUp, attrs...)
 	}
-}
-
-// pgLagSQL measures a PostgreSQL standby's lag in seconds; -1 when it is
-// unknown (WAL received but no transaction replayed since the start).
-const pgLagSQL = `SELECT CASE
-	WHEN NOT pg_is_in_recovery() THEN 0
-	WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
-	ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8, -1) END`
-
-// replicaLag measures the replication lag of a server of dialect on db;
-// negative when it is unknown.
-func replicaLag(ctx context.Context, dialect string, db *sql.DB) (time.Duration, error) {
-	switch dialect {
-	case "postgres":
-		var s float64
-		if err := db.QueryRowContext(ctx, pgLagSQL).Scan(&s); err != nil {
-			return -1, err
-		}
-		if s < 0 {
-			return -1, nil
-		}
-		return time.Duration(s * float64(time.Second)), nil
-	case "mysql":
-		return mysqlLag(ctx, db)
-	}
-	return 0, nil
-}
-
-// mysqlLag reads Seconds_Behind_Master from SHOW SLAVE STATUS.
-func mysqlLag(ctx context.Context, db *sql.DB) (time.Duration, error) {
-	rows, err := db.QueryContext(ctx, "SHOW SLAVE STATUS")
-	if err != nil {
-		return -1, err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return -1, err
-	}
-	at := -1
-	for i, c := range cols {
-		if c == "Seconds_Behind_Master" {
-			at = i
-		}
-	}
-	if at < 0 {
-		return -1, errors.New("SHOW SLAVE STATUS has no Seconds_Behind_Master column")
-	}
-	vals := make([]sql.RawBytes, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	var lag time.Duration // no source: not a replica, no lag
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return -1, err
-		}
-		if vals[at] == nil {
-			return -1, rows.Close()
-		}
-		s, err := strconv.ParseInt(string(vals[at]), 10, 64)
-		if err != nil {
-			return -1, fmt.Errorf("Seconds_Behind_Master %q: %w", vals[at], err)
-		}
-		lag = max(lag, time.Duration(min(s, math.MaxInt64/int64(time.Second)))*time.Second)
-	}
-	return lag, rows.Err()
 }

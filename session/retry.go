@@ -8,10 +8,6 @@ import (
 	"io"
 	"net"
 	"syscall"
-
-	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // This file owns the rules for a statement whose connection failed: when
@@ -45,38 +41,25 @@ func mayWrite(write bool, query string) bool { return write || !isSelect(query) 
 // notSent reports whether the driver proves that the statement never
 // reached the server: database/sql's driver.ErrBadConn (which MySQL's
 // driver returns only before writing a packet, pgx's only when nothing was
-// sent) and pgx's own safe-to-retry errors.
+// sent) and a driver's own proof (pgx's safe-to-retry errors).
 func notSent(err error) bool {
-	return errors.Is(err, driver.ErrBadConn) || pgconn.SafeToRetry(err)
+	return errors.Is(err, driver.ErrBadConn) || classify(err).notSent
 }
 
 // lostConn reports whether err says the connection died under the
 // statement: closed by the server (a restart, an idle timeout, a kill) or
-// by the network, or found closed.
+// by the network, or found closed. Each database's file says which of its
+// driver's errors mean that.
 func lostConn(err error) bool {
-	if notSent(err) {
+	if errors.Is(err, driver.ErrBadConn) {
 		return true
 	}
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return pgConnClass(pg.Code)
-	}
-	var my *mysql.MySQLError
-	if errors.As(err, &my) {
-		return my.Number == 1053 || my.Number == 1927 // server shutdown, connection killed
+	if c := classify(err); c.notSent || c.lostConn {
+		return true
 	}
 	var ne net.Error
-	return errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.As(err, &ne)
-}
-
-// pgConnClass reports whether a PostgreSQL error code says the session is
-// ending: a connection exception (class 08) or an operator intervention
-// that terminates it (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03
-// cannot_connect_now). Such a notice can follow a statement that already
-// committed, so it proves nothing about the statement.
-func pgConnClass(code string) bool {
-	return len(code) == 5 && code[:2] == "08" || code == "57P01" || code == "57P02" || code == "57P03"
 }
 
 // outcomeUnknown reports whether a write on the pool (which commits by
@@ -90,27 +73,20 @@ func outcomeUnknown(err error) bool {
 	return lostConn(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// commitOutcomeUnknown is outcomeUnknown for a COMMIT. pgx's safe-to-retry
-// mark is no proof here: when the reply to a statement without arguments
-// (as COMMIT is) is lost, pgx v5 reports "conn closed" as safe to retry.
-// What proves that COMMIT was not sent is database/sql's own refusal (the
-// transaction's context had ended, or it was already rolled back: it
-// returns those errors unwrapped) or MySQL's driver's ErrBadConn. Any
-// other error but the server's own answer leaves the outcome unknown.
+// commitOutcomeUnknown is outcomeUnknown for a COMMIT. A driver's
+// safe-to-retry mark is no proof here: when the reply to a statement
+// without arguments (as COMMIT is) is lost, pgx v5 reports "conn closed" as
+// safe to retry. What proves that COMMIT was not sent is database/sql's own
+// refusal (the transaction's context had ended, or it was already rolled
+// back: it returns those errors unwrapped) or MySQL's driver's ErrBadConn.
+// What proves its outcome is the database's own answer (see
+// errorClass.answered: a server's error other than its session ending, or
+// any error of an embedded database). Any other error leaves the outcome
+// unknown.
 func commitOutcomeUnknown(err error) bool {
 	if err == context.Canceled || err == context.DeadlineExceeded ||
-		errors.Is(err, sql.ErrTxDone) || errors.Is(err, driver.ErrBadConn) ||
-		errors.Is(err, pgx.ErrTxCommitRollback) { // PostgreSQL answered ROLLBACK: the transaction had failed
+		errors.Is(err, sql.ErrTxDone) || errors.Is(err, driver.ErrBadConn) {
 		return false
 	}
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return pgConnClass(pg.Code)
-	}
-	var my *mysql.MySQLError
-	if errors.As(err, &my) {
-		return my.Number == 1053 || my.Number == 1927
-	}
-	_, lite := asSQLiteError(err)
-	return !lite // an embedded database answers every call
+	return !classify(err).answered
 }

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // ErrRetryable is matched by a failure that running the whole transaction
@@ -31,20 +28,7 @@ func (e *RetryableError) Unwrap() error { return e.Err }
 
 // retryable reports whether a driver error is one that ErrRetryable
 // matches.
-func retryable(err error) bool {
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return pg.Code == "40001" || pg.Code == "40P01"
-	}
-	var my *mysql.MySQLError
-	if errors.As(err, &my) {
-		return my.Number == 1213 || my.Number == 1205
-	}
-	if lite, ok := asSQLiteError(err); ok {
-		return lite.primary == sqliteBusy || lite.primary == sqliteLocked
-	}
-	return false
-}
+func retryable(err error) bool { return classify(err).retryable }
 
 // Retry makes Transaction run fn again, from the start, after a failure
 // matching ErrRetryable, up to n more times, waiting a jittered back-off

@@ -40,7 +40,7 @@ type serverOnce struct {
 // not wait for another caller that waits for that connection. Two first
 // callers may both read; they read the same.
 func (c *Client) mysqlServer(ctx context.Context) (*serverInfo, error) {
-	if c.dialect != builder.MySQL {
+	if c.database.serverSQL() == "" {
 		return nil, nil
 	}
 	c.server.mu.Lock()
@@ -73,8 +73,7 @@ func (c *Client) readServer(ctx context.Context) (*serverInfo, error) {
 	if sess != nil {
 		defer sess.leave()
 	}
-	q := "SELECT @@max_allowed_packet, (SELECT GROUP_CONCAT(COLLATION_NAME) FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN ('" +
-		strings.Join(builder.MySQLNoPadCollations, "', '") + "'))"
+	q := c.database.serverSQL()
 	var packet, names sql.NullString
 	if err := cn.QueryRowContext(ctx, q).Scan(&packet, &names); err != nil {
 		return nil, fmt.Errorf("session: read max_allowed_packet and collations of %s: %w", c.target.masked, err)

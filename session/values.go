@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"math"
 	"time"
-
-	"github.com/sqlservice/sqlservice/builder"
 )
 
 // ErrUnstorable is matched by every *ValueError.
@@ -29,13 +27,6 @@ func (e *ValueError) Error() string {
 // Is makes errors.Is(err, ErrUnstorable) true.
 func (e *ValueError) Is(target error) bool { return target == ErrUnstorable }
 
-// SQLite's driver writes a time as text and reads back only years 0000 to
-// 9999 (four digits): any other comes back as the zero time, silently.
-const (
-	sqliteMinYear = 0
-	sqliteMaxYear = 9999
-)
-
 // bindArgs adapts statement arguments to the client's database before the
 // driver sees them: every time is bound as UTC. On SQLite it refuses, with
 // a *ValueError, what SQLite would not read back as written.
@@ -56,7 +47,7 @@ const (
 // which a NOT NULL column then refuses as if no value were given and a
 // nullable one reads back as nil: NaN is refused too.
 func (c *Client) bindArgs(args []any) ([]any, error) {
-	sqlite := c.dialect == builder.SQLite
+	strict := c.refusesNaN
 	var out []any
 	for i, a := range args {
 		var t time.Time
@@ -79,43 +70,34 @@ func (c *Client) bindArgs(args []any) ([]any, error) {
 			}
 			t = v.V
 		case float64:
-			if sqlite && math.IsNaN(v) {
+			if strict && math.IsNaN(v) {
 				return nil, nanError(i, a)
 			}
 			continue
 		case float32:
-			if sqlite && v != v {
+			if strict && v != v {
 				return nil, nanError(i, a)
 			}
 			continue
 		case *float64:
-			if sqlite && v != nil && math.IsNaN(*v) {
+			if strict && v != nil && math.IsNaN(*v) {
 				return nil, nanError(i, a)
 			}
 			continue
 		case sql.NullFloat64:
-			if sqlite && v.Valid && math.IsNaN(v.Float64) {
+			if strict && v.Valid && math.IsNaN(v.Float64) {
 				return nil, nanError(i, a)
 			}
 			continue
 		default:
 			continue
 		}
-		var bound any
-		switch {
-		case sqlite:
-			if y := t.UTC().Year(); y < sqliteMinYear || y > sqliteMaxYear {
-				return nil, &ValueError{Arg: i, Value: t,
-					Reason: fmt.Sprintf("SQLite reads back years %04d to %d only (in UTC); this one is %d", sqliteMinYear, sqliteMaxYear, y)}
-			}
-			bound = sqliteTime(t)
-		case t.Location() == time.UTC:
-			if _, plain := a.(time.Time); plain {
-				continue
-			}
-			bound = t
-		default:
-			bound = t.UTC()
+		bound, err := c.database.bindTime(i, a, t)
+		if err != nil {
+			return nil, err
+		}
+		if bound == nil {
+			continue
 		}
 		if out == nil {
 			out = append(make([]any, 0, len(args)), args...)
@@ -126,26 +108,4 @@ func (c *Client) bindArgs(args []any) ([]any, error) {
 		return args, nil
 	}
 	return out, nil
-}
-
-func nanError(i int, v any) error {
-	return &ValueError{Arg: i, Value: v, Reason: "SQLite cannot store NaN (it would store NULL)"}
-}
-
-// sqliteTime formats t as SQLite's own date and time functions do: UTC,
-// "YYYY-MM-DD HH:MM:SS", and a fraction only when there is one, in as many
-// of 3, 6 or 9 digits as it needs (3 is what SQLite's 'subsec' writes), so
-// that equal instants give equal texts and texts sort as instants.
-func sqliteTime(t time.Time) string {
-	t = t.UTC()
-	ns := t.Nanosecond()
-	switch {
-	case ns == 0:
-		return t.Format("2006-01-02 15:04:05")
-	case ns%1e6 == 0:
-		return t.Format("2006-01-02 15:04:05.000")
-	case ns%1e3 == 0:
-		return t.Format("2006-01-02 15:04:05.000000")
-	}
-	return t.Format("2006-01-02 15:04:05.000000000")
 }

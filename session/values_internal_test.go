@@ -7,8 +7,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/sqlservice/sqlservice/builder"
 )
 
 func TestSQLiteTimeText(t *testing.T) {
@@ -36,7 +34,7 @@ func TestBindArgsTimes(t *testing.T) {
 	args := []any{at, &at, sql.NullTime{Time: at, Valid: true}, sql.Null[time.Time]{V: at, Valid: true},
 		(*time.Time)(nil), sql.NullTime{}, "text", 7}
 	t.Run("server dialects get UTC times", func(t *testing.T) {
-		c := &Client{dialect: builder.Postgres}
+		c := &Client{database: postgresDatabase{}}
 		got, err := c.bindArgs(args)
 		require.NoError(t, err)
 		for i := range 4 {
@@ -46,7 +44,7 @@ func TestBindArgsTimes(t *testing.T) {
 		assert.Equal(t, at, args[0], "the caller's slice is left alone")
 	})
 	t.Run("SQLite gets SQLite's text", func(t *testing.T) {
-		c := &Client{dialect: builder.SQLite}
+		c := &Client{database: sqliteDatabase{}, refusesNaN: true}
 		got, err := c.bindArgs(args)
 		require.NoError(t, err)
 		for i := range 4 {
@@ -56,7 +54,7 @@ func TestBindArgsTimes(t *testing.T) {
 	})
 	t.Run("arguments without times are not copied", func(t *testing.T) {
 		plain := []any{1, "a", utc}
-		c := &Client{dialect: builder.MySQL}
+		c := &Client{database: mysqlDatabase{}}
 		got, err := c.bindArgs(plain)
 		require.NoError(t, err)
 		assert.Same(t, &plain[0], &got[0])

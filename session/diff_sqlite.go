@@ -14,21 +14,30 @@ import (
 // the way SQLite documents it ("Making Other Kinds Of Table Schema
 // Changes"): create the new table under another name, copy the rows, drop
 // the old table, rename the new one, and create its indexes and triggers
-// again. The runner supplies the rest of the procedure: foreign_keys off
-// before the transaction, PRAGMA foreign_key_check before the commit, and
-// foreign_keys on after it (see RunDDL). The Down statements rebuild the
-// table again from the SQL that sqlite_master kept of it.
+// again: the model's indexes, and the triggers the table has now, as
+// sqlite_master kept them (dropping the table drops its triggers; the plan
+// names them). The runner supplies the rest of the procedure: foreign_keys
+// off before the transaction, PRAGMA foreign_key_check before the commit,
+// and foreign_keys on after it (see RunDDL). The Down statements rebuild
+// the table again from the SQL that sqlite_master kept of it.
 func (df *differ) rebuild(ctx context.Context, m *registry.Model, t *Table, changes []change, fkAdd []*registry.Column, fkDrop []*ForeignKey) error {
 	var tableSQL string
-	var others []string // indexes and triggers of the table, as created
-	if err := df.c.eachRow(ctx, `SELECT type, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type DESC, name`, t.Name, func(rows *sql.Rows) error {
-		var typ, text string
-		if err := rows.Scan(&typ, &text); err != nil {
+	var others []string   // indexes and triggers of the table, as created
+	var triggers []string // its triggers alone
+	var triggerNames []string
+	if err := df.c.eachRow(ctx, `SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type DESC, name`, t.Name, func(rows *sql.Rows) error {
+		var typ, name, text string
+		if err := rows.Scan(&typ, &name, &text); err != nil {
 			return err
 		}
-		if typ == "table" {
+		switch typ {
+		case "table":
 			tableSQL = text
-		} else {
+		case "trigger":
+			triggers = append(triggers, text)
+			triggerNames = append(triggerNames, name)
+			others = append(others, text)
+		default:
 			others = append(others, text)
 		}
 		return nil
@@ -82,6 +91,7 @@ func (df *differ) rebuild(ctx context.Context, m *registry.Model, t *Table, chan
 	}
 	up := append([]string{newCreate, copyUp}, swap()...)
 	up = append(up, stmts[1:]...)
+	up = append(up, triggers...)
 	down := append([]string{oldCreate, copyDown}, swap()...)
 	down = append(down, others...)
 
@@ -96,6 +106,9 @@ func (df *differ) rebuild(ctx context.Context, m *registry.Model, t *Table, chan
 	}
 	for _, c := range fkAdd {
 		what = append(what, fmt.Sprintf("add foreign key %s.%s -> %s.%s", m.Table, c.Name, c.FK.Table, c.FK.Column))
+	}
+	if len(triggerNames) > 0 {
+		what = append(what, "create trigger "+strings.Join(triggerNames, ", ")+" again")
 	}
 	df.plan.Steps = append(df.plan.Steps, Step{
 		Table:       m.Table,

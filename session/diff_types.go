@@ -152,7 +152,10 @@ func sqliteAffinity(t string) string {
 
 // narrowing reports whether changing a column from type from to type to
 // may not keep every value: anything but a known widening (a larger
-// integer, a longer string, float to double, a string to unbounded text).
+// integer of the same sign or an unsigned one into a larger signed one, a
+// longer string, float to double, a string to unbounded text). A change
+// of sign at the same width loses values either way (MySQL refuses them
+// in strict mode, mid-plan, and clamps them otherwise).
 func narrowing(dialect, from, to string) bool {
 	f, t := canonType(dialect, from), canonType(dialect, to)
 	if f == t {
@@ -165,7 +168,15 @@ func narrowing(dialect, from, to string) bool {
 	fr, fOK := intRank[f]
 	tr, tOK := intRank[t]
 	if fOK && tOK {
-		return tr < fr
+		fu, tu := strings.HasSuffix(f, " unsigned"), strings.HasSuffix(t, " unsigned")
+		switch {
+		case fu == tu:
+			return tr < fr
+		case tu:
+			return true // signed to unsigned: negative values do not fit
+		default:
+			return tr <= fr // unsigned to signed: only a wider type holds the top half
+		}
 	}
 	if (f == "real" || f == "float") && (t == "double precision" || t == "double") {
 		return false

@@ -125,6 +125,19 @@ func (df *differ) rebuild(ctx context.Context, m *registry.Model, t *Table, chan
 	if len(triggerNames) > 0 {
 		what = append(what, "create trigger "+strings.Join(triggerNames, ", ")+" again")
 	}
+	// A trigger is created again as it was written: one that names a
+	// column the rebuild drops is accepted by SQLite and fails each time
+	// it fires. Its text is the application's to change; the plan says so.
+	for i, text := range triggers {
+		for _, lc := range t.Columns {
+			if _, ok := m.Column(lc.Name); ok {
+				continue
+			}
+			if regexp.MustCompile(`(?i)(^|[^\w$])` + regexp.QuoteMeta(lc.Name) + `($|[^\w$])`).MatchString(text) {
+				df.plan.Notes = append(df.plan.Notes, fmt.Sprintf("table %s: trigger %s names column %s, which the rebuild drops: it is created again as it was and fails when it fires", m.Table, triggerNames[i], lc.Name))
+			}
+		}
+	}
 	df.plan.Steps = append(df.plan.Steps, Step{
 		Table:       m.Table,
 		Description: "rebuild table " + m.Table + ": " + strings.Join(what, "; "),

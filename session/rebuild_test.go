@@ -56,3 +56,18 @@ func TestSQLiteRebuildDownKeepsTriggersAndCounter(t *testing.T) {
 	require.NoError(t, db.DB().QueryRowContext(ctx, `SELECT name FROM diff_owner WHERE id = 1`).Scan(&name))
 	assert.Equal(t, "o+++", name, "the trigger fired before and after both rebuilds")
 }
+
+// A trigger that names a column the rebuild drops is created again as it
+// was (SQLite accepts it and fails when it fires): the plan notes it.
+func TestSQLiteRebuildNotesATriggerNamingADroppedColumn(t *testing.T) {
+	db := dbtest.Open(t, "sqlite", dbtest.Options{})
+	ctx := db.Ctx()
+	require.NoError(t, db.CreateAll(ctx, DiffOwner{}, DiffItemV1{}))
+	_, err := db.DB().ExecContext(ctx, `CREATE TRIGGER diff_item_old AFTER INSERT ON diff_item BEGIN UPDATE diff_owner SET name = NEW."old" WHERE id = NEW.owner_id; END`)
+	require.NoError(t, err)
+	_, err = db.DB().ExecContext(ctx, `CREATE TRIGGER diff_item_fine AFTER INSERT ON diff_item BEGIN UPDATE diff_owner SET name = NEW.code || 'older' WHERE id = NEW.owner_id; END`)
+	require.NoError(t, err)
+	plan, err := db.Diff(ctx, DiffOwner{}, DiffItemV2{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"table diff_item: trigger diff_item_old names column old, which the rebuild drops: it is created again as it was and fails when it fires"}, plan.Notes)
+}

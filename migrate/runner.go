@@ -103,7 +103,7 @@ type applied struct {
 // Status returns every migration, from the files and from the version
 // table, in version order.
 func (r *Runner) Status(ctx context.Context) ([]Status, error) {
-	if err := r.ensureTable(ctx); err != nil {
+	if err := r.ensureTable(ctx, nil); err != nil {
 		return nil, err
 	}
 	done, err := r.applied(ctx)
@@ -249,10 +249,30 @@ func (r *Runner) placeholders(n int) []string {
 	return strings.Split(builder.Rebind(r.c.Dialect(), strings.TrimSuffix(strings.Repeat("?,", n), ",")), ",")
 }
 
-func (r *Runner) ensureTable(ctx context.Context) error {
-	_, err := r.c.Exec(session.Primary(ctx), false, "CREATE TABLE IF NOT EXISTS "+r.table()+
-		" (version BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, checksum VARCHAR(64) NOT NULL, applied_at VARCHAR(40) NOT NULL)")
-	if err != nil {
+// ensureTable creates the version table unless it exists, on conn (the
+// one holding the lock), or on the pool when conn is nil. CREATE TABLE IF
+// NOT EXISTS is not safe against itself on PostgreSQL: two sessions that
+// both find no table both create it, and the later one fails on the
+// catalog's unique key (SQLSTATE 23505 on pg_type) once the first commits.
+// Up and Down create it holding the lock; Status does not take the lock,
+// so a failure is taken for success when the table is there afterwards.
+func (r *Runner) ensureTable(ctx context.Context, conn *sql.Conn) error {
+	ctx = session.Primary(ctx)
+	create := "CREATE TABLE IF NOT EXISTS " + r.table() +
+		" (version BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, checksum VARCHAR(64) NOT NULL, applied_at VARCHAR(40) NOT NULL)"
+	probe := "SELECT 1 FROM " + r.table() + " WHERE 1 = 0"
+	exec := func(q string) error {
+		if conn != nil {
+			_, err := conn.ExecContext(ctx, q)
+			return err
+		}
+		_, err := r.c.Exec(ctx, false, q)
+		return err
+	}
+	if err := exec(create); err != nil {
+		if exec(probe) == nil {
+			return nil // another runner created it meanwhile
+		}
 		return fmt.Errorf("migrate: create %s: %w", Table, err)
 	}
 	return nil
@@ -293,18 +313,20 @@ func (r *Runner) appliedOn(ctx context.Context, conn *sql.Conn) (map[int64]appli
 	return out, nil
 }
 
-// locked runs fn holding the lock, with the version table read and checked;
-// conn is the connection that holds the lock (nil on SQLite), on which the
-// migrations run.
+// locked runs fn holding the lock, with the version table created, read
+// and checked; conn is the connection that holds the lock (nil on SQLite),
+// on which the migrations run. The lock comes first: runners that start
+// together on a fresh database would otherwise all create the table at
+// once (see ensureTable).
 func (r *Runner) locked(ctx context.Context, fn func(conn *sql.Conn, done map[int64]applied) error) error {
-	if err := r.ensureTable(ctx); err != nil {
-		return err
-	}
 	release, conn, err := r.lock(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
+	if err := r.ensureTable(ctx, conn); err != nil {
+		return err
+	}
 	done, err := r.appliedOn(ctx, conn)
 	if err != nil {
 		return err

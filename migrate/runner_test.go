@@ -3,6 +3,7 @@ package migrate_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -276,5 +277,41 @@ func TestRunnerWorksOnAPoolOfOneConnection(t *testing.T) {
 		require.NoError(t, err, "the migration runs on the connection that holds the lock")
 		_, err = r.Down(ctx)
 		require.NoError(t, err)
+	})
+}
+
+// Status does not take the lock, so programs that ask for it at once on a
+// fresh database all create the version table together; none may fail.
+func TestStatusTogetherOnAFreshDatabase(t *testing.T) {
+	dbtest.Each(t, dbtest.Options{}, func(t *testing.T, db *dbtest.DB) {
+		dir := t.TempDir()
+		write(t, dir, "0001_a.up.sql", "CREATE TABLE mg_status (id INTEGER NOT NULL PRIMARY KEY);")
+		const n = 6
+		runners := make([]*migrate.Runner, n)
+		for i := range runners {
+			c, err := session.Open(session.Config{DatabaseURI: db.URI})
+			require.NoError(t, err)
+			t.Cleanup(func() { c.Close() })
+			runners[i], err = migrate.New(c, os.DirFS(dir))
+			require.NoError(t, err)
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		errs := make([]error, n)
+		for i, r := range runners {
+			wg.Go(func() {
+				<-start
+				var st []migrate.Status
+				st, errs[i] = r.Status(t.Context())
+				if errs[i] == nil && (len(st) != 1 || st[0].Applied) {
+					errs[i] = fmt.Errorf("status %+v: want one pending migration", st)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			assert.NoError(t, err, "runner %d", i)
+		}
 	})
 }

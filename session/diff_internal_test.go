@@ -64,6 +64,13 @@ func TestNarrowingTypeChangesAreTheOnesThatMayLoseValues(t *testing.T) {
 		{"mysql", "varchar(10)", "LONGTEXT", false},
 		{"mysql", "longtext", "VARCHAR(255)", true},
 		{"mysql", "float", "DOUBLE", false},
+		{"mysql", "int(11)", "INT UNSIGNED", true}, // negatives do not fit
+		{"mysql", "int(10) unsigned", "INT", true}, // nor the top half
+		{"mysql", "tinyint(4)", "BIGINT UNSIGNED", true},
+		{"mysql", "bigint(20) unsigned", "BIGINT", true},
+		{"mysql", "smallint(5) unsigned", "INT", false}, // a wider signed type holds them
+		{"mysql", "smallint(5) unsigned", "MEDIUMINT UNSIGNED", false},
+		{"mysql", "int(10) unsigned", "SMALLINT UNSIGNED", true},
 		{"sqlite", "INTEGER", "TEXT", false},
 		{"sqlite", "TEXT", "INTEGER", true},
 	}

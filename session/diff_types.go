@@ -65,7 +65,10 @@ func join(base, args, rest string) string {
 
 // narrowing reports whether changing a column from type from to type to
 // may not keep every value: anything but a known widening (a larger
-// integer, a longer string, float to double, a string to unbounded text).
+// integer of the same sign or an unsigned one into a larger signed one, a
+// longer string, float to double, a string to unbounded text). A change
+// of sign at the same width loses values either way (MySQL refuses them
+// in strict mode, mid-plan, and clamps them otherwise).
 func narrowing(sd *schemaDialect, from, to string) bool {
 	f, t := canonType(sd, from), canonType(sd, to)
 	if f == t {
@@ -77,7 +80,15 @@ func narrowing(sd *schemaDialect, from, to string) bool {
 	fr, fOK := intRank[f]
 	tr, tOK := intRank[t]
 	if fOK && tOK {
-		return tr < fr
+		fu, tu := strings.HasSuffix(f, " unsigned"), strings.HasSuffix(t, " unsigned")
+		switch {
+		case fu == tu:
+			return tr < fr
+		case tu:
+			return true // signed to unsigned: negative values do not fit
+		default:
+			return tr <= fr // unsigned to signed: only a wider type holds the top half
+		}
 	}
 	if (f == "real" || f == "float") && (t == "double precision" || t == "double") {
 		return false

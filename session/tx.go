@@ -66,6 +66,7 @@ type Session struct {
 	conn   *sql.Conn // held when PoolTimeout bounded the checkout
 	depth  int
 	failed error // first failure of a nested level; dooms the transaction
+	alone  bool  // NestedSavepoints: levels directly inside run as on their own
 	spSeq  int
 	ended  bool
 
@@ -517,7 +518,8 @@ type txOptions struct {
 	noCommit     bool
 	rollbackOnly bool
 	savepoint    bool
-	retries      int // Retry(n): attempts after the first
+	alone        bool // NestedSavepoints
+	retries      int  // Retry(n): attempts after the first
 }
 
 // NoCommit leaves the work uncommitted for an enclosing caller (the
@@ -549,6 +551,20 @@ func RollbackOnly() TxOption { return func(o *txOptions) { o.rollbackOnly = true
 // every enclosing level fail with an error matching ErrTxAborted; nothing
 // of the transaction is committed.
 func Savepoint() TxOption { return func(o *txOptions) { o.savepoint = true } }
+
+// NestedSavepoints, at the outermost level, makes every Transaction called
+// directly inside fn behave as it would on its own, outside any
+// transaction: it runs in a savepoint; its failure (or a swallowed failure
+// of a level nested in it) rolls back its own work only and leaves the
+// enclosing transaction usable; its RollbackOnly or NoCommit roll its work
+// back when it returns. The enclosing transaction still decides whether
+// anything is committed, and the AfterCommit hooks of those levels wait
+// for its commit. Levels nested deeper join as usual. Retry has no effect
+// on those levels. It is for running code that starts its own
+// transactions inside one that is rolled back (sqlservicetest.Rollback) or
+// committed as a whole (a batch of such units of work); elsewhere it has
+// no effect.
+func NestedSavepoints() TxOption { return func(o *txOptions) { o.alone = true } }
 
 // Transaction runs fn with a context that carries a session of c, in one
 // database transaction.
@@ -588,11 +604,13 @@ func (c *Client) Transaction(ctx context.Context, fn func(ctx context.Context) e
 	}
 	ctx = s.attach(ctx)
 	s.mu.Lock()
-	depth := s.depth
+	depth, alone := s.depth, s.alone
 	s.mu.Unlock()
 	switch {
+	case depth == 1 && alone:
+		return s.savepoint(ctx, fn, o.rollbackOnly || o.noCommit)
 	case depth > 0 && o.savepoint:
-		return s.savepoint(ctx, fn)
+		return s.savepoint(ctx, fn, false)
 	case depth > 0:
 		return s.nested(ctx, fn)
 	}
@@ -609,11 +627,13 @@ func (s *Session) outermost(ctx context.Context, fn func(context.Context) error,
 	s.mu.Lock()
 	s.depth = 1
 	s.failed = nil
+	s.alone = o.alone
 	s.mu.Unlock()
 	returned := false
 	defer func() {
 		s.mu.Lock()
 		s.depth = 0
+		s.alone = false
 		s.mu.Unlock()
 		if !returned {
 			// fn panicked or called runtime.Goexit: roll back, and let the
@@ -695,7 +715,10 @@ const savepointWait = 5 * time.Second
 // level marks where one savepoint level's hooks and undo entries start.
 type level struct{ commitHooks, rollbackHooks, undos int }
 
-func (s *Session) savepoint(ctx context.Context, fn func(context.Context) error) error {
+// savepoint runs fn as a Savepoint level; with rollback, its work is
+// rolled back to the savepoint even when fn succeeds (a level under
+// NestedSavepoints given RollbackOnly or NoCommit).
+func (s *Session) savepoint(ctx context.Context, fn func(context.Context) error, rollback bool) error {
 	s.mu.Lock()
 	if failed := s.failed; failed != nil {
 		s.mu.Unlock()
@@ -735,7 +758,7 @@ func (s *Session) savepoint(ctx context.Context, fn func(context.Context) error)
 	// so that the database and the records always agree.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), savepointWait)
 	defer cancel()
-	if err == nil {
+	if err == nil && !rollback {
 		rerr := s.control(cctx, d.Release(name))
 		if rerr == nil {
 			return nil

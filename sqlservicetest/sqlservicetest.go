@@ -164,14 +164,16 @@ func URI(t testing.TB, dialect string) string {
 // Rollback runs fn in a transaction that is rolled back when fn returns
 // (or fails the test), so tests can share one database without seeing
 // each other's rows. Transactions that the code under test begins with
-// the context fn gets join it (see session.Client.Transaction), so their
-// commits commit nothing.
+// the context fn gets run inside it as they would on their own, each in a
+// savepoint (session.NestedSavepoints): a failed one rolls back its own
+// work and the test carries on, as the program would; a successful one
+// commits nothing, and its AfterCommit hooks never run.
 func Rollback(t testing.TB, db *session.Client, fn func(ctx context.Context)) {
 	t.Helper()
 	err := db.Transaction(db.Context(context.Background()), func(ctx context.Context) error {
 		fn(ctx)
 		return nil
-	}, session.RollbackOnly())
+	}, session.RollbackOnly(), session.NestedSavepoints())
 	if err != nil && !errors.Is(err, session.ErrRolledBack) {
 		t.Errorf("sqlservicetest: rollback: %v", err)
 	}

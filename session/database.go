@@ -80,6 +80,11 @@ type database interface {
 	// catalog is the catalogue queries of Reflect.
 	catalog() *reflectQueries
 
+	// checkBorrowed checks, on conn of a pool given to OpenDB, the
+	// connection settings open makes itself and the library relies on; it
+	// reports an in-memory database (one connection is the database).
+	checkBorrowed(ctx context.Context, pool *sql.DB, conn *sql.Conn) (memory bool, err error)
+
 	// ready checks that a replica serves queries.
 	ready(ctx context.Context, db *sql.DB) error
 	// replicaLag measures a replica's replication lag; negative when it

@@ -400,3 +400,50 @@ var mysqlSchema = &schemaDialect{
 	falseLiteral:      "0",
 	emptyBlob:         "''",
 }
+
+// checkBorrowed checks a pool given to OpenDB for what mysqlTarget sets:
+// parseTime, loc=UTC and clientFoundRows.
+func (mysqlDatabase) checkBorrowed(ctx context.Context, _ *sql.DB, conn *sql.Conn) (bool, error) {
+	var at any
+	if err := conn.QueryRowContext(ctx, "SELECT CAST('2000-01-02 03:04:05' AS DATETIME)").Scan(&at); err != nil {
+		return false, fmt.Errorf("session: OpenDB: %w", err)
+	}
+	tm, ok := at.(time.Time)
+	if !ok {
+		return false, borrowedSetting("parseTime", "the MySQL driver returns DATETIME as text: open the pool with parseTime=true")
+	}
+	if tm.Location() != time.UTC {
+		return false, borrowedSetting("loc", "the MySQL driver reads DATETIME in "+tm.Location().String()+": open the pool with loc=UTC (times are stored in UTC)")
+	}
+	found, err := mysqlCountsMatchedRows(ctx, conn)
+	if err != nil {
+		return false, fmt.Errorf("session: OpenDB: %w", err)
+	}
+	if !found {
+		return false, borrowedSetting("clientFoundRows", "the MySQL driver counts changed rows, not matched ones: open the pool with clientFoundRows=true")
+	}
+	return false, nil
+}
+
+// mysqlCountsMatchedRows reports whether an UPDATE that changes nothing
+// reports its matched row as affected (clientFoundRows), on a temporary
+// table of the connection's own.
+func mysqlCountsMatchedRows(ctx context.Context, conn *sql.Conn) (bool, error) {
+	const table = "sqlservice_opendb_probe"
+	if _, err := conn.ExecContext(ctx, "CREATE TEMPORARY TABLE "+table+" (id INT PRIMARY KEY, v INT)"); err != nil {
+		return false, err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TEMPORARY TABLE IF EXISTS "+table)
+	if _, err := conn.ExecContext(ctx, "INSERT INTO "+table+" VALUES (1, 1)"); err != nil {
+		return false, err
+	}
+	res, err := conn.ExecContext(ctx, "UPDATE "+table+" SET v = 1 WHERE id = 1")
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, errors.Join(errors.New("rows affected"), err)
+	}
+	return n == 1, nil
+}

@@ -326,3 +326,9 @@ var postgresSchema = &schemaDialect{
 	falseLiteral:       "false",
 	emptyBlob:          "''",
 }
+
+// checkBorrowed: a PostgreSQL pool needs no setting the library can check
+// (see OpenDB for the simple protocol).
+func (postgresDatabase) checkBorrowed(context.Context, *sql.DB, *sql.Conn) (bool, error) {
+	return false, nil
+}

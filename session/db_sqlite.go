@@ -394,3 +394,63 @@ var sqliteSchema = &schemaDialect{
 	falseLiteral:      "0",
 	emptyBlob:         "X''",
 }
+
+// checkBorrowed checks a pool given to OpenDB for foreign keys enforced on
+// every connection, and tells an in-memory database.
+func (sqliteDatabase) checkBorrowed(ctx context.Context, pool *sql.DB, conn *sql.Conn) (bool, error) {
+	memory, err := sqliteInMemory(ctx, conn)
+	if err != nil {
+		return false, fmt.Errorf("session: OpenDB: %w", err)
+	}
+	conns := []*sql.Conn{conn}
+	if !memory {
+		// A PRAGMA run on the pool sets one connection: check every idle
+		// one and one the pool opens now, so that only a setting of the
+		// DSN (every connection) passes.
+		st := pool.Stats() // conn is in use now
+		more := st.Idle + 1
+		if st.MaxOpenConnections > 0 {
+			more = min(more, st.MaxOpenConnections-st.InUse)
+		}
+		for range more {
+			c, err := pool.Conn(ctx)
+			if err != nil {
+				return false, fmt.Errorf("session: OpenDB: %w", err)
+			}
+			defer c.Close()
+			conns = append(conns, c)
+		}
+	}
+	for _, c := range conns {
+		var on int
+		if err := c.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
+			return false, fmt.Errorf("session: OpenDB: %w", err)
+		}
+		if on != 1 {
+			return false, borrowedSetting("foreign_keys", "SQLite does not enforce foreign keys on every connection of this pool: open it with _foreign_keys=1 (mattn) or _pragma=foreign_keys(1) (modernc) in the DSN")
+		}
+	}
+	return memory, nil
+}
+
+// sqliteInMemory reports whether conn's main database is in memory (no
+// file): then each connection of the pool is a database of its own.
+func sqliteInMemory(ctx context.Context, conn *sql.Conn) (bool, error) {
+	rows, err := conn.QueryContext(ctx, "PRAGMA database_list")
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int
+		var name string
+		var file sql.NullString
+		if err := rows.Scan(&seq, &name, &file); err != nil {
+			return false, err
+		}
+		if name == "main" {
+			return file.String == "", rows.Close()
+		}
+	}
+	return false, rows.Err()
+}

@@ -73,3 +73,20 @@ func TestReviewSoftDeletedJoinModelLinks(t *testing.T) {
 		assert.EqualValues(t, 2, live, "b is linked again")
 	})
 }
+
+// Destroying the owner deletes its row for real, so its links must go for
+// real too; destroyRelated hands the join model's rows to destroyWhere,
+// which only soft-deletes them (the join model has a softdelete column),
+// and the owner's DELETE then fails on the links' foreign key. Same root
+// as TestReviewHardParentCascadesIntoSoftChildren, on the m2m path.
+func TestReviewOwnerDestroyThroughSoftJoinModel(t *testing.T) {
+	dbtest.Each(t, dbtest.Options{Models: []any{RevClass{}, RevPupil{}, RevSeat{}}}, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		c := &RevClass{Name: "c", Pupils: []*RevPupil{{Name: "a"}, {Name: "b"}}}
+		require.NoError(t, c.Save(ctx))
+		require.NoError(t, c.Destroy(ctx), "destroying the owner of links")
+		left, err := record.Query[RevSeat](ctx).WithDeleted().Count()
+		require.NoError(t, err)
+		assert.Zero(t, left, "no link row names a deleted owner")
+	})
+}

@@ -91,3 +91,25 @@ func TestReviewRolledBackSoftDeleteIsNotSavedLater(t *testing.T) {
 
 // keep builder imported for later tests in this file
 var _ = builder.Eq{}
+
+// autoupdate promises the statement's time in every UPDATE the library
+// writes (Save, QuerySet.Update); BulkUpdate, the other UPDATE by
+// criteria, writes the new title and leaves updated_at as it was, so the
+// row claims it has not changed since before the bulk update.
+func TestReviewBulkUpdateSetsAutoupdate(t *testing.T) {
+	dbtest.Each(t, softModels, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		p := &SoftPost{Title: "a"}
+		require.NoError(t, p.Save(ctx))
+		before := *p.Updated
+		time.Sleep(5 * time.Millisecond)
+		res, err := record.BulkUpdate[SoftPost](ctx, []string{"id"}, []map[string]any{{"id": p.ID, "title": "b"}})
+		require.NoError(t, err)
+		require.EqualValues(t, 1, res.Updated)
+		got, err := record.Get[SoftPost](ctx, p.ID)
+		require.NoError(t, err)
+		require.Equal(t, "b", got.Title)
+		require.NotNil(t, got.Updated)
+		assert.True(t, got.Updated.After(before), "updated_at %v is still the insert's time (%v)", *got.Updated, before)
+	})
+}

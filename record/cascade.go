@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"time"
 	"unsafe"
 
 	sq "github.com/Masterminds/squirrel"
@@ -524,7 +525,7 @@ func destroyWhere(ctx context.Context, c *session.Client, m *registry.Model, whe
 	}
 	s := session.Current(ctx)
 	for i, row := range rows {
-		forgetDeleted(s, m, pkKey(keys[i]), row)
+		forgetDeleted(s, m, pkKey(keys[i]), row, time.Time{})
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package record
 import (
 	"context"
 	"fmt"
+	"time"
 	"unsafe"
 
 	sq "github.com/Masterminds/squirrel"
@@ -70,8 +71,10 @@ func (q *QuerySet[T]) Purge() (int64, error) {
 
 // softDeleteRow sets the softdelete column of the record's row (checking
 // and counting up its version when it was loaded with one); the row must
-// not be soft-deleted already.
-func softDeleteRow(ctx context.Context, c *session.Client, m *registry.Model, up, keySrc unsafe.Pointer, versioned bool) (int64, error) {
+// not be soft-deleted already. It returns how many rows it changed and the
+// time it wrote; the record itself is left to forgetDeleted, which sets
+// its field and undoes that with the rest of the delete.
+func softDeleteRow(ctx context.Context, c *session.Client, m *registry.Model, keySrc unsafe.Pointer, versioned bool) (int64, time.Time, error) {
 	st := builder.For(c.Dialect(), m)
 	t := now()
 	args := make([]any, 0, len(m.PK)+2)
@@ -86,16 +89,13 @@ func softDeleteRow(ctx context.Context, c *session.Client, m *registry.Model, up
 	}
 	res, err := c.Exec(ctx, true, text, args...)
 	if err != nil {
-		return 0, wrapDB(m, "update", err)
+		return 0, t, wrapDB(m, "update", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, wrapDB(m, "update", err)
+		return 0, t, wrapDB(m, "update", err)
 	}
-	if n > 0 && up != nil {
-		setTime(m.SoftDelete, up, t)
-	}
-	return n, nil
+	return n, t, nil
 }
 
 // softDeleteWhere sets the softdelete column of the rows matching where

@@ -440,7 +440,8 @@ func destroysRelated(m *registry.Model) bool {
 }
 
 // destroyRelated destroys what destroysRelated promises, before the row of
-// the record at p is deleted.
+// the record at p is deleted in ctx: soft or for real as dependentsCtx
+// decides.
 func destroyRelated(ctx context.Context, c *session.Client, m *registry.Model, p unsafe.Pointer) error {
 	src := p
 	if s := snapAt(m, p); s != nil {
@@ -451,9 +452,8 @@ func destroyRelated(ctx context.Context, c *session.Client, m *registry.Model, p
 		if r.Kind != registry.ManyToMany && !r.Cascade {
 			continue
 		}
-		if soft(ctx, m) && (r.Kind == registry.ManyToMany || r.Related.SoftDelete == nil) {
-			// The row stays, so do the rows that reference it: a soft
-			// delete cascades only to models that are soft-deleted too.
+		ctx, cascades := dependentsCtx(ctx, m, r)
+		if !cascades {
 			continue
 		}
 		ref := r.Ref.Value(src)

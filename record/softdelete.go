@@ -35,6 +35,32 @@ func soft(ctx context.Context, m *registry.Model) bool {
 	return m.SoftDelete != nil && !purging(ctx)
 }
 
+// dependentsCtx is the one rule for how the rows that depend on a row of
+// m through r (its cascade children, its many-to-many join rows) go when
+// that row is deleted in ctx. It returns the context to delete them in,
+// and false when they stay:
+//
+//   - the row goes for real (m has no softdelete column, or this is a
+//     Purge): they go for real too, those soft-deleted before included,
+//     whatever their own softdelete columns say, since a row left behind
+//     would reference a row that is gone (the database refuses the DELETE,
+//     or keeps an orphan). The context is a Purge's, so the cascade goes
+//     on the same way down;
+//   - the row is soft-deleted: rows of models with a softdelete column are
+//     soft-deleted with it; other rows, and join rows, stay, since the row
+//     they reference stays.
+func dependentsCtx(ctx context.Context, m *registry.Model, r *registry.Relation) (context.Context, bool) {
+	switch {
+	case purging(ctx):
+		return ctx, true
+	case !soft(ctx, m):
+		return context.WithValue(ctx, purgeKey{}, true), true
+	case r.Kind == registry.ManyToMany || r.Related.SoftDelete == nil:
+		return ctx, false
+	}
+	return ctx, true
+}
+
 // WithDeleted makes the query see the rows that were soft-deleted too
 // (for a model with a softdelete column; for others it changes nothing).
 func (q *QuerySet[T]) WithDeleted() *QuerySet[T] {

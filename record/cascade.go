@@ -241,7 +241,13 @@ func (g *graph) saveChildren(ctx context.Context, m *registry.Model, r *registry
 	if err != nil {
 		return err
 	}
-	text, args, err := sq.Update(d.Quote(rm.Table)).Set(d.Quote(r.FK.Name), nil).Where(w).PlaceholderFormat(d.Placeholders()).ToSql()
+	b := sq.Update(d.Quote(rm.Table)).Set(d.Quote(r.FK.Name), nil)
+	if stamps := autoTimeValues(rm); stamps != nil {
+		for _, c := range autoUpdated(rm, func(c *registry.Column) bool { return c == r.FK }) {
+			b = b.Set(d.Quote(c.Name), stamps[c.Pos])
+		}
+	}
+	text, args, err := b.Where(w).PlaceholderFormat(d.Placeholders()).ToSql()
 	if err != nil {
 		return err
 	}

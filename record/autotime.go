@@ -30,24 +30,43 @@ func setTime(c *registry.Column, p unsafe.Pointer, t time.Time) {
 	}
 }
 
+// autoUpdated is the rule every UPDATE the library writes follows (Save,
+// QuerySet.Update, BulkUpdate, BulkDiffUpdate, the detaching of has-many
+// children): it returns the autoupdate columns of m that an UPDATE setting
+// the columns sets reports must set to the statement's time as well,
+// those it does not set itself (a time the caller gives is kept). An
+// UPDATE that sets nothing is not written, and gets no time either.
+func autoUpdated(m *registry.Model, sets func(*registry.Column) bool) []*registry.Column {
+	var out []*registry.Column
+	for _, c := range m.AutoTimes {
+		if c.AutoUpdate && !sets(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // stampTimes sets the autocreate and autoupdate columns of the record at p
-// for a write: on insert, those still zero; on update, the autoupdate
-// columns not in changed (a column the caller changed keeps the caller's
-// value). It returns the columns it set, and the function that puts their
-// old values back (for a write that failed).
+// for a write: on insert, those still zero; on update, those autoUpdated
+// names for the columns in changed. It returns the columns it set, and the
+// function that puts their old values back (for a write that failed).
 func stampTimes(m *registry.Model, p unsafe.Pointer, insert bool, changed func(*registry.Column) bool) (set []*registry.Column, restore func()) {
 	if len(m.AutoTimes) == 0 {
 		return nil, func() {}
 	}
+	var cols []*registry.Column
+	if insert {
+		for _, c := range m.AutoTimes {
+			if c.IsZero(p) {
+				cols = append(cols, c)
+			}
+		}
+	} else {
+		cols = autoUpdated(m, changed)
+	}
 	t := now()
 	var old []reflect.Value
-	for _, c := range m.AutoTimes {
-		switch {
-		case insert && !c.IsZero(p):
-			continue
-		case !insert && (!c.AutoUpdate || changed(c)):
-			continue
-		}
+	for _, c := range cols {
 		prev := reflect.New(c.Type).Elem()
 		prev.Set(c.Reflect(p))
 		old = append(old, prev)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/sqlservice/sqlservice/builder"
@@ -90,6 +91,20 @@ func splitUpdate(m *registry.Model, keyCols []*registry.Column, row map[string]a
 	return u, found == len(keyCols), nil
 }
 
+// stamp adds to the row the autoupdate columns autoUpdated names for the
+// columns it sets, valued from stamps (autoTimeValues: one time for the
+// whole bulk update), keeping its columns in column order.
+func (u *updateRow) stamp(m *registry.Model, stamps []any) {
+	for _, c := range autoUpdated(m, func(c *registry.Column) bool { return indexOf(u.cols, c) >= 0 }) {
+		i := 0
+		for i < len(u.cols) && u.cols[i].Pos < c.Pos {
+			i++
+		}
+		u.cols = slices.Insert(u.cols, i, c)
+		u.vals = slices.Insert(u.vals, i, stamps[c.Pos])
+	}
+}
+
 func indexOf(cols []*registry.Column, c *registry.Column) int {
 	for i, x := range cols {
 		if x == c {
@@ -105,7 +120,9 @@ func indexOf(cols []*registry.Column, c *registry.Column) int {
 // order of each map's keys. keyColumns name the columns (column or field
 // names; usually the primary key, composite keys included) that identify
 // a row; each row must hold them all, and its other keys are the columns
-// to set. A row with nothing to set is skipped. Groups run in first-seen
+// to set. A row with nothing to set is skipped; a row that sets something
+// sets the model's autoupdate columns it does not name to the time of the
+// call, as every UPDATE the library writes does. Groups run in first-seen
 // order, split where the keys exceed the dialect's parameter limit.
 //
 // The result counts the rows the statements matched and holds each
@@ -121,6 +138,7 @@ func BulkUpdate[T any](ctx context.Context, keyColumns []string, rows []map[stri
 		return nil, err
 	}
 	cfg := bulkOptions(opts)
+	stamps := autoTimeValues(m)
 	updates := make([]updateRow, 0, len(rows))
 	for i, row := range rows {
 		u, hasKey, err := splitUpdate(m, keyCols, row)
@@ -131,6 +149,7 @@ func BulkUpdate[T any](ctx context.Context, keyColumns []string, rows []map[stri
 			return nil, fmt.Errorf("record: BulkUpdate of %s: row %d lacks key columns %v", m.Name, i, columnNames(keyCols))
 		}
 		if len(u.cols) > 0 {
+			u.stamp(m, stamps)
 			updates = append(updates, u)
 		}
 	}
@@ -274,8 +293,8 @@ func updateSQL(d builder.Dialect, m *registry.Model, set, keyCols []*registry.Co
 // with a previous row is updated in only the columns whose values changed
 // (compared as values of the fields' types; a column missing from the
 // previous row counts as NULL there, and columns missing from the row are
-// left alone), grouped as BulkUpdate groups them; a row that changed
-// nothing is skipped. A row without a previous row (or without the key
+// left alone), grouped as BulkUpdate groups them, with the autoupdate
+// columns as BulkUpdate sets them; a row that changed nothing is skipped. A row without a previous row (or without the key
 // columns) is inserted as BulkInsert inserts it. Every previous row must
 // hold the key columns.
 //
@@ -296,6 +315,7 @@ func BulkDiffUpdate[T any](ctx context.Context, keyColumns []string, previous, r
 	if len(rows) == 0 {
 		return res, nil
 	}
+	stamps := autoTimeValues(m)
 	type prevRow struct {
 		cols []*registry.Column
 		vals []any
@@ -365,6 +385,7 @@ func BulkDiffUpdate[T any](ctx context.Context, keyColumns []string, previous, r
 		if len(u.cols) == 0 {
 			continue
 		}
+		u.stamp(m, stamps)
 		u.key = append([]any(nil), key...)
 		updates = append(updates, u)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"time"
 	"unsafe"
 
 	sq "github.com/Masterminds/squirrel"
@@ -240,7 +241,13 @@ func (g *graph) saveChildren(ctx context.Context, m *registry.Model, r *registry
 	if err != nil {
 		return err
 	}
-	text, args, err := sq.Update(d.Quote(rm.Table)).Set(d.Quote(r.FK.Name), nil).Where(w).PlaceholderFormat(d.Placeholders()).ToSql()
+	b := sq.Update(d.Quote(rm.Table)).Set(d.Quote(r.FK.Name), nil)
+	if stamps := autoTimeValues(rm); stamps != nil {
+		for _, c := range autoUpdated(rm, func(c *registry.Column) bool { return c == r.FK }) {
+			b = b.Set(d.Quote(c.Name), stamps[c.Pos])
+		}
+	}
+	text, args, err := b.Where(w).PlaceholderFormat(d.Placeholders()).ToSql()
 	if err != nil {
 		return err
 	}
@@ -350,6 +357,12 @@ func (g *graph) insertLinks(ctx context.Context, r *registry.Relation, t *regist
 		return nil
 	}
 	if !t.Join.IsJoin() {
+		if t.Join.SoftDelete != nil && keyedByLink(t) {
+			var err error
+			if related, err = g.restoreLinks(ctx, t, ownerKey, related); err != nil {
+				return err
+			}
+		}
 		o := opsOf(t.Join)
 		for _, v := range related {
 			jp := reflect.New(t.Join.Type).UnsafePointer()
@@ -386,6 +399,52 @@ func (g *graph) insertLinks(ctx context.Context, r *registry.Relation, t *regist
 	return nil
 }
 
+// keyedByLink reports whether the primary key of t's join model is made of
+// its two link columns, so that a row, soft-deleted or not, holds the key
+// of its link.
+func keyedByLink(t *registry.Through) bool {
+	for _, col := range t.Join.PK {
+		if col != t.FK && col != t.JoinRef {
+			return false
+		}
+	}
+	return true
+}
+
+// restoreLinks brings back the soft-deleted rows of a join model keyed by
+// its link columns (keyedByLink) that link ownerKey to any of related:
+// such a row is a removed link that still holds the link's key, so
+// linking again clears its softdelete column instead of inserting a row
+// whose key is taken. Each is saved as a record of the join model (its
+// update hooks run; its other columns keep what they held). It returns the
+// related keys that still need a new join row. A join model with a key of
+// its own gets a new row per link instead, and keeps the old ones.
+func (g *graph) restoreLinks(ctx context.Context, t *registry.Through, ownerKey any, related []any) ([]any, error) {
+	o, sd := opsOf(t.Join), t.Join.SoftDelete
+	where := builder.And{builder.Eq{t.FK.Name: ownerKey, t.JoinRef.Name: related}, builder.NotEq{sd.Name: nil}}
+	rows, err := o.load(context.WithValue(ctx, purgeKey{}, true), where, nil, 0)
+	if err != nil || len(rows) == 0 {
+		return related, err
+	}
+	restored := make(map[any]bool, len(rows))
+	for _, jp := range rows {
+		sd.Reflect(jp).SetZero()
+		if err := o.saveRow(ctx, jp); err != nil {
+			return nil, err
+		}
+		if k, ok := normKey(t.JoinRef.Value(jp)); ok {
+			restored[k] = true
+		}
+	}
+	rest := make([]any, 0, len(related))
+	for _, v := range related {
+		if k, ok := normKey(v); !ok || !restored[k] {
+			rest = append(rest, v)
+		}
+	}
+	return rest, nil
+}
+
 // joinRows returns the related keys the join table links to ownerKey.
 func (g *graph) joinRows(ctx context.Context, r *registry.Relation, ownerKey any) (map[any]any, error) {
 	out := map[any]any{}
@@ -399,14 +458,19 @@ func (g *graph) joinRows(ctx context.Context, r *registry.Relation, ownerKey any
 
 // scanJoin reads the join rows of r whose owner column is one of owners and
 // calls fn with each row's owner and related key, ordered by both. Only the
-// two link columns are read, whatever else a join model has.
+// two link columns are read, whatever else a join model has. The rows of a
+// join model that were soft-deleted (removed links) are skipped, unless ctx
+// is a Purge's, as every query skips them.
 func scanJoin(ctx context.Context, c *session.Client, r *registry.Relation, owners []any, fn func(owner, related any)) error {
 	t := r.Through()
 	d := c.Dialect()
 	fk, ref := d.Quote(t.FK.Name), d.Quote(t.JoinRef.Name)
-	text, args, err := sq.Select(fk, ref).From(d.Quote(t.Join.Table)).
-		Where(sq.Eq{fk: owners}).
-		OrderBy(fk, ref).PlaceholderFormat(d.Placeholders()).ToSql()
+	b := sq.Select(fk, ref).From(d.Quote(t.Join.Table)).Where(sq.Eq{fk: owners})
+	if soft(ctx, t.Join) {
+		// A soft-deleted join row is a removed link.
+		b = b.Where(sq.Expr(d.Quote(t.Join.SoftDelete.Name) + " IS NULL"))
+	}
+	text, args, err := b.OrderBy(fk, ref).PlaceholderFormat(d.Placeholders()).ToSql()
 	if err != nil {
 		return err
 	}
@@ -439,7 +503,8 @@ func destroysRelated(m *registry.Model) bool {
 }
 
 // destroyRelated destroys what destroysRelated promises, before the row of
-// the record at p is deleted.
+// the record at p is deleted in ctx: soft or for real as dependentsCtx
+// decides.
 func destroyRelated(ctx context.Context, c *session.Client, m *registry.Model, p unsafe.Pointer) error {
 	src := p
 	if s := snapAt(m, p); s != nil {
@@ -450,9 +515,8 @@ func destroyRelated(ctx context.Context, c *session.Client, m *registry.Model, p
 		if r.Kind != registry.ManyToMany && !r.Cascade {
 			continue
 		}
-		if soft(ctx, m) && (r.Kind == registry.ManyToMany || r.Related.SoftDelete == nil) {
-			// The row stays, so do the rows that reference it: a soft
-			// delete cascades only to models that are soft-deleted too.
+		ctx, cascades := dependentsCtx(ctx, m, r)
+		if !cascades {
 			continue
 		}
 		ref := r.Ref.Value(src)
@@ -524,7 +588,7 @@ func destroyWhere(ctx context.Context, c *session.Client, m *registry.Model, whe
 	}
 	s := session.Current(ctx)
 	for i, row := range rows {
-		forgetDeleted(s, m, pkKey(keys[i]), row)
+		forgetDeleted(s, m, pkKey(keys[i]), row, time.Time{})
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"reflect"
+	"time"
 
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/events"
@@ -45,7 +46,7 @@ func destroyKey(ctx context.Context, c *session.Client, m *registry.Model, items
 		return 0, true, wrapDB(m, "delete", err)
 	}
 	if s := session.Current(ctx); s != nil {
-		forgetDeleted(s, m, registry.RowKeyOf(args...), nil)
+		forgetDeleted(s, m, registry.RowKeyOf(args...), nil, time.Time{})
 	}
 	return n, true, nil
 }

@@ -10,6 +10,7 @@ import (
 	sq "github.com/Masterminds/squirrel"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
 
@@ -89,11 +90,9 @@ func (q *QuerySet[T]) Update(values map[string]any) (int64, error) {
 		b = b.Set(d.Quote(vc.Name), sq.Expr(d.Quote(vc.Name)+" + 1"))
 	}
 	t := now()
-	for _, c := range q.m.AutoTimes {
-		if c.AutoUpdate && !seen[c.Name] {
-			setTime(c, up, t)
-			b = b.Set(d.Quote(c.Name), c.Value(up))
-		}
+	for _, c := range autoUpdated(q.m, func(c *registry.Column) bool { return seen[c.Name] }) {
+		setTime(c, up, t)
+		b = b.Set(d.Quote(c.Name), c.Value(up))
 	}
 	if where != nil {
 		b = b.Where(where)

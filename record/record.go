@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"time"
 	"unsafe"
 
 	sq "github.com/Masterminds/squirrel"
@@ -370,7 +371,7 @@ func Destroy[T any](ctx context.Context, items any) (int64, error) {
 					return err
 				}
 				if recs[i] != nil && recs[i] != unsafe.Pointer(p) {
-					forgetDeleted(session.Current(ctx), m, pkKey(k), recs[i])
+					forgetDeleted(session.Current(ctx), m, pkKey(k), recs[i], time.Time{})
 				}
 				total++
 			}
@@ -404,7 +405,7 @@ func Destroy[T any](ctx context.Context, items any) (int64, error) {
 	s := session.Current(ctx)
 	for i, k := range keys {
 		if s != nil || recs[i] != nil {
-			forgetDeleted(s, m, pkKey(k), recs[i])
+			forgetDeleted(s, m, pkKey(k), recs[i], time.Time{})
 		}
 	}
 	return total, nil

@@ -3,6 +3,7 @@ package record
 import (
 	"context"
 	"fmt"
+	"time"
 	"unsafe"
 
 	sq "github.com/Masterminds/squirrel"
@@ -32,6 +33,32 @@ func purging(ctx context.Context) bool {
 // column.
 func soft(ctx context.Context, m *registry.Model) bool {
 	return m.SoftDelete != nil && !purging(ctx)
+}
+
+// dependentsCtx is the one rule for how the rows that depend on a row of
+// m through r (its cascade children, its many-to-many join rows) go when
+// that row is deleted in ctx. It returns the context to delete them in,
+// and false when they stay:
+//
+//   - the row goes for real (m has no softdelete column, or this is a
+//     Purge): they go for real too, those soft-deleted before included,
+//     whatever their own softdelete columns say, since a row left behind
+//     would reference a row that is gone (the database refuses the DELETE,
+//     or keeps an orphan). The context is a Purge's, so the cascade goes
+//     on the same way down;
+//   - the row is soft-deleted: rows of models with a softdelete column are
+//     soft-deleted with it; other rows, and join rows, stay, since the row
+//     they reference stays.
+func dependentsCtx(ctx context.Context, m *registry.Model, r *registry.Relation) (context.Context, bool) {
+	switch {
+	case purging(ctx):
+		return ctx, true
+	case !soft(ctx, m):
+		return context.WithValue(ctx, purgeKey{}, true), true
+	case r.Kind == registry.ManyToMany || r.Related.SoftDelete == nil:
+		return ctx, false
+	}
+	return ctx, true
 }
 
 // WithDeleted makes the query see the rows that were soft-deleted too
@@ -70,8 +97,10 @@ func (q *QuerySet[T]) Purge() (int64, error) {
 
 // softDeleteRow sets the softdelete column of the record's row (checking
 // and counting up its version when it was loaded with one); the row must
-// not be soft-deleted already.
-func softDeleteRow(ctx context.Context, c *session.Client, m *registry.Model, up, keySrc unsafe.Pointer, versioned bool) (int64, error) {
+// not be soft-deleted already. It returns how many rows it changed and the
+// time it wrote; the record itself is left to forgetDeleted, which sets
+// its field and undoes that with the rest of the delete.
+func softDeleteRow(ctx context.Context, c *session.Client, m *registry.Model, keySrc unsafe.Pointer, versioned bool) (int64, time.Time, error) {
 	st := builder.For(c.Dialect(), m)
 	t := now()
 	args := make([]any, 0, len(m.PK)+2)
@@ -86,16 +115,13 @@ func softDeleteRow(ctx context.Context, c *session.Client, m *registry.Model, up
 	}
 	res, err := c.Exec(ctx, true, text, args...)
 	if err != nil {
-		return 0, wrapDB(m, "update", err)
+		return 0, t, wrapDB(m, "update", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, wrapDB(m, "update", err)
+		return 0, t, wrapDB(m, "update", err)
 	}
-	if n > 0 && up != nil {
-		setTime(m.SoftDelete, up, t)
-	}
-	return n, nil
+	return n, t, nil
 }
 
 // softDeleteWhere sets the softdelete column of the rows matching where

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"time"
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/builder"
@@ -435,7 +436,7 @@ func deleteRow[T any](ctx context.Context, c *session.Client, m *registry.Model,
 	text := st.Delete
 	versioned := m.Version != nil && keySrc != up // a loaded record: its version is known
 	if soft(ctx, m) {
-		n, err := softDeleteRow(ctx, c, m, up, keySrc, versioned)
+		n, at, err := softDeleteRow(ctx, c, m, keySrc, versioned)
 		if err != nil {
 			return err
 		}
@@ -445,7 +446,7 @@ func deleteRow[T any](ctx context.Context, c *session.Client, m *registry.Model,
 			}
 			return &NotFoundError{Model: m.Name, Key: keyOf(m, keySrc)}
 		}
-		forgetDeleted(session.Current(ctx), m, m.KeyAt(keySrc), up)
+		forgetDeleted(session.Current(ctx), m, m.KeyAt(keySrc), up, at)
 		return nil
 	}
 	if versioned {
@@ -462,17 +463,22 @@ func deleteRow[T any](ctx context.Context, c *session.Client, m *registry.Model,
 		}
 		return &NotFoundError{Model: m.Name, Key: keyOf(m, keySrc)}
 	}
-	forgetDeleted(session.Current(ctx), m, m.KeyAt(keySrc), up)
+	forgetDeleted(session.Current(ctx), m, m.KeyAt(keySrc), up, time.Time{})
 	return nil
 }
 
 // forgetDeleted is what every delete path does for a row it deleted: the
 // record given (rec; nil when only the key was) and the record the session
 // holds for key become new, so that saving them inserts them again, and the
-// session forgets key. Inside a transaction it registers the undo: when the
-// transaction (or an enclosing savepoint) rolls back, the row is back, and
-// so are the records' snapshots (the session undoes its own entry).
-func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, rec unsafe.Pointer) {
+// session forgets key. For a soft delete, softAt is the time written into
+// the row's softdelete column, and rec's field gets it too (zero for a
+// real delete). Inside a transaction it registers the undo of all it did
+// to the records: when the transaction (or an enclosing savepoint) rolls
+// back, the row is back as it was, and so are the records' snapshots and
+// rec's softdelete field, so that the record holds what the row holds and
+// a later Save does not write the rolled-back deletion time (the session
+// undoes its own entry).
+func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, rec unsafe.Pointer, softAt time.Time) {
 	recs := [2]unsafe.Pointer{rec}
 	if s != nil {
 		if v, ok := s.Identity(m, key); ok {
@@ -481,6 +487,15 @@ func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, r
 			}
 		}
 		s.Forget(m, key)
+	}
+	var prevSoft, setSoft reflect.Value // rec's softdelete field before and after
+	if rec != nil && !softAt.IsZero() {
+		f := m.SoftDelete.Reflect(rec)
+		prevSoft = reflect.New(f.Type()).Elem()
+		prevSoft.Set(f)
+		setTime(m.SoftDelete, rec, softAt)
+		setSoft = reflect.New(f.Type()).Elem()
+		setSoft.Set(f)
 	}
 	var prev [2]unsafe.Pointer
 	cleared := false
@@ -494,7 +509,7 @@ func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, r
 			cleared = cleared || prev[i] != nil
 		}
 	}
-	if s == nil || !s.InTransaction() || !cleared {
+	if s == nil || !s.InTransaction() || !cleared && !prevSoft.IsValid() {
 		return
 	}
 	s.Undo(func() {
@@ -504,6 +519,11 @@ func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, r
 			}
 			if slot := (*unsafe.Pointer)(unsafe.Add(r, m.BaseOffset)); *slot == nil { // not saved again since
 				*slot = prev[i]
+			}
+		}
+		if prevSoft.IsValid() {
+			if f := m.SoftDelete.Reflect(rec); reflect.DeepEqual(f.Interface(), setSoft.Interface()) { // not set again since
+				f.Set(prevSoft)
 			}
 		}
 	})

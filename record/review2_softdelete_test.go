@@ -2,6 +2,7 @@ package record_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -77,6 +78,38 @@ func TestReview2CascadeHookSoftDeleteStaysSoft(t *testing.T) {
 			if assert.Len(t, got, 1, "hold %q: a soft delete in a hook must keep the row", h.Item) {
 				assert.NotNil(t, got[0].Deleted, "hold %q is soft-deleted", h.Item)
 			}
+		}
+	})
+}
+
+// A rolled-back Save gives the record back its snapshot, but not the
+// columns the library itself wrote into the record for that UPDATE: the
+// version it counted up (bumpVersion) and the autoupdate time it stamped
+// (stampTimes). After the rollback the record claims a version and an
+// update time the row never had (the soft delete's rollback was fixed to
+// restore its deleted_at for the same reason: the record must hold what
+// the row holds).
+func TestReview2RolledBackSaveRestoresVersionAndUpdateTime(t *testing.T) {
+	dbtest.Each(t, dbtest.Options{Models: []any{SoftPost{}, SoftComment{}, SoftTag{}}}, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		p := &SoftPost{Title: "first"}
+		require.NoError(t, p.Save(ctx))
+		refused := errors.New("refused")
+		err := db.Transaction(ctx, func(ctx context.Context) error {
+			p.Title = "second"
+			if err := p.Save(ctx); err != nil {
+				return err
+			}
+			return refused
+		})
+		require.ErrorIs(t, err, refused)
+
+		row, err := record.Query[SoftPost](ctx).Get(p.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "first", row.Title, "the UPDATE was rolled back")
+		assert.Equal(t, row.Ver, p.Ver, "the record's version is the row's after the rollback")
+		if assert.NotNil(t, row.Updated) && assert.NotNil(t, p.Updated) {
+			assert.True(t, row.Updated.Equal(*p.Updated), "the record's update time is the row's after the rollback: row %v, record %v", *row.Updated, *p.Updated)
 		}
 	})
 }

@@ -82,7 +82,8 @@ func (q *QuerySet[T]) liveCond() sq.Sqlizer {
 // no softdelete column: the items are those Destroy takes, soft-deleted
 // rows included, with Destroy's hooks and cascades (related rows are
 // purged too). It returns how many rows it deleted. Hooks that run inside
-// it see soft-deleted rows in their queries too.
+// it do not purge: their own deletes and queries treat soft-deleted rows
+// as everywhere else.
 func Purge[T any](ctx context.Context, items any) (int64, error) {
 	return Destroy[T](context.WithValue(ctx, purgeKey{}, true), items)
 }

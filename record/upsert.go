@@ -54,6 +54,6 @@ func updateOrInsert[T any](ctx context.Context, c *session.Client, m *registry.M
 	if !matched {
 		return insert(ctx, c, m, p, b, false)
 	}
-	stored(ctx, m, p, b, false)
+	stored(ctx, m, p, b, false, nil)
 	return nil
 }

@@ -50,6 +50,12 @@ func hasWriteHooks(ctx context.Context, m *registry.Model, kinds ...events.Kind)
 }
 
 func fire(ctx context.Context, m *registry.Model, p any, kinds ...events.Kind) error {
+	if purging(ctx) {
+		// A Purge (or a real delete's cascade) is what the library does to
+		// these rows; what a hook writes or reads is the hook's own, with
+		// soft delete as everywhere else.
+		ctx = context.WithValue(ctx, purgeKey{}, false)
+	}
 	for _, k := range kinds {
 		if err := m.Handlers.Fire(ctx, k, p); err != nil {
 			return fmt.Errorf("record: %s: %w", m.Name, err)
@@ -193,8 +199,9 @@ func rowExists(ctx context.Context, c *session.Client, m *registry.Model, p unsa
 // zero, and nil pointer fields with a default are left to their default.
 func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T], upsert bool) (err error) {
 	up := unsafe.Pointer(p)
+	restore := func() {}
 	if len(m.AutoTimes) > 0 {
-		_, restore := stampTimes(m, up, true, nil)
+		_, restore = stampTimes(m, up, true, nil)
 		defer func() {
 			if err != nil {
 				restore()
@@ -262,15 +269,18 @@ func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 			return err
 		}
 	}
-	stored(ctx, m, p, b, autoOmitted)
+	stored(ctx, m, p, b, autoOmitted, restore)
 	return nil
 }
 
 // stored marks the record as matching its row: a new snapshot, and the
 // session's identity map pointing at it. Inside a transaction it also
 // registers how to undo that if the transaction (or the savepoint) rolls
-// back: the previous snapshot, and a zero key if the database generated it.
-func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T], generated bool) {
+// back: the previous snapshot, a zero key if the database generated it,
+// and, through restore, the fields the write itself set in the record (a
+// counted-up version, stamped times), so that the record holds no value
+// its row never kept. restore may be nil.
+func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T], generated bool, restore func()) {
 	s := session.Current(ctx)
 	var prev, snap *T
 	if b != nil {
@@ -292,6 +302,9 @@ func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T], gen
 			b.snap = prev
 			if generated {
 				m.AutoIncrement.Reflect(unsafe.Pointer(p)).SetZero()
+			}
+			if restore != nil {
+				restore()
 			}
 		}
 	})
@@ -333,14 +346,16 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 	if set.Empty() {
 		return false, nil
 	}
+	restoreTimes := func() {}
 	if len(m.AutoTimes) > 0 {
-		stamped, restore := stampTimes(m, up, false, func(col *registry.Column) bool { return set.Has(col.Pos) })
+		var stamped []*registry.Column
+		stamped, restoreTimes = stampTimes(m, up, false, func(col *registry.Column) bool { return set.Has(col.Pos) })
 		for _, col := range stamped {
 			set.Add(col.Pos)
 		}
 		defer func() {
 			if err != nil {
-				restore()
+				restoreTimes()
 			}
 		}()
 	}
@@ -372,10 +387,17 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 		}
 		return false, &NotFoundError{Model: m.Name, Key: keyOf(m, up)}
 	}
+	restore := restoreTimes
 	if vc != nil {
+		oldVersion := reflect.New(vc.Type).Elem()
+		oldVersion.Set(vc.Reflect(up))
 		bumpVersion(vc, up, sp)
+		restore = func() {
+			restoreTimes()
+			vc.Reflect(up).Set(oldVersion)
+		}
 	}
-	stored(ctx, m, p, b, false)
+	stored(ctx, m, p, b, false, restore)
 	return true, nil
 }
 

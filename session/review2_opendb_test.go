@@ -1,0 +1,60 @@
+package session_test
+
+import (
+	"context"
+	"database/sql"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sqlservice/sqlservice/internal/dbtest"
+	"github.com/sqlservice/sqlservice/internal/faultproxy"
+	"github.com/sqlservice/sqlservice/session"
+)
+
+// OpenDB's documentation says that a PostgreSQL pool opened elsewhere is
+// safe from re-sent writes as long as pgx's default extended protocol is
+// kept. But pgx sends every statement without arguments through the simple
+// protocol whatever the mode, and reports a lost reply to it as safe to
+// retry (driver.ErrBadConn): Open's connections (pgConn) turn that into a
+// lost connection, a borrowed pool has no such wrapper, so database/sql
+// (and the Client's own notSent rule) send the write again. The same
+// argument-less INSERT through Open is written once.
+func TestReview2OpenDBPostgresLostReplyOfArgumentlessWrite(t *testing.T) {
+	db := dbtest.Open(t, "postgres", integrityModels)
+	u, err := url.Parse(db.URI)
+	require.NoError(t, err)
+	p, err := faultproxy.Start(u.Host)
+	require.NoError(t, err)
+	defer p.Close()
+	u.Host = p.Addr()
+
+	opened, err := session.Open(session.Config{DatabaseURI: u.String()})
+	require.NoError(t, err)
+	defer opened.Close()
+	pool, err := sql.Open("pgx", u.String()) // the default extended protocol, as OpenDB advises
+	require.NoError(t, err)
+	defer pool.Close()
+	borrowed, err := session.OpenDB(pool, "postgres", session.Config{})
+	require.NoError(t, err)
+	defer borrowed.Close()
+
+	for _, tc := range []struct {
+		name string
+		c    *session.Client
+	}{{"open", opened}, {"opendb", borrowed}} {
+		ctx := tc.c.Context(context.Background())
+		require.NoError(t, (&Entry{Body: "warm-up-" + tc.name}).Save(ctx))
+		body := "r2-noargs-" + tc.name
+		fired := p.Arm(body, faultproxy.DropReply, 0)
+		_, err = tc.c.Exec(ctx, false, "INSERT INTO entry (body) VALUES ('"+body+"')")
+		waitFired(t, fired)
+		t.Logf("%s: err: %v", tc.name, err)
+		assert.Equal(t, 1, rows(t, db, body), "%s: the INSERT is sent once", tc.name)
+		if err != nil {
+			assert.ErrorIs(t, err, session.ErrCommitUnknown, "%s: a write whose reply was lost has an unknown outcome", tc.name)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -56,5 +57,47 @@ func TestReview2OpenDBPostgresLostReplyOfArgumentlessWrite(t *testing.T) {
 		if err != nil {
 			assert.ErrorIs(t, err, session.ErrCommitUnknown, "%s: a write whose reply was lost has an unknown outcome", tc.name)
 		}
+	}
+}
+
+// Savepoint's documentation: a statement cancelled inside the level (its
+// context's deadline passed) on PostgreSQL is cancelled with a cancel
+// request, the connection lives on, and only the level rolls back. Open
+// sets pgx's cancel-request handler on its connections; a pool given to
+// OpenDB keeps pgx's default, which ends the statement by a deadline on
+// the socket and loses the connection: the whole transaction fails
+// (ErrTxAborted) and the work before the level is lost. OpenDB neither
+// checks nor documents it.
+func TestReview2OpenDBPostgresDeadlineInSavepointRollsBackTheLevelOnly(t *testing.T) {
+	db := dbtest.Open(t, "postgres", integrityModels)
+	pool, err := sql.Open("pgx", db.URI)
+	require.NoError(t, err)
+	defer pool.Close()
+	borrowed, err := session.OpenDB(pool, "postgres", session.Config{})
+	require.NoError(t, err)
+	defer borrowed.Close()
+
+	for _, tc := range []struct {
+		name string
+		c    *session.Client
+	}{{"open", db.Client}, {"opendb", borrowed}} {
+		ctx := tc.c.Context(context.Background())
+		before, after := "r2-before-"+tc.name, "r2-after-"+tc.name
+		err := tc.c.Transaction(ctx, func(ctx context.Context) error {
+			if err := (&Entry{Body: before}).Save(ctx); err != nil {
+				return err
+			}
+			lerr := tc.c.Transaction(ctx, func(ctx context.Context) error {
+				ctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+				defer cancel()
+				_, err := tc.c.Exec(ctx, false, "SELECT pg_sleep(3)")
+				return err
+			}, session.Savepoint())
+			assert.Error(t, lerr, "%s: the level's statement ran past its deadline", tc.name)
+			return (&Entry{Body: after}).Save(ctx)
+		})
+		assert.NoError(t, err, "%s: only the level rolls back", tc.name)
+		assert.Equal(t, 1, rows(t, db, before), "%s: the work before the level is committed", tc.name)
+		assert.Equal(t, 1, rows(t, db, after), "%s: the work after the level is committed", tc.name)
 	}
 }

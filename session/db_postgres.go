@@ -327,8 +327,15 @@ var postgresSchema = &schemaDialect{
 	emptyBlob:          "''",
 }
 
-// checkBorrowed: a PostgreSQL pool needs no setting the library can check
-// (see OpenDB for the simple protocol).
-func (postgresDatabase) checkBorrowed(context.Context, *sql.DB, *sql.Conn) (bool, error) {
+// checkBorrowed checks that a pool given to OpenDB hands out pgConn
+// connections, made by the connector Open uses (see OpenDB).
+func (postgresDatabase) checkBorrowed(_ context.Context, _ *sql.DB, conn *sql.Conn) (bool, error) {
+	ours := false
+	if err := conn.Raw(func(dc any) error { _, ours = dc.(pgConn); return nil }); err != nil {
+		return false, fmt.Errorf("session: OpenDB: %w", err)
+	}
+	if !ours {
+		return false, borrowedSetting("connector", "build the PostgreSQL pool with sql.OpenDB(session.Connector(uri)): with pgx's own connections a write without arguments whose reply is lost is sent twice, and a statement past its deadline loses the transaction")
+	}
 	return false, nil
 }

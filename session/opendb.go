@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"log/slog"
 	"time"
@@ -31,11 +32,16 @@ import (
 //     timeout, WAL and BEGIN IMMEDIATE, which are advised, not checked. An
 //     in-memory database is pinned to one connection, as Open does: each
 //     connection to ":memory:" is a database of its own.
-//   - PostgreSQL (pgx's stdlib driver): nothing is checked. Open's
-//     connections also report a lost reply of pgx's simple protocol as a
-//     lost connection, so that database/sql never sends such a write
-//     twice; a pool opened elsewhere does not have that, so keep pgx's
-//     default extended protocol (default_query_exec_mode unset) on it.
+//   - PostgreSQL: the pool's connections must come from Connector(uri),
+//     the connector Open uses (sql.OpenDB(connector), wrapped as the
+//     application likes). pgx's own connections are refused: pgx sends a
+//     statement without arguments through its simple protocol and reports
+//     a lost reply to it as safe to retry, so database/sql would write
+//     such an INSERT twice, and pgx ends a statement past its deadline by
+//     closing the connection, which loses the whole transaction where a
+//     Savepoint level should roll back alone. Connector's connections
+//     report the first as a lost connection and cancel the second with a
+//     cancel request.
 //
 // Close on the client closes its prepared statements and ends its
 // sessions; it does not close db, which stays the application's.
@@ -110,4 +116,16 @@ func checkBorrowedPool(ctx context.Context, pool *sql.DB, db Database) (memory b
 // setting the library relies on.
 func borrowedSetting(setting, reason string) error {
 	return &ConfigError{Key: "OpenDB " + setting, Reason: reason}
+}
+
+// Connector returns the database/sql connector Open would use for uri, for
+// a pool the application builds itself and gives to OpenDB (wrapped for
+// tracing, say). PostgreSQL and MySQL URIs; for SQLite open the pool with
+// sql.Open and the DSN OpenDB's documentation describes.
+func Connector(uri string) (driver.Connector, error) {
+	t, err := parseURI(uri, "")
+	if err != nil {
+		return nil, err
+	}
+	return t.db.connector(t)
 }

@@ -15,14 +15,13 @@ import (
 	"github.com/sqlservice/sqlservice/session"
 )
 
-// OpenDB's documentation says that a PostgreSQL pool opened elsewhere is
-// safe from re-sent writes as long as pgx's default extended protocol is
-// kept. But pgx sends every statement without arguments through the simple
+// A PostgreSQL pool of pgx's own connections is refused by OpenDB: pgx sends every statement without arguments through the simple
 // protocol whatever the mode, and reports a lost reply to it as safe to
 // retry (driver.ErrBadConn): Open's connections (pgConn) turn that into a
 // lost connection, a borrowed pool has no such wrapper, so database/sql
-// (and the Client's own notSent rule) send the write again. The same
-// argument-less INSERT through Open is written once.
+// (and the Client's own notSent rule) send the write again. Through Open,
+// and through a pool of Connector's connections given to OpenDB, the
+// argument-less INSERT is written once.
 func TestReview2OpenDBPostgresLostReplyOfArgumentlessWrite(t *testing.T) {
 	db := dbtest.Open(t, "postgres", integrityModels)
 	u, err := url.Parse(db.URI)
@@ -35,8 +34,11 @@ func TestReview2OpenDBPostgresLostReplyOfArgumentlessWrite(t *testing.T) {
 	opened, err := session.Open(session.Config{DatabaseURI: u.String()})
 	require.NoError(t, err)
 	defer opened.Close()
-	pool, err := sql.Open("pgx", u.String()) // the default extended protocol, as OpenDB advises
+	_, err = session.OpenDB(refusedPool(t, u.String()), "postgres", session.Config{})
+	require.ErrorIs(t, err, session.ErrConfig, "pgx's own connections are refused")
+	cn, err := session.Connector(u.String()) // what OpenDB asks for
 	require.NoError(t, err)
+	pool := sql.OpenDB(cn)
 	defer pool.Close()
 	borrowed, err := session.OpenDB(pool, "postgres", session.Config{})
 	require.NoError(t, err)
@@ -64,14 +66,17 @@ func TestReview2OpenDBPostgresLostReplyOfArgumentlessWrite(t *testing.T) {
 // context's deadline passed) on PostgreSQL is cancelled with a cancel
 // request, the connection lives on, and only the level rolls back. Open
 // sets pgx's cancel-request handler on its connections; a pool given to
-// OpenDB keeps pgx's default, which ends the statement by a deadline on
-// the socket and loses the connection: the whole transaction fails
-// (ErrTxAborted) and the work before the level is lost. OpenDB neither
-// checks nor documents it.
+// OpenDB of pgx's own connections would keep pgx's default, which ends the
+// statement by a deadline on the socket and loses the connection (the
+// whole transaction fails with ErrTxAborted): OpenDB refuses it, and a
+// pool of Connector's connections behaves as Open's.
 func TestReview2OpenDBPostgresDeadlineInSavepointRollsBackTheLevelOnly(t *testing.T) {
 	db := dbtest.Open(t, "postgres", integrityModels)
-	pool, err := sql.Open("pgx", db.URI)
+	_, err := session.OpenDB(refusedPool(t, db.URI), "postgres", session.Config{})
+	require.ErrorIs(t, err, session.ErrConfig, "pgx's own connections are refused")
+	cn, err := session.Connector(db.URI) // what OpenDB asks for
 	require.NoError(t, err)
+	pool := sql.OpenDB(cn)
 	defer pool.Close()
 	borrowed, err := session.OpenDB(pool, "postgres", session.Config{})
 	require.NoError(t, err)
@@ -100,4 +105,12 @@ func TestReview2OpenDBPostgresDeadlineInSavepointRollsBackTheLevelOnly(t *testin
 		assert.Equal(t, 1, rows(t, db, before), "%s: the work before the level is committed", tc.name)
 		assert.Equal(t, 1, rows(t, db, after), "%s: the work after the level is committed", tc.name)
 	}
+}
+
+// refusedPool is a pool of pgx's own connections.
+func refusedPool(t *testing.T, uri string) *sql.DB {
+	pool, err := sql.Open("pgx", uri)
+	require.NoError(t, err)
+	t.Cleanup(func() { pool.Close() })
+	return pool
 }

@@ -564,6 +564,20 @@ func Savepoint() TxOption { return func(o *txOptions) { o.savepoint = true } }
 // transactions inside one that is rolled back (sqlservicetest.Rollback) or
 // committed as a whole (a batch of such units of work); elsewhere it has
 // no effect.
+//
+// A write that runs directly in such a transaction, not inside a
+// Transaction of its own (a Save of a model without hooks is one INSERT),
+// behaves as the autocommit statement it would be on its own: it runs in
+// a savepoint of its own, so that its failure (a duplicate key, say)
+// undoes only itself and the transaction stays usable, on PostgreSQL too,
+// which would otherwise abort the whole transaction. That covers Exec,
+// Write, Stmt.Exec and a QueryRow whose text may write (INSERT ...
+// RETURNING; its savepoint ends at Row.Scan), and costs each of them two
+// more statements (SAVEPOINT and RELEASE; ROLLBACK TO and RELEASE when it
+// fails). Reads, and Query (whose rows are read after it returns, so a
+// savepoint could not be released around them), run directly: a read that
+// fails there (a bad cast, say) still aborts the transaction on
+// PostgreSQL, as it would any transaction.
 func NestedSavepoints() TxOption { return func(o *txOptions) { o.alone = true } }
 
 // Transaction runs fn with a context that carries a session of c, in one

@@ -452,7 +452,8 @@ func (c *Client) Query(ctx context.Context, cached bool, query string, args ...a
 
 // QueryRow runs a query expected to return at most one row; errors are
 // deferred to Row.Scan as in database/sql. It is routed as Query is. The
-// client's hooks see the statement end at Scan.
+// client's hooks see the statement end at Scan. Always Scan the Row: a
+// write's own savepoint under NestedSavepoints ends there too.
 func (c *Client) QueryRow(ctx context.Context, cached bool, query string, args ...any) *Row {
 	var ev *QueryEvent
 	if c.replicas != nil {

@@ -399,8 +399,12 @@ func run[R any](c *Client, ctx context.Context, r runner[R], cached bool, query 
 // only for SQL text drawn from a bounded set (the fixed statements). A
 // violated constraint is returned as a *ConstraintError (see TranslateError).
 func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...any) (sql.Result, error) {
+	lvl, err := c.stmtLevel(ctx)
+	if err != nil {
+		return nil, err
+	}
 	res, err := run(c, ctx, execRunner, cached, query, args, nil)
-	return res, TranslateError(err)
+	return res, lvl.end(ctx, TranslateError(err))
 }
 
 // Write runs a statement whose result is not wanted (no RowsAffected, no
@@ -413,8 +417,12 @@ func (c *Client) Write(ctx context.Context, cached bool, query string, args ...a
 		_, err := c.Exec(ctx, cached, query, args...)
 		return err
 	}
-	_, err := run(c, ctx, writeRunner, cached, query, args, nil)
-	return TranslateError(err)
+	lvl, err := c.stmtLevel(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = run(c, ctx, writeRunner, cached, query, args, nil)
+	return lvl.end(ctx, TranslateError(err))
 }
 
 func drain(rows *sql.Rows, err error) (struct{}, error) {
@@ -444,7 +452,8 @@ func (c *Client) Query(ctx context.Context, cached bool, query string, args ...a
 
 // QueryRow runs a query expected to return at most one row; errors are
 // deferred to Row.Scan as in database/sql. It is routed as Query is. The
-// client's hooks see the statement end at Scan.
+// client's hooks see the statement end at Scan. Always Scan the Row: a
+// write's own savepoint under NestedSavepoints ends there too.
 func (c *Client) QueryRow(ctx context.Context, cached bool, query string, args ...any) *Row {
 	var ev *QueryEvent
 	if c.replicas != nil {
@@ -455,13 +464,22 @@ func (c *Client) QueryRow(ctx context.Context, cached bool, query string, args .
 			return &Row{row: row, c: c, ev: ev}
 		}
 	}
+	var lvl *stmtLevel
+	if mayWrite(false, query) {
+		// INSERT ... RETURNING, say: its savepoint ends at Scan, when
+		// the row has been read (see NestedSavepoints).
+		var err error
+		if lvl, err = c.stmtLevel(ctx); err != nil {
+			return &Row{err: err}
+		}
+	}
 	row, err := run(c, ctx, rowRunner, cached, query, args, &ev)
 	if row == nil {
-		return &Row{err: err}
+		return &Row{err: lvl.end(ctx, TranslateError(err))}
 	}
 	// A write's reply may be lost while Scan reads it (INSERT ...
 	// RETURNING): outside a transaction that makes its outcome unknown.
-	return &Row{row: row, write: mayWrite(false, query) && sessionFor(ctx, c) == nil, c: c, ev: ev}
+	return &Row{row: row, write: mayWrite(false, query) && sessionFor(ctx, c) == nil, c: c, ev: ev, lvl: lvl, ctx: ctx}
 }
 
 // Row is the result of QueryRow: database/sql's *sql.Row, or the error that
@@ -472,6 +490,8 @@ type Row struct {
 	write bool        // a write on the pool: see QueryRow
 	c     *Client     // with ev: the client whose hooks Scan tells
 	ev    *QueryEvent // the statement's event, ended by Scan; nil without hooks
+	lvl   *stmtLevel  // the write's own savepoint, ended by Scan; see NestedSavepoints
+	ctx   context.Context
 }
 
 // Scan copies the row's columns into dest; sql.ErrNoRows when there is none,
@@ -492,6 +512,11 @@ func (r *Row) Scan(dest ...any) error {
 		ev := r.ev
 		r.ev = nil // once, should Scan be called again
 		r.c.after(ev, err)
+	}
+	if r.lvl != nil {
+		lvl := r.lvl
+		r.lvl = nil
+		err = lvl.end(r.ctx, err)
 	}
 	return err
 }

@@ -45,6 +45,15 @@ func (c *Client) Prepare(ctx context.Context, query string) (*Stmt, error) {
 // client's hooks (and echo). The context must carry the session the statement was prepared
 // in, if any.
 func (st *Stmt) Exec(ctx context.Context, args ...any) (sql.Result, error) {
+	lvl, err := st.c.stmtLevel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := st.exec(ctx, args)
+	return res, lvl.end(ctx, err)
+}
+
+func (st *Stmt) exec(ctx context.Context, args []any) (sql.Result, error) {
 	_, s, err := st.c.conn(ctx)
 	if err != nil {
 		return nil, err

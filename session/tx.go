@@ -564,6 +564,20 @@ func Savepoint() TxOption { return func(o *txOptions) { o.savepoint = true } }
 // transactions inside one that is rolled back (sqlservicetest.Rollback) or
 // committed as a whole (a batch of such units of work); elsewhere it has
 // no effect.
+//
+// A write that runs directly in such a transaction, not inside a
+// Transaction of its own (a Save of a model without hooks is one INSERT),
+// behaves as the autocommit statement it would be on its own: it runs in
+// a savepoint of its own, so that its failure (a duplicate key, say)
+// undoes only itself and the transaction stays usable, on PostgreSQL too,
+// which would otherwise abort the whole transaction. That covers Exec,
+// Write, Stmt.Exec and a QueryRow whose text may write (INSERT ...
+// RETURNING; its savepoint ends at Row.Scan), and costs each of them two
+// more statements (SAVEPOINT and RELEASE; ROLLBACK TO and RELEASE when it
+// fails). Reads, and Query (whose rows are read after it returns, so a
+// savepoint could not be released around them), run directly: a read that
+// fails there (a bad cast, say) still aborts the transaction on
+// PostgreSQL, as it would any transaction.
 func NestedSavepoints() TxOption { return func(o *txOptions) { o.alone = true } }
 
 // Transaction runs fn with a context that carries a session of c, in one
@@ -719,40 +733,63 @@ type level struct{ commitHooks, rollbackHooks, undos int }
 // rolled back to the savepoint even when fn succeeds (a level under
 // NestedSavepoints given RollbackOnly or NoCommit).
 func (s *Session) savepoint(ctx context.Context, fn func(context.Context) error, rollback bool) error {
+	name, mark, err := s.openLevel(ctx)
+	if err != nil {
+		return err
+	}
+	returned := false
+	defer func() {
+		if !returned {
+			s.mu.Lock()
+			s.depth--
+			if s.failed == nil {
+				// A panic passes through: the outermost level rolls back
+				// everything, so ROLLBACK TO would be a second rollback.
+				s.failed = errors.New("session: a savepoint level panicked")
+			}
+			s.mu.Unlock()
+		}
+	}()
+	err = fn(ctx)
+	returned = true
+	return s.closeLevel(ctx, name, mark, err, rollback)
+}
+
+// openLevel begins a savepoint level: SAVEPOINT, then one level deeper,
+// so that the work done until closeLevel joins it. It returns the
+// savepoint's name and where the level's hooks and undo entries start.
+func (s *Session) openLevel(ctx context.Context) (string, level, error) {
 	s.mu.Lock()
 	if failed := s.failed; failed != nil {
 		s.mu.Unlock()
-		return &RollbackError{Cause: failed}
+		return "", level{}, &RollbackError{Cause: failed}
 	}
 	s.spSeq++
 	name := "sqlservice_sp_" + strconv.Itoa(s.spSeq)
 	s.mu.Unlock()
-	d := s.client.dialect
-	if err := s.control(ctx, d.Savepoint(name)); err != nil {
-		return fmt.Errorf("session: savepoint: %w", err)
+	if err := s.control(ctx, s.client.dialect.Savepoint(name)); err != nil {
+		return "", level{}, fmt.Errorf("session: savepoint: %w", err)
 	}
 	s.mu.Lock()
 	mark := level{len(s.afterCommit), len(s.afterRollback), len(s.undo)}
 	s.depth++
 	s.mu.Unlock()
-	returned := false
-	defer func() {
-		s.mu.Lock()
-		s.depth--
-		if !returned && s.failed == nil {
-			// A panic passes through: the outermost level rolls back
-			// everything, so ROLLBACK TO would be a second rollback.
-			s.failed = errors.New("session: a savepoint level panicked")
-		}
-		s.mu.Unlock()
-	}()
-	err := fn(ctx)
-	returned = true
+	return name, mark, nil
+}
+
+// closeLevel ends the level openLevel began, whose work returned err:
+// RELEASE on success (unless rollback), else ROLLBACK TO and RELEASE,
+// which undoes the level's in-memory state and runs its AfterRollback
+// hooks. It returns err, or the error that made the whole transaction
+// fail (ErrTxAborted) when the level could not be rolled back alone.
+func (s *Session) closeLevel(ctx context.Context, name string, mark level, err error, rollback bool) error {
 	s.mu.Lock()
+	s.depth--
 	if err == nil && s.failed != nil {
 		err = &RollbackError{Cause: s.failed}
 	}
 	s.mu.Unlock()
+	d := s.client.dialect
 	// The level's own context may have ended (its deadline passed under
 	// a statement, say): the control statements run without it, bounded,
 	// so that the database and the records always agree.
@@ -820,4 +857,50 @@ func (s *Session) control(ctx context.Context, query string) error {
 	_, err = tx.ExecContext(ctx, query)
 	c.after(ev, err)
 	return TranslateError(err)
+}
+
+// stmtLevel is the savepoint that one write runs in when it runs directly
+// in a NestedSavepoints transaction, as an autocommit statement would on
+// its own (see NestedSavepoints).
+type stmtLevel struct {
+	s    *Session
+	name string
+	mark level
+}
+
+// stmtLevel opens the savepoint for a statement about to run with ctx,
+// when ctx's session of c is at the outermost level of a NestedSavepoints
+// transaction; otherwise it returns nil, and the statement runs as usual.
+func (c *Client) stmtLevel(ctx context.Context) (*stmtLevel, error) {
+	s := sessionFor(ctx, c)
+	if s == nil {
+		return nil, nil
+	}
+	s.mu.Lock()
+	top := s.depth == 1 && s.alone && s.tx != nil
+	s.mu.Unlock()
+	if !top {
+		return nil, nil
+	}
+	name, mark, err := s.openLevel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &stmtLevel{s: s, name: name, mark: mark}, nil
+}
+
+// end ends the statement's savepoint: released when the statement
+// succeeded (sql.ErrNoRows is a success), rolled back to when it failed.
+// It returns err, or the error that the savepoint's end met.
+func (l *stmtLevel) end(ctx context.Context, err error) error {
+	if l == nil {
+		return err
+	}
+	if err == nil || errors.Is(err, sql.ErrNoRows) {
+		if lerr := l.s.closeLevel(ctx, l.name, l.mark, nil, false); lerr != nil {
+			return lerr
+		}
+		return err
+	}
+	return l.s.closeLevel(ctx, l.name, l.mark, err, false)
 }

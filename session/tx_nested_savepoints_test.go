@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -122,4 +123,63 @@ func ExampleNestedSavepoints() {
 	// Output:
 	// skipped: empty note
 	// <nil> 2
+}
+
+// Under NestedSavepoints a write run directly in the transaction, not in
+// a Transaction of its own, behaves as an autocommit statement would: it
+// runs in its own savepoint, so its failure undoes only itself (and leaves
+// the record as it was) and the transaction stays usable, on PostgreSQL
+// too; a write that succeeds stays, with its identity-map entry, until the
+// enclosing transaction ends.
+func TestNestedSavepointsTopLevelWriteBehavesAsAutocommit(t *testing.T) {
+	cases := []struct {
+		name  string
+		write func(t *testing.T, db *session.Client, ctx context.Context) error
+	}{
+		{"a failed Save of a record without hooks undoes only itself", func(t *testing.T, db *session.Client, ctx context.Context) error {
+			dup := &Account{Email: "taken@x"}
+			err := dup.Save(ctx)
+			assert.Zero(t, dup.ID, "the failed Save leaves the record unsaved")
+			return err
+		}},
+		{"a failed Exec undoes only itself", func(t *testing.T, db *session.Client, ctx context.Context) error {
+			_, err := db.Exec(ctx, false, "INSERT INTO account (email) VALUES ('taken@x')")
+			return err
+		}},
+		{"a failed Write undoes only itself", func(t *testing.T, db *session.Client, ctx context.Context) error {
+			return db.Write(ctx, false, "INSERT INTO account (email) VALUES ('taken@x')")
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			eachTx(t, func(t *testing.T, e *txEnv, ctx context.Context) {
+				db := e.db.Client
+				kept := &Account{Email: "taken@x"}
+				err := db.Transaction(ctx, func(ctx context.Context) error {
+					require.NoError(t, kept.Save(ctx))
+					require.NotZero(t, kept.ID)
+
+					assert.ErrorIs(t, tc.write(t, db, ctx), session.ErrDuplicateKey)
+
+					n, err := record.Query[Account](ctx).Count()
+					require.NoError(t, err, "the transaction is usable after the failed write")
+					assert.Equal(t, int64(1), n)
+					got, err := record.Get[Account](ctx, kept.ID)
+					require.NoError(t, err)
+					assert.Same(t, kept, got, "the successful write keeps its identity-map entry")
+					return add(ctx)
+				}, session.RollbackOnly(), session.NestedSavepoints())
+				require.NoError(t, err)
+				assert.Zero(t, e.visible(t))
+				assert.Zero(t, kept.ID, "the enclosing rollback undoes the successful write's in-memory state")
+				rolledBackTo := 0
+				for _, s := range e.db.Log() {
+					if strings.HasPrefix(s, "ROLLBACK TO") {
+						rolledBackTo++
+					}
+				}
+				assert.Equal(t, 1, rolledBackTo, "only the failed write was rolled back to its savepoint")
+			})
+		})
+	}
 }

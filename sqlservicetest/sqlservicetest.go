@@ -167,7 +167,13 @@ func URI(t testing.TB, dialect string) string {
 // the context fn gets run inside it as they would on their own, each in a
 // savepoint (session.NestedSavepoints): a failed one rolls back its own
 // work and the test carries on, as the program would; a successful one
-// commits nothing, and its AfterCommit hooks never run.
+// commits nothing, and its AfterCommit hooks never run. A write that the
+// code under test runs outside any Transaction (a Save of a model without
+// hooks, an Exec) runs in a savepoint of its own too, as an autocommit
+// statement would, so that its failure (a duplicate key) leaves the test's
+// transaction usable on PostgreSQL; each such write costs two more
+// statements. A read that fails still aborts the test's transaction on
+// PostgreSQL (see session.NestedSavepoints).
 func Rollback(t testing.TB, db *session.Client, fn func(ctx context.Context)) {
 	t.Helper()
 	err := db.Transaction(db.Context(context.Background()), func(ctx context.Context) error {

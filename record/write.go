@@ -50,6 +50,13 @@ func hasWriteHooks(ctx context.Context, m *registry.Model, kinds ...events.Kind)
 }
 
 func fire(ctx context.Context, m *registry.Model, p any, kinds ...events.Kind) error {
+	some := false
+	for _, k := range kinds {
+		some = some || m.Handlers.Has(k)
+	}
+	if !some {
+		return nil
+	}
 	if purging(ctx) {
 		// A Purge (or a real delete's cascade) is what the library does to
 		// these rows; what a hook writes or reads is the hook's own, with

@@ -57,7 +57,8 @@ type Client struct {
 	streamsMu sync.Mutex
 	streams   map[*stream]struct{} // open streams on the pool (stream.go)
 	nstreams  atomic.Int32
-	borrowed  bool // db was given to OpenDB: Close leaves it open
+	borrowed  bool         // db was given to OpenDB: Close leaves it open
+	nested    atomic.Int32 // NestedSavepoints transactions running (see stmtLevel)
 }
 
 // Open connects to the database of cfg.DatabaseURI and applies the pool
@@ -465,7 +466,7 @@ func (c *Client) QueryRow(ctx context.Context, cached bool, query string, args .
 		}
 	}
 	var lvl *stmtLevel
-	if mayWrite(false, query) {
+	if c.nested.Load() != 0 && mayWrite(false, query) {
 		// INSERT ... RETURNING, say: its savepoint ends at Scan, when
 		// the row has been read (see NestedSavepoints).
 		var err error

@@ -643,12 +643,18 @@ func (s *Session) outermost(ctx context.Context, fn func(context.Context) error,
 	s.failed = nil
 	s.alone = o.alone
 	s.mu.Unlock()
+	if o.alone {
+		s.client.nested.Add(1)
+	}
 	returned := false
 	defer func() {
 		s.mu.Lock()
 		s.depth = 0
 		s.alone = false
 		s.mu.Unlock()
+		if o.alone {
+			s.client.nested.Add(-1)
+		}
 		if !returned {
 			// fn panicked or called runtime.Goexit: roll back, and let the
 			// panic continue.
@@ -872,6 +878,9 @@ type stmtLevel struct {
 // when ctx's session of c is at the outermost level of a NestedSavepoints
 // transaction; otherwise it returns nil, and the statement runs as usual.
 func (c *Client) stmtLevel(ctx context.Context) (*stmtLevel, error) {
+	if c.nested.Load() == 0 { // no NestedSavepoints transaction: nothing to look up
+		return nil, nil
+	}
 	s := sessionFor(ctx, c)
 	if s == nil {
 		return nil, nil

@@ -379,10 +379,14 @@ func (r *Runner) lock(ctx context.Context) (release func() error, held *sql.Conn
 		}()
 	default:
 		lt := r.c.Dialect().Quote(Table + "_lock")
-		if _, err := r.c.Exec(ctx, false, "CREATE TABLE IF NOT EXISTS "+lt+" (id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1), since VARCHAR(40) NOT NULL)"); err != nil {
-			return nil, nil, fmt.Errorf("migrate: lock: %w", err)
-		}
 		try = func() (bool, error) {
+			// SQLite answers "database is locked" at once, without its busy
+			// timeout, to runners that start together on a new file (one of
+			// them is switching it to WAL): that is the lock not taken yet
+			// (below), so the table is created in the same attempt.
+			if _, err := r.c.Exec(ctx, false, "CREATE TABLE IF NOT EXISTS "+lt+" (id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1), since VARCHAR(40) NOT NULL)"); err != nil {
+				return false, err
+			}
 			res, err := r.c.Exec(ctx, false, "INSERT INTO "+lt+" (id, since) VALUES (1, ?) ON CONFLICT (id) DO NOTHING", time.Now().UTC().Format(time.RFC3339))
 			if err != nil {
 				return false, err
@@ -397,7 +401,7 @@ func (r *Runner) lock(ctx context.Context) (release func() error, held *sql.Conn
 	}
 	for {
 		ok, err := try()
-		if err != nil {
+		if err != nil && !errors.Is(err, session.ErrRetryable) {
 			return nil, nil, fmt.Errorf("migrate: lock: %w", err)
 		}
 		if ok {

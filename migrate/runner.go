@@ -269,13 +269,26 @@ func (r *Runner) ensureTable(ctx context.Context, conn *sql.Conn) error {
 		_, err := r.c.Exec(ctx, false, q)
 		return err
 	}
-	if err := exec(create); err != nil {
+	var err error
+	for range 100 {
+		if err = exec(create); err == nil {
+			return nil
+		}
 		if exec(probe) == nil {
 			return nil // another runner created it meanwhile
 		}
-		return fmt.Errorf("migrate: create %s: %w", Table, err)
+		if !errors.Is(err, session.ErrRetryable) {
+			break
+		}
+		// SQLite's "database is locked", answered at once to runners
+		// that start together on a new file: try again shortly.
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("migrate: create %s: %w", Table, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	return nil
+	return fmt.Errorf("migrate: create %s: %w", Table, err)
 }
 
 func (r *Runner) applied(ctx context.Context) (map[int64]applied, error) {

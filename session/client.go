@@ -91,19 +91,7 @@ func Open(cfg Config) (*Client, error) {
 	} else if db, err = t.db.open(t); err != nil {
 		return nil, &URIError{URI: t.masked, Reason: err.Error()}
 	}
-	c := &Client{db: db, dialect: t.dialect, cfg: cfg, target: t, isolation: iso,
-		stmts: newStmtCache(cfg.StatementCacheSize), addr: serverAddr(t.masked),
-		database: t.db, writesAsQuery: t.db.writesAsQuery(), refusesNaN: t.db.refusesNaN()}
-	c.log = cfg.Logger
-	if c.log == nil {
-		c.log = slog.Default()
-	}
-	if cfg.Echo {
-		c.hooks = append(c.hooks, echoHook{c})
-	}
-	c.hooks = append(c.hooks, cfg.Hooks...)
-	c.stmts.observe(c, primaryServer, c.addr)
-	c.configurePool()
+	c := newClient(db, t, cfg, iso)
 	if cfg.PoolPrePing || t.memory {
 		// An in-memory database exists only while its connection is open:
 		// open it now so that it lives as long as the client.

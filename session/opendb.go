@@ -73,19 +73,8 @@ func OpenDB(db *sql.DB, dialect string, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	t := &target{db: database, dialect: d, masked: d.Name() + "://(*sql.DB given to OpenDB)", memory: memory}
-	c := &Client{db: db, dialect: d, cfg: cfg, target: t, isolation: iso, borrowed: true,
-		stmts: newStmtCache(cfg.StatementCacheSize), database: database,
-		writesAsQuery: database.writesAsQuery(), refusesNaN: database.refusesNaN()}
-	c.log = cfg.Logger
-	if c.log == nil {
-		c.log = slog.Default()
-	}
-	if cfg.Echo {
-		c.hooks = append(c.hooks, echoHook{c})
-	}
-	c.hooks = append(c.hooks, cfg.Hooks...)
-	c.stmts.observe(c, primaryServer, c.addr)
-	c.configurePool()
+	c := newClient(db, t, cfg, iso)
+	c.borrowed = true
 	if len(cfg.Replicas) > 0 {
 		if c.replicas, err = openReplicas(c); err != nil {
 			return nil, err
@@ -128,4 +117,23 @@ func Connector(uri string) (driver.Connector, error) {
 		return nil, err
 	}
 	return t.db.connector(t)
+}
+
+// newClient is the client of pool db for t, as Open and OpenDB make it:
+// its database, logger, hooks and statement cache, the pool configured.
+func newClient(db *sql.DB, t *target, cfg Config, iso sql.IsolationLevel) *Client {
+	c := &Client{db: db, dialect: t.dialect, cfg: cfg, target: t, isolation: iso,
+		stmts: newStmtCache(cfg.StatementCacheSize), addr: serverAddr(t.masked),
+		database: t.db, writesAsQuery: t.db.writesAsQuery(), refusesNaN: t.db.refusesNaN()}
+	c.log = cfg.Logger
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	if cfg.Echo {
+		c.hooks = append(c.hooks, echoHook{c})
+	}
+	c.hooks = append(c.hooks, cfg.Hooks...)
+	c.stmts.observe(c, primaryServer, c.addr)
+	c.configurePool()
+	return c
 }

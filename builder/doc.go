@@ -1,16 +1,16 @@
-// Package builder turns registry models into SQL for each dialect: SQLite,
-// MySQL/MariaDB and PostgreSQL, each a Dialect in its own file.
+// Package builder holds what callers write SQL conditions with and what
+// each database differs in: the criteria types (Eq, Gt, Like, And, Or, ...,
+// squirrel's, re-exported) and Expr for raw SQL with bound values, and the
+// Dialect of SQLite, MySQL/MariaDB and PostgreSQL, each in its own file.
 //
-// The text of the fixed statements of a model (select, insert, upsert,
-// update and delete by primary key, create and drop table) is built with
-// squirrel once per model and dialect and cached in Statements; ad-hoc
-// queries use squirrel per call through Select, Count and DeleteWhere, with
-// criteria checked by Resolve and ParseOrder against the model so that an
-// unknown column is an error before any SQL exists. Identifiers are always
-// quoted; values are always placeholders.
+//	us, err := record.Find[User](ctx, builder.Or{builder.Eq{"name": "Jenny"}, builder.Gt{"id": 10}})
 //
-//	st := builder.For(builder.Postgres, m)
-//	st.Get    // SELECT "id", "name" FROM "user" WHERE "id" = $1
+// Map keys name columns of the queried model; the record layer checks them
+// against the registry and quotes them before any SQL is built, and values
+// are always bound parameters. A database of a fourth kind implements
+// Dialect (see session.Register).
 //
-// The criteria types (Eq, Gt, Like, And, Or, ...) are squirrel's, re-exported.
+// The statement texts built from a model (the fixed statements per model
+// and dialect, criteria resolution, ordering) live in the module's
+// internal packages: they are the record layer's plumbing, not API.
 package builder

@@ -10,6 +10,7 @@ import (
 	sq "github.com/Masterminds/squirrel"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -30,7 +31,7 @@ func (q *QuerySet[T]) colSQL(r colRef) string {
 	if len(q.joins) == 0 {
 		return q.c.Dialect().Quote(r.c.Name)
 	}
-	return builder.Qualified(q.c.Dialect(), r.m.Table, r.c)
+	return sqlgen.Qualified(q.c.Dialect(), r.m.Table, r.c)
 }
 
 // Distinct makes the query SELECT DISTINCT: rows whose selected values are

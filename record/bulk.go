@@ -9,6 +9,7 @@ import (
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
@@ -242,7 +243,7 @@ func insertSQL(d builder.Dialect, m *registry.Model, cols []*registry.Column, ro
 	if len(cols) == 0 {
 		return "INSERT INTO " + d.Quote(m.Table) + " " + d.DefaultValues()
 	}
-	head := "INSERT INTO " + d.Quote(m.Table) + " (" + builder.ColumnList(d, cols) + ") VALUES "
+	head := "INSERT INTO " + d.Quote(m.Table) + " (" + sqlgen.ColumnList(d, cols) + ") VALUES "
 	b := make([]byte, 0, len(head)+rows*len(cols)*4)
 	b = append(b, head...)
 	n := 0
@@ -256,7 +257,7 @@ func insertSQL(d builder.Dialect, m *registry.Model, cols []*registry.Column, ro
 				b = append(b, ", "...)
 			}
 			n++
-			b = builder.AppendPlaceholder(b, d, n)
+			b = sqlgen.AppendPlaceholder(b, d, n)
 		}
 		b = append(b, ')')
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
@@ -254,14 +255,14 @@ func updateSQL(d builder.Dialect, m *registry.Model, set, keyCols []*registry.Co
 		b = append(b, d.Quote(c.Name)...)
 		b = append(b, " = "...)
 		ph++
-		b = builder.AppendPlaceholder(b, d, ph)
+		b = sqlgen.AppendPlaceholder(b, d, ph)
 	}
 	b = append(b, " WHERE "...)
 	if len(keyCols) == 1 {
 		b = append(b, d.Quote(keyCols[0].Name)...)
 	} else {
 		b = append(b, '(')
-		b = append(b, builder.ColumnList(d, keyCols)...)
+		b = append(b, sqlgen.ColumnList(d, keyCols)...)
 		b = append(b, ')')
 	}
 	b = append(b, " IN ("...)
@@ -277,7 +278,7 @@ func updateSQL(d builder.Dialect, m *registry.Model, set, keyCols []*registry.Co
 				b = append(b, ", "...)
 			}
 			ph++
-			b = builder.AppendPlaceholder(b, d, ph)
+			b = sqlgen.AppendPlaceholder(b, d, ph)
 		}
 		if len(keyCols) > 1 {
 			b = append(b, ')')

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
@@ -237,7 +238,7 @@ func (g *graph) saveChildren(ctx context.Context, m *registry.Model, r *registry
 			len(removed), rm.Name, rm.Table, r.FK.Name, keyFromArgs(removed[0])))
 	}
 	d := g.c.Dialect()
-	w, err := builder.Resolve(d, rm, where)
+	w, err := sqlgen.Resolve(d, rm, where)
 	if err != nil {
 		return err
 	}
@@ -336,7 +337,7 @@ func (g *graph) saveLinks(ctx context.Context, m *registry.Model, r *registry.Re
 		return nil
 	}
 	d := g.c.Dialect()
-	text, args, err := builder.DeleteWhere(d, t.Join).
+	text, args, err := sqlgen.DeleteWhere(d, t.Join).
 		Where(sq.Eq{d.Quote(t.FK.Name): ownerKey}).
 		Where(sq.Eq{d.Quote(t.JoinRef.Name): gone}).ToSql()
 	if err != nil {
@@ -378,7 +379,7 @@ func (g *graph) insertLinks(ctx context.Context, r *registry.Relation, t *regist
 		}
 		return nil
 	}
-	ins := builder.For(g.c.Dialect(), t.Join).Upsert(registry.ColumnSet{})
+	ins := sqlgen.For(g.c.Dialect(), t.Join).Upsert(registry.ColumnSet{})
 	for _, v := range related {
 		args := make([]any, len(ins.Columns))
 		for i, col := range ins.Columns {
@@ -529,7 +530,7 @@ func destroyRelated(ctx context.Context, c *session.Client, m *registry.Model, p
 			}
 		case r.Kind == registry.ManyToMany:
 			t := r.Through()
-			text, args, err := builder.DeleteWhere(d, t.Join).Where(sq.Eq{d.Quote(t.FK.Name): ref}).ToSql()
+			text, args, err := sqlgen.DeleteWhere(d, t.Join).Where(sq.Eq{d.Quote(t.FK.Name): ref}).ToSql()
 			if err != nil {
 				return err
 			}
@@ -568,7 +569,7 @@ func destroyWhere(ctx context.Context, c *session.Client, m *registry.Model, whe
 	}
 	for start := 0; start < len(keys); start += maxKeys(c, m) {
 		batch := keys[start:min(start+maxKeys(c, m), len(keys))]
-		w, err := builder.Resolve(c.Dialect(), m, keysWhere(m, batch))
+		w, err := sqlgen.Resolve(c.Dialect(), m, keysWhere(m, batch))
 		if err != nil {
 			return err
 		}
@@ -578,7 +579,7 @@ func destroyWhere(ctx context.Context, c *session.Client, m *registry.Model, whe
 			}
 			continue
 		}
-		text, args, err := builder.DeleteWhere(c.Dialect(), m).Where(w).ToSql()
+		text, args, err := sqlgen.DeleteWhere(c.Dialect(), m).Where(w).ToSql()
 		if err != nil {
 			return err
 		}

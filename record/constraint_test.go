@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/internal/dbtest"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/record"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
@@ -45,11 +45,11 @@ type ConStock struct {
 func createWithCheck(t *testing.T, db *dbtest.DB) {
 	m, err := registry.Of[ConStock]()
 	require.NoError(t, err)
-	stmt := builder.For(db.Client.Dialect(), m).CreateTable[0]
+	stmt := sqlgen.For(db.Client.Dialect(), m).CreateTable[0]
 	stmt = strings.Replace(stmt, "\n)", ",\n\tCONSTRAINT qty_positive CHECK (qty > 0)\n)", 1)
 	_, err = db.DB().Exec(stmt)
 	require.NoError(t, err)
-	t.Cleanup(func() { db.DB().Exec(builder.For(db.Client.Dialect(), m).DropTable) })
+	t.Cleanup(func() { db.DB().Exec(sqlgen.For(db.Client.Dialect(), m).DropTable) })
 }
 
 // driverErr reports whether err still wraps the dialect's own driver error.

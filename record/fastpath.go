@@ -6,8 +6,8 @@ import (
 	"reflect"
 	"time"
 
-	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
@@ -38,7 +38,7 @@ func destroyKey(ctx context.Context, c *session.Client, m *registry.Model, items
 	if soft(ctx, m) {
 		return 0, false, nil // deleteKeys sets the column
 	}
-	res, err := c.Exec(ctx, true, builder.For(c.Dialect(), m).Delete, args...)
+	res, err := c.Exec(ctx, true, sqlgen.For(c.Dialect(), m).Delete, args...)
 	if err != nil {
 		return 0, true, wrapDelete(m, keyFromArgs(args), err)
 	}

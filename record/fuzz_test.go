@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/record"
 	"github.com/sqlservice/sqlservice/registry"
 )
@@ -64,7 +65,7 @@ func FuzzCriteria(f *testing.F) {
 		}
 		for _, d := range []builder.Dialect{builder.SQLite, builder.MySQL, builder.Postgres} {
 			for _, c := range []builder.Sqlizer{builder.Eq{key: value}, builder.Or{builder.Like{key: value}}, builder.And{builder.Gt{key: value}}} {
-				r, err := builder.Resolve(d, m, c)
+				r, err := sqlgen.Resolve(d, m, c)
 				col, known := m.Column(key)
 				if !known {
 					if err == nil {
@@ -75,14 +76,14 @@ func FuzzCriteria(f *testing.F) {
 				if err != nil {
 					t.Fatalf("%s: Resolve(%q): %v", d.Name(), key, err)
 				}
-				text, args, err := builder.Select(d, m).Where(r).ToSql()
+				text, args, err := sqlgen.Select(d, m).Where(r).ToSql()
 				if err != nil {
 					t.Fatal(err)
 				}
 				if !strings.Contains(text, d.Quote(col.Name)) {
 					t.Fatalf("%s: %q does not name %s quoted", d.Name(), text, col.Name)
 				}
-				if len(value) > 3 && utf8.ValidString(value) && strings.Contains(text, value) && !strings.Contains(builder.For(d, m).Columns, value) {
+				if len(value) > 3 && utf8.ValidString(value) && strings.Contains(text, value) && !strings.Contains(sqlgen.For(d, m).Columns, value) {
 					t.Fatalf("%s: value %q leaked into SQL %q", d.Name(), value, text)
 				}
 				if len(args) != 1 || args[0] != value {
@@ -101,11 +102,11 @@ func FuzzOrderBy(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, term string) {
 		m, _ := registry.Of[Person]()
-		orders, err := builder.ParseOrder(m, term)
+		orders, err := sqlgen.ParseOrder(m, term)
 		if err != nil {
 			return
 		}
-		for i, sql := range builder.OrderSQL(builder.Postgres, orders) {
+		for i, sql := range sqlgen.OrderSQL(builder.Postgres, orders) {
 			if !strings.HasPrefix(sql, `"`+orders[i].Column.Name+`"`) {
 				t.Fatalf("ParseOrder(%q) rendered %q", term, sql)
 			}

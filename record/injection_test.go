@@ -12,6 +12,7 @@ import (
 
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/internal/dbtest"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/record"
 	"github.com/sqlservice/sqlservice/registry"
 )
@@ -199,13 +200,13 @@ func TestInjectionPayloadAsOrderDirection(t *testing.T) {
 	m, err := registry.Of[Person]()
 	require.NoError(t, err)
 	for _, k := range injectionPayloads() {
-		_, err := builder.ParseOrder(m, "name "+k)
+		_, err := sqlgen.ParseOrder(m, "name "+k)
 		if k == "" || strings.TrimSpace(k) == "" || strings.EqualFold(strings.TrimSpace(k), "asc") || strings.EqualFold(strings.TrimSpace(k), "desc") {
 			continue
 		}
 		assert.Error(t, err, "direction %q", k)
 	}
-	_, err = builder.ParseOrder(m, "nope")
+	_, err = sqlgen.ParseOrder(m, "nope")
 	assert.ErrorIs(t, err, registry.ErrUnknownColumn)
 }
 

@@ -7,6 +7,7 @@ import (
 	sq "github.com/Masterminds/squirrel"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -98,14 +99,14 @@ func (q *QuerySet[T]) findJoin(target string) (join, error) {
 		if !ok {
 			return join{}, &registry.UnknownColumnError{Model: jm.Name, Column: col.FK.Column}
 		}
-		return join{m: jm, on: builder.Qualified(d, m.Table, col) + " = " + builder.Qualified(d, jm.Table, ref)}, nil
+		return join{m: jm, on: sqlgen.Qualified(d, m.Table, col) + " = " + sqlgen.Qualified(d, jm.Table, ref)}, nil
 	}
 	oneToMany := func(jm *registry.Model, col *registry.Column) (join, error) {
 		ref, ok := m.Column(col.FK.Column)
 		if !ok {
 			return join{}, &registry.UnknownColumnError{Model: m.Name, Column: col.FK.Column}
 		}
-		return join{m: jm, many: true, on: builder.Qualified(d, jm.Table, col) + " = " + builder.Qualified(d, m.Table, ref)}, nil
+		return join{m: jm, many: true, on: sqlgen.Qualified(d, jm.Table, col) + " = " + sqlgen.Qualified(d, m.Table, ref)}, nil
 	}
 	var j join
 	var err error
@@ -164,9 +165,9 @@ func (q *QuerySet[T]) findJoin(target string) (join, error) {
 				return fail("no fk=table.column tag or relation links %q and %q", m.Table, jm.Table)
 			}
 			if r.Kind == registry.BelongsTo {
-				j = join{m: jm, on: builder.Qualified(d, m.Table, r.FK) + " = " + builder.Qualified(d, jm.Table, r.Ref)}
+				j = join{m: jm, on: sqlgen.Qualified(d, m.Table, r.FK) + " = " + sqlgen.Qualified(d, jm.Table, r.Ref)}
 			} else {
-				j = join{m: jm, many: true, on: builder.Qualified(d, jm.Table, r.FK) + " = " + builder.Qualified(d, m.Table, r.Ref)}
+				j = join{m: jm, many: true, on: sqlgen.Qualified(d, jm.Table, r.FK) + " = " + sqlgen.Qualified(d, m.Table, r.Ref)}
 			}
 		}
 	}
@@ -212,9 +213,9 @@ func names(cols []*registry.Column) string {
 // qualifies every name with its table and accepts "table.column".
 func (q *QuerySet[T]) resolve(c builder.Sqlizer) (builder.Sqlizer, error) {
 	if len(q.joins) == 0 {
-		return builder.Resolve(q.c.Dialect(), q.m, c)
+		return sqlgen.Resolve(q.c.Dialect(), q.m, c)
 	}
-	r, err := builder.ResolveWith(c, q.qualify)
+	r, err := sqlgen.ResolveWith(c, q.qualify)
 	if err != nil && c == nil {
 		return nil, fmt.Errorf("record: nil criterion for %s: %w", q.m.Name, err)
 	}
@@ -228,7 +229,7 @@ func (q *QuerySet[T]) qualify(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return builder.Qualified(q.c.Dialect(), m.Table, col), nil
+	return sqlgen.Qualified(q.c.Dialect(), m.Table, col), nil
 }
 
 // column finds a column by name: "name" of the query's model, or
@@ -321,22 +322,22 @@ func (q *QuerySet[T]) columnList() string {
 	cols := q.sel
 	if cols == nil {
 		if len(q.joins) == 0 {
-			return builder.For(d, q.m).Columns
+			return sqlgen.For(d, q.m).Columns
 		}
 		cols = q.m.Columns
 	}
 	if len(q.joins) == 0 {
-		return builder.ColumnList(d, cols)
+		return sqlgen.ColumnList(d, cols)
 	}
-	return builder.QualifiedList(d, q.m.Table, cols)
+	return sqlgen.QualifiedList(d, q.m.Table, cols)
 }
 
 // orderSQL renders ORDER BY terms, qualified when tables are joined.
-func (q *QuerySet[T]) orderSQL(o []builder.Order) []string {
+func (q *QuerySet[T]) orderSQL(o []sqlgen.Order) []string {
 	if len(q.joins) == 0 {
-		return builder.OrderSQL(q.c.Dialect(), o)
+		return sqlgen.OrderSQL(q.c.Dialect(), o)
 	}
-	return builder.OrderSQLIn(q.c.Dialect(), q.m.Table, o)
+	return sqlgen.OrderSQLIn(q.c.Dialect(), q.m.Table, o)
 }
 
 // scanner returns the row scanner of the query's select list.

@@ -12,6 +12,7 @@ import (
 	sq "github.com/Masterminds/squirrel"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
@@ -28,7 +29,7 @@ type QuerySet[T any] struct {
 	c      *session.Client
 	err    error
 	where  []builder.Sqlizer
-	order  []builder.Order
+	order  []sqlgen.Order
 	limit  uint64
 	offset uint64
 	hasLim bool
@@ -115,7 +116,7 @@ func (q *QuerySet[T]) OrderBy(terms ...string) *QuerySet[T] {
 	if n.err != nil {
 		return n
 	}
-	o, err := builder.ParseOrder(n.m, terms...)
+	o, err := sqlgen.ParseOrder(n.m, terms...)
 	if err != nil {
 		n.err = err
 		return n
@@ -207,10 +208,10 @@ func (q *QuerySet[T]) countSQL() (string, []any, error) {
 	return q.filtered("COUNT(*)").ToSql()
 }
 
-func pkOrder(m *registry.Model) []builder.Order {
-	o := make([]builder.Order, len(m.PK))
+func pkOrder(m *registry.Model) []sqlgen.Order {
+	o := make([]sqlgen.Order, len(m.PK))
 	for i, c := range m.PK {
-		o[i] = builder.Order{Column: c}
+		o[i] = sqlgen.Order{Column: c}
 	}
 	return o
 }

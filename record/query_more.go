@@ -9,6 +9,7 @@ import (
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlexpr"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -126,7 +127,7 @@ func (q *QuerySet[T]) Select(columns ...any) *QuerySet[T] {
 			}
 			cols = append(cols, c)
 		case builder.Sqlizer:
-			if _, _, ok := builder.ExprParts(v); !ok {
+			if _, _, ok := sqlexpr.Parts(v); !ok {
 				n.err = fmt.Errorf("record: Select on %s: an expression must be a builder.Expr, not %T", n.m.Name, item)
 				return n
 			}

@@ -93,7 +93,7 @@ func lastSQL(db *dbtest.DB, prefix string) string {
 
 // countSQL counts the statements since the since'th that start with
 // prefix, leaving out PostgreSQL's sequence upkeep after an explicit key
-// (see builder.Statements.AdvanceSequence).
+// (see sqlgen.Statements.AdvanceSequence).
 func countSQL(db *dbtest.DB, since int, prefix string) int {
 	n := 0
 	for _, s := range db.Log()[since:] {

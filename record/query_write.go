@@ -10,6 +10,8 @@ import (
 	sq "github.com/Masterminds/squirrel"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlexpr"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
@@ -73,7 +75,7 @@ func (q *QuerySet[T]) Update(values map[string]any) (int64, error) {
 		}
 		v := values[k]
 		if e, isExpr := v.(builder.Sqlizer); isExpr {
-			if _, _, ok := builder.ExprParts(e); !ok {
+			if _, _, ok := sqlexpr.Parts(e); !ok {
 				return 0, &FieldError{Model: q.m.Name, Field: c.Field, Column: c.Name, Err: fmt.Errorf("an expression value must be a builder.Expr, not %T", v)}
 			}
 			b = b.Set(d.Quote(c.Name), e)
@@ -127,7 +129,7 @@ func (q *QuerySet[T]) Delete() (int64, error) {
 		}
 		return n, err
 	}
-	b := builder.DeleteWhere(q.c.Dialect(), q.m)
+	b := sqlgen.DeleteWhere(q.c.Dialect(), q.m)
 	if where != nil {
 		b = b.Where(where)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
@@ -442,7 +443,7 @@ func deleteKeys(ctx context.Context, c *session.Client, m *registry.Model, keys 
 	if soft(ctx, m) {
 		return softDeleteWhere(ctx, c, m, where)
 	}
-	q, args, err := builder.DeleteWhere(d, m).Where(where).ToSql()
+	q, args, err := sqlgen.DeleteWhere(d, m).Where(where).ToSql()
 	if err != nil {
 		return 0, err
 	}

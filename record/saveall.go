@@ -9,6 +9,7 @@ import (
 
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
@@ -344,7 +345,7 @@ func identityWhere(d builder.Dialect, cols []*registry.Column, keys [][]any) (st
 			if len(cols) == 1 {
 				b.WriteString(d.Quote(cols[0].Name))
 			} else {
-				b.WriteString("(" + builder.ColumnList(d, cols) + ")")
+				b.WriteString("(" + sqlgen.ColumnList(d, cols) + ")")
 			}
 			b.WriteString(" IN (")
 		} else {

@@ -4,17 +4,17 @@ import (
 	"context"
 	"unsafe"
 
-	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
 
 // advanceSequence keeps the database's key generator ahead of a key that
 // was written explicitly into an autoincrement column (see
-// builder.Statements.AdvanceSequence); a no-op where the database does
+// sqlgen.Statements.AdvanceSequence); a no-op where the database does
 // that itself.
 func advanceSequence(ctx context.Context, c *session.Client, m *registry.Model, p unsafe.Pointer) error {
-	q := builder.For(c.Dialect(), m).AdvanceSequence()
+	q := sqlgen.For(c.Dialect(), m).AdvanceSequence()
 	if q == "" || m.AutoIncrement.IsZero(p) {
 		return nil
 	}

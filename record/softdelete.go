@@ -8,7 +8,7 @@ import (
 
 	sq "github.com/Masterminds/squirrel"
 
-	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
@@ -102,7 +102,7 @@ func (q *QuerySet[T]) Purge() (int64, error) {
 // time it wrote; the record itself is left to forgetDeleted, which sets
 // its field and undoes that with the rest of the delete.
 func softDeleteRow(ctx context.Context, c *session.Client, m *registry.Model, keySrc unsafe.Pointer, versioned bool) (int64, time.Time, error) {
-	st := builder.For(c.Dialect(), m)
+	st := sqlgen.For(c.Dialect(), m)
 	t := now()
 	args := make([]any, 0, len(m.PK)+2)
 	args = append(args, t)
@@ -152,7 +152,7 @@ func softDeleteWhere(ctx context.Context, c *session.Client, m *registry.Model, 
 // getSQL is the SELECT of one row by key: of a row that is not
 // soft-deleted, unless ctx is a Purge's.
 func getSQL(ctx context.Context, c *session.Client, m *registry.Model) string {
-	st := builder.For(c.Dialect(), m)
+	st := sqlgen.For(c.Dialect(), m)
 	if soft(ctx, m) {
 		return st.Live
 	}

@@ -9,6 +9,8 @@ import (
 	sq "github.com/Masterminds/squirrel"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlexpr"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 )
 
 // The SQL text of a QuerySet depends only on its shape: which criteria, in
@@ -54,9 +56,9 @@ type shapeCache struct {
 	lists int // shapes with a list
 }
 
-var shapeCaches sync.Map // *builder.Statements → *shapeCache
+var shapeCaches sync.Map // *sqlgen.Statements → *shapeCache
 
-func shapesOf(st *builder.Statements) *shapeCache {
+func shapesOf(st *sqlgen.Statements) *shapeCache {
 	if v, ok := shapeCaches.Load(st); ok {
 		return v.(*shapeCache)
 	}
@@ -136,7 +138,7 @@ func (q *QuerySet[T]) sql(count bool) (text string, args []any, cached bool, err
 // first call, and kept when build's arguments equal args), the arguments
 // and whether the text may be prepared.
 func (q *QuerySet[T]) cachedText(key []byte, args []any, list bool, build func() (string, []any, error)) (string, []any, bool, error) {
-	sc := shapesOf(builder.For(q.c.Dialect(), q.m))
+	sc := shapesOf(sqlgen.For(q.c.Dialect(), q.m))
 	sc.mu.RLock()
 	text, hit := sc.texts[string(key)]
 	sc.mu.RUnlock()
@@ -245,7 +247,7 @@ func (q *QuerySet[T]) scanSQL(p *rowPlan) (text string, args []any, cached bool,
 // arguments; ok is false for other Sqlizers and for an Expr with a
 // Sqlizer among its arguments.
 func appendExpr(key []byte, args []any, s builder.Sqlizer) ([]byte, []any, bool) {
-	text, a, ok := builder.ExprParts(s)
+	text, a, ok := sqlexpr.Parts(s)
 	if !ok {
 		return key, args, false
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/internal/dbtest"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -234,7 +235,7 @@ func TestQueryShapesMatchSquirrel(t *testing.T) {
 						require.NoError(t, err)
 						assert.Equal(t, c.cached, cached, "cached")
 						if listed[c.name] {
-							sc := shapesOf(builder.For(db.Client.Dialect(), q.m))
+							sc := shapesOf(sqlgen.For(db.Client.Dialect(), q.m))
 							sc.mu.RLock()
 							assert.Contains(t, slices.Collect(maps.Values(sc.texts)), text, "the text of a shape with a list is cached")
 							sc.mu.RUnlock()
@@ -341,7 +342,7 @@ func TestShapeCacheIsBounded(t *testing.T) {
 				assert.False(t, cached, "limit %d is past the cache's bound", n)
 			}
 		}
-		sc := shapesOf(builder.For(db.Client.Dialect(), Query[boundedRow](ctx).m))
+		sc := shapesOf(sqlgen.For(db.Client.Dialect(), Query[boundedRow](ctx).m))
 		sc.mu.RLock()
 		defer sc.mu.RUnlock()
 		assert.Len(t, sc.texts, maxShapes)
@@ -367,7 +368,7 @@ func TestListShapesAreBounded(t *testing.T) {
 			require.NoError(t, r.Save(ctx))
 			keys = append(keys, r.ID)
 		}
-		sc := shapesOf(builder.For(db.Client.Dialect(), mustOf[listRow](t)))
+		sc := shapesOf(sqlgen.For(db.Client.Dialect(), mustOf[listRow](t)))
 		for n := 1; n <= maxListShapes+5; n++ {
 			ids := make([]int64, n)
 			for i := range ids {

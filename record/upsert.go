@@ -4,21 +4,21 @@ import (
 	"context"
 	"unsafe"
 
-	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
 
 // updateOrInsert upserts a record on its primary key where the dialect's
 // upsert statement could overwrite a different row (see
-// builder.Statements.UpsertIsExact): an UPDATE by primary key of the
+// sqlgen.Statements.UpsertIsExact): an UPDATE by primary key of the
 // columns the INSERT would write, then the INSERT when no row matched. A
 // unique column colliding with another row is then a duplicate key error,
 // as on the other dialects. The MySQL client counts matched rather than
 // changed rows, so an UPDATE that changes nothing still matches.
 func updateOrInsert[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T], omit registry.ColumnSet) error {
 	up := unsafe.Pointer(p)
-	st := builder.For(c.Dialect(), m)
+	st := sqlgen.For(c.Dialect(), m)
 	var set registry.ColumnSet
 	for _, col := range m.Columns {
 		if !col.PK && !omit.Has(col.Pos) {

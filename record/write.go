@@ -8,8 +8,8 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
@@ -187,7 +187,7 @@ func saveHooked[T any](ctx context.Context, c *session.Client, m *registry.Model
 }
 
 func rowExists(ctx context.Context, c *session.Client, m *registry.Model, p unsafe.Pointer) (bool, error) {
-	st := builder.For(c.Dialect(), m)
+	st := sqlgen.For(c.Dialect(), m)
 	args := make([]any, len(m.PK))
 	for i, col := range m.PK {
 		args[i] = col.Value(p)
@@ -238,7 +238,7 @@ func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 			}
 		}()
 	}
-	st := builder.For(c.Dialect(), m)
+	st := sqlgen.For(c.Dialect(), m)
 	if upsert && !st.UpsertIsExact() {
 		// Two statements: one transaction, so that a failed INSERT leaves
 		// no UPDATE behind.
@@ -366,8 +366,8 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 			}
 		}()
 	}
-	st := builder.For(c.Dialect(), m)
-	var u *builder.Update
+	st := sqlgen.For(c.Dialect(), m)
+	var u *sqlgen.Update
 	if vc != nil {
 		u = st.VersionedUpdateOf(set)
 	} else {
@@ -461,7 +461,7 @@ func deleteRow[T any](ctx context.Context, c *session.Client, m *registry.Model,
 	for i, col := range m.PK {
 		args[i] = col.Value(keySrc)
 	}
-	st := builder.For(c.Dialect(), m)
+	st := sqlgen.For(c.Dialect(), m)
 	text := st.Delete
 	versioned := m.Version != nil && keySrc != up // a loaded record: its version is known
 	if soft(ctx, m) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -252,7 +253,7 @@ func (df *differ) q(ident string) string { return df.d.Quote(ident) }
 
 func (df *differ) createTable(ctx context.Context, m *registry.Model) error {
 	var up []string
-	for _, stmt := range builder.For(df.d, m).CreateTable {
+	for _, stmt := range sqlgen.For(df.d, m).CreateTable {
 		stmt, err := df.c.tableCollation(ctx, stmt)
 		if err != nil {
 			return fmt.Errorf("session: diff table %s for %s: %w", m.Table, m.Name, err)

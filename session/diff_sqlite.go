@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -54,7 +54,7 @@ func (df *differ) rebuild(ctx context.Context, m *registry.Model, t *Table, chan
 		return fmt.Errorf("session: diff table %s: cannot read its CREATE TABLE from sqlite_master", t.Name)
 	}
 	tmp := "_sqlservice_new_" + m.Table
-	stmts := builder.For(df.d, m).CreateTable
+	stmts := sqlgen.For(df.d, m).CreateTable
 	create := stmts[0]
 	mopen := strings.IndexByte(create, '(')
 	newCreate := "CREATE TABLE " + df.q(tmp) + " " + create[mopen:]

@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"sort"
 
-	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -43,7 +43,7 @@ func (c *Client) CreateAll(ctx context.Context, models ...any) error {
 		return err
 	}
 	for _, m := range ordered {
-		for _, stmt := range builder.For(c.dialect, m).CreateTable {
+		for _, stmt := range sqlgen.For(c.dialect, m).CreateTable {
 			stmt, err := c.tableCollation(ctx, stmt)
 			if err != nil {
 				return fmt.Errorf("session: create table %s for %s: %w", m.Table, m.Name, err)
@@ -66,7 +66,7 @@ func (c *Client) DropAll(ctx context.Context, models ...any) error {
 	}
 	for i := len(ordered) - 1; i >= 0; i-- {
 		m := ordered[i]
-		if _, err := c.Exec(ctx, false, builder.For(c.dialect, m).DropTable); err != nil {
+		if _, err := c.Exec(ctx, false, sqlgen.For(c.dialect, m).DropTable); err != nil {
 			return fmt.Errorf("session: drop table %s for %s: %w", m.Table, m.Name, err)
 		}
 	}

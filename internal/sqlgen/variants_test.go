@@ -1,4 +1,4 @@
-package builder
+package sqlgen
 
 import (
 	"testing"
@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -30,11 +31,11 @@ func setOf(mask uint64) registry.ColumnSet {
 func TestVariantTextsAreBounded(t *testing.T) {
 	m, err := registry.Of[variantsWide]()
 	require.NoError(t, err)
-	st := For(SQLite, m)
+	st := For(builder.SQLite, m)
 	first := st.UpdateOf(setOf(0b110))
 	for mask := uint64(2); mask < 2*(maxVariants+100); mask += 2 { // bit 0 is the key
 		u := st.UpdateOf(setOf(mask))
-		require.Equal(t, updateSQL(SQLite, m, u.Columns), u.SQL)
+		require.Equal(t, updateSQL(builder.SQLite, m, u.Columns), u.SQL)
 		st.Insert(setOf(mask))
 		st.Upsert(setOf(mask))
 	}

@@ -1,4 +1,4 @@
-package builder
+package sqlgen
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 
 	sq "github.com/Masterminds/squirrel"
 
+	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -15,7 +16,7 @@ import (
 // dialect. It is built once (see For) and shared; the variant caches are
 // safe for concurrent use.
 type Statements struct {
-	Dialect Dialect
+	Dialect builder.Dialect
 	Model   *registry.Model
 
 	// Columns is the quoted, comma-separated list of every column, in
@@ -75,7 +76,7 @@ var cache sync.Map // stmtKey → *Statements
 
 // For returns the cached statements of m in dialect d, building them on
 // first use.
-func For(d Dialect, m *registry.Model) *Statements {
+func For(d builder.Dialect, m *registry.Model) *Statements {
 	k := stmtKey{d.Name(), m}
 	if s, ok := cache.Load(k); ok {
 		return s.(*Statements)
@@ -84,7 +85,7 @@ func For(d Dialect, m *registry.Model) *Statements {
 	return s.(*Statements)
 }
 
-func build(d Dialect, m *registry.Model) *Statements {
+func build(d builder.Dialect, m *registry.Model) *Statements {
 	s := &Statements{Dialect: d, Model: m}
 	table := d.Quote(m.Table)
 	s.Columns = quotedList(d, m.Columns)
@@ -121,7 +122,7 @@ func build(d Dialect, m *registry.Model) *Statements {
 }
 
 // pkWhere is `"id" = ?` (AND ... for composite keys).
-func pkWhere(d Dialect, m *registry.Model) sq.Sqlizer {
+func pkWhere(d builder.Dialect, m *registry.Model) sq.Sqlizer {
 	parts := make([]string, len(m.PK))
 	for i, c := range m.PK {
 		parts[i] = d.Quote(c.Name) + " = ?"
@@ -129,7 +130,7 @@ func pkWhere(d Dialect, m *registry.Model) sq.Sqlizer {
 	return sq.Expr(strings.Join(parts, " AND "))
 }
 
-func updateSQL(d Dialect, m *registry.Model, cols []*registry.Column) string {
+func updateSQL(d builder.Dialect, m *registry.Model, cols []*registry.Column) string {
 	b := sq.Update(d.Quote(m.Table)).PlaceholderFormat(d.Placeholders())
 	for _, c := range cols {
 		b = b.Set(d.Quote(c.Name), sq.Expr("?"))
@@ -244,7 +245,7 @@ func placeholders(n int) []any {
 	return ps
 }
 
-func quotedList(d Dialect, cols []*registry.Column) string {
+func quotedList(d builder.Dialect, cols []*registry.Column) string {
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = d.Quote(c.Name)
@@ -274,7 +275,7 @@ func indexName(table, column string) string {
 	return fmt.Sprintf("%s_%08x", name[:54], h.Sum32())
 }
 
-func createTable(d Dialect, m *registry.Model) []string {
+func createTable(d builder.Dialect, m *registry.Model) []string {
 	table := d.Quote(m.Table)
 	var defs []string
 	for _, c := range m.Columns {

@@ -1,4 +1,4 @@
-package builder
+package sqlgen
 
 // UpsertIsExact reports whether the Upsert statements of the model update
 // only the row with the same primary key. MySQL's ON DUPLICATE KEY UPDATE

@@ -1,4 +1,4 @@
-package builder
+package sqlgen
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 
 	sq "github.com/Masterminds/squirrel"
 
+	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -18,30 +19,30 @@ type NameFunc func(name string) (string, error)
 // ResolveWith is Resolve with the caller's name lookup: joined queries use
 // it to accept "table.column" keys and to qualify every column with its
 // table. Nothing is built when a name is unknown.
-func ResolveWith(c Sqlizer, name NameFunc) (Sqlizer, error) {
+func ResolveWith(c builder.Sqlizer, name NameFunc) (builder.Sqlizer, error) {
 	switch v := c.(type) {
 	case nil:
 		return nil, fmt.Errorf("builder: nil criterion")
 	case sq.Eq:
-		return renameMap(v, name, func(n map[string]any) Sqlizer { return sq.Eq(n) })
+		return renameMap(v, name, func(n map[string]any) builder.Sqlizer { return sq.Eq(n) })
 	case sq.NotEq:
-		return renameMap(v, name, func(n map[string]any) Sqlizer { return sq.NotEq(n) })
+		return renameMap(v, name, func(n map[string]any) builder.Sqlizer { return sq.NotEq(n) })
 	case sq.Gt:
-		return renameMap(v, name, func(n map[string]any) Sqlizer { return sq.Gt(n) })
+		return renameMap(v, name, func(n map[string]any) builder.Sqlizer { return sq.Gt(n) })
 	case sq.GtOrEq:
-		return renameMap(v, name, func(n map[string]any) Sqlizer { return sq.GtOrEq(n) })
+		return renameMap(v, name, func(n map[string]any) builder.Sqlizer { return sq.GtOrEq(n) })
 	case sq.Lt:
-		return renameMap(v, name, func(n map[string]any) Sqlizer { return sq.Lt(n) })
+		return renameMap(v, name, func(n map[string]any) builder.Sqlizer { return sq.Lt(n) })
 	case sq.LtOrEq:
-		return renameMap(v, name, func(n map[string]any) Sqlizer { return sq.LtOrEq(n) })
+		return renameMap(v, name, func(n map[string]any) builder.Sqlizer { return sq.LtOrEq(n) })
 	case sq.Like:
-		return renameMap(v, name, func(n map[string]any) Sqlizer { return sq.Like(n) })
+		return renameMap(v, name, func(n map[string]any) builder.Sqlizer { return sq.Like(n) })
 	case sq.NotLike:
-		return renameMap(v, name, func(n map[string]any) Sqlizer { return sq.NotLike(n) })
+		return renameMap(v, name, func(n map[string]any) builder.Sqlizer { return sq.NotLike(n) })
 	case sq.ILike:
-		return renameMap(v, name, func(n map[string]any) Sqlizer { return sq.ILike(n) })
+		return renameMap(v, name, func(n map[string]any) builder.Sqlizer { return sq.ILike(n) })
 	case sq.NotILike:
-		return renameMap(v, name, func(n map[string]any) Sqlizer { return sq.NotILike(n) })
+		return renameMap(v, name, func(n map[string]any) builder.Sqlizer { return sq.NotILike(n) })
 	case sq.And:
 		out, err := resolveAllWith(v, name)
 		return sq.And(out), err
@@ -52,8 +53,8 @@ func ResolveWith(c Sqlizer, name NameFunc) (Sqlizer, error) {
 	return c, nil
 }
 
-func resolveAllWith(cs []Sqlizer, name NameFunc) ([]Sqlizer, error) {
-	out := make([]Sqlizer, len(cs))
+func resolveAllWith(cs []builder.Sqlizer, name NameFunc) ([]builder.Sqlizer, error) {
+	out := make([]builder.Sqlizer, len(cs))
 	for i, c := range cs {
 		r, err := ResolveWith(c, name)
 		if err != nil {
@@ -64,7 +65,7 @@ func resolveAllWith(cs []Sqlizer, name NameFunc) ([]Sqlizer, error) {
 	return out, nil
 }
 
-func renameMap(in map[string]any, name NameFunc, wrap func(map[string]any) Sqlizer) (Sqlizer, error) {
+func renameMap(in map[string]any, name NameFunc, wrap func(map[string]any) builder.Sqlizer) (builder.Sqlizer, error) {
 	out := make(map[string]any, len(in))
 	for k, v := range in {
 		n, err := name(k)
@@ -77,13 +78,13 @@ func renameMap(in map[string]any, name NameFunc, wrap func(map[string]any) Sqliz
 }
 
 // Qualified is a column quoted with its table: "user"."name".
-func Qualified(d Dialect, table string, c *registry.Column) string {
+func Qualified(d builder.Dialect, table string, c *registry.Column) string {
 	return d.Quote(table) + "." + d.Quote(c.Name)
 }
 
 // QualifiedList is the comma-separated list of cols, each qualified with
 // table.
-func QualifiedList(d Dialect, table string, cols []*registry.Column) string {
+func QualifiedList(d builder.Dialect, table string, cols []*registry.Column) string {
 	n := 0
 	for _, c := range cols {
 		n += len(table) + len(c.Name) + 7
@@ -99,11 +100,11 @@ func QualifiedList(d Dialect, table string, cols []*registry.Column) string {
 }
 
 // ColumnList is the comma-separated list of cols, quoted.
-func ColumnList(d Dialect, cols []*registry.Column) string { return quotedList(d, cols) }
+func ColumnList(d builder.Dialect, cols []*registry.Column) string { return quotedList(d, cols) }
 
 // OrderSQLIn renders resolved terms qualified with table, for queries that
 // join other tables.
-func OrderSQLIn(d Dialect, table string, orders []Order) []string {
+func OrderSQLIn(d builder.Dialect, table string, orders []Order) []string {
 	out := make([]string, len(orders))
 	for i, o := range orders {
 		out[i] = Qualified(d, table, o.Column)
@@ -116,8 +117,8 @@ func OrderSQLIn(d Dialect, table string, orders []Order) []string {
 
 // AppendPlaceholder appends the n-th (1-based) bound parameter marker of
 // d to b: ? or $n.
-func AppendPlaceholder(b []byte, d Dialect, n int) []byte {
-	if Numbered(d) {
+func AppendPlaceholder(b []byte, d builder.Dialect, n int) []byte {
+	if builder.Numbered(d) {
 		return strconv.AppendInt(append(b, '$'), int64(n), 10)
 	}
 	return append(b, '?')

@@ -1,4 +1,4 @@
-package builder_test
+package sqlgen_test
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -36,32 +37,32 @@ func TestResolveWithQualifiesEveryName(t *testing.T) {
 		if !found || (table != m.Table && table != "other") {
 			return "", &registry.UnknownColumnError{Model: m.Name, Column: n}
 		}
-		return builder.Qualified(builder.Postgres, table, c), nil
+		return sqlgen.Qualified(builder.Postgres, table, c), nil
 	}
 	crit := builder.And{
 		builder.Eq{"name": "x"},
 		builder.Or{builder.Gt{"other.age": 3}, builder.Like{"name": "a%"}},
 		builder.Expr("1 = 1"),
 	}
-	r, err := builder.ResolveWith(crit, name)
+	r, err := sqlgen.ResolveWith(crit, name)
 	require.NoError(t, err)
 	sql, args, err := r.ToSql()
 	require.NoError(t, err)
 	assert.Equal(t, `("qualify_user"."name" = ? AND ("other"."age" > ? OR "qualify_user"."name" LIKE ?) AND 1 = 1)`, sql)
 	assert.Equal(t, []any{"x", 3, "a%"}, args)
 
-	_, err = builder.ResolveWith(builder.Or{builder.Eq{"name": 1}, builder.NotEq{"bogus.name": 1}}, name)
+	_, err = sqlgen.ResolveWith(builder.Or{builder.Eq{"name": 1}, builder.NotEq{"bogus.name": 1}}, name)
 	assert.ErrorIs(t, err, registry.ErrUnknownColumn)
-	_, err = builder.ResolveWith(nil, name)
+	_, err = sqlgen.ResolveWith(nil, name)
 	assert.Error(t, err)
 	boom := errors.New("boom")
-	_, err = builder.ResolveWith(builder.LtOrEq{"age": 1}, func(string) (string, error) { return "", boom })
+	_, err = sqlgen.ResolveWith(builder.LtOrEq{"age": 1}, func(string) (string, error) { return "", boom })
 	assert.ErrorIs(t, err, boom)
 }
 
 func TestQualifiedSQLPerDialect(t *testing.T) {
 	m := qualifyModel(t)
-	st := builder.For(builder.MySQL, m)
+	st := sqlgen.For(builder.MySQL, m)
 	cases := []struct {
 		d               builder.Dialect
 		list, order, ph string
@@ -75,13 +76,13 @@ func TestQualifiedSQLPerDialect(t *testing.T) {
 			`UPDATE "qualify_user" SET "age" = $1 WHERE "id" = $2`},
 	}
 	for _, tc := range cases {
-		assert.Equal(t, tc.list, builder.QualifiedList(tc.d, "t", m.Columns), tc.d.Name())
-		order, err := builder.ParseOrder(m, "-name")
+		assert.Equal(t, tc.list, sqlgen.QualifiedList(tc.d, "t", m.Columns), tc.d.Name())
+		order, err := sqlgen.ParseOrder(m, "-name")
 		require.NoError(t, err)
-		assert.Equal(t, []string{tc.order}, builder.OrderSQLIn(tc.d, "t", order), tc.d.Name())
-		ph := builder.AppendPlaceholder(append(builder.AppendPlaceholder(nil, tc.d, 1), ' '), tc.d, 2)
+		assert.Equal(t, []string{tc.order}, sqlgen.OrderSQLIn(tc.d, "t", order), tc.d.Name())
+		ph := sqlgen.AppendPlaceholder(append(sqlgen.AppendPlaceholder(nil, tc.d, 1), ' '), tc.d, 2)
 		assert.Equal(t, tc.ph, string(ph), tc.d.Name())
-		u := builder.For(tc.d, m).UpdateOf(registry.ColumnSetOf(2))
+		u := sqlgen.For(tc.d, m).UpdateOf(registry.ColumnSetOf(2))
 		assert.Equal(t, tc.update, u.SQL, tc.d.Name())
 	}
 	assert.Empty(t, st.UpdateOf(registry.ColumnSetOf(m.PK[0].Pos)).SQL, "key columns are never set")

@@ -1,4 +1,4 @@
-package builder_test
+package sqlgen_test
 
 import (
 	"strings"
@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -21,17 +22,17 @@ type regDefaults struct {
 func TestMySQLTextDefaultsAreExpressions(t *testing.T) {
 	m, err := registry.Of[regDefaults]()
 	require.NoError(t, err)
-	ddl := builder.For(builder.MySQL, m).CreateTable[0]
+	ddl := sqlgen.For(builder.MySQL, m).CreateTable[0]
 	assert.Contains(t, ddl, "`note` LONGTEXT NOT NULL DEFAULT ('n/a')")
 	assert.Contains(t, ddl, "`short` VARCHAR(10) NOT NULL DEFAULT 'x'")
-	assert.Contains(t, builder.For(builder.SQLite, m).CreateTable[0], `"note" TEXT NOT NULL DEFAULT 'n/a'`)
+	assert.Contains(t, sqlgen.For(builder.SQLite, m).CreateTable[0], `"note" TEXT NOT NULL DEFAULT 'n/a'`)
 }
 
 func TestLongIndexNamesAreShortenedUniquely(t *testing.T) {
 	m, err := registry.Of[regDefaults]()
 	require.NoError(t, err)
 	for _, d := range []builder.Dialect{builder.SQLite, builder.Postgres} {
-		stmts := builder.For(d, m).CreateTable
+		stmts := sqlgen.For(d, m).CreateTable
 		require.Len(t, stmts, 2)
 		name := strings.Split(stmts[1], `"`)[1]
 		assert.LessOrEqual(t, len(name), 63, d.Name())
@@ -42,6 +43,6 @@ func TestLongIndexNamesAreShortenedUniquely(t *testing.T) {
 func TestCriterionNamingAColumnTwiceIsAnError(t *testing.T) {
 	m, err := registry.Of[regDefaults]()
 	require.NoError(t, err)
-	_, err = builder.Resolve(builder.SQLite, m, builder.Eq{"note": "a", "Note": "b"})
+	_, err = sqlgen.Resolve(builder.SQLite, m, builder.Eq{"note": "a", "Note": "b"})
 	assert.ErrorContains(t, err, "named twice")
 }

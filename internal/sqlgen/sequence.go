@@ -1,4 +1,4 @@
-package builder
+package sqlgen
 
 // AdvanceSequence returns the statement to run after a row was written with
 // an explicit value in the model's autoincrement key, or "" when the

@@ -1,4 +1,4 @@
-package builder_test
+package sqlgen_test
 
 import (
 	"encoding/json"
@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -330,7 +331,7 @@ func TestGoldenStatements(t *testing.T) {
 		for _, d := range dialects {
 			g, ok := tm.golden[d.Name()]
 			require.True(t, ok, d.Name())
-			s := builder.For(d, tm.model)
+			s := sqlgen.For(d, tm.model)
 			prefix := d.Name() + " " + tm.model.Name + " "
 			t.Run(prefix+"creates the table and its indexes", func(t *testing.T) {
 				assert.Equal(t, g.createTable, s.CreateTable)
@@ -376,7 +377,7 @@ func TestStringKeyWithoutSize(t *testing.T) {
 	}
 	for _, d := range dialects {
 		t.Run(d.Name()+" declares the key in a PRIMARY KEY clause", func(t *testing.T) {
-			assert.Equal(t, []string{want[d.Name()]}, builder.For(d, m).CreateTable)
+			assert.Equal(t, []string{want[d.Name()]}, sqlgen.For(d, m).CreateTable)
 		})
 	}
 }
@@ -392,7 +393,7 @@ func TestStatementColumns(t *testing.T) {
 	}
 	all := m.ColumnNames()
 	for _, d := range dialects {
-		s := builder.For(d, m)
+		s := sqlgen.For(d, m)
 		t.Run(d.Name()+" statements know their dialect and model", func(t *testing.T) {
 			assert.Equal(t, d, s.Dialect)
 			assert.Same(t, m, s.Model)
@@ -415,7 +416,7 @@ func TestStatementColumns(t *testing.T) {
 		})
 	}
 	t.Run("an id-only insert binds no columns", func(t *testing.T) {
-		ins := builder.For(builder.SQLite, modelOf[Ticket](t)).Insert(registry.ColumnSetOf(0))
+		ins := sqlgen.For(builder.SQLite, modelOf[Ticket](t)).Insert(registry.ColumnSetOf(0))
 		assert.Empty(t, ins.Columns)
 	})
 }
@@ -444,7 +445,7 @@ func TestUpdateOf(t *testing.T) {
 		"postgres": `UPDATE "article_tag" SET "weight" = $1 WHERE "article_id" = $2 AND "tag" = $3`,
 	}
 	for _, d := range dialects {
-		s := builder.For(d, article)
+		s := sqlgen.For(d, article)
 		t.Run(d.Name()+" sets the columns of the set and never the key", func(t *testing.T) {
 			u := s.UpdateOf(registry.ColumnSetOf(0, 1, 6))
 			assert.Equal(t, titleStatus[d.Name()], u.SQL)
@@ -466,53 +467,8 @@ func TestUpdateOf(t *testing.T) {
 			assert.Same(t, s.UpdateOf(registry.ColumnSetOf(1, 6)), s.UpdateOf(registry.ColumnSetOf(6, 1)))
 		})
 		t.Run(d.Name()+" puts composite key columns last", func(t *testing.T) {
-			u := builder.For(d, tag).UpdateOf(registry.ColumnSetOf(0, 2))
+			u := sqlgen.For(d, tag).UpdateOf(registry.ColumnSetOf(0, 2))
 			assert.Equal(t, weight[d.Name()], u.SQL)
-		})
-	}
-}
-
-func TestSavepoints(t *testing.T) {
-	tests := []struct {
-		dialect                      builder.Dialect
-		savepoint, rollback, release string
-	}{
-		{builder.SQLite, `SAVEPOINT "sp_1"`, `ROLLBACK TO SAVEPOINT "sp_1"`, `RELEASE SAVEPOINT "sp_1"`},
-		{builder.MySQL, "SAVEPOINT `sp_1`", "ROLLBACK TO SAVEPOINT `sp_1`", "RELEASE SAVEPOINT `sp_1`"},
-		{builder.Postgres, `SAVEPOINT "sp_1"`, `ROLLBACK TO SAVEPOINT "sp_1"`, `RELEASE SAVEPOINT "sp_1"`},
-	}
-	for _, tc := range tests {
-		t.Run(tc.dialect.Name()+" quotes the savepoint name", func(t *testing.T) {
-			assert.Equal(t, tc.savepoint, tc.dialect.Savepoint("sp_1"))
-			assert.Equal(t, tc.rollback, tc.dialect.RollbackTo("sp_1"))
-			assert.Equal(t, tc.release, tc.dialect.Release("sp_1"))
-		})
-	}
-}
-
-func TestUpsertClause(t *testing.T) {
-	tests := []struct {
-		name             string
-		dialect          builder.Dialect
-		conflict, update []string
-		want             string
-	}{
-		{"sqlite overwrites from excluded", builder.SQLite, []string{"id"}, []string{"a", "b"},
-			`ON CONFLICT ("id") DO UPDATE SET "a" = excluded."a", "b" = excluded."b"`},
-		{"sqlite does nothing without columns to update", builder.SQLite, []string{"a", "b"}, nil,
-			`ON CONFLICT ("a", "b") DO NOTHING`},
-		{"postgres overwrites from excluded", builder.Postgres, []string{"a", "b"}, []string{"c"},
-			`ON CONFLICT ("a", "b") DO UPDATE SET "c" = excluded."c"`},
-		{"postgres does nothing without columns to update", builder.Postgres, []string{"id"}, nil,
-			`ON CONFLICT ("id") DO NOTHING`},
-		{"mysql overwrites from VALUES()", builder.MySQL, []string{"id"}, []string{"a", "b"},
-			"ON DUPLICATE KEY UPDATE `a` = VALUES(`a`), `b` = VALUES(`b`)"},
-		{"mysql assigns the key to itself without columns to update", builder.MySQL, []string{"id", "x"}, nil,
-			"ON DUPLICATE KEY UPDATE `id` = `id`"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, tc.dialect.Upsert(tc.conflict, tc.update))
 		})
 	}
 }
@@ -521,18 +477,18 @@ func TestForCachesStatements(t *testing.T) {
 	m := modelOf[Article](t)
 	t.Run("For returns the same statements twice", func(t *testing.T) {
 		for _, d := range dialects {
-			assert.Same(t, builder.For(d, m), builder.For(d, m), d.Name())
+			assert.Same(t, sqlgen.For(d, m), sqlgen.For(d, m), d.Name())
 		}
 	})
 	t.Run("each dialect has its own statements", func(t *testing.T) {
-		assert.NotSame(t, builder.For(builder.SQLite, m), builder.For(builder.Postgres, m))
-		assert.NotSame(t, builder.For(builder.SQLite, m), builder.For(builder.MySQL, m))
+		assert.NotSame(t, sqlgen.For(builder.SQLite, m), sqlgen.For(builder.Postgres, m))
+		assert.NotSame(t, sqlgen.For(builder.SQLite, m), sqlgen.For(builder.MySQL, m))
 	})
 	t.Run("each model has its own statements", func(t *testing.T) {
-		assert.NotSame(t, builder.For(builder.SQLite, m), builder.For(builder.SQLite, modelOf[Post](t)))
+		assert.NotSame(t, sqlgen.For(builder.SQLite, m), sqlgen.For(builder.SQLite, modelOf[Post](t)))
 	})
 	t.Run("Insert and Upsert variants are cached per column set", func(t *testing.T) {
-		s := builder.For(builder.Postgres, m)
+		s := sqlgen.For(builder.Postgres, m)
 		assert.Same(t, s.Insert(registry.ColumnSetOf(0)), s.Insert(registry.ColumnSetOf(0)))
 		assert.Same(t, s.Upsert(registry.ColumnSetOf(0)), s.Upsert(registry.ColumnSetOf(0)))
 		assert.NotSame(t, s.Insert(registry.ColumnSetOf(0)), s.Insert(registry.ColumnSet{}))
@@ -544,14 +500,14 @@ func TestForCachesStatements(t *testing.T) {
 		var (
 			wg      sync.WaitGroup
 			start   = make(chan struct{})
-			stmts   [workers]*builder.Statements
-			inserts [workers]*builder.Insert
-			updates [workers]*builder.Update
+			stmts   [workers]*sqlgen.Statements
+			inserts [workers]*sqlgen.Insert
+			updates [workers]*sqlgen.Update
 		)
 		for i := range workers {
 			wg.Go(func() {
 				<-start
-				s := builder.For(builder.MySQL, m)
+				s := sqlgen.For(builder.MySQL, m)
 				stmts[i], inserts[i], updates[i] = s, s.Insert(registry.ColumnSetOf(1)), s.UpdateOf(registry.ColumnSetOf(2))
 			})
 		}
@@ -565,158 +521,6 @@ func TestForCachesStatements(t *testing.T) {
 	})
 }
 
-func TestQuote(t *testing.T) {
-	tests := []struct {
-		dialect builder.Dialect
-		in      string
-		want    string
-	}{
-		{builder.SQLite, "user", `"user"`},
-		{builder.SQLite, `we"ird`, `"we""ird"`},
-		{builder.SQLite, `""`, `""""""`},
-		{builder.SQLite, "back`tick", "\"back`tick\""},
-		{builder.Postgres, "user", `"user"`},
-		{builder.Postgres, `we"ird`, `"we""ird"`},
-		{builder.MySQL, "user", "`user`"},
-		{builder.MySQL, "we`ird", "`we``ird`"},
-		{builder.MySQL, "``", "``````"},
-		{builder.MySQL, `dou"ble`, "`dou\"ble`"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.dialect.Name()+" quotes "+tc.in+" as "+tc.want, func(t *testing.T) {
-			assert.Equal(t, tc.want, tc.dialect.Quote(tc.in))
-		})
-	}
-}
-
-func TestDialectFor(t *testing.T) {
-	tests := []struct{ name, want string }{
-		{"sqlite", "sqlite"}, {"sqlite3", "sqlite"}, {"SQLite", "sqlite"},
-		{"mysql", "mysql"}, {"mariadb", "mysql"}, {"MySQL", "mysql"},
-		{"postgres", "postgres"}, {"postgresql", "postgres"}, {"pgx", "postgres"}, {"PostgreSQL", "postgres"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name+" is the "+tc.want+" dialect", func(t *testing.T) {
-			d, err := builder.DialectFor(tc.name)
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, d.Name())
-		})
-	}
-	for _, name := range []string{"oracle", "", "sqlite4", "postgre"} {
-		t.Run("an unknown name "+`"`+name+`"`+" is an error", func(t *testing.T) {
-			d, err := builder.DialectFor(name)
-			require.Error(t, err)
-			assert.Nil(t, d)
-			assert.Contains(t, err.Error(), `unknown dialect "`+name+`"`)
-		})
-	}
-}
-
-func TestDialectProperties(t *testing.T) {
-	tests := []struct {
-		dialect      builder.Dialect
-		placeholders string // "? ?" rewritten
-		returning    bool
-		maxParams    int
-		inline       bool
-		options      string
-		param        string // the placeholder in ColumnsSQL
-	}{
-		{builder.SQLite, "? ?", false, 32766, false, "", "?"},
-		{builder.MySQL, "? ?", false, 65535, true, " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin", "?"},
-		{builder.Postgres, "$1 $2", true, 65535, false, "", "$1"},
-	}
-	for _, tc := range tests {
-		d := tc.dialect
-		t.Run(d.Name()+" has its own placeholders, limits and options", func(t *testing.T) {
-			got, err := d.Placeholders().ReplacePlaceholders("? ?")
-			require.NoError(t, err)
-			assert.Equal(t, tc.placeholders, got)
-			assert.Equal(t, tc.returning, d.Returning())
-			assert.Equal(t, tc.maxParams, d.MaxParams())
-			assert.Equal(t, tc.inline, d.InlineIndexes())
-			assert.Equal(t, tc.options, d.TableOptions())
-			assert.Contains(t, d.ColumnsSQL(), tc.param)
-			assert.True(t, strings.HasPrefix(d.TablesSQL(), "SELECT "))
-		})
-	}
-}
-
-func TestColumnType(t *testing.T) {
-	col := func(k registry.Kind, bits int, mod func(*registry.Column)) *registry.Column {
-		c := &registry.Column{Name: "c", Kind: k, Bits: bits}
-		if mod != nil {
-			mod(c)
-		}
-		return c
-	}
-	sized := func(n int) func(*registry.Column) { return func(c *registry.Column) { c.Size = n } }
-	unique := func(c *registry.Column) { c.Unique = true }
-	indexed := func(c *registry.Column) { c.Indexed = true }
-	keyed := func(c *registry.Column) { c.PK = true }
-	fk := func(c *registry.Column) { c.FK = &registry.ForeignKey{Table: "t", Column: "id"} }
-	typed := func(c *registry.Column) { c.SQLType = "NUMERIC(5,1)" }
-	tests := []struct {
-		name                    string
-		col                     *registry.Column
-		sqlite, mysql, postgres string
-	}{
-		{"bool", col(registry.KindBool, 0, nil), "BOOLEAN", "BOOLEAN", "BOOLEAN"},
-		{"int8", col(registry.KindInt, 8, nil), "INTEGER", "TINYINT", "SMALLINT"},
-		{"int16", col(registry.KindInt, 16, nil), "INTEGER", "SMALLINT", "SMALLINT"},
-		{"int32", col(registry.KindInt, 32, nil), "INTEGER", "INT", "INTEGER"},
-		{"int64", col(registry.KindInt, 64, nil), "INTEGER", "BIGINT", "BIGINT"},
-		{"uint8", col(registry.KindUint, 8, nil), "INTEGER", "TINYINT UNSIGNED", "INTEGER"},
-		{"uint16", col(registry.KindUint, 16, nil), "INTEGER", "SMALLINT UNSIGNED", "INTEGER"},
-		{"uint32", col(registry.KindUint, 32, nil), "INTEGER", "INT UNSIGNED", "BIGINT"},
-		{"uint64", col(registry.KindUint, 64, nil), "INTEGER", "BIGINT UNSIGNED", "NUMERIC(20)"},
-		{"float32", col(registry.KindFloat, 32, nil), "REAL", "FLOAT", "REAL"},
-		{"float64", col(registry.KindFloat, 64, nil), "REAL", "DOUBLE", "DOUBLE PRECISION"},
-		{"an unsized string", col(registry.KindString, 0, nil), "TEXT", "LONGTEXT", "TEXT"},
-		{"a sized string", col(registry.KindString, 0, sized(40)), "VARCHAR(40)", "VARCHAR(40)", "VARCHAR(40)"},
-		{"a long sized string", col(registry.KindString, 0, sized(20000)), "VARCHAR(20000)", "MEDIUMTEXT", "VARCHAR(20000)"},
-		{"an unsized unique string", col(registry.KindString, 0, unique), "TEXT", "VARCHAR(255)", "TEXT"},
-		{"an unsized indexed string", col(registry.KindString, 0, indexed), "TEXT", "VARCHAR(255)", "TEXT"},
-		{"an unsized key string", col(registry.KindString, 0, keyed), "TEXT", "VARCHAR(255)", "TEXT"},
-		{"an unsized foreign key string", col(registry.KindString, 0, fk), "TEXT", "VARCHAR(255)", "TEXT"},
-		{"unsized bytes", col(registry.KindBytes, 0, nil), "BLOB", "LONGBLOB", "BYTEA"},
-		{"sized bytes", col(registry.KindBytes, 0, sized(16)), "BLOB", "VARBINARY(16)", "BYTEA"},
-		{"a time", col(registry.KindTime, 0, nil), "DATETIME", "DATETIME(6)", "TIMESTAMPTZ"},
-		{"JSON", col(registry.KindJSON, 0, nil), "TEXT", "JSON", "JSONB"},
-		{"a custom type", col(registry.KindCustom, 0, nil), "TEXT", "LONGTEXT", "TEXT"},
-		{"an explicit type", col(registry.KindString, 0, typed), "NUMERIC(5,1)", "NUMERIC(5,1)", "NUMERIC(5,1)"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name+" maps to each dialect's type", func(t *testing.T) {
-			assert.Equal(t, tc.sqlite, builder.SQLite.ColumnType(tc.col), "sqlite")
-			assert.Equal(t, tc.mysql, builder.MySQL.ColumnType(tc.col), "mysql")
-			assert.Equal(t, tc.postgres, builder.Postgres.ColumnType(tc.col), "postgres")
-		})
-	}
-}
-
-func TestAutoIncrementType(t *testing.T) {
-	tests := []struct {
-		name                    string
-		col                     *registry.Column
-		sqlite, mysql, postgres string
-	}{
-		{"int64", &registry.Column{Kind: registry.KindInt, Bits: 64},
-			"INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT", "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"},
-		{"int32", &registry.Column{Kind: registry.KindInt, Bits: 32},
-			"INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT", "INT NOT NULL AUTO_INCREMENT PRIMARY KEY", "INTEGER GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"},
-		{"uint64", &registry.Column{Kind: registry.KindUint, Bits: 64},
-			"INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT", "BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"},
-	}
-	for _, tc := range tests {
-		t.Run("an autoincrement "+tc.name+" key maps to each dialect's DDL", func(t *testing.T) {
-			assert.Equal(t, tc.sqlite, builder.SQLite.AutoIncrement(tc.col))
-			assert.Equal(t, tc.mysql, builder.MySQL.AutoIncrement(tc.col))
-			assert.Equal(t, tc.postgres, builder.Postgres.AutoIncrement(tc.col))
-		})
-	}
-}
-
 // ---------------------------------------------------------------------------
 // Criteria
 
@@ -724,7 +528,7 @@ func TestResolveRewritesKeys(t *testing.T) {
 	m := modelOf[Post](t)
 	for _, d := range dialects {
 		t.Run(d.Name()+" quotes column names and Go field names alike", func(t *testing.T) {
-			got, err := builder.Resolve(d, m, builder.Eq{"title": "a", "Views": 3})
+			got, err := sqlgen.Resolve(d, m, builder.Eq{"title": "a", "Views": 3})
 			require.NoError(t, err)
 			assert.Equal(t, builder.Eq{d.Quote("title"): "a", d.Quote("views"): 3}, got)
 		})
@@ -753,7 +557,7 @@ func TestResolveRewritesKeys(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run("a "+tc.name+" criterion keeps its type with quoted keys", func(t *testing.T) {
-			got, err := builder.Resolve(d, m, tc.in)
+			got, err := sqlgen.Resolve(d, m, tc.in)
 			require.NoError(t, err)
 			assert.IsType(t, tc.in, got)
 			assert.Equal(t, tc.want, got)
@@ -764,12 +568,12 @@ func TestResolveRewritesKeys(t *testing.T) {
 func TestResolveLeavesExprAlone(t *testing.T) {
 	m := modelOf[Post](t)
 	e := builder.Expr("lower(title) = ?", "x")
-	got, err := builder.Resolve(builder.SQLite, m, e)
+	got, err := sqlgen.Resolve(builder.SQLite, m, e)
 	require.NoError(t, err)
 	assert.Equal(t, e, got)
 
 	t.Run("inside an And too", func(t *testing.T) {
-		got, err := builder.Resolve(builder.SQLite, m, builder.And{e, builder.Eq{"id": 1}})
+		got, err := sqlgen.Resolve(builder.SQLite, m, builder.And{e, builder.Eq{"id": 1}})
 		require.NoError(t, err)
 		assert.Equal(t, builder.And{e, builder.Eq{`"id"`: 1}}, got)
 	})
@@ -791,7 +595,7 @@ func TestResolveRejectsUnknownColumns(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run("it rejects an unknown column "+tc.name, func(t *testing.T) {
-			_, err := builder.Resolve(builder.MySQL, m, tc.in)
+			_, err := sqlgen.Resolve(builder.MySQL, m, tc.in)
 			require.ErrorIs(t, err, registry.ErrUnknownColumn)
 			var uc *registry.UnknownColumnError
 			require.ErrorAs(t, err, &uc)
@@ -799,15 +603,15 @@ func TestResolveRejectsUnknownColumns(t *testing.T) {
 		})
 	}
 	t.Run("it names the unknown column", func(t *testing.T) {
-		_, err := builder.Resolve(builder.SQLite, m, builder.And{builder.Or{builder.Eq{"bogus": 1}}})
+		_, err := sqlgen.Resolve(builder.SQLite, m, builder.And{builder.Or{builder.Eq{"bogus": 1}}})
 		var uc *registry.UnknownColumnError
 		require.ErrorAs(t, err, &uc)
 		assert.Equal(t, "bogus", uc.Column)
 	})
 	t.Run("it rejects a nil criterion", func(t *testing.T) {
-		_, err := builder.Resolve(builder.SQLite, m, nil)
+		_, err := sqlgen.Resolve(builder.SQLite, m, nil)
 		assert.Error(t, err)
-		_, err = builder.Resolve(builder.SQLite, m, builder.And{nil})
+		_, err = sqlgen.Resolve(builder.SQLite, m, builder.And{nil})
 		assert.Error(t, err)
 	})
 }
@@ -841,29 +645,29 @@ func TestQueriesWithResolvedCriteria(t *testing.T) {
 	}
 	for _, tc := range tests {
 		d := tc.dialect
-		where, err := builder.Resolve(d, m, criteria)
+		where, err := sqlgen.Resolve(d, m, criteria)
 		require.NoError(t, err)
-		whereIn, err := builder.Resolve(d, m, in)
+		whereIn, err := sqlgen.Resolve(d, m, in)
 		require.NoError(t, err)
 		t.Run(d.Name()+" selects with nested criteria", func(t *testing.T) {
-			sql, args, err := builder.Select(d, m).Where(where).ToSql()
+			sql, args, err := sqlgen.Select(d, m).Where(where).ToSql()
 			require.NoError(t, err)
 			assert.Equal(t, tc.sel, sql)
 			assert.Equal(t, []any{"a", 3, "x"}, args)
 		})
 		t.Run(d.Name()+" selects with a slice as IN", func(t *testing.T) {
-			sql, args, err := builder.Select(d, m).Where(whereIn).ToSql()
+			sql, args, err := sqlgen.Select(d, m).Where(whereIn).ToSql()
 			require.NoError(t, err)
 			assert.Equal(t, tc.in, sql)
 			assert.Equal(t, []any{"a", 1, 2}, args)
 		})
 		t.Run(d.Name()+" counts with criteria", func(t *testing.T) {
-			sql, _, err := builder.Count(d, m).Where(whereIn).ToSql()
+			sql, _, err := sqlgen.Count(d, m).Where(whereIn).ToSql()
 			require.NoError(t, err)
 			assert.Equal(t, tc.count, sql)
 		})
 		t.Run(d.Name()+" deletes with criteria", func(t *testing.T) {
-			sql, args, err := builder.DeleteWhere(d, m).Where(whereIn).ToSql()
+			sql, args, err := sqlgen.DeleteWhere(d, m).Where(whereIn).ToSql()
 			require.NoError(t, err)
 			assert.Equal(t, tc.del, sql)
 			assert.Equal(t, []any{"a", 1, 2}, args)
@@ -899,7 +703,7 @@ func TestParseOrder(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			orders, err := builder.ParseOrder(m, tc.terms...)
+			orders, err := sqlgen.ParseOrder(m, tc.terms...)
 			require.NoError(t, err)
 			got := make([]term, len(orders))
 			for i, o := range orders {
@@ -928,7 +732,7 @@ func TestParseOrderRejects(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run("it rejects "+tc.name, func(t *testing.T) {
-			orders, err := builder.ParseOrder(m, tc.term)
+			orders, err := sqlgen.ParseOrder(m, tc.term)
 			require.Error(t, err)
 			assert.Nil(t, orders)
 			assert.Equal(t, tc.unknown, errors.Is(err, registry.ErrUnknownColumn))
@@ -939,7 +743,7 @@ func TestParseOrderRejects(t *testing.T) {
 
 func TestOrderSQL(t *testing.T) {
 	m := modelOf[Post](t)
-	orders, err := builder.ParseOrder(m, "title", "-views", "id asc")
+	orders, err := sqlgen.ParseOrder(m, "title", "-views", "id asc")
 	require.NoError(t, err)
 	tests := []struct {
 		dialect builder.Dialect
@@ -951,11 +755,11 @@ func TestOrderSQL(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.dialect.Name()+" renders quoted terms", func(t *testing.T) {
-			assert.Equal(t, tc.want, builder.OrderSQL(tc.dialect, orders))
+			assert.Equal(t, tc.want, sqlgen.OrderSQL(tc.dialect, orders))
 		})
 	}
 	t.Run("the terms fit squirrel's OrderBy", func(t *testing.T) {
-		sql, _, err := builder.Select(builder.Postgres, m).OrderBy(builder.OrderSQL(builder.Postgres, orders)...).Limit(5).ToSql()
+		sql, _, err := sqlgen.Select(builder.Postgres, m).OrderBy(sqlgen.OrderSQL(builder.Postgres, orders)...).Limit(5).ToSql()
 		require.NoError(t, err)
 		assert.Equal(t, `SELECT "id", "title", "views" FROM "post" ORDER BY "title", "views" DESC, "id" LIMIT 5`, sql)
 	})

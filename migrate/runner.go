@@ -266,7 +266,7 @@ func (r *Runner) ensureTable(ctx context.Context, conn *sql.Conn) error {
 			_, err := conn.ExecContext(ctx, q)
 			return err
 		}
-		_, err := r.c.Exec(ctx, false, q)
+		_, err := r.c.Exec(ctx, q)
 		return err
 	}
 	var err error
@@ -304,7 +304,7 @@ func (r *Runner) appliedOn(ctx context.Context, conn *sql.Conn) (map[int64]appli
 	if conn != nil {
 		rows, err = conn.QueryContext(ctx, q)
 	} else {
-		rows, err = r.c.Query(session.Primary(ctx), false, q)
+		rows, err = r.c.Query(session.Primary(ctx), q)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("migrate: read %s: %w", Table, err)
@@ -397,10 +397,10 @@ func (r *Runner) lock(ctx context.Context) (release func() error, held *sql.Conn
 			// timeout, to runners that start together on a new file (one of
 			// them is switching it to WAL): that is the lock not taken yet
 			// (below), so the table is created in the same attempt.
-			if _, err := r.c.Exec(ctx, false, "CREATE TABLE IF NOT EXISTS "+lt+" (id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1), since VARCHAR(40) NOT NULL)"); err != nil {
+			if _, err := r.c.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+lt+" (id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1), since VARCHAR(40) NOT NULL)"); err != nil {
 				return false, err
 			}
-			res, err := r.c.Exec(ctx, false, "INSERT INTO "+lt+" (id, since) VALUES (1, ?) ON CONFLICT (id) DO NOTHING", time.Now().UTC().Format(time.RFC3339))
+			res, err := r.c.Exec(ctx, "INSERT INTO "+lt+" (id, since) VALUES (1, ?) ON CONFLICT (id) DO NOTHING", time.Now().UTC().Format(time.RFC3339))
 			if err != nil {
 				return false, err
 			}
@@ -408,7 +408,7 @@ func (r *Runner) lock(ctx context.Context) (release func() error, held *sql.Conn
 			return n == 1, err
 		}
 		unlock = func() error {
-			_, err := r.c.Exec(context.WithoutCancel(ctx), false, "DELETE FROM "+lt+" WHERE id = 1")
+			_, err := r.c.Exec(context.WithoutCancel(ctx), "DELETE FROM "+lt+" WHERE id = 1")
 			return err
 		}
 	}

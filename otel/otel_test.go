@@ -116,7 +116,7 @@ func TestHookAndPool(t *testing.T) {
 
 			spans.Reset()
 			var id int64
-			err = db.QueryRow(ctx, false, "SELECT id FROM gadget WHERE id = -1").Scan(&id)
+			err = db.QueryRow(ctx, "SELECT id FROM gadget WHERE id = -1").Scan(&id)
 			require.ErrorIs(t, err, sql.ErrNoRows)
 			got := spans.GetSpans()
 			require.Len(t, got, 1)
@@ -128,7 +128,7 @@ func TestHookAndPool(t *testing.T) {
 			require.NoError(t, err)
 			defer reg.Unregister()
 			var n int
-			require.NoError(t, db.QueryRow(ctx, false, "SELECT count(*) FROM gadget").Scan(&n))
+			require.NoError(t, db.QueryRow(ctx, "SELECT count(*) FROM gadget").Scan(&n))
 			var rm metricdata.ResourceMetrics
 			require.NoError(t, reader.Collect(context.Background(), &rm))
 			found := map[string]metricdata.Metrics{}
@@ -182,7 +182,7 @@ func TestNewHookWithGlobalProviders(t *testing.T) {
 	db, err := session.Open(session.Config{DatabaseURI: "sqlite://:memory:", Hooks: []session.QueryHook{hook}})
 	require.NoError(t, err)
 	defer db.Close()
-	_, err = db.Exec(context.Background(), false, "SELEC 1")
+	_, err = db.Exec(context.Background(), "SELEC 1")
 	require.Error(t, err)
 	require.False(t, errors.Is(err, sql.ErrNoRows))
 	reg, err := sqlserviceotel.ObservePool(db)

@@ -156,7 +156,7 @@ func Scan[R, T any](q *QuerySet[T]) ([]R, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.c.Query(q.ctx, cached, text, args...)
+	rows, err := queryOn(q.c, q.ctx, cached, text, args)
 	if err != nil {
 		return nil, wrapDB(q.m, "select", err)
 	}

@@ -367,14 +367,14 @@ func runInserts(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 			}
 			if !keep {
 				// A plain INSERT writes every row or fails.
-				if err := c.Write(ctx, false, text, args...); err != nil {
+				if err := writeOn(c, ctx, false, text, args); err != nil {
 					return 0, nil, wrapArgs(m, "insert", s.cols, nil, err)
 				}
 				total += int64(k)
 				p.add(k)
 				continue
 			}
-			res, err := c.Exec(ctx, false, text, args...)
+			res, err := c.Exec(ctx, text, args...)
 			if err != nil {
 				return 0, nil, wrapArgs(m, "insert", s.cols, nil, err)
 			}

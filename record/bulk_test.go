@@ -258,7 +258,7 @@ func seedBulk(t *testing.T, db *dbtest.DB, ctx context.Context) {
 	require.NoError(t, err)
 	if db.Dialect == "postgres" {
 		// Explicit keys do not move PostgreSQL's sequence.
-		_, err := db.Exec(ctx, false, `SELECT setval(pg_get_serial_sequence('query_a', 'id'), 100)`)
+		_, err := db.Exec(ctx, `SELECT setval(pg_get_serial_sequence('query_a', 'id'), 100)`)
 		require.NoError(t, err)
 	}
 }

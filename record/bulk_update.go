@@ -228,7 +228,7 @@ func runUpdates(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 			}
 			r, err = st.Exec(ctx, s.args...)
 		} else {
-			r, err = c.Exec(ctx, false, s.text, s.args...)
+			r, err = c.Exec(ctx, s.text, s.args...)
 		}
 		if err != nil {
 			return wrapDB(m, "update", err)

@@ -252,7 +252,7 @@ func (g *graph) saveChildren(ctx context.Context, m *registry.Model, r *registry
 	if err != nil {
 		return err
 	}
-	if _, err := g.c.Exec(ctx, false, text, args...); err != nil {
+	if _, err := g.c.Exec(ctx, text, args...); err != nil {
 		return relErr(m, r, wrapDB(rm, "update", err))
 	}
 	return nil
@@ -343,7 +343,7 @@ func (g *graph) saveLinks(ctx context.Context, m *registry.Model, r *registry.Re
 	if err != nil {
 		return err
 	}
-	if _, err := g.c.Exec(ctx, false, text, args...); err != nil {
+	if _, err := g.c.Exec(ctx, text, args...); err != nil {
 		return relErr(m, r, wrapDB(t.Join, "delete", err))
 	}
 	return nil
@@ -393,7 +393,7 @@ func (g *graph) insertLinks(ctx context.Context, r *registry.Relation, t *regist
 			}
 			args[i] = rv.Interface()
 		}
-		if _, err := g.c.Exec(ctx, true, ins.SQL, args...); err != nil {
+		if _, err := execOn(g.c, ctx, true, ins.SQL, args); err != nil {
 			return wrapDB(t.Join, "insert", err)
 		}
 	}
@@ -475,7 +475,7 @@ func scanJoin(ctx context.Context, c *session.Client, r *registry.Relation, owne
 	if err != nil {
 		return err
 	}
-	rows, err := c.Query(ctx, false, text, args...)
+	rows, err := c.Query(ctx, text, args...)
 	if err != nil {
 		return wrapDB(t.Join, "select", err)
 	}
@@ -534,7 +534,7 @@ func destroyRelated(ctx context.Context, c *session.Client, m *registry.Model, p
 			if err != nil {
 				return err
 			}
-			if _, err := c.Exec(ctx, false, text, args...); err != nil {
+			if _, err := c.Exec(ctx, text, args...); err != nil {
 				return relErr(m, r, wrapDB(t.Join, "delete", err))
 			}
 		case r.Cascade:
@@ -583,7 +583,7 @@ func destroyWhere(ctx context.Context, c *session.Client, m *registry.Model, whe
 		if err != nil {
 			return err
 		}
-		if _, err := c.Exec(ctx, false, text, args...); err != nil {
+		if _, err := c.Exec(ctx, text, args...); err != nil {
 			return wrapDelete(m, nil, err)
 		}
 	}

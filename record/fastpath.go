@@ -38,7 +38,7 @@ func destroyKey(ctx context.Context, c *session.Client, m *registry.Model, items
 	if soft(ctx, m) {
 		return 0, false, nil // deleteKeys sets the column
 	}
-	res, err := c.Exec(ctx, true, sqlgen.For(c.Dialect(), m).Delete, args...)
+	res, err := execOn(c, ctx, true, sqlgen.For(c.Dialect(), m).Delete, args)
 	if err != nil {
 		return 0, true, wrapDelete(m, keyFromArgs(args), err)
 	}
@@ -55,7 +55,7 @@ func destroyKey(ctx context.Context, c *session.Client, m *registry.Model, items
 // Client.QueryRow(...).Scan does, without the two Row wrappers that path
 // allocates. No row is sql.ErrNoRows.
 func queryOne(ctx context.Context, c *session.Client, query string, args []any, dest []any) error {
-	rows, err := c.Query(ctx, true, query, args...)
+	rows, err := queryOn(c, ctx, true, query, args)
 	if err != nil {
 		return err
 	}

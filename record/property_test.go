@@ -396,7 +396,7 @@ func TestPropertyRecordsMatchTheDatabase(t *testing.T) {
 			}
 			// Plain SQL (in the transaction, if any) sees the rows the
 			// oracle holds.
-			rows, err := db.Client.Query(ctx, false, "SELECT id, i, s, data FROM prop_rec ORDER BY id")
+			rows, err := db.Client.Query(ctx, "SELECT id, i, s, data FROM prop_rec ORDER BY id")
 			if err != nil {
 				fail("plain SELECT: %v", err)
 			}

@@ -225,7 +225,7 @@ func (q *QuerySet[T]) All() ([]*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.c.Query(q.ctx, cached, text, args...)
+	rows, err := queryOn(q.c, q.ctx, cached, text, args)
 	if err != nil {
 		return nil, wrapDB(q.m, "select", err)
 	}
@@ -284,7 +284,7 @@ func (q *QuerySet[T]) Iter() iter.Seq2[*T, error] {
 			yield(nil, err)
 			return
 		}
-		rows, err := q.c.Query(q.ctx, cached, text, args...)
+		rows, err := queryOn(q.c, q.ctx, cached, text, args)
 		if err != nil {
 			yield(nil, wrapDB(q.m, "select", err))
 			return
@@ -413,7 +413,7 @@ func (q *QuerySet[T]) Count() (int64, error) {
 		return 0, err
 	}
 	var n int64
-	if err := q.c.QueryRow(q.ctx, cached, text, args...).Scan(&n); err != nil {
+	if err := queryRowOn(q.c, q.ctx, cached, text, args).Scan(&n); err != nil {
 		return 0, wrapDB(q.m, "count", err)
 	}
 	return n, nil
@@ -526,11 +526,11 @@ func (s *scanner[T]) finish(p *T) (*T, error) {
 	}
 	if s.sess != nil {
 		key := s.m.KeyAt(up)
-		if v, ok := s.sess.Identity(s.m, key); ok {
+		if v, ok := identityOf(s.sess, s.m, key); ok {
 			return v.(*T), nil
 		}
 		if s.remember {
-			defer s.sess.Remember(s.m, key, p)
+			defer remember(s.sess, s.m, key, p)
 		}
 	}
 	if b := baseOf(s.m, p); b != nil {

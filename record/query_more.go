@@ -72,7 +72,7 @@ func (q *QuerySet[T]) Exists() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	rows, err := q.c.Query(q.ctx, false, text, args...)
+	rows, err := q.c.Query(q.ctx, text, args...)
 	if err != nil {
 		return false, wrapDB(q.m, "select", err)
 	}
@@ -239,7 +239,7 @@ func (q *QuerySet[T]) pluckRows(column string, next func(col *registry.Column, r
 	if err != nil {
 		return err
 	}
-	rows, err := q.c.Query(q.ctx, false, text, args...)
+	rows, err := q.c.Query(q.ctx, text, args...)
 	if err != nil {
 		return wrapDB(q.m, "select", err)
 	}

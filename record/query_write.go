@@ -125,7 +125,7 @@ func (q *QuerySet[T]) Delete() (int64, error) {
 	if soft(q.ctx, q.m) {
 		n, err := softDeleteWhere(q.ctx, q.c, q.m, where)
 		if err == nil {
-			session.Current(q.ctx).ForgetModel(q.m)
+			forgetModel(session.Current(q.ctx), q.m)
 		}
 		return n, err
 	}
@@ -141,12 +141,12 @@ func (q *QuerySet[T]) Delete() (int64, error) {
 }
 
 func (q *QuerySet[T]) execWrite(op, text string, args []any) (int64, error) {
-	res, err := q.c.Exec(q.ctx, false, text, args...)
+	res, err := q.c.Exec(q.ctx, text, args...)
 	if err != nil {
 		return 0, wrapDB(q.m, op, err)
 	}
 	// Even when RowsAffected fails the rows changed: forget first.
-	session.Current(q.ctx).ForgetModel(q.m)
+	forgetModel(session.Current(q.ctx), q.m)
 	n, err := res.RowsAffected()
 	if err != nil {
 		return 0, wrapDB(q.m, op, err)

@@ -46,7 +46,7 @@ func Raw[T any](ctx context.Context, query string, args ...any) ([]*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := c.Query(ctx, false, rebind(c.Dialect(), query), args...)
+	rows, err := c.Query(ctx, rebind(c.Dialect(), query), args...)
 	if err != nil {
 		return nil, wrapDB(m, "select", err)
 	}
@@ -109,7 +109,7 @@ func rawPlain[T any](ctx context.Context, t reflect.Type, query string, args []a
 	if err != nil {
 		return nil, err
 	}
-	rows, err := c.Query(ctx, false, rebind(c.Dialect(), query), args...)
+	rows, err := c.Query(ctx, rebind(c.Dialect(), query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("record: Raw[%s]: %w", t, session.TranslateError(err))
 	}

@@ -103,7 +103,7 @@ func refresh[T any](ctx context.Context, m *registry.Model, p *T) error {
 	for i, col := range m.Columns {
 		dest[i] = col.ScanDest(fp)
 	}
-	err = c.QueryRow(ctx, true, getSQL(ctx, c, m), args...).Scan(dest...)
+	err = queryRowOn(c, ctx, true, getSQL(ctx, c, m), args).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return &NotFoundError{Model: m.Name, Key: keyFromArgs(args)}
 	}
@@ -140,7 +140,7 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 	}
 	s := session.Current(ctx)
 	if s != nil {
-		if v, ok := s.Identity(m, registry.RowKeyOf(args...)); ok {
+		if v, ok := identityOf(s, m, registry.RowKeyOf(args...)); ok {
 			return v.(*T), nil
 		}
 	}
@@ -170,7 +170,7 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 		return nil, err
 	}
 	if s != nil {
-		s.Remember(m, registry.RowKeyOf(args...), p)
+		remember(s, m, registry.RowKeyOf(args...), p)
 	}
 	return p, nil
 }
@@ -447,7 +447,7 @@ func deleteKeys(ctx context.Context, c *session.Client, m *registry.Model, keys 
 	if err != nil {
 		return 0, err
 	}
-	res, err := c.Exec(ctx, false, q, args...)
+	res, err := c.Exec(ctx, q, args...)
 	if err != nil {
 		return 0, wrapDelete(m, nil, err)
 	}

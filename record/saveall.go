@@ -290,7 +290,7 @@ func findRows[T any](ctx context.Context, c *session.Client, m *registry.Model, 
 	var keys [][]any
 	for _, l := range lookup {
 		if byPK && s != nil {
-			if v, ok := s.Identity(m, registry.RowKeyOf(l.vals...)); ok {
+			if v, ok := identityOf(s, m, registry.RowKeyOf(l.vals...)); ok {
 				found[l.key] = v.(*T)
 				continue
 			}

@@ -19,7 +19,7 @@ func advanceSequence(ctx context.Context, c *session.Client, m *registry.Model, 
 		return nil
 	}
 	// A SELECT that writes: on the primary even outside a transaction.
-	rows, err := c.Query(session.Primary(ctx), true, q, m.AutoIncrement.Value(p))
+	rows, err := queryOn(c, session.Primary(ctx), true, q, []any{m.AutoIncrement.Value(p)})
 	if err != nil {
 		return wrapDB(m, "insert", err)
 	}

@@ -114,7 +114,7 @@ func softDeleteRow(ctx context.Context, c *session.Client, m *registry.Model, ke
 		text = st.VersionedSoftDelete
 		args = append(args, m.Version.Value(keySrc))
 	}
-	res, err := c.Exec(ctx, true, text, args...)
+	res, err := execOn(c, ctx, true, text, args)
 	if err != nil {
 		return 0, t, wrapDB(m, "update", err)
 	}
@@ -141,7 +141,7 @@ func softDeleteWhere(ctx context.Context, c *session.Client, m *registry.Model, 
 	if err != nil {
 		return 0, fmt.Errorf("record: soft delete of %s: %w", m.Name, err)
 	}
-	res, err := c.Exec(ctx, false, text, args...)
+	res, err := c.Exec(ctx, text, args...)
 	if err != nil {
 		return 0, wrapDB(m, "update", err)
 	}

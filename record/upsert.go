@@ -41,7 +41,7 @@ func updateOrInsert[T any](ctx context.Context, c *session.Client, m *registry.M
 		for _, col := range m.PK {
 			args = append(args, col.Value(up))
 		}
-		res, err := c.Exec(ctx, true, sqlText, args...)
+		res, err := execOn(c, ctx, true, sqlText, args)
 		if err != nil {
 			return wrapDB(m, "update", err)
 		}

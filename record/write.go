@@ -192,7 +192,7 @@ func rowExists(ctx context.Context, c *session.Client, m *registry.Model, p unsa
 	for i, col := range m.PK {
 		args[i] = col.Value(p)
 	}
-	rows, err := c.Query(ctx, true, st.Exists, args...)
+	rows, err := queryOn(c, ctx, true, st.Exists, args)
 	if err != nil {
 		return false, wrapDB(m, "select", err)
 	}
@@ -253,11 +253,11 @@ func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 		args[i] = col.Value(up)
 	}
 	if autoOmitted && c.Dialect().Returning() {
-		if err := c.QueryRow(ctx, true, ins.SQL, args...).Scan(m.AutoIncrement.ScanDest(up)); err != nil {
+		if err := queryRowOn(c, ctx, true, ins.SQL, args).Scan(m.AutoIncrement.ScanDest(up)); err != nil {
 			return wrapArgs(m, "insert", ins.Columns, nil, err)
 		}
 	} else {
-		res, err := c.Exec(ctx, true, ins.SQL, args...)
+		res, err := execOn(c, ctx, true, ins.SQL, args)
 		if err != nil {
 			return wrapArgs(m, "insert", ins.Columns, nil, err)
 		}
@@ -300,11 +300,11 @@ func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T], gen
 		return
 	}
 	// The session undoes its identity entry with the level that made it.
-	s.Remember(m, m.KeyAt(unsafe.Pointer(p)), p)
+	remember(s, m, m.KeyAt(unsafe.Pointer(p)), p)
 	if b == nil {
 		return
 	}
-	s.Undo(func() {
+	undo(s, func() {
 		if b.snap == snap { // not saved again since
 			b.snap = prev
 			if generated {
@@ -384,7 +384,7 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 	if vc != nil {
 		args = append(args, vc.Value(sp)) // the version it was read with
 	}
-	res, err := c.Exec(ctx, true, sqlText, args...)
+	res, err := execOn(c, ctx, true, sqlText, args)
 	if err != nil {
 		return false, wrapArgs(m, "update", cols, m.PK, err)
 	}
@@ -482,7 +482,7 @@ func deleteRow[T any](ctx context.Context, c *session.Client, m *registry.Model,
 		text = st.VersionedDelete
 		args = append(args, m.Version.Value(keySrc))
 	}
-	res, err := c.Exec(ctx, true, text, args...)
+	res, err := execOn(c, ctx, true, text, args)
 	if err != nil {
 		return wrapDelete(m, keyOf(m, keySrc), err)
 	}
@@ -510,7 +510,7 @@ func deleteRow[T any](ctx context.Context, c *session.Client, m *registry.Model,
 func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, rec unsafe.Pointer, softAt time.Time) {
 	recs := [2]unsafe.Pointer{rec}
 	if s != nil {
-		if v, ok := s.Identity(m, key); ok {
+		if v, ok := identityOf(s, m, key); ok {
 			if hp := reflect.ValueOf(v).UnsafePointer(); hp != rec {
 				recs[1] = hp
 			}
@@ -541,7 +541,7 @@ func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, r
 	if s == nil || !s.InTransaction() || !cleared && !prevSoft.IsValid() {
 		return
 	}
-	s.Undo(func() {
+	undo(s, func() {
 		for i, r := range recs {
 			if r == nil || prev[i] == nil {
 				continue

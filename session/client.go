@@ -295,7 +295,7 @@ var (
 		op:     OpQuery,
 	}
 	// writeRunner runs a write as a query, whose rows it drains: see
-	// Client.Write.
+	// Client.write.
 	writeRunner = runner[struct{}]{
 		onConn: func(ctx context.Context, cn conn, q string, a []any) (struct{}, error) {
 			return drain(cn.QueryContext(ctx, q, a...))
@@ -383,11 +383,19 @@ func run[R any](c *Client, ctx context.Context, r runner[R], cached bool, query 
 	}
 }
 
-// Exec runs a statement in the context's transaction, or on the pool. With
-// cached true the statement is prepared once per client and reused; use it
-// only for SQL text drawn from a bounded set (the fixed statements). A
-// violated constraint is returned as a *ConstraintError (see TranslateError).
-func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...any) (sql.Result, error) {
+// Exec runs a statement in the context's transaction, or on the pool, and
+// returns its result. A violated constraint is returned as a
+// *ConstraintError (see TranslateError); a write on the pool whose reply
+// was lost, as an error matching ErrCommitUnknown. The statement is not
+// kept prepared: the client's statement cache is for the fixed statements
+// of the record package, whose texts come from a bounded set.
+func (c *Client) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return c.exec(ctx, false, query, args)
+}
+
+// exec is Exec, prepared once per client and reused when cached (for SQL
+// text drawn from a bounded set only: see stmtCache).
+func (c *Client) exec(ctx context.Context, cached bool, query string, args []any) (sql.Result, error) {
 	lvl, err := c.stmtLevel(ctx)
 	if err != nil {
 		return nil, err
@@ -396,14 +404,14 @@ func (c *Client) Exec(ctx context.Context, cached bool, query string, args ...an
 	return res, lvl.end(ctx, TranslateError(err))
 }
 
-// Write runs a statement whose result is not wanted (no RowsAffected, no
+// write runs a statement whose result is not wanted (no RowsAffected, no
 // LastInsertId), in the context's transaction or on the pool; cached as for
-// Exec. On SQLite it runs the statement as a query: the driver binds a
+// exec. On SQLite it runs the statement as a query: the driver binds a
 // query's parameters in one call into SQLite, but an Exec's one call per
 // parameter, which dominates a multi-row INSERT of hundreds of them.
-func (c *Client) Write(ctx context.Context, cached bool, query string, args ...any) error {
+func (c *Client) write(ctx context.Context, cached bool, query string, args []any) error {
 	if !c.writesAsQuery {
-		_, err := c.Exec(ctx, cached, query, args...)
+		_, err := c.exec(ctx, cached, query, args)
 		return err
 	}
 	lvl, err := c.stmtLevel(ctx)
@@ -426,10 +434,15 @@ func drain(rows *sql.Rows, err error) (struct{}, error) {
 	return struct{}{}, rows.Err()
 }
 
-// Query runs a query in the context's transaction, or on the pool; cached
-// as for Exec. With Config.Replicas, a SELECT outside a session runs on a
+// Query runs a query in the context's transaction, or on the pool, unprepared
+// as Exec. With Config.Replicas, a SELECT outside a session runs on a
 // replica (see Config.Replicas and Primary).
-func (c *Client) Query(ctx context.Context, cached bool, query string, args ...any) (*sql.Rows, error) {
+func (c *Client) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return c.query(ctx, false, query, args)
+}
+
+// query is Query, cached as for exec.
+func (c *Client) query(ctx context.Context, cached bool, query string, args []any) (*sql.Rows, error) {
 	if c.replicas != nil {
 		if rows, _, ok, err := c.queryReplica(ctx, cached, query, args, nil); ok {
 			return rows, err
@@ -443,7 +456,12 @@ func (c *Client) Query(ctx context.Context, cached bool, query string, args ...a
 // deferred to Row.Scan as in database/sql. It is routed as Query is. The
 // client's hooks see the statement end at Scan. Always Scan the Row: a
 // write's own savepoint under NestedSavepoints ends there too.
-func (c *Client) QueryRow(ctx context.Context, cached bool, query string, args ...any) *Row {
+func (c *Client) QueryRow(ctx context.Context, query string, args ...any) *Row {
+	return c.queryRow(ctx, false, query, args)
+}
+
+// queryRow is QueryRow, cached as for exec.
+func (c *Client) queryRow(ctx context.Context, cached bool, query string, args []any) *Row {
 	var ev *QueryEvent
 	if c.replicas != nil {
 		if _, row, ok, err := c.queryReplica(ctx, cached, query, args, &ev); ok {

@@ -39,7 +39,7 @@ func TestSessionsOfTwoClientsInOneContext(t *testing.T) {
 				// The outer client's nested call joins its own session
 				// rather than starting one.
 				return db.Transaction(ctx, func(ctx context.Context) error {
-					_, err := db.Exec(ctx, false, "SELECT 1")
+					_, err := db.Exec(ctx, "SELECT 1")
 					return err
 				})
 			})

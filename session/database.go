@@ -58,7 +58,7 @@ type database interface {
 	// refusesNaN reports whether a NaN float argument is refused with a
 	// *ValueError (SQLite would store NULL).
 	refusesNaN() bool
-	// writesAsQuery reports whether Client.Write runs a statement as a
+	// writesAsQuery reports whether Client.write runs a statement as a
 	// query, whose arguments the driver binds in one call.
 	writesAsQuery() bool
 

@@ -33,7 +33,7 @@ func ExampleRegister() {
 	}
 	defer db.Close()
 	var version string
-	if err := db.QueryRow(context.Background(), false, "SELECT sqlite_version() IS NOT NULL").Scan(&version); err != nil {
+	if err := db.QueryRow(context.Background(), "SELECT sqlite_version() IS NOT NULL").Scan(&version); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(db.Dialect().Name(), db.Dialect().MaxParams(), version)

@@ -22,7 +22,7 @@ func TestSchemaChangePreparesStatementsAgain(t *testing.T) {
 		require.NoError(t, err)
 		q := "SELECT id, n FROM ddl_cp WHERE id = 1"
 		var id, n int64
-		require.NoError(t, db.QueryRow(ctx, true, q).Scan(&id, &n))
+		require.NoError(t, session.QueryRowCached(db.Client, ctx, q).Scan(&id, &n))
 		require.True(t, session.IsPrepared(db.Client, q))
 		alter := map[string]string{
 			"sqlite":   "ALTER TABLE ddl_cp ADD COLUMN z INTEGER",
@@ -31,7 +31,7 @@ func TestSchemaChangePreparesStatementsAgain(t *testing.T) {
 		}[db.Dialect]
 		require.NoError(t, db.RunDDL(ctx, func(exec func(string, ...any) error) error { return exec(alter) }))
 		assert.False(t, session.IsPrepared(db.Client, q), "prepared again on next use")
-		require.NoError(t, db.QueryRow(ctx, true, q).Scan(&id, &n))
+		require.NoError(t, session.QueryRowCached(db.Client, ctx, q).Scan(&id, &n))
 		assert.Equal(t, int64(2), n)
 	})
 }

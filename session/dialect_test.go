@@ -175,7 +175,7 @@ func TestDDLTypeMapping(t *testing.T) {
 			"mysql":    `SELECT DISTINCT index_name FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ?`,
 			"postgres": `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1`,
 		}[db.Dialect]
-		rows, err := db.Query(ctx, false, indexSQL, "ddl_all")
+		rows, err := db.Query(ctx, indexSQL, "ddl_all")
 		require.NoError(t, err)
 		var indexes []string
 		for rows.Next() {
@@ -196,7 +196,7 @@ func TestReflect(t *testing.T) {
 		require.NoError(t, db.Reflect(ctx))
 		assert.Empty(t, db.Tables(), "a fresh database has no tables")
 
-		_, err := db.Exec(ctx, false, `CREATE TABLE handmade (a INTEGER NOT NULL, b VARCHAR(10), c INTEGER NOT NULL, PRIMARY KEY (a, c))`)
+		_, err := db.Exec(ctx, `CREATE TABLE handmade (a INTEGER NOT NULL, b VARCHAR(10), c INTEGER NOT NULL, PRIMARY KEY (a, c))`)
 		require.NoError(t, err)
 		require.NoError(t, db.CreateAll(ctx, Account{}, Ledger{}))
 		require.NoError(t, db.Reflect(ctx))
@@ -260,7 +260,7 @@ func TestSavepoints(t *testing.T) {
 			// A statement error inside a savepoint (which aborts the whole
 			// transaction on PostgreSQL until ROLLBACK TO) is contained too.
 			err = db.Transaction(ctx, func(ctx context.Context) error {
-				_, err := db.Exec(ctx, false, "SELECT * FROM no_such_table")
+				_, err := db.Exec(ctx, "SELECT * FROM no_such_table")
 				return err
 			}, session.Savepoint())
 			require.Error(t, err)
@@ -334,7 +334,7 @@ func TestPasswordNeverShown(t *testing.T) {
 					_, err = record.Get[Account](db.Context(ctx), 1)
 					require.Error(t, err)
 					shown = append(shown, err.Error())
-					_, err = db.Exec(ctx, false, "SELECT 1")
+					_, err = db.Exec(ctx, "SELECT 1")
 					require.Error(t, err)
 					shown = append(shown, err.Error())
 					err = db.Transaction(ctx, func(context.Context) error { return nil })

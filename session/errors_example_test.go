@@ -27,8 +27,8 @@ func ExampleTranslateError() {
 	fmt.Println(errors.Is(err, session.ErrNotNull))
 
 	ctx := context.Background()
-	db.Exec(ctx, false, `INSERT INTO tag (name) VALUES ('go')`)
-	_, err = db.Exec(ctx, false, `INSERT INTO tag (name) VALUES ('go')`)
+	db.Exec(ctx, `INSERT INTO tag (name) VALUES ('go')`)
+	_, err = db.Exec(ctx, `INSERT INTO tag (name) VALUES ('go')`)
 	var ce *session.ConstraintError
 	if errors.As(err, &ce) {
 		fmt.Println(ce.Kind == session.ErrDuplicateKey, ce.Table, ce.Column)

@@ -29,14 +29,14 @@ func TestClientTranslatesConstraintErrors(t *testing.T) {
 			`CREATE TABLE kv (k INTEGER NOT NULL, tenant INTEGER NOT NULL, v VARCHAR(20), PRIMARY KEY (tenant, k))`,
 			`CREATE TABLE solo (id INTEGER NOT NULL PRIMARY KEY)`,
 		} {
-			_, err := db.Exec(ctx, false, stmt)
+			_, err := db.Exec(ctx, stmt)
 			require.NoError(t, err)
 		}
 		ins := fmt.Sprintf(`INSERT INTO solo (id) VALUES (%s)`, ph(db, 1))
-		_, err := db.Exec(ctx, true, ins, 1)
+		_, err := session.ExecCached(db.Client, ctx, ins, 1)
 		require.NoError(t, err)
 
-		_, err = db.Exec(ctx, true, ins, 1)
+		_, err = session.ExecCached(db.Client, ctx, ins, 1)
 		var ce *session.ConstraintError
 		require.ErrorAs(t, err, &ce, "primary key duplicate through Exec")
 		assert.ErrorIs(t, err, session.ErrDuplicateKey)
@@ -45,9 +45,9 @@ func TestClientTranslatesConstraintErrors(t *testing.T) {
 		}
 
 		kv := fmt.Sprintf(`INSERT INTO kv (tenant, k, v) VALUES (%s, %s, %s)`, ph(db, 1), ph(db, 2), ph(db, 3))
-		_, err = db.Exec(ctx, false, kv, 1, 1, "a")
+		_, err = db.Exec(ctx, kv, 1, 1, "a")
 		require.NoError(t, err)
-		_, err = db.Exec(ctx, false, kv, 1, 1, "b")
+		_, err = db.Exec(ctx, kv, 1, 1, "b")
 		require.ErrorAs(t, err, &ce, "composite key duplicate")
 		assert.Equal(t, session.ErrDuplicateKey, ce.Kind)
 		if db.Dialect != "mysql" {
@@ -60,23 +60,23 @@ func TestClientTranslatesConstraintErrors(t *testing.T) {
 			q = `SELECT id FROM solo WHERE id = ?` // no RETURNING: a NULL into NOT NULL below instead
 		}
 		var id int
-		err = db.QueryRow(ctx, false, q, 1).Scan(&id)
+		err = db.QueryRow(ctx, q, 1).Scan(&id)
 		if db.Dialect != "mysql" {
 			assert.ErrorIs(t, err, session.ErrDuplicateKey, "QueryRow ... Scan")
 		} else {
 			require.NoError(t, err)
 		}
 
-		_, err = db.Exec(ctx, false, kv, 1, nil, "c")
+		_, err = db.Exec(ctx, kv, 1, nil, "c")
 		assert.ErrorIs(t, err, session.ErrNotNull)
 		require.ErrorAs(t, err, &ce)
 		assert.Equal(t, "k", ce.Column)
 
 		// Anything else passes through untouched.
-		_, err = db.Exec(ctx, false, `SELECT * FROM no_such_table`)
+		_, err = db.Exec(ctx, `SELECT * FROM no_such_table`)
 		require.Error(t, err)
 		assert.NotErrorAs(t, err, &ce)
-		err = db.QueryRow(ctx, false, fmt.Sprintf(`SELECT id FROM solo WHERE id = %s`, ph(db, 1)), 99).Scan(&id)
+		err = db.QueryRow(ctx, fmt.Sprintf(`SELECT id FROM solo WHERE id = %s`, ph(db, 1)), 99).Scan(&id)
 		assert.Same(t, sql.ErrNoRows, err)
 	})
 }
@@ -91,11 +91,11 @@ func TestDeferredViolationIsTranslatedAtCommit(t *testing.T) {
 				`CREATE TABLE dparent (id INTEGER NOT NULL PRIMARY KEY) ENGINE=InnoDB`,
 				`CREATE TABLE dchild (id INTEGER NOT NULL PRIMARY KEY, parent_id INTEGER NOT NULL, FOREIGN KEY (parent_id) REFERENCES dparent (id)) ENGINE=InnoDB`,
 			} {
-				_, err := db.Exec(ctx, false, stmt)
+				_, err := db.Exec(ctx, stmt)
 				require.NoError(t, err)
 			}
 			err := db.Transaction(ctx, func(ctx context.Context) error {
-				_, err := db.Exec(ctx, false, `INSERT INTO dchild (id, parent_id) VALUES (1, 42)`)
+				_, err := db.Exec(ctx, `INSERT INTO dchild (id, parent_id) VALUES (1, 42)`)
 				return err
 			})
 			assert.ErrorIs(t, err, session.ErrForeignKey)
@@ -110,16 +110,16 @@ func TestDeferredViolationIsTranslatedAtCommit(t *testing.T) {
 			`CREATE TABLE dparent (id INTEGER NOT NULL PRIMARY KEY)`,
 			`CREATE TABLE dchild (id INTEGER NOT NULL PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES dparent (id)` + deferrable + `)`,
 		} {
-			_, err := db.Exec(ctx, false, stmt)
+			_, err := db.Exec(ctx, stmt)
 			require.NoError(t, err)
 		}
 		err := db.Transaction(ctx, func(ctx context.Context) error {
 			if deferAll != "" {
-				if _, err := db.Exec(ctx, false, deferAll); err != nil {
+				if _, err := db.Exec(ctx, deferAll); err != nil {
 					return err
 				}
 			}
-			_, err := db.Exec(ctx, false, `INSERT INTO dchild (id, parent_id) VALUES (1, 42)`)
+			_, err := db.Exec(ctx, `INSERT INTO dchild (id, parent_id) VALUES (1, 42)`)
 			return err // accepted until COMMIT
 		})
 		require.Error(t, err)
@@ -129,7 +129,7 @@ func TestDeferredViolationIsTranslatedAtCommit(t *testing.T) {
 		assert.Contains(t, err.Error(), "commit")
 
 		var n int
-		require.NoError(t, db.QueryRow(ctx, false, `SELECT COUNT(*) FROM dchild`).Scan(&n))
+		require.NoError(t, db.QueryRow(ctx, `SELECT COUNT(*) FROM dchild`).Scan(&n))
 		assert.Zero(t, n, "the failed commit left nothing behind")
 	})
 }

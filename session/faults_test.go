@@ -27,7 +27,7 @@ func backendID(t *testing.T, db *dbtest.DB, ctx context.Context) int64 {
 		q = "SELECT pg_backend_pid()"
 	}
 	var id int64
-	require.NoError(t, db.Client.QueryRow(ctx, false, q).Scan(&id))
+	require.NoError(t, db.Client.QueryRow(ctx, q).Scan(&id))
 	return id
 }
 
@@ -135,7 +135,7 @@ func TestDeadlineMidQueryRollsBack(t *testing.T) {
 				return err
 			}
 			var n int64
-			return db.Client.QueryRow(ctx, false, slow).Scan(&n)
+			return db.Client.QueryRow(ctx, slow).Scan(&n)
 		})
 		require.Error(t, err)
 		assert.True(t, errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "interrupt") || strings.Contains(err.Error(), "cancel"), "got %v", err)

@@ -140,7 +140,7 @@ func TestGaleraCounter(t *testing.T) {
 				table = "v_tally"
 			}
 			var total int64
-			require.NoError(t, reader.QueryRow(context.Background(), false, "SELECT COALESCE(SUM(n), 0) FROM "+table).Scan(&total))
+			require.NoError(t, reader.QueryRow(context.Background(), "SELECT COALESCE(SUM(n), 0) FROM "+table).Scan(&total))
 			lost := commits.Load() - total
 			t.Logf("Galera, %s: %d commits, %d retries, %d failed, %d lost increments",
 				s.name, commits.Load(), attempts.Load()-commits.Load()-failures.Load(), failures.Load(), lost)

@@ -36,15 +36,15 @@ func TestGaleraNodeNotReady(t *testing.T) {
 	defer db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	_, err = db.Exec(ctx, false, "CREATE TABLE t (id BIGINT AUTO_INCREMENT PRIMARY KEY, v INT)")
+	_, err = db.Exec(ctx, "CREATE TABLE t (id BIGINT AUTO_INCREMENT PRIMARY KEY, v INT)")
 	require.NoError(t, err)
-	_, err = db.Exec(ctx, false, "INSERT INTO t (v) VALUES (1)")
+	_, err = db.Exec(ctx, "INSERT INTO t (v) VALUES (1)")
 	require.NoError(t, err)
 	read := func() {
 		t.Helper()
 		var n int
-		require.NoError(t, db.QueryRow(session.Primary(ctx), false, "SELECT 1").Scan(&n))
-		require.NoError(t, db.QueryRow(ctx, false, "SELECT COUNT(*) FROM t").Scan(&n), "the caller never sees the node's refusal")
+		require.NoError(t, db.QueryRow(session.Primary(ctx), "SELECT 1").Scan(&n))
+		require.NoError(t, db.QueryRow(ctx, "SELECT COUNT(*) FROM t").Scan(&n), "the caller never sees the node's refusal")
 		require.Equal(t, 1, n)
 	}
 	for range 4 {
@@ -100,11 +100,11 @@ func TestGaleraPrimaryFailover(t *testing.T) {
 	defer db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	_, err = db.Exec(ctx, false, "CREATE TABLE t (id BIGINT AUTO_INCREMENT PRIMARY KEY, node VARCHAR(10))")
+	_, err = db.Exec(ctx, "CREATE TABLE t (id BIGINT AUTO_INCREMENT PRIMARY KEY, node VARCHAR(10))")
 	require.NoError(t, err)
 	write := func() {
 		t.Helper()
-		_, err := db.Exec(ctx, false, "INSERT INTO t (node) VALUES (@@wsrep_node_name)")
+		_, err := db.Exec(ctx, "INSERT INTO t (node) VALUES (@@wsrep_node_name)")
 		require.NoError(t, err)
 	}
 	for range 5 {
@@ -123,7 +123,7 @@ func TestGaleraPrimaryFailover(t *testing.T) {
 		write()
 	}
 	var nodes []string
-	rows, err := db.Query(ctx, false, "SELECT node FROM t ORDER BY id")
+	rows, err := db.Query(ctx, "SELECT node FROM t ORDER BY id")
 	require.NoError(t, err)
 	for rows.Next() {
 		var n string
@@ -139,6 +139,6 @@ func TestGaleraPrimaryFailover(t *testing.T) {
 
 func nodeOf(t *testing.T, ctx context.Context, db *session.Client) (name string) {
 	t.Helper()
-	require.NoError(t, db.QueryRow(ctx, false, "SELECT @@wsrep_node_name").Scan(&name))
+	require.NoError(t, db.QueryRow(ctx, "SELECT @@wsrep_node_name").Scan(&name))
 	return name
 }

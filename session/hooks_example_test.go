@@ -30,14 +30,14 @@ func ExampleQueryHook() {
 	defer db.Close()
 	ctx := context.Background()
 
-	db.Exec(ctx, false, "CREATE TABLE note (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+	db.Exec(ctx, "CREATE TABLE note (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
 	db.Transaction(ctx, func(ctx context.Context) error {
-		_, err := db.Exec(ctx, false, "INSERT INTO note (text) VALUES (?)", "hello")
+		_, err := db.Exec(ctx, "INSERT INTO note (text) VALUES (?)", "hello")
 		return err
 	})
-	db.Exec(ctx, false, "INSERT INTO note (text) VALUES (NULL)")
+	db.Exec(ctx, "INSERT INTO note (text) VALUES (NULL)")
 	var n int
-	db.QueryRow(ctx, false, "SELECT count(*) FROM note").Scan(&n)
+	db.QueryRow(ctx, "SELECT count(*) FROM note").Scan(&n)
 	// Output:
 	// exec     CREATE TABLE note (id INTEGER PRIMARY KEY, text TEXT NOT NULL) args=0 server=primary err=<nil>
 	// begin    BEGIN                                    args=0 server=primary err=<nil>

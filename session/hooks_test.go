@@ -119,12 +119,12 @@ func TestQueryHooks(t *testing.T) {
 		insert := "INSERT INTO account (email) VALUES (" + ph(1) + ")"
 
 		t.Run("exec, query and query row", func(t *testing.T) {
-			_, err := db.Exec(ctx, false, insert, "h1@x")
+			_, err := db.Exec(ctx, insert, "h1@x")
 			require.NoError(t, err)
-			rows, err := db.Query(ctx, false, "SELECT email FROM account WHERE email = "+ph(1), "h1@x")
+			rows, err := db.Query(ctx, "SELECT email FROM account WHERE email = "+ph(1), "h1@x")
 			require.NoError(t, err)
 			require.NoError(t, rows.Close())
-			row := db.QueryRow(ctx, false, "SELECT count(*) FROM account WHERE email <> "+ph(1)+" AND id > "+ph(2), "", 0)
+			row := db.QueryRow(ctx, "SELECT count(*) FROM account WHERE email <> "+ph(1)+" AND id > "+ph(2), "", 0)
 			assert.Equal(t, 1, rec.open(), "QueryRow's statement ends at Scan")
 			var n int
 			require.NoError(t, row.Scan(&n))
@@ -147,12 +147,12 @@ func TestQueryHooks(t *testing.T) {
 		})
 
 		t.Run("a failing statement reports the caller's error", func(t *testing.T) {
-			_, err := db.Exec(ctx, false, insert, "h1@x")
+			_, err := db.Exec(ctx, insert, "h1@x")
 			require.ErrorIs(t, err, session.ErrDuplicateKey)
-			_, serr := db.Exec(ctx, false, "SELEC 1")
+			_, serr := db.Exec(ctx, "SELEC 1")
 			require.Error(t, serr)
 			var n int
-			nerr := db.QueryRow(ctx, false, "SELECT id FROM account WHERE email = "+ph(1), "nobody@x").Scan(&n)
+			nerr := db.QueryRow(ctx, "SELECT id FROM account WHERE email = "+ph(1), "nobody@x").Scan(&n)
 			require.ErrorIs(t, nerr, sql.ErrNoRows)
 			got := rec.take()
 			require.Equal(t, []string{"exec " + insert, "exec SELEC 1", "query SELECT id FROM account WHERE email = " + ph(1)}, names(got))
@@ -165,11 +165,11 @@ func TestQueryHooks(t *testing.T) {
 		t.Run("a transaction with a savepoint", func(t *testing.T) {
 			boom := errors.New("boom")
 			require.NoError(t, db.Transaction(ctx, func(ctx context.Context) error {
-				if _, err := db.Exec(ctx, false, insert, "tx1@x"); err != nil {
+				if _, err := db.Exec(ctx, insert, "tx1@x"); err != nil {
 					return err
 				}
 				err := db.Transaction(ctx, func(ctx context.Context) error {
-					if _, err := db.Exec(ctx, false, insert, "tx2@x"); err != nil {
+					if _, err := db.Exec(ctx, insert, "tx2@x"); err != nil {
 						return err
 					}
 					return boom
@@ -192,7 +192,7 @@ func TestQueryHooks(t *testing.T) {
 			}
 
 			require.Error(t, db.Transaction(ctx, func(ctx context.Context) error {
-				_, err := db.Exec(ctx, false, insert, "tx3@x")
+				_, err := db.Exec(ctx, insert, "tx3@x")
 				require.NoError(t, err)
 				return boom
 			}))
@@ -207,7 +207,7 @@ func TestQueryHooks(t *testing.T) {
 			q := "SELECT count(*) FROM account WHERE email = " + ph(1) + " OR id = " + ph(2)
 			for range 2 {
 				var n int
-				require.NoError(t, db.QueryRow(ctx, true, q, "a", -1).Scan(&n))
+				require.NoError(t, session.QueryRowCached(db.Client, ctx, q, "a", -1).Scan(&n))
 			}
 			assert.Equal(t, []string{"prepare " + q, "query " + q, "query " + q}, names(rec.take()))
 
@@ -283,9 +283,9 @@ func TestQueryHooks(t *testing.T) {
 			rec.take()
 			rctx := c.Context(context.Background())
 			var n int
-			require.NoError(t, c.QueryRow(rctx, true, "SELECT count(*) FROM account").Scan(&n))
+			require.NoError(t, session.QueryRowCached(c, rctx, "SELECT count(*) FROM account").Scan(&n))
 			assert.Zero(t, n, "the replica's table is empty")
-			require.NoError(t, c.QueryRow(session.Primary(rctx), false, "SELECT count(*) FROM account").Scan(&n))
+			require.NoError(t, c.QueryRow(session.Primary(rctx), "SELECT count(*) FROM account").Scan(&n))
 			assert.Positive(t, n)
 			got := rec.take()
 			require.Equal(t, []string{"prepare SELECT count(*) FROM account", "query SELECT count(*) FROM account",
@@ -310,7 +310,7 @@ func TestQueryHooksOrder(t *testing.T) {
 	db, err := session.Open(session.Config{DatabaseURI: "sqlite://:memory:", Hooks: []session.QueryHook{mk("a"), mk("b")}})
 	require.NoError(t, err)
 	defer db.Close()
-	_, err = db.Exec(context.Background(), false, "SELECT 1")
+	_, err = db.Exec(context.Background(), "SELECT 1")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"before a", "before b", "after b (b)", "after a (a)"}, calls)
 	assert.Equal(t, "savepoint", session.OpSavepoint.String())

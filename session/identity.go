@@ -18,10 +18,10 @@ type identEntry struct {
 // transactions touch a few rows), and the rest in a map.
 const identInline = 4
 
-// Identity returns the model pointer the session already holds for the row
+// identity returns the model pointer the session already holds for the row
 // of m with primary key key (record.KeyOf of a record, or
 // registry.RowKeyOf of the key values in key order).
-func (s *Session) Identity(m *registry.Model, key registry.RowKey) (any, bool) {
+func (s *Session) identity(m *registry.Model, key registry.RowKey) (any, bool) {
 	if s == nil || !key.Valid() {
 		return nil, false
 	}
@@ -43,12 +43,12 @@ func (s *Session) lookup(k identKey) (any, bool) {
 	return v, ok
 }
 
-// Remember records ptr as the session's object for the row of m with
+// rememberRow records ptr as the session's object for the row of m with
 // primary key key, so that later loads in the session return it. Inside a
 // transaction the entry is undone with the level that made it: a row
 // inserted in a savepoint that rolls back is not found afterwards. A key
 // that is not Valid names no row and is not remembered.
-func (s *Session) Remember(m *registry.Model, key registry.RowKey, ptr any) {
+func (s *Session) rememberRow(m *registry.Model, key registry.RowKey, ptr any) {
 	if s == nil || !key.Valid() {
 		return
 	}
@@ -133,12 +133,12 @@ func (s *Session) forgetAll() {
 	s.mu.Unlock()
 }
 
-// ForgetModel drops every row of m from the identity map: what a statement
+// forgetModel drops every row of m from the identity map: what a statement
 // that changed rows it cannot name one by one (an UPDATE or DELETE by
 // criteria) leaves the session to do, so that later loads read the rows
 // again. Inside a transaction, a rollback of the level that forgot them
 // brings the entries back.
-func (s *Session) ForgetModel(m *registry.Model) {
+func (s *Session) forgetModel(m *registry.Model) {
 	if s == nil {
 		return
 	}

@@ -118,7 +118,7 @@ func TestLostReplyWithSimpleProtocol(t *testing.T) {
 	ctx := c.Context(context.Background())
 	require.NoError(t, (&Entry{Body: "warm-up"}).Save(ctx))
 	fired := p.Arm("r4-simple", faultproxy.DropReply, 0)
-	_, err = c.Exec(ctx, false, "INSERT INTO entry (body) VALUES ($1)", "r4-simple")
+	_, err = c.Exec(ctx, "INSERT INTO entry (body) VALUES ($1)", "r4-simple")
 	waitFired(t, fired)
 	t.Logf("err: %v", err)
 	assert.Equal(t, 1, rows(t, db, "r4-simple"), "sent once")
@@ -182,7 +182,7 @@ func TestPostgresCommitAnsweredWithRollbackIsKnown(t *testing.T) {
 		if err := e.Save(ctx); err != nil {
 			return err
 		}
-		_, _ = db.Exec(ctx, false, "INSERT INTO no_such_table VALUES (1)") // swallowed
+		_, _ = db.Exec(ctx, "INSERT INTO no_such_table VALUES (1)") // swallowed
 		return nil
 	})
 	require.Error(t, err)

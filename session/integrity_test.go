@@ -213,7 +213,7 @@ func TestStatementTimeoutInsideSavepoint(t *testing.T) {
 					return err
 				}
 				var n int64
-				return db.QueryRow(ctx, false, slow).Scan(&n)
+				return db.QueryRow(ctx, slow).Scan(&n)
 			}, session.Savepoint())
 			require.Error(t, serr)
 			if err := (&Entry{Body: "to-after"}).Save(ctx); err != nil {
@@ -564,7 +564,7 @@ func TestPingAfterIdleConnectionsDropped(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					_, err := pdb.Exec(ctx, false, "SELECT 1")
+					_, err := pdb.Exec(ctx, "SELECT 1")
 					assert.NoError(t, err)
 				}()
 			}
@@ -595,7 +595,7 @@ func TestSQLiteInterruptedWriteAbortsTransaction(t *testing.T) {
 		sctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer cancel()
 		serr := db.Transaction(sctx, func(ctx context.Context) error {
-			_, err := db.Exec(ctx, false, `INSERT INTO entry (body) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 100000000) SELECT 'iw-inner' FROM c`)
+			_, err := db.Exec(ctx, `INSERT INTO entry (body) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 100000000) SELECT 'iw-inner' FROM c`)
 			return err
 		}, session.Savepoint())
 		require.ErrorIs(t, serr, session.ErrTxAborted)
@@ -613,7 +613,7 @@ func TestSQLiteInterruptedWriteAbortsTransaction(t *testing.T) {
 func TestLostReplyOfAWriteWithoutArguments(t *testing.T) {
 	eachServer(t, session.Config{}, func(t *testing.T, db, pdb *dbtest.DB, proxy *faultproxy.Proxy) {
 		fired := proxy.Arm("noarg-insert", faultproxy.DropReply, 0)
-		_, err := pdb.Exec(pdb.Ctx(), false, "INSERT INTO entry (body) VALUES ('noarg-insert')")
+		_, err := pdb.Exec(pdb.Ctx(), "INSERT INTO entry (body) VALUES ('noarg-insert')")
 		waitFired(t, fired)
 		assert.ErrorIs(t, err, session.ErrCommitUnknown)
 		assert.Equal(t, 1, rows(t, db, "noarg-insert"), "sent once")

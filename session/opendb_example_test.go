@@ -27,10 +27,10 @@ func ExampleOpenDB() {
 		panic(err)
 	}
 	ctx := db.Context(context.Background())
-	if _, err := db.Exec(ctx, false, "CREATE TABLE note (id INTEGER PRIMARY KEY, text TEXT NOT NULL)"); err != nil {
+	if _, err := db.Exec(ctx, "CREATE TABLE note (id INTEGER PRIMARY KEY, text TEXT NOT NULL)"); err != nil {
 		panic(err)
 	}
-	if _, err := db.Exec(ctx, false, "INSERT INTO note (text) VALUES (?)", "hello"); err != nil {
+	if _, err := db.Exec(ctx, "INSERT INTO note (text) VALUES (?)", "hello"); err != nil {
 		panic(err)
 	}
 	db.Close()

@@ -19,12 +19,12 @@ var errRollback = errors.New("roll back")
 func TestStatementFirstUsedInTransactionIsPreparedAfterIt(t *testing.T) {
 	run := func(t *testing.T, db *session.Client) {
 		ctx := db.Context(context.Background())
-		_, err := db.Exec(ctx, false, "CREATE TABLE prep_t (n INTEGER)")
+		_, err := db.Exec(ctx, "CREATE TABLE prep_t (n INTEGER)")
 		require.NoError(t, err)
 		q := "INSERT INTO prep_t (n) VALUES (1)"
 		for i, outcome := range []string{"commit", "rollback", "commit"} {
 			err := db.Transaction(ctx, func(ctx context.Context) error {
-				if _, err := db.Exec(ctx, true, q); err != nil {
+				if _, err := session.ExecCached(db, ctx, q); err != nil {
 					return err
 				}
 				assert.Equal(t, i > 0, session.IsPrepared(db, q), "prepared before transaction %d", i)
@@ -41,7 +41,7 @@ func TestStatementFirstUsedInTransactionIsPreparedAfterIt(t *testing.T) {
 			assert.True(t, session.IsPrepared(db, q), "prepared after transaction %d", i)
 		}
 		var n int
-		require.NoError(t, db.QueryRow(ctx, false, "SELECT COUNT(*) FROM prep_t").Scan(&n))
+		require.NoError(t, db.QueryRow(ctx, "SELECT COUNT(*) FROM prep_t").Scan(&n))
 		assert.Equal(t, 2, n)
 	}
 	dbtest.Each(t, dbtest.Options{}, func(t *testing.T, db *dbtest.DB) { run(t, db.Client) })
@@ -61,16 +61,16 @@ func TestDeferredPrepareOfAStatementThatNoLongerPrepares(t *testing.T) {
 		ctx := db.Ctx()
 		q := "INSERT INTO prep_gone (n) VALUES (1)"
 		err := db.Transaction(ctx, func(ctx context.Context) error {
-			if _, err := db.Exec(ctx, false, "CREATE TABLE prep_gone (n INTEGER)"); err != nil {
+			if _, err := db.Exec(ctx, "CREATE TABLE prep_gone (n INTEGER)"); err != nil {
 				return err
 			}
-			if _, err := db.Exec(ctx, true, q); err != nil {
+			if _, err := session.ExecCached(db.Client, ctx, q); err != nil {
 				return err
 			}
 			return errRollback
 		})
 		require.ErrorIs(t, err, errRollback)
-		_, err = db.Exec(ctx, true, q)
+		_, err = session.ExecCached(db.Client, ctx, q)
 		if db.Dialect == "mysql" {
 			// MySQL commits DDL implicitly: the table survived the
 			// rollback, so the statement was prepared and runs.
@@ -88,17 +88,17 @@ func TestDeferredPrepareOfAStatementThatNoLongerPrepares(t *testing.T) {
 func TestStatementBindingsFollowTheTransaction(t *testing.T) {
 	dbtest.Each(t, dbtest.Options{}, func(t *testing.T, db *dbtest.DB) {
 		ctx := db.Ctx()
-		_, err := db.Exec(ctx, false, "CREATE TABLE bind_t (n INTEGER)")
+		_, err := db.Exec(ctx, "CREATE TABLE bind_t (n INTEGER)")
 		require.NoError(t, err)
 		q := "INSERT INTO bind_t (n) VALUES (1)"
-		_, err = db.Exec(ctx, true, q) // prepared on the pool
+		_, err = session.ExecCached(db.Client, ctx, q) // prepared on the pool
 		require.NoError(t, err)
 		sctx, s, err := db.Begin(ctx)
 		require.NoError(t, err)
 		defer s.Close()
 		for round := range 3 {
 			for range 3 {
-				_, err := db.Exec(sctx, true, q)
+				_, err := session.ExecCached(db.Client, sctx, q)
 				require.NoError(t, err, "round %d", round)
 			}
 			if round == 1 {
@@ -108,7 +108,7 @@ func TestStatementBindingsFollowTheTransaction(t *testing.T) {
 			}
 		}
 		var n int
-		require.NoError(t, db.QueryRow(ctx, false, "SELECT COUNT(*) FROM bind_t").Scan(&n))
+		require.NoError(t, db.QueryRow(ctx, "SELECT COUNT(*) FROM bind_t").Scan(&n))
 		assert.Equal(t, 1+6, n)
 	})
 }

@@ -146,7 +146,7 @@ func (c *Client) reflectDetails(ctx context.Context, t *Table) error {
 
 // eachRow runs a reflection query with the table name as its argument.
 func (c *Client) eachRow(ctx context.Context, query, table string, fn func(*sql.Rows) error) error {
-	rows, err := c.Query(ctx, false, query, table)
+	rows, err := c.Query(ctx, query, table)
 	if err != nil {
 		return fmt.Errorf("session: reflect table %s: %w", table, err)
 	}

@@ -53,16 +53,16 @@ func TestReplicaLag(t *testing.T) {
 			defer db.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			_, err = db.Exec(ctx, false, "CREATE TABLE t (id INT PRIMARY KEY)")
+			_, err = db.Exec(ctx, "CREATE TABLE t (id INT PRIMARY KEY)")
 			require.NoError(t, err)
 			write := func(id int) {
 				t.Helper()
-				_, err := db.Exec(ctx, false, "INSERT INTO t (id) VALUES ("+strconv.Itoa(id)+")")
+				_, err := db.Exec(ctx, "INSERT INTO t (id) VALUES ("+strconv.Itoa(id)+")")
 				require.NoError(t, err)
 			}
 			count := func() (n int, server string) {
 				t.Helper()
-				require.NoError(t, db.QueryRow(ctx, false, "SELECT COUNT(*) FROM t").Scan(&n))
+				require.NoError(t, db.QueryRow(ctx, "SELECT COUNT(*) FROM t").Scan(&n))
 				servers, _ := logs.servers(0)
 				return n, servers[len(servers)-1]
 			}

@@ -52,7 +52,7 @@ func TestReview2OpenDBPostgresLostReplyOfArgumentlessWrite(t *testing.T) {
 		require.NoError(t, (&Entry{Body: "warm-up-" + tc.name}).Save(ctx))
 		body := "r2-noargs-" + tc.name
 		fired := p.Arm(body, faultproxy.DropReply, 0)
-		_, err = tc.c.Exec(ctx, false, "INSERT INTO entry (body) VALUES ('"+body+"')")
+		_, err = tc.c.Exec(ctx, "INSERT INTO entry (body) VALUES ('"+body+"')")
 		waitFired(t, fired)
 		t.Logf("%s: err: %v", tc.name, err)
 		assert.Equal(t, 1, rows(t, db, body), "%s: the INSERT is sent once", tc.name)
@@ -95,7 +95,7 @@ func TestReview2OpenDBPostgresDeadlineInSavepointRollsBackTheLevelOnly(t *testin
 			lerr := tc.c.Transaction(ctx, func(ctx context.Context) error {
 				ctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 				defer cancel()
-				_, err := tc.c.Exec(ctx, false, "SELECT pg_sleep(3)")
+				_, err := tc.c.Exec(ctx, "SELECT pg_sleep(3)")
 				return err
 			}, session.Savepoint())
 			assert.Error(t, lerr, "%s: the level's statement ran past its deadline", tc.name)

@@ -43,7 +43,7 @@ func TestReviewOpenDBChecksOnlyOneSQLiteConnection(t *testing.T) {
 	held, err := pool.Conn(ctx)
 	require.NoError(t, err)
 	defer held.Close()
-	_, err = db.Exec(ctx, false, `INSERT INTO rv_child (id, parent_id) VALUES (1, 999)`)
+	_, err = db.Exec(ctx, `INSERT INTO rv_child (id, parent_id) VALUES (1, 999)`)
 	assert.ErrorIs(t, err, session.ErrForeignKey, "a row naming no parent is refused on every connection of the pool")
 }
 
@@ -61,16 +61,16 @@ func TestReviewOpenDBInMemorySQLitePool(t *testing.T) {
 	defer db.Close()
 	assert.Equal(t, 1, pool.Stats().MaxOpenConnections, "pinned to one connection")
 	ctx := db.Context(context.Background())
-	_, err = db.Exec(ctx, false, `CREATE TABLE rv_mem (id INTEGER PRIMARY KEY)`)
+	_, err = db.Exec(ctx, `CREATE TABLE rv_mem (id INTEGER PRIMARY KEY)`)
 	require.NoError(t, err)
-	_, err = db.Exec(ctx, false, `INSERT INTO rv_mem (id) VALUES (1)`)
+	_, err = db.Exec(ctx, `INSERT INTO rv_mem (id) VALUES (1)`)
 	require.NoError(t, err)
 	require.NoError(t, db.Transaction(ctx, func(tx context.Context) error {
-		_, err := db.Exec(tx, false, `INSERT INTO rv_mem (id) VALUES (2)`)
+		_, err := db.Exec(tx, `INSERT INTO rv_mem (id) VALUES (2)`)
 		return err
 	}))
 	var n int
-	require.NoError(t, db.QueryRow(ctx, false, `SELECT COUNT(*) FROM rv_mem`).Scan(&n))
+	require.NoError(t, db.QueryRow(ctx, `SELECT COUNT(*) FROM rv_mem`).Scan(&n))
 	assert.Equal(t, 2, n, "the table is there for every statement of the client")
 	require.NoError(t, pool.QueryRow(`SELECT COUNT(*) FROM rv_mem`).Scan(&n))
 	assert.Equal(t, 2, n, "and for the application's own statements on the pool")

@@ -48,7 +48,7 @@ func (c *Client) CreateAll(ctx context.Context, models ...any) error {
 			if err != nil {
 				return fmt.Errorf("session: create table %s for %s: %w", m.Table, m.Name, err)
 			}
-			if _, err := c.Exec(ctx, false, stmt); err != nil {
+			if _, err := c.Exec(ctx, stmt); err != nil {
 				return fmt.Errorf("session: create table %s for %s: %w", m.Table, m.Name, err)
 			}
 		}
@@ -66,7 +66,7 @@ func (c *Client) DropAll(ctx context.Context, models ...any) error {
 	}
 	for i := len(ordered) - 1; i >= 0; i-- {
 		m := ordered[i]
-		if _, err := c.Exec(ctx, false, sqlgen.For(c.dialect, m).DropTable); err != nil {
+		if _, err := c.Exec(ctx, sqlgen.For(c.dialect, m).DropTable); err != nil {
 			return fmt.Errorf("session: drop table %s for %s: %w", m.Table, m.Name, err)
 		}
 	}
@@ -154,7 +154,7 @@ func fkOrder(models []*registry.Model) ([]*registry.Model, error) {
 // changes nothing in the database.
 func (c *Client) Reflect(ctx context.Context) error {
 	ctx = Primary(ctx) // the schema as just created, not as replicated so far
-	rows, err := c.Query(ctx, false, c.dialect.TablesSQL())
+	rows, err := c.Query(ctx, c.dialect.TablesSQL())
 	if err != nil {
 		return fmt.Errorf("session: reflect tables: %w", err)
 	}
@@ -176,7 +176,7 @@ func (c *Client) Reflect(ctx context.Context) error {
 	tables := make(map[string]*Table, len(names))
 	for _, n := range names {
 		t := &Table{Name: n}
-		rows, err := c.Query(ctx, false, c.dialect.ColumnsSQL(), n)
+		rows, err := c.Query(ctx, c.dialect.ColumnsSQL(), n)
 		if err != nil {
 			return fmt.Errorf("session: reflect table %s: %w", n, err)
 		}

@@ -19,8 +19,8 @@ type preparer interface {
 
 // Prepare prepares query for running many times, as a loop of inserts
 // does. Inside a transaction the statement belongs to it and ends with it;
-// otherwise it is prepared on the pool. Close it when done. Unlike the
-// statements Exec caches, it is not kept by the client.
+// otherwise it is prepared on the pool. Close it when done. The client
+// does not keep it.
 func (c *Client) Prepare(ctx context.Context, query string) (*Stmt, error) {
 	cn, s, err := c.conn(ctx)
 	if err != nil {

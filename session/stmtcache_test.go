@@ -114,18 +114,18 @@ func TestEvictedStatementsKeepWorkingForTheirUsers(t *testing.T) {
 	cfg := session.Config{PoolSize: 2, MaxOverflow: 0, StatementCacheSize: 2}
 	dbtest.Each(t, dbtest.Options{Config: cfg}, func(t *testing.T, db *dbtest.DB) {
 		ctx := db.Ctx()
-		_, err := db.Exec(ctx, false, "CREATE TABLE evict_t (n INTEGER)")
+		_, err := db.Exec(ctx, "CREATE TABLE evict_t (n INTEGER)")
 		require.NoError(t, err)
 		insert := func(n int) string { return fmt.Sprintf("INSERT INTO evict_t (n) VALUES (%d)", n) }
 
 		t.Run("bound to an open transaction", func(t *testing.T) {
 			for n := range 3 {
-				_, err := db.Exec(ctx, false, insert(n))
+				_, err := db.Exec(ctx, insert(n))
 				require.NoError(t, err)
 			}
 			q := "SELECT n FROM evict_t WHERE n < 3 ORDER BY n"
 			count := func(ctx context.Context) int {
-				rows, err := db.Query(ctx, true, q)
+				rows, err := session.QueryCached(db.Client, ctx, q)
 				require.NoError(t, err)
 				defer rows.Close()
 				n := 0
@@ -139,12 +139,12 @@ func TestEvictedStatementsKeepWorkingForTheirUsers(t *testing.T) {
 			sctx, s, err := db.Begin(ctx)
 			require.NoError(t, err)
 			defer s.Close()
-			rows, err := db.Query(sctx, true, q) // bound to the transaction
+			rows, err := session.QueryCached(db.Client, sctx, q) // bound to the transaction
 			require.NoError(t, err)
 			require.True(t, rows.Next())
 			for n := range 4 { // evict q, on the pool's other connection
 				var one int
-				require.NoError(t, db.QueryRow(ctx, true, fmt.Sprintf("SELECT %d", n)).Scan(&one))
+				require.NoError(t, session.QueryRowCached(db.Client, ctx, fmt.Sprintf("SELECT %d", n)).Scan(&one))
 			}
 			require.False(t, session.IsPrepared(db.Client, q), "q was evicted")
 			require.True(t, rows.Next(), "the transaction's rows outlive the eviction")
@@ -165,10 +165,10 @@ func TestEvictedStatementsKeepWorkingForTheirUsers(t *testing.T) {
 					for i := range 50 {
 						// Three texts shared by all, for a cache of two:
 						// every round evicts a statement someone runs.
-						if _, err := db.Exec(ctx, true, insert(1000+(g+i)%3)); err != nil {
+						if _, err := session.ExecCached(db.Client, ctx, insert(1000+(g+i)%3)); err != nil {
 							errs <- err
 						}
-						rows, err := db.Query(ctx, true, fmt.Sprintf("SELECT n FROM evict_t WHERE n = %d", (g+i)%3))
+						rows, err := session.QueryCached(db.Client, ctx, fmt.Sprintf("SELECT n FROM evict_t WHERE n = %d", (g+i)%3))
 						if err != nil {
 							errs <- err
 							continue
@@ -185,7 +185,7 @@ func TestEvictedStatementsKeepWorkingForTheirUsers(t *testing.T) {
 				require.NoError(t, err)
 			}
 			var n int
-			require.NoError(t, db.QueryRow(ctx, false, "SELECT COUNT(*) FROM evict_t WHERE n >= 1000").Scan(&n))
+			require.NoError(t, db.QueryRow(ctx, "SELECT COUNT(*) FROM evict_t WHERE n >= 1000").Scan(&n))
 			assert.Equal(t, 8*50, n)
 			assert.LessOrEqual(t, session.CachedStatements(db.Client), 2)
 		})
@@ -204,7 +204,7 @@ func TestStatementCacheSizeSetting(t *testing.T) {
 	defer db.Close()
 	ctx := db.Context(context.Background())
 	var n int
-	require.NoError(t, db.QueryRow(ctx, true, "SELECT 1").Scan(&n))
+	require.NoError(t, session.QueryRowCached(db, ctx, "SELECT 1").Scan(&n))
 	assert.Equal(t, 1, n)
 	assert.Zero(t, session.CachedStatements(db))
 }

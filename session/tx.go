@@ -446,12 +446,12 @@ func (s *Session) Close() error {
 	return err
 }
 
-// Undo registers fn to restore in-memory state (a record's key and
+// addUndo registers fn to restore in-memory state (a record's key and
 // snapshot, say) if the work done so far in the session's transaction is
 // rolled back, by a rollback or by the rollback of an enclosing savepoint.
 // Undo functions run in reverse order, before the AfterRollback hooks; they
 // are dropped at commit, and when the outcome of the commit is unknown.
-func (s *Session) Undo(fn func()) {
+func (s *Session) addUndo(fn func()) {
 	if s == nil {
 		return
 	}
@@ -571,7 +571,7 @@ func Savepoint() TxOption { return func(o *txOptions) { o.savepoint = true } }
 // a savepoint of its own, so that its failure (a duplicate key, say)
 // undoes only itself and the transaction stays usable, on PostgreSQL too,
 // which would otherwise abort the whole transaction. That covers Exec,
-// Write, Stmt.Exec and a QueryRow whose text may write (INSERT ...
+// Stmt.Exec, the record package's writes and a QueryRow whose text may write (INSERT ...
 // RETURNING; its savepoint ends at Row.Scan), and costs each of them two
 // more statements (SAVEPOINT and RELEASE; ROLLBACK TO and RELEASE when it
 // fails). Reads, and Query (whose rows are read after it returns, so a

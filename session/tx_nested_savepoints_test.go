@@ -143,11 +143,11 @@ func TestNestedSavepointsTopLevelWriteBehavesAsAutocommit(t *testing.T) {
 			return err
 		}},
 		{"a failed Exec undoes only itself", func(t *testing.T, db *session.Client, ctx context.Context) error {
-			_, err := db.Exec(ctx, false, "INSERT INTO account (email) VALUES ('taken@x')")
+			_, err := db.Exec(ctx, "INSERT INTO account (email) VALUES ('taken@x')")
 			return err
 		}},
 		{"a failed Write undoes only itself", func(t *testing.T, db *session.Client, ctx context.Context) error {
-			return db.Write(ctx, false, "INSERT INTO account (email) VALUES ('taken@x')")
+			return session.Write(db, ctx, "INSERT INTO account (email) VALUES ('taken@x')")
 		}},
 	}
 	for _, tc := range cases {

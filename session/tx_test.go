@@ -430,7 +430,7 @@ func TestIsolationLevel(t *testing.T) {
 				return nil // no portable way to read the level back
 			}
 			var level string
-			require.NoError(t, db.Client.QueryRow(ctx, false, "SHOW transaction_isolation").Scan(&level))
+			require.NoError(t, db.Client.QueryRow(ctx, "SHOW transaction_isolation").Scan(&level))
 			assert.Equal(t, "serializable", level)
 			return nil
 		})
@@ -516,7 +516,7 @@ func TestSessionUsedFromTwoGoroutinesIsReported(t *testing.T) {
 		defer close(done)
 		// A slow statement keeps the session busy for a while.
 		var n int64
-		_ = db.Client.QueryRow(sctx, false, `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 3000000) SELECT count(*) FROM c`).Scan(&n)
+		_ = db.Client.QueryRow(sctx, `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 3000000) SELECT count(*) FROM c`).Scan(&n)
 	}()
 	time.Sleep(200 * time.Millisecond) // let the slow statement start first
 	var seen error
@@ -526,7 +526,7 @@ func TestSessionUsedFromTwoGoroutinesIsReported(t *testing.T) {
 			t.Skip("the slow statement finished before a second goroutine could overlap it")
 		default:
 		}
-		if _, err := db.Client.Exec(sctx, false, "SELECT 1"); errors.Is(err, session.ErrConcurrentUse) {
+		if _, err := db.Client.Exec(sctx, "SELECT 1"); errors.Is(err, session.ErrConcurrentUse) {
 			seen = err
 		}
 	}

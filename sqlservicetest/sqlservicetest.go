@@ -232,7 +232,7 @@ func LoadSQL(t testing.TB, ctx context.Context, db *session.Client, files ...str
 			t.Fatalf("sqlservicetest: %v", err)
 		}
 		for _, stmt := range migrate.SplitFor(db.Dialect().Name(), string(b)) {
-			if _, err := db.Exec(ctx, false, stmt); err != nil {
+			if _, err := db.Exec(ctx, stmt); err != nil {
 				t.Fatalf("sqlservicetest: %s: %v (statement: %s)", f, err, strings.TrimSpace(stmt))
 			}
 		}

@@ -45,7 +45,7 @@ func TestKitRollsATestBack(t *testing.T) {
 			sqlservicetest.LoadSQL(t, ctx, db, "testdata/kits.sql")
 			assert.Equal(t, int64(3), count(t, ctx))
 			var name string
-			require.NoError(t, db.QueryRow(ctx, false, "SELECT name FROM kit WHERE name LIKE 'hammer%'").Scan(&name))
+			require.NoError(t, db.QueryRow(ctx, "SELECT name FROM kit WHERE name LIKE 'hammer%'").Scan(&name))
 			assert.Equal(t, "hammer; claw", name)
 			// Code under test that commits joins the test's transaction.
 			require.NoError(t, db.Transaction(ctx, func(ctx context.Context) error {

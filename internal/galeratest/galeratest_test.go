@@ -31,11 +31,11 @@ func TestGaleraCluster(t *testing.T) {
 		t.Cleanup(func() { db.Close() })
 		dbs = append(dbs, db)
 	}
-	_, err := dbs[0].Exec(ctx, false, "CREATE TABLE t (id BIGINT AUTO_INCREMENT PRIMARY KEY, node INT)")
+	_, err := dbs[0].Exec(ctx, "CREATE TABLE t (id BIGINT AUTO_INCREMENT PRIMARY KEY, node INT)")
 	require.NoError(t, err)
 	var ids []int64
 	for i, db := range dbs {
-		res, err := db.Exec(ctx, false, "INSERT INTO t (node) VALUES (?)", i+1)
+		res, err := db.Exec(ctx, "INSERT INTO t (node) VALUES (?)", i+1)
 		require.NoError(t, err)
 		id, err := res.LastInsertId()
 		require.NoError(t, err)
@@ -46,7 +46,7 @@ func TestGaleraCluster(t *testing.T) {
 		require.Contains(t, []int64{1, 2, 3}, (id-1)%3+1)
 	}
 	var n int
-	require.NoError(t, dbs[2].QueryRow(ctx, false, "SELECT COUNT(*) FROM t").Scan(&n))
+	require.NoError(t, dbs[2].QueryRow(ctx, "SELECT COUNT(*) FROM t").Scan(&n))
 	require.Equal(t, 3, n, "node 3 reads what nodes 1 and 2 wrote")
 
 	// What wsrep_sync_wait=1 costs a read: the node first waits until it
@@ -57,20 +57,20 @@ func TestGaleraCluster(t *testing.T) {
 	for _, db := range []*session.Client{plain, dbs[2]} {
 		start := time.Now()
 		for range 200 {
-			require.NoError(t, db.QueryRow(ctx, false, "SELECT COUNT(*) FROM t").Scan(&n))
+			require.NoError(t, db.QueryRow(ctx, "SELECT COUNT(*) FROM t").Scan(&n))
 		}
 		t.Logf("read on node 3 (%s): %s", db.Config().DatabaseURI[len(c.URI(3, "cluster")):], time.Since(start)/200)
 	}
 
 	c.Isolate(t, 3, true)
-	err = dbs[2].QueryRow(ctx, false, "SELECT COUNT(*) FROM t").Scan(&n)
+	err = dbs[2].QueryRow(ctx, "SELECT COUNT(*) FROM t").Scan(&n)
 	var me *mysql.MySQLError
 	require.ErrorAs(t, err, &me)
 	require.EqualValues(t, 1047, me.Number, "%v", err)
-	_, err = dbs[0].Exec(ctx, false, "INSERT INTO t (node) VALUES (1)")
+	_, err = dbs[0].Exec(ctx, "INSERT INTO t (node) VALUES (1)")
 	require.NoError(t, err, "the other two nodes keep the quorum")
 	c.Isolate(t, 3, false)
-	require.NoError(t, dbs[2].QueryRow(ctx, false, "SELECT COUNT(*) FROM t").Scan(&n))
+	require.NoError(t, dbs[2].QueryRow(ctx, "SELECT COUNT(*) FROM t").Scan(&n))
 	require.Equal(t, 4, n, "node 3 caught up")
 }
 

@@ -25,11 +25,11 @@ func TestPair(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	count := func() (n int) {
-		require.NoError(t, replica.QueryRow(ctx, false, "SELECT COUNT(*) FROM t").Scan(&n))
+		require.NoError(t, replica.QueryRow(ctx, "SELECT COUNT(*) FROM t").Scan(&n))
 		return n
 	}
 	require.Equal(t, 1, count())
-	_, err = replica.Exec(ctx, false, "INSERT INTO t VALUES (2)")
+	_, err = replica.Exec(ctx, "INSERT INTO t VALUES (2)")
 	require.ErrorContains(t, err, "read-only", "the application account cannot write on the replica")
 	require.NoError(t, p.Replica.Exec("INSERT INTO pair.t VALUES (1000)"), "root can")
 
@@ -54,11 +54,11 @@ func TestPostgresPair(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	count := func() (n int) {
-		require.NoError(t, standby.QueryRow(ctx, false, "SELECT COUNT(*) FROM t").Scan(&n))
+		require.NoError(t, standby.QueryRow(ctx, "SELECT COUNT(*) FROM t").Scan(&n))
 		return n
 	}
 	require.Equal(t, 1, count())
-	_, err = standby.Exec(ctx, false, "INSERT INTO t VALUES (2)")
+	_, err = standby.Exec(ctx, "INSERT INTO t VALUES (2)")
 	require.ErrorContains(t, err, "read-only transaction")
 
 	require.NoError(t, p.Standby.Kill())

@@ -1,0 +1,34 @@
+// Package link hands the session package's internals that the record
+// package needs (the prepared-statement path of the client, the session's
+// identity map and undo log) from one to the other without making them
+// part of session's public API.
+//
+// session cannot export them to record alone, and link cannot name
+// session's types (session imports link), so each is a function value
+// that session installs here in its init, typed as any; record asserts
+// each once, when its own package variables are initialised (after
+// session's init, which Go runs first), into a variable of the function's
+// real type. A call costs one indirect call, no assertion.
+package link
+
+// Each variable holds the function its comment shows, set by session's
+// init (session/link.go).
+var (
+	// Exec: func(c *session.Client, ctx context.Context, cached bool, query string, args []any) (sql.Result, error)
+	Exec any
+	// Query: func(c *session.Client, ctx context.Context, cached bool, query string, args []any) (*sql.Rows, error)
+	Query any
+	// QueryRow: func(c *session.Client, ctx context.Context, cached bool, query string, args []any) *session.Row
+	QueryRow any
+	// Write: func(c *session.Client, ctx context.Context, cached bool, query string, args []any) error
+	Write any
+
+	// Identity: func(s *session.Session, m *registry.Model, key registry.RowKey) (any, bool)
+	Identity any
+	// Remember: func(s *session.Session, m *registry.Model, key registry.RowKey, ptr any)
+	Remember any
+	// ForgetModel: func(s *session.Session, m *registry.Model)
+	ForgetModel any
+	// Undo: func(s *session.Session, fn func())
+	Undo any
+)

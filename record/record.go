@@ -9,8 +9,6 @@ import (
 	"time"
 	"unsafe"
 
-	sq "github.com/Masterminds/squirrel"
-
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/events"
 	"github.com/sqlservice/sqlservice/registry"
@@ -409,49 +407,6 @@ func Destroy[T any](ctx context.Context, items any) (int64, error) {
 		}
 	}
 	return total, nil
-}
-
-func keyMap(m *registry.Model, args []any) Key {
-	k := make(Key, len(args))
-	for i, col := range m.PK {
-		k[col.Name] = args[i]
-	}
-	return k
-}
-
-func deleteKeys(ctx context.Context, c *session.Client, m *registry.Model, keys [][]any) (int64, error) {
-	d := c.Dialect()
-	var where builder.Sqlizer
-	if len(m.PK) == 1 {
-		vals := make([]any, len(keys))
-		for i, k := range keys {
-			vals[i] = k[0]
-		}
-		where = sq.Eq{d.Quote(m.PK[0].Name): vals}
-	} else {
-		or := make(sq.Or, len(keys))
-		for i, k := range keys {
-			and := make(sq.And, len(m.PK))
-			for j, col := range m.PK {
-				and[j] = sq.Eq{d.Quote(col.Name): k[j]}
-			}
-			or[i] = and
-		}
-		where = or
-	}
-	if soft(ctx, m) {
-		return softDeleteWhere(ctx, c, m, where)
-	}
-	q, args, err := builder.DeleteWhere(d, m).Where(where).ToSql()
-	if err != nil {
-		return 0, err
-	}
-	res, err := c.Exec(ctx, false, q, args...)
-	if err != nil {
-		return 0, wrapDelete(m, nil, err)
-	}
-	n, err := res.RowsAffected()
-	return n, wrapDB(m, "delete", err)
 }
 
 // collectKeys flattens the forms Destroy accepts into key argument lists,

@@ -2,6 +2,7 @@ package record
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"time"
@@ -15,119 +16,363 @@ import (
 	"github.com/sqlservice/sqlservice/session"
 )
 
-// destroyKey is Destroy of one primary key value of a model without delete
-// hooks or cascades: the fixed, prepared DELETE by key. done is false when items is not
-// such a key, and Destroy goes the general way.
-func destroyKey(ctx context.Context, c *session.Client, m *registry.Model, items any) (n int64, done bool, err error) {
-	args, ok := scalarKey(m, items)
-	if !ok || hasWriteHooks(ctx, m, events.KindBeforeDelete, events.KindAfterDelete) || destroysRelated(m) {
-		return 0, false, nil
-	}
-	if soft(ctx, m) {
-		return 0, false, nil // deleteKeys sets the column
-	}
+// Every delete goes through a deletion: Base.Destroy, Destroy and Purge
+// (of keys, records or slices of them), the cascades of a destroy, the
+// orphans a save deletes (rel:"orphans=delete"), QuerySet.Delete and
+// QuerySet.Purge. The entry points say what to delete; a deletion says how:
+//
+//   - soft or real: a model with a softdelete column gets that column set,
+//     outside a Purge (soft);
+//   - every soft delete is an UPDATE, and sets the autoupdate columns as
+//     every UPDATE does, to the same time as the softdelete column; a
+//     version column is counted up;
+//   - a loaded record is deleted by the key it was loaded with, checking
+//     the version it was loaded with (ErrStale), and then holds what its
+//     row holds (the times a soft delete wrote);
+//   - with delete hooks or cascades, each row is a record, destroyed in
+//     one transaction with its hooks and its dependent rows (dependentsCtx
+//     says soft or real); without, rows go by key in as few statements as
+//     fit;
+//   - every deleted row is forgotten: the records become new, the session
+//     drops them (forgetDeleted), undone when the transaction rolls back.
+
+// deletion is how rows of one model are deleted in one context.
+type deletion struct {
+	c       *session.Client
+	m       *registry.Model
+	soft    bool // set the softdelete column instead of deleting
+	hooks   bool // BeforeDelete and AfterDelete handlers run
+	related bool // cascades and join rows go first (destroysRelated)
+}
+
+// deleting returns how rows of m are deleted in ctx.
+func deleting(ctx context.Context, c *session.Client, m *registry.Model) deletion {
+	return deletion{c: c, m: m, soft: soft(ctx, m),
+		hooks:   hasWriteHooks(ctx, m, events.KindBeforeDelete, events.KindAfterDelete),
+		related: destroysRelated(m)}
+}
+
+// oneByOne reports whether each row must be loaded and destroyed as a
+// record: for its hooks, or for the rows that go with it.
+func (d deletion) oneByOne() bool { return d.hooks || d.related }
+
+// key deletes the row of one primary key of a model that deletes by key
+// (not oneByOne, not soft) with the fixed, prepared DELETE: the fast path
+// of Destroy.
+func (d deletion) key(ctx context.Context, args []any) (int64, error) {
+	c, m := d.c, d.m
 	res, err := c.Exec(ctx, true, builder.For(c.Dialect(), m).Delete, args...)
 	if err != nil {
-		return 0, true, wrapDelete(m, keyFromArgs(args), err)
+		return 0, wrapDelete(m, keyFromArgs(args), err)
 	}
-	if n, err = res.RowsAffected(); err != nil {
-		return 0, true, wrapDB(m, "delete", err)
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, wrapDB(m, "delete", err)
 	}
 	if s := session.Current(ctx); s != nil {
 		forgetDeleted(s, m, registry.RowKeyOf(args...), nil, time.Time{})
 	}
-	return n, true, nil
+	return n, nil
 }
 
+// destroyOne destroys the row of the record at p, as Base.Destroy says.
 func destroyOne[T any](ctx context.Context, m *registry.Model, p *T) error {
 	c, err := session.FromContext(ctx)
 	if err != nil {
 		return err
 	}
-	hooks := hasWriteHooks(ctx, m, events.KindBeforeDelete, events.KindAfterDelete)
-	related := destroysRelated(m)
-	if !hooks && !related {
-		return deleteRow(ctx, c, m, p)
-	}
-	return inTx(ctx, c, func(ctx context.Context) error {
-		if hooks {
-			if err := fire(ctx, m, p, events.KindBeforeDelete); err != nil {
-				return err
-			}
-		}
-		if related {
-			if err := destroyRelated(ctx, c, m, unsafe.Pointer(p)); err != nil {
-				return err
-			}
-		}
-		if err := deleteRow(ctx, c, m, p); err != nil {
-			return err
-		}
-		if !hooks {
-			return nil
-		}
-		return fire(ctx, m, p, events.KindAfterDelete)
-	})
+	_, err = destroyRecord(ctx, deleting(ctx, c, m), p)
+	return err
 }
 
-func deleteRow[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T) error {
-	up := unsafe.Pointer(p)
-	b := baseOf(m, p)
-	keySrc := up
-	if b != nil && b.snap != nil {
-		keySrc = unsafe.Pointer(b.snap) // the row as loaded, even if the key field was edited
+// destroyRecord destroys the row of the record at p: with its hooks and
+// dependent rows in one transaction when it has them. It returns the time
+// a soft delete wrote.
+func destroyRecord[T any](ctx context.Context, d deletion, p *T) (at time.Time, err error) {
+	if !d.oneByOne() {
+		return d.row(ctx, unsafe.Pointer(p))
 	}
-	args := make([]any, len(m.PK), len(m.PK)+1)
-	for i, col := range m.PK {
-		args[i] = col.Value(keySrc)
-	}
-	st := builder.For(c.Dialect(), m)
-	text := st.Delete
-	versioned := m.Version != nil && keySrc != up // a loaded record: its version is known
-	if soft(ctx, m) {
-		n, at, err := softDeleteRow(ctx, c, m, keySrc, versioned)
-		if err != nil {
+	err = inTx(ctx, d.c, func(ctx context.Context) error {
+		if d.hooks {
+			if err := fire(ctx, d.m, p, events.KindBeforeDelete); err != nil {
+				return err
+			}
+		}
+		if d.related {
+			if err := destroyRelated(ctx, d.c, d.m, unsafe.Pointer(p)); err != nil {
+				return err
+			}
+		}
+		var err error
+		if at, err = d.row(ctx, unsafe.Pointer(p)); err != nil || !d.hooks {
 			return err
 		}
-		if n == 0 {
-			if versioned {
-				return &StaleError{Model: m.Name, Key: keyOf(m, keySrc), Version: m.Version.Value(keySrc)}
+		return fire(ctx, d.m, p, events.KindAfterDelete)
+	})
+	return at, err
+}
+
+// destroyAll destroys the rows of keys, as Destroy says; recs[i] is the
+// record keys[i] came from, or nil. A loaded record is destroyed as
+// Base.Destroy destroys it, except that a row already gone counts 0.
+func destroyAll[T any](ctx context.Context, d deletion, keys [][]any, recs []unsafe.Pointer) (int64, error) {
+	var total int64
+	if d.oneByOne() {
+		err := inTx(ctx, d.c, func(ctx context.Context) error {
+			for i, k := range keys {
+				done, err := destroyGiven[T](ctx, d, k, recs[i])
+				if err != nil {
+					return err
+				}
+				if done {
+					total++
+				}
 			}
-			return &NotFoundError{Model: m.Name, Key: keyOf(m, keySrc)}
+			return nil
+		})
+		return total, err
+	}
+	// A loaded record whose delete depends on the record (its version is
+	// checked; a soft delete writes its times into it) is deleted alone;
+	// the other keys together, as many to a statement as fit.
+	var alone []unsafe.Pointer
+	if d.soft || d.m.Version != nil {
+		n := 0
+		for i, r := range recs {
+			if r != nil && snapAt(d.m, r) != nil {
+				alone = append(alone, r)
+				continue
+			}
+			keys[n], recs[n] = keys[i], recs[i]
+			n++
 		}
-		forgetDeleted(session.Current(ctx), m, m.KeyAt(keySrc), up, at)
-		return nil
+		keys, recs = keys[:n], recs[:n]
+	}
+	run := func(ctx context.Context) error {
+		for _, r := range alone {
+			_, err := d.row(ctx, r)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			total++
+		}
+		n, err := d.keys(ctx, keys, recs)
+		total += n
+		return err
+	}
+	var err error
+	if len(alone)+(len(keys)+maxKeys(d.c, d.m)-1)/maxKeys(d.c, d.m) > 1 {
+		err = inTx(ctx, d.c, run)
+	} else {
+		err = run(ctx)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return total, nil
+}
+
+// destroyGiven destroys the row of key k as a record, given rec (nil when
+// only the key was given): rec itself when it was loaded, else the row
+// loaded by key. It reports false when there is no such row.
+func destroyGiven[T any](ctx context.Context, d deletion, k []any, rec unsafe.Pointer) (bool, error) {
+	var p *T
+	if rec != nil && snapAt(d.m, rec) != nil {
+		ok, err := Query[T](ctx).Where(keysWhere(d.m, [][]any{k})).Exists()
+		if err != nil || !ok {
+			return false, err
+		}
+		p = (*T)(rec)
+	} else {
+		got, err := Get[T](ctx, keyMap(d.m, k))
+		if errors.Is(err, ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		p = got
+	}
+	at, err := destroyRecord(ctx, d, p)
+	if err != nil {
+		return false, err
+	}
+	if rec != nil && rec != unsafe.Pointer(p) {
+		forgetDeleted(session.Current(ctx), d.m, pkKey(k), rec, at)
+	}
+	return true, nil
+}
+
+// row deletes the row of the record at p alone, by the key it was loaded
+// with (its snapshot's) and, when it was loaded, the version it was loaded
+// with: a *StaleError when that version is gone, a *NotFoundError when the
+// row is. It returns the time a soft delete wrote.
+func (d deletion) row(ctx context.Context, p unsafe.Pointer) (time.Time, error) {
+	c, m := d.c, d.m
+	keySrc := keySource(m, p)
+	versioned := m.Version != nil && keySrc != p // a loaded record: its version is known
+	st := builder.For(c.Dialect(), m)
+	args := make([]any, 0, len(st.SoftDeleteSets)+len(m.PK)+1)
+	var at time.Time
+	text, op := st.Delete, "delete"
+	switch {
+	case d.soft && versioned:
+		text, op = st.VersionedSoftDelete, "update"
+	case d.soft:
+		text, op = st.SoftDelete, "update"
+	case versioned:
+		text = st.VersionedDelete
+	}
+	if d.soft {
+		at = now()
+		for range st.SoftDeleteSets {
+			args = append(args, at)
+		}
+	}
+	for _, col := range m.PK {
+		args = append(args, col.Value(keySrc))
 	}
 	if versioned {
-		text = st.VersionedDelete
 		args = append(args, m.Version.Value(keySrc))
 	}
 	res, err := c.Exec(ctx, true, text, args...)
 	if err != nil {
-		return wrapDelete(m, keyOf(m, keySrc), err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		if versioned {
-			return &StaleError{Model: m.Name, Key: keyOf(m, keySrc), Version: m.Version.Value(keySrc)}
+		if d.soft {
+			return at, wrapDB(m, op, err)
 		}
-		return &NotFoundError{Model: m.Name, Key: keyOf(m, keySrc)}
+		return at, wrapDelete(m, keyOf(m, keySrc), err)
 	}
-	forgetDeleted(session.Current(ctx), m, m.KeyAt(keySrc), up, time.Time{})
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return at, wrapDB(m, op, err)
+	}
+	if n == 0 {
+		if versioned {
+			return at, &StaleError{Model: m.Name, Key: keyOf(m, keySrc), Version: m.Version.Value(keySrc)}
+		}
+		return at, &NotFoundError{Model: m.Name, Key: keyOf(m, keySrc)}
+	}
+	forgetDeleted(session.Current(ctx), m, m.KeyAt(keySrc), p, at)
+	return at, nil
 }
 
-// forgetDeleted is what every delete path does for a row it deleted: the
-// record given (rec; nil when only the key was) and the record the session
-// holds for key become new, so that saving them inserts them again, and the
-// session forgets key. For a soft delete, softAt is the time written into
-// the row's softdelete column, and rec's field gets it too (zero for a
-// real delete). Inside a transaction it registers the undo of all it did
-// to the records: when the transaction (or an enclosing savepoint) rolls
-// back, the row is back as it was, and so are the records' snapshots and
-// rec's softdelete field, so that the record holds what the row holds and
-// a later Save does not write the rolled-back deletion time (the session
-// undoes its own entry).
-func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, rec unsafe.Pointer, softAt time.Time) {
+// keys deletes the rows of keys, as many to a statement as fit, without
+// loading them, and forgets them; recs[i] is the record keys[i] came from,
+// or nil. It returns how many rows it deleted.
+func (d deletion) keys(ctx context.Context, keys [][]any, recs []unsafe.Pointer) (int64, error) {
+	c, m := d.c, d.m
+	q := c.Dialect().Quote
+	var total int64
+	batch := maxKeys(c, m)
+	s := session.Current(ctx)
+	for start := 0; start < len(keys); start += batch {
+		part := keys[start:min(start+batch, len(keys))]
+		var where sq.Sqlizer
+		if len(m.PK) == 1 {
+			vals := make([]any, len(part))
+			for i, k := range part {
+				vals[i] = k[0]
+			}
+			where = sq.Eq{q(m.PK[0].Name): vals}
+		} else {
+			or := make(sq.Or, len(part))
+			for i, k := range part {
+				and := make(sq.And, len(m.PK))
+				for j, col := range m.PK {
+					and[j] = sq.Eq{q(col.Name): k[j]}
+				}
+				or[i] = and
+			}
+			where = or
+		}
+		n, at, err := d.where(ctx, where)
+		if err != nil {
+			return total, err
+		}
+		total += n
+		for i, k := range part {
+			if s != nil || recs[start+i] != nil {
+				forgetDeleted(s, m, pkKey(k), recs[start+i], at)
+			}
+		}
+	}
+	return total, nil
+}
+
+// where deletes the rows matching where (in quoted names; nil for every
+// row), not soft-deleted ones when the delete is soft, in one statement,
+// without loading them or forgetting them. It returns how many rows it
+// deleted and the time a soft delete wrote.
+func (d deletion) where(ctx context.Context, where sq.Sqlizer) (int64, time.Time, error) {
+	c, m := d.c, d.m
+	dia := c.Dialect()
+	var at time.Time
+	var text string
+	var args []any
+	var err error
+	op := "delete"
+	if d.soft {
+		op = "update"
+		at = now()
+		sd := dia.Quote(m.SoftDelete.Name)
+		b := sq.Update(dia.Quote(m.Table)).Set(sd, at).PlaceholderFormat(dia.Placeholders())
+		for _, col := range autoUpdated(m, func(col *registry.Column) bool { return col == m.SoftDelete }) {
+			b = b.Set(dia.Quote(col.Name), at)
+		}
+		if v := m.Version; v != nil {
+			b = b.Set(dia.Quote(v.Name), sq.Expr(dia.Quote(v.Name)+" + 1"))
+		}
+		if where != nil {
+			b = b.Where(where)
+		}
+		text, args, err = b.Where(sq.Expr(sd + " IS NULL")).ToSql()
+	} else {
+		b := builder.DeleteWhere(dia, m)
+		if where != nil {
+			b = b.Where(where)
+		}
+		text, args, err = b.ToSql()
+	}
+	if err != nil {
+		return 0, at, fmt.Errorf("record: %s of %s: %w", op, m.Name, err)
+	}
+	res, err := c.Exec(ctx, false, text, args...)
+	if err != nil {
+		if d.soft {
+			return 0, at, wrapDB(m, op, err)
+		}
+		return 0, at, wrapDelete(m, nil, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, at, wrapDB(m, op, err)
+	}
+	return n, at, nil
+}
+
+// softDeleteSets are the columns a soft delete of m sets to its time: the
+// softdelete column and the autoupdate columns, as autoUpdated says for an
+// UPDATE setting the softdelete column (builder.Statements.SoftDeleteSets
+// holds the same for the prepared statements).
+func softDeleteSets(m *registry.Model) []*registry.Column {
+	return append([]*registry.Column{m.SoftDelete}, autoUpdated(m, func(c *registry.Column) bool { return c == m.SoftDelete })...)
+}
+
+// forgetDeleted is what every delete does for a row it deleted: the record
+// given (rec; nil when only the key was) and the record the session holds
+// for key become new, so that saving them inserts them again, and the
+// session forgets key. For a soft delete, at is the time written into the
+// row's softdelete and autoupdate columns, and rec's fields get it too
+// (zero for a real delete). Inside a transaction it registers the undo of
+// all it did to the records: when the transaction (or an enclosing
+// savepoint) rolls back, the row is back as it was, and so are the
+// records' snapshots and rec's time fields, so that the record holds what
+// the row holds and a later Save does not write the rolled-back deletion
+// time (the session undoes its own entry).
+func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, rec unsafe.Pointer, at time.Time) {
 	recs := [2]unsafe.Pointer{rec}
 	if s != nil {
 		if v, ok := s.Identity(m, key); ok {
@@ -137,14 +382,20 @@ func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, r
 		}
 		s.Forget(m, key)
 	}
-	var prevSoft, setSoft reflect.Value // rec's softdelete field before and after
-	if rec != nil && !softAt.IsZero() {
-		f := m.SoftDelete.Reflect(rec)
-		prevSoft = reflect.New(f.Type()).Elem()
-		prevSoft.Set(f)
-		setTime(m.SoftDelete, rec, softAt)
-		setSoft = reflect.New(f.Type()).Elem()
-		setSoft.Set(f)
+	type stamp struct {
+		col       *registry.Column
+		prev, set reflect.Value // rec's field before and after
+	}
+	var stamps []stamp
+	if rec != nil && !at.IsZero() {
+		for _, col := range softDeleteSets(m) {
+			f := col.Reflect(rec)
+			st := stamp{col: col, prev: reflect.New(f.Type()).Elem(), set: reflect.New(f.Type()).Elem()}
+			st.prev.Set(f)
+			setTime(col, rec, at)
+			st.set.Set(f)
+			stamps = append(stamps, st)
+		}
 	}
 	var prev [2]unsafe.Pointer
 	cleared := false
@@ -158,7 +409,7 @@ func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, r
 			cleared = cleared || prev[i] != nil
 		}
 	}
-	if s == nil || !s.InTransaction() || !cleared && !prevSoft.IsValid() {
+	if s == nil || !s.InTransaction() || !cleared && len(stamps) == 0 {
 		return
 	}
 	s.Undo(func() {
@@ -170,108 +421,43 @@ func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, r
 				*slot = prev[i]
 			}
 		}
-		if prevSoft.IsValid() {
-			if f := m.SoftDelete.Reflect(rec); reflect.DeepEqual(f.Interface(), setSoft.Interface()) { // not set again since
-				f.Set(prevSoft)
+		for _, st := range stamps {
+			if f := st.col.Reflect(rec); reflect.DeepEqual(f.Interface(), st.set.Interface()) { // not set again since
+				f.Set(st.prev)
 			}
 		}
 	})
 }
 
-func keyMap(m *registry.Model, args []any) Key {
-	k := make(Key, len(args))
-	for i, col := range m.PK {
-		k[col.Name] = args[i]
+// destroyWhere destroys the rows of m matching where (in column names):
+// loaded, then as records one by one when m has delete hooks or cascades,
+// else by key.
+func destroyWhere(ctx context.Context, c *session.Client, m *registry.Model, where builder.Sqlizer) error {
+	o := opsOf(m)
+	rows, err := o.load(ctx, where, nil, 0)
+	if err != nil || len(rows) == 0 {
+		return err
 	}
-	return k
-}
-
-func deleteKeys(ctx context.Context, c *session.Client, m *registry.Model, keys [][]any) (int64, error) {
-	d := c.Dialect()
-	var where builder.Sqlizer
-	if len(m.PK) == 1 {
-		vals := make([]any, len(keys))
-		for i, k := range keys {
-			vals[i] = k[0]
-		}
-		where = sq.Eq{d.Quote(m.PK[0].Name): vals}
-	} else {
-		or := make(sq.Or, len(keys))
-		for i, k := range keys {
-			and := make(sq.And, len(m.PK))
-			for j, col := range m.PK {
-				and[j] = sq.Eq{d.Quote(col.Name): k[j]}
+	d := deleting(ctx, c, m)
+	if d.oneByOne() {
+		for _, row := range rows {
+			if err := o.destroy(ctx, row); err != nil {
+				return err
 			}
-			or[i] = and
 		}
-		where = or
+		return nil
 	}
-	if soft(ctx, m) {
-		return softDeleteWhere(ctx, c, m, where)
+	keys := make([][]any, len(rows))
+	for i, row := range rows {
+		keys[i] = pkArgs(m, row)
 	}
-	q, args, err := builder.DeleteWhere(d, m).Where(where).ToSql()
-	if err != nil {
-		return 0, err
-	}
-	res, err := c.Exec(ctx, false, q, args...)
-	if err != nil {
-		return 0, wrapDelete(m, nil, err)
-	}
-	n, err := res.RowsAffected()
-	return n, wrapDB(m, "delete", err)
+	_, err = d.keys(ctx, keys, rows)
+	return err
 }
 
-// softDeleteRow sets the softdelete column of the record's row (checking
-// and counting up its version when it was loaded with one); the row must
-// not be soft-deleted already. It returns how many rows it changed and the
-// time it wrote; the record itself is left to forgetDeleted, which sets
-// its field and undoes that with the rest of the delete.
-func softDeleteRow(ctx context.Context, c *session.Client, m *registry.Model, keySrc unsafe.Pointer, versioned bool) (int64, time.Time, error) {
-	st := builder.For(c.Dialect(), m)
-	t := now()
-	args := make([]any, 0, len(m.PK)+2)
-	args = append(args, t)
-	for _, col := range m.PK {
-		args = append(args, col.Value(keySrc))
-	}
-	text := st.SoftDelete
-	if versioned {
-		text = st.VersionedSoftDelete
-		args = append(args, m.Version.Value(keySrc))
-	}
-	res, err := c.Exec(ctx, true, text, args...)
-	if err != nil {
-		return 0, t, wrapDB(m, "update", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, t, wrapDB(m, "update", err)
-	}
-	return n, t, nil
-}
-
-// softDeleteWhere sets the softdelete column of the rows matching where
-// (quoted names) that are not soft-deleted yet, counting up their version.
-func softDeleteWhere(ctx context.Context, c *session.Client, m *registry.Model, where sq.Sqlizer) (int64, error) {
-	d := c.Dialect()
-	sd := d.Quote(m.SoftDelete.Name)
-	b := sq.Update(d.Quote(m.Table)).Set(sd, now()).PlaceholderFormat(d.Placeholders())
-	if v := m.Version; v != nil {
-		b = b.Set(d.Quote(v.Name), sq.Expr(d.Quote(v.Name)+" + 1"))
-	}
-	if where != nil {
-		b = b.Where(where)
-	}
-	text, args, err := b.Where(sq.Expr(sd + " IS NULL")).ToSql()
-	if err != nil {
-		return 0, fmt.Errorf("record: soft delete of %s: %w", m.Name, err)
-	}
-	res, err := c.Exec(ctx, false, text, args...)
-	if err != nil {
-		return 0, wrapDB(m, "update", err)
-	}
-	n, err := res.RowsAffected()
-	return n, wrapDB(m, "update", err)
+// maxKeys is how many primary keys of m fit one statement.
+func maxKeys(c *session.Client, m *registry.Model) int {
+	return max(1, min(c.Dialect().MaxParams()/len(m.PK), 5000))
 }
 
 // destroysRelated reports whether destroying a record of m must first
@@ -329,55 +515,11 @@ func destroyRelated(ctx context.Context, c *session.Client, m *registry.Model, p
 	return nil
 }
 
-// destroyWhere destroys the rows of m matching where (in column names):
-// one by one, with hooks and cascades, when m has either; else in one
-// DELETE. The session forgets them either way.
-func destroyWhere(ctx context.Context, c *session.Client, m *registry.Model, where builder.Sqlizer) error {
-	o := opsOf(m)
-	rows, err := o.load(ctx, where, nil, 0)
-	if err != nil || len(rows) == 0 {
-		return err
+// keyMap is the Key of primary key values.
+func keyMap(m *registry.Model, args []any) Key {
+	k := make(Key, len(args))
+	for i, col := range m.PK {
+		k[col.Name] = args[i]
 	}
-	if hasWriteHooks(ctx, m, events.KindBeforeDelete, events.KindAfterDelete) || destroysRelated(m) {
-		for _, row := range rows {
-			if err := o.destroy(ctx, row); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	keys := make([][]any, len(rows))
-	for i, row := range rows {
-		keys[i] = pkArgs(m, row)
-	}
-	for start := 0; start < len(keys); start += maxKeys(c, m) {
-		batch := keys[start:min(start+maxKeys(c, m), len(keys))]
-		w, err := builder.Resolve(c.Dialect(), m, keysWhere(m, batch))
-		if err != nil {
-			return err
-		}
-		if soft(ctx, m) {
-			if _, err := softDeleteWhere(ctx, c, m, w); err != nil {
-				return err
-			}
-			continue
-		}
-		text, args, err := builder.DeleteWhere(c.Dialect(), m).Where(w).ToSql()
-		if err != nil {
-			return err
-		}
-		if _, err := c.Exec(ctx, false, text, args...); err != nil {
-			return wrapDelete(m, nil, err)
-		}
-	}
-	s := session.Current(ctx)
-	for i, row := range rows {
-		forgetDeleted(s, m, pkKey(keys[i]), row, time.Time{})
-	}
-	return nil
-}
-
-// maxKeys is how many primary keys of m fit one statement.
-func maxKeys(c *session.Client, m *registry.Model) int {
-	return max(1, min(c.Dialect().MaxParams()/len(m.PK), 5000))
+	return k
 }

@@ -120,22 +120,10 @@ func (q *QuerySet[T]) Delete() (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if soft(q.ctx, q.m) {
-		n, err := softDeleteWhere(q.ctx, q.c, q.m, where)
-		if err == nil {
-			session.Current(q.ctx).ForgetModel(q.m)
-		}
-		return n, err
-	}
-	b := builder.DeleteWhere(q.c.Dialect(), q.m)
-	if where != nil {
-		b = b.Where(where)
-	}
-	text, args, err := b.ToSql()
-	if err != nil {
-		return 0, fmt.Errorf("record: Delete of %s: %w", q.m.Name, err)
-	}
-	return q.execWrite("delete", text, args)
+	n, _, err := deleting(q.ctx, q.c, q.m).where(q.ctx, where)
+	// Even when RowsAffected fails the rows changed: forget first.
+	session.Current(q.ctx).ForgetModel(q.m)
+	return n, err
 }
 
 func (q *QuerySet[T]) execWrite(op, text string, args []any) (int64, error) {

@@ -2,6 +2,7 @@ package record_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -165,5 +166,61 @@ func TestDestroyOfARecordRunsHooksOnIt(t *testing.T) {
 		_, err = record.Destroy[Contact](ctx, d)
 		assert.ErrorContains(t, err, "BeforeDelete refused")
 		assert.EqualValues(t, 1, count[Contact](t, ctx), "the refused row stays")
+	})
+}
+
+// A row that the database refuses to delete because rows still reference
+// it is a *ReferencedError (ErrReferenced) by every delete path, by
+// criteria too.
+func TestDeleteByCriteriaRefusedByForeignKey(t *testing.T) {
+	eachRel(t, func(t *testing.T, db *dbtest.DB, ctx context.Context) {
+		m := saveJenny(t, ctx)
+		_, err := record.Query[Member](ctx).Where(builder.Eq{"id": m.ID}).Delete()
+		require.Error(t, err)
+		assert.ErrorIs(t, err, record.ErrReferenced, "as Destroy: %v", err)
+		assert.ErrorIs(t, err, record.ErrForeignKey)
+		var dbe *record.DBError
+		assert.ErrorAs(t, err, &dbe, "the database's error is still there")
+		assert.EqualValues(t, 1, count[Member](t, ctx), "nothing was deleted")
+	})
+}
+
+// A soft delete that rolls back leaves the record given as it was: not
+// new, its softdelete and autoupdate fields as before, by every path that
+// writes them.
+func TestRolledBackSoftDeleteRestoresTheRecord(t *testing.T) {
+	forms := []struct {
+		name    string
+		destroy func(ctx context.Context, p *SoftPost) error
+	}{
+		{"Base.Destroy", func(ctx context.Context, p *SoftPost) error { return p.Destroy(ctx) }},
+		{"record.Destroy of the record", func(ctx context.Context, p *SoftPost) error {
+			_, err := record.Destroy[SoftPost](ctx, p)
+			return err
+		}},
+	}
+	dbtest.Each(t, softModels, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		for _, f := range forms {
+			t.Run(f.name, func(t *testing.T) {
+				p := &SoftPost{Title: f.name}
+				require.NoError(t, p.Save(ctx))
+				updated := *p.Updated
+				time.Sleep(2 * time.Millisecond)
+				rollback := errors.New("roll back")
+				err := db.Transaction(ctx, func(ctx context.Context) error {
+					if err := f.destroy(ctx, p); err != nil {
+						return err
+					}
+					require.NotNil(t, p.Deleted)
+					return rollback
+				})
+				require.ErrorIs(t, err, rollback)
+				assert.False(t, p.IsNew(), "the row is back, and the record is not new")
+				assert.Nil(t, p.Deleted, "deleted_at as before")
+				assert.True(t, p.Updated.Equal(updated), "updated_at as before: %v, %v", *p.Updated, updated)
+				assert.Empty(t, p.Changed(), "nothing to save")
+			})
+		}
 	})
 }

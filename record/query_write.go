@@ -108,10 +108,10 @@ func (q *QuerySet[T]) Update(values map[string]any) (int64, error) {
 // returns how many it deleted. As Update, it loads no record and runs no
 // hooks or events, and it does not cascade: relations tagged cascade and
 // many-to-many join rows are left to the database's foreign keys, which
-// refuse the DELETE (or, with ON DELETE, act) as they were declared; use
-// Destroy for the library's cascades. Inside a session, the session
-// forgets every record of T it holds. The query shapes it refuses are
-// those Update refuses.
+// refuse the DELETE (a *ReferencedError, as for Destroy) or, with ON
+// DELETE, act as they were declared; use Destroy for the library's
+// cascades. Inside a session, the session forgets every record of T it
+// holds. The query shapes it refuses are those Update refuses.
 func (q *QuerySet[T]) Delete() (int64, error) {
 	if q.err != nil {
 		return 0, q.err
@@ -121,7 +121,7 @@ func (q *QuerySet[T]) Delete() (int64, error) {
 		return 0, err
 	}
 	n, _, err := deleting(q.ctx, q.c, q.m).where(q.ctx, where)
-	// Even when RowsAffected fails the rows changed: forget first.
+	// Even when the statement failed some rows may have changed: forget.
 	session.Current(q.ctx).ForgetModel(q.m)
 	return n, err
 }

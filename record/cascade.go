@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"time"
 	"unsafe"
 
 	sq "github.com/Masterminds/squirrel"
 
 	"github.com/sqlservice/sqlservice/builder"
-	"github.com/sqlservice/sqlservice/events"
 	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
@@ -489,112 +487,4 @@ func scanJoin(ctx context.Context, c *session.Client, r *registry.Relation, owne
 		fn(t.FK.Value(scratch), t.JoinRef.Value(scratch))
 	}
 	return wrapDB(t.Join, "select", rows.Err())
-}
-
-// destroysRelated reports whether destroying a record of m must first
-// destroy related rows: has-one and has-many relations tagged cascade, and
-// the join rows of many-to-many relations.
-func destroysRelated(m *registry.Model) bool {
-	for _, r := range m.Relations {
-		if r.Cascade || r.Kind == registry.ManyToMany {
-			return true
-		}
-	}
-	return false
-}
-
-// destroyRelated destroys what destroysRelated promises, before the row of
-// the record at p is deleted in ctx: soft or for real as dependentsCtx
-// decides.
-func destroyRelated(ctx context.Context, c *session.Client, m *registry.Model, p unsafe.Pointer) error {
-	src := p
-	if s := snapAt(m, p); s != nil {
-		src = s // the row as loaded
-	}
-	d := c.Dialect()
-	for _, r := range m.Relations {
-		if r.Kind != registry.ManyToMany && !r.Cascade {
-			continue
-		}
-		ctx, cascades := dependentsCtx(ctx, m, r)
-		if !cascades {
-			continue
-		}
-		ref := r.Ref.Value(src)
-		switch {
-		case r.Kind == registry.ManyToMany && !r.Through().Join.IsJoin():
-			// The join model's rows are records: destroyed with its hooks.
-			t := r.Through()
-			if err := destroyWhere(ctx, c, t.Join, builder.Eq{t.FK.Name: ref}); err != nil {
-				return relErr(m, r, err)
-			}
-		case r.Kind == registry.ManyToMany:
-			t := r.Through()
-			text, args, err := sqlgen.DeleteWhere(d, t.Join).Where(sq.Eq{d.Quote(t.FK.Name): ref}).ToSql()
-			if err != nil {
-				return err
-			}
-			if _, err := c.Exec(ctx, text, args...); err != nil {
-				return relErr(m, r, wrapDB(t.Join, "delete", err))
-			}
-		case r.Cascade:
-			if err := destroyWhere(ctx, c, r.Related, builder.Eq{r.FK.Name: ref}); err != nil {
-				return relErr(m, r, err)
-			}
-		}
-	}
-	return nil
-}
-
-// destroyWhere destroys the rows of m matching where (in column names):
-// one by one, with hooks and cascades, when m has either; else in one
-// DELETE. The session forgets them either way.
-func destroyWhere(ctx context.Context, c *session.Client, m *registry.Model, where builder.Sqlizer) error {
-	o := opsOf(m)
-	rows, err := o.load(ctx, where, nil, 0)
-	if err != nil || len(rows) == 0 {
-		return err
-	}
-	if hasWriteHooks(ctx, m, events.KindBeforeDelete, events.KindAfterDelete) || destroysRelated(m) {
-		for _, row := range rows {
-			if err := o.destroy(ctx, row); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	keys := make([][]any, len(rows))
-	for i, row := range rows {
-		keys[i] = pkArgs(m, row)
-	}
-	for start := 0; start < len(keys); start += maxKeys(c, m) {
-		batch := keys[start:min(start+maxKeys(c, m), len(keys))]
-		w, err := sqlgen.Resolve(c.Dialect(), m, keysWhere(m, batch))
-		if err != nil {
-			return err
-		}
-		if soft(ctx, m) {
-			if _, err := softDeleteWhere(ctx, c, m, w); err != nil {
-				return err
-			}
-			continue
-		}
-		text, args, err := sqlgen.DeleteWhere(c.Dialect(), m).Where(w).ToSql()
-		if err != nil {
-			return err
-		}
-		if _, err := c.Exec(ctx, text, args...); err != nil {
-			return wrapDelete(m, nil, err)
-		}
-	}
-	s := session.Current(ctx)
-	for i, row := range rows {
-		forgetDeleted(s, m, pkKey(keys[i]), row, time.Time{})
-	}
-	return nil
-}
-
-// maxKeys is how many primary keys of m fit one statement.
-func maxKeys(c *session.Client, m *registry.Model) int {
-	return max(1, min(c.Dialect().MaxParams()/len(m.PK), 5000))
 }

@@ -4,10 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"reflect"
-	"time"
 
-	"github.com/sqlservice/sqlservice/events"
-	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
@@ -25,30 +22,6 @@ func scalarKey(m *registry.Model, key any) ([]any, bool) {
 		return []any{key}, true
 	}
 	return nil, false
-}
-
-// destroyKey is Destroy of one primary key value of a model without delete
-// hooks or cascades: the fixed, prepared DELETE by key. done is false when items is not
-// such a key, and Destroy goes the general way.
-func destroyKey(ctx context.Context, c *session.Client, m *registry.Model, items any) (n int64, done bool, err error) {
-	args, ok := scalarKey(m, items)
-	if !ok || hasWriteHooks(ctx, m, events.KindBeforeDelete, events.KindAfterDelete) || destroysRelated(m) {
-		return 0, false, nil
-	}
-	if soft(ctx, m) {
-		return 0, false, nil // deleteKeys sets the column
-	}
-	res, err := execOn(c, ctx, true, sqlgen.For(c.Dialect(), m).Delete, args)
-	if err != nil {
-		return 0, true, wrapDelete(m, keyFromArgs(args), err)
-	}
-	if n, err = res.RowsAffected(); err != nil {
-		return 0, true, wrapDB(m, "delete", err)
-	}
-	if s := session.Current(ctx); s != nil {
-		forgetDeleted(s, m, registry.RowKeyOf(args...), nil, time.Time{})
-	}
-	return n, true, nil
 }
 
 // queryOne runs a cached one-row query and scans its row into dest, as

@@ -11,7 +11,6 @@ import (
 
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/internal/sqlexpr"
-	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
@@ -110,10 +109,10 @@ func (q *QuerySet[T]) Update(values map[string]any) (int64, error) {
 // returns how many it deleted. As Update, it loads no record and runs no
 // hooks or events, and it does not cascade: relations tagged cascade and
 // many-to-many join rows are left to the database's foreign keys, which
-// refuse the DELETE (or, with ON DELETE, act) as they were declared; use
-// Destroy for the library's cascades. Inside a session, the session
-// forgets every record of T it holds. The query shapes it refuses are
-// those Update refuses.
+// refuse the DELETE (a *ReferencedError, as for Destroy) or, with ON
+// DELETE, act as they were declared; use Destroy for the library's
+// cascades. Inside a session, the session forgets every record of T it
+// holds. The query shapes it refuses are those Update refuses.
 func (q *QuerySet[T]) Delete() (int64, error) {
 	if q.err != nil {
 		return 0, q.err
@@ -122,22 +121,10 @@ func (q *QuerySet[T]) Delete() (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if soft(q.ctx, q.m) {
-		n, err := softDeleteWhere(q.ctx, q.c, q.m, where)
-		if err == nil {
-			forgetModel(session.Current(q.ctx), q.m)
-		}
-		return n, err
-	}
-	b := sqlgen.DeleteWhere(q.c.Dialect(), q.m)
-	if where != nil {
-		b = b.Where(where)
-	}
-	text, args, err := b.ToSql()
-	if err != nil {
-		return 0, fmt.Errorf("record: Delete of %s: %w", q.m.Name, err)
-	}
-	return q.execWrite("delete", text, args)
+	n, _, err := deleting(q.ctx, q.c, q.m).where(q.ctx, where)
+	// Even when the statement failed some rows may have changed: forget.
+	forgetModel(session.Current(q.ctx), q.m)
+	return n, err
 }
 
 func (q *QuerySet[T]) execWrite(op, text string, args []any) (int64, error) {

@@ -6,14 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"time"
 	"unsafe"
-
-	sq "github.com/Masterminds/squirrel"
 
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/events"
-	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
@@ -337,17 +333,21 @@ func precheck(m *registry.Model, values map[string]any) error {
 // Destroy deletes rows of T and returns how many it deleted. items is a
 // primary key value, a Key, a map holding the key columns, a *T or T, or a
 // slice of any mix of these. Keys with no row count 0; an empty slice, an
-// empty map or nil deletes nothing and is not an error. Models with delete
-// hooks have each row loaded and destroyed one by one so that the hooks see
-// the record; everything runs in one transaction. For a model with a
+// empty map or nil deletes nothing and is not an error. A loaded record is
+// destroyed as Base.Destroy destroys it (by the key and version it was
+// loaded with, its hooks seeing it, its softdelete field set), except that
+// a row already gone counts 0. Models with delete hooks or cascades have
+// each other row loaded and destroyed one by one so that the hooks see the
+// record; everything runs in one transaction. For a model with a
 // softdelete column the rows are soft-deleted, as Base.Destroy says.
 func Destroy[T any](ctx context.Context, items any) (int64, error) {
 	m, c, err := target[T](ctx)
 	if err != nil {
 		return 0, err
 	}
-	if n, done, err := destroyKey(ctx, c, m, items); done {
-		return n, err
+	d := deleting(ctx, c, m)
+	if args, ok := scalarKey(m, items); ok && !d.oneByOne() && !d.soft {
+		return d.key(ctx, args)
 	}
 	var keys [][]any
 	var recs []unsafe.Pointer // the record given for each key, or nil
@@ -357,102 +357,7 @@ func Destroy[T any](ctx context.Context, items any) (int64, error) {
 	if len(keys) == 0 {
 		return 0, nil
 	}
-	var total int64
-	if hasWriteHooks(ctx, m, events.KindBeforeDelete, events.KindAfterDelete) || destroysRelated(m) {
-		err = inTx(ctx, c, func(ctx context.Context) error {
-			for i, k := range keys {
-				p, err := Get[T](ctx, keyMap(m, k))
-				if errors.Is(err, ErrNotFound) {
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				if err := destroyOne(ctx, m, p); err != nil {
-					return err
-				}
-				if recs[i] != nil && recs[i] != unsafe.Pointer(p) {
-					forgetDeleted(session.Current(ctx), m, pkKey(k), recs[i], time.Time{})
-				}
-				total++
-			}
-			return nil
-		})
-		return total, err
-	}
-	batch := c.Dialect().MaxParams() / len(m.PK)
-	if batch > 500 {
-		batch = 500
-	}
-	run := func(ctx context.Context) error {
-		for start := 0; start < len(keys); start += batch {
-			end := min(start+batch, len(keys))
-			n, err := deleteKeys(ctx, c, m, keys[start:end])
-			if err != nil {
-				return err
-			}
-			total += n
-		}
-		return nil
-	}
-	if len(keys) <= batch {
-		err = run(ctx)
-	} else {
-		err = inTx(ctx, c, run)
-	}
-	if err != nil {
-		return 0, err
-	}
-	s := session.Current(ctx)
-	for i, k := range keys {
-		if s != nil || recs[i] != nil {
-			forgetDeleted(s, m, pkKey(k), recs[i], time.Time{})
-		}
-	}
-	return total, nil
-}
-
-func keyMap(m *registry.Model, args []any) Key {
-	k := make(Key, len(args))
-	for i, col := range m.PK {
-		k[col.Name] = args[i]
-	}
-	return k
-}
-
-func deleteKeys(ctx context.Context, c *session.Client, m *registry.Model, keys [][]any) (int64, error) {
-	d := c.Dialect()
-	var where builder.Sqlizer
-	if len(m.PK) == 1 {
-		vals := make([]any, len(keys))
-		for i, k := range keys {
-			vals[i] = k[0]
-		}
-		where = sq.Eq{d.Quote(m.PK[0].Name): vals}
-	} else {
-		or := make(sq.Or, len(keys))
-		for i, k := range keys {
-			and := make(sq.And, len(m.PK))
-			for j, col := range m.PK {
-				and[j] = sq.Eq{d.Quote(col.Name): k[j]}
-			}
-			or[i] = and
-		}
-		where = or
-	}
-	if soft(ctx, m) {
-		return softDeleteWhere(ctx, c, m, where)
-	}
-	q, args, err := sqlgen.DeleteWhere(d, m).Where(where).ToSql()
-	if err != nil {
-		return 0, err
-	}
-	res, err := c.Exec(ctx, q, args...)
-	if err != nil {
-		return 0, wrapDelete(m, nil, err)
-	}
-	n, err := res.RowsAffected()
-	return n, wrapDB(m, "delete", err)
+	return destroyAll[T](ctx, d, keys, recs)
 }
 
 // collectKeys flattens the forms Destroy accepts into key argument lists,

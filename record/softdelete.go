@@ -2,9 +2,6 @@ package record
 
 import (
 	"context"
-	"fmt"
-	"time"
-	"unsafe"
 
 	sq "github.com/Masterminds/squirrel"
 
@@ -94,59 +91,6 @@ func (q *QuerySet[T]) Purge() (int64, error) {
 	n := q.WithDeleted()
 	n.ctx = context.WithValue(q.ctx, purgeKey{}, true)
 	return n.Delete()
-}
-
-// softDeleteRow sets the softdelete column of the record's row (checking
-// and counting up its version when it was loaded with one); the row must
-// not be soft-deleted already. It returns how many rows it changed and the
-// time it wrote; the record itself is left to forgetDeleted, which sets
-// its field and undoes that with the rest of the delete.
-func softDeleteRow(ctx context.Context, c *session.Client, m *registry.Model, keySrc unsafe.Pointer, versioned bool) (int64, time.Time, error) {
-	st := sqlgen.For(c.Dialect(), m)
-	t := now()
-	args := make([]any, 0, len(m.PK)+2)
-	args = append(args, t)
-	for _, col := range m.PK {
-		args = append(args, col.Value(keySrc))
-	}
-	text := st.SoftDelete
-	if versioned {
-		text = st.VersionedSoftDelete
-		args = append(args, m.Version.Value(keySrc))
-	}
-	res, err := execOn(c, ctx, true, text, args)
-	if err != nil {
-		return 0, t, wrapDB(m, "update", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, t, wrapDB(m, "update", err)
-	}
-	return n, t, nil
-}
-
-// softDeleteWhere sets the softdelete column of the rows matching where
-// (quoted names) that are not soft-deleted yet, counting up their version.
-func softDeleteWhere(ctx context.Context, c *session.Client, m *registry.Model, where sq.Sqlizer) (int64, error) {
-	d := c.Dialect()
-	sd := d.Quote(m.SoftDelete.Name)
-	b := sq.Update(d.Quote(m.Table)).Set(sd, now()).PlaceholderFormat(d.Placeholders())
-	if v := m.Version; v != nil {
-		b = b.Set(d.Quote(v.Name), sq.Expr(d.Quote(v.Name)+" + 1"))
-	}
-	if where != nil {
-		b = b.Where(where)
-	}
-	text, args, err := b.Where(sq.Expr(sd + " IS NULL")).ToSql()
-	if err != nil {
-		return 0, fmt.Errorf("record: soft delete of %s: %w", m.Name, err)
-	}
-	res, err := c.Exec(ctx, text, args...)
-	if err != nil {
-		return 0, wrapDB(m, "update", err)
-	}
-	n, err := res.RowsAffected()
-	return n, wrapDB(m, "update", err)
 }
 
 // getSQL is the SELECT of one row by key: of a row that is not

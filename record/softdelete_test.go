@@ -133,7 +133,7 @@ func TestSoftDelete(t *testing.T) {
 		ctx := db.Ctx()
 		ps := seedSoft(t, ctx)
 		require.NoError(t, ps[0].Destroy(ctx))
-		assert.Equal(t, golden(db.Dialect, `UPDATE "soft_post" SET "deleted_at" = ?, "ver" = "ver" + 1 WHERE "id" = ? AND "ver" = ? AND "deleted_at" IS NULL`),
+		assert.Equal(t, golden(db.Dialect, `UPDATE "soft_post" SET "deleted_at" = ?, "updated_at" = ?, "ver" = "ver" + 1 WHERE "id" = ? AND "ver" = ? AND "deleted_at" IS NULL`),
 			lastSQL(db, "UPDATE"))
 		require.NotNil(t, ps[0].Deleted, "the record holds its deletion time")
 

@@ -27,11 +27,15 @@ type Statements struct {
 	// Live is Get of a row that is not soft-deleted: Get with
 	// "deleted_at" IS NULL for a model with a softdelete column, else Get.
 	Live string
-	// SoftDelete sets the softdelete column (the first parameter) of the
-	// row with the given primary key that is not soft-deleted yet;
+	// SoftDelete sets the columns of SoftDeleteSets (its first parameters)
+	// of the row with the given primary key that is not soft-deleted yet;
 	// VersionedSoftDelete also checks the version (the last parameter) and
 	// counts it up. Empty without a softdelete column.
 	SoftDelete, VersionedSoftDelete string
+	// SoftDeleteSets are the columns a soft delete sets to its time: the
+	// softdelete column, then the autoupdate columns, as every UPDATE the
+	// library writes sets them.
+	SoftDeleteSets []*registry.Column
 	// Exists selects the constant 1 from the row with the given primary key.
 	Exists string
 	// Delete deletes one row by primary key.
@@ -97,7 +101,16 @@ func build(d builder.Dialect, m *registry.Model) *Statements {
 	if sd := m.SoftDelete; sd != nil {
 		live := sq.Expr(d.Quote(sd.Name) + " IS NULL")
 		s.Live = mustSQL(sq.Select(s.Columns).From(table).Where(where).Where(live).PlaceholderFormat(d.Placeholders()))
-		u := sq.Update(table).Set(d.Quote(sd.Name), sq.Expr("?")).PlaceholderFormat(d.Placeholders())
+		s.SoftDeleteSets = append(s.SoftDeleteSets, sd)
+		for _, c := range m.AutoTimes {
+			if c.AutoUpdate {
+				s.SoftDeleteSets = append(s.SoftDeleteSets, c)
+			}
+		}
+		u := sq.Update(table).PlaceholderFormat(d.Placeholders())
+		for _, c := range s.SoftDeleteSets {
+			u = u.Set(d.Quote(c.Name), sq.Expr("?"))
+		}
 		s.SoftDelete = mustSQL(u.Where(where).Where(live))
 		if v := m.Version; v != nil {
 			u = u.Set(d.Quote(v.Name), sq.Expr(d.Quote(v.Name)+" + 1"))

@@ -189,12 +189,14 @@ func mapRow(m *registry.Model, row map[string]any, zeros []any, cols []*registry
 				continue
 			}
 			matched++
-			cv, err := columnValue(m, c, v)
-			if err != nil {
-				return nil, nil, err
+			if v == nil || reflect.TypeOf(v) != c.Type { // columnValue's own test, without the call
+				var err error
+				if v, err = columnValue(m, c, v); err != nil {
+					return nil, nil, err
+				}
 			}
 			cols = append(cols, c)
-			vals = append(vals, cv)
+			vals = append(vals, v)
 		}
 		if matched == len(row) {
 			return cols, vals, nil

@@ -167,6 +167,19 @@ var instrOps = map[string]func(e *env, lib string) (func(i int) error, error){
 			return nil
 		}, nil
 	},
+	"BulkDiffUpdate10k": func(e *env, lib string) (func(int) error, error) {
+		mk, ok := bulkDiffLibs[lib]
+		if !ok {
+			return nil, noLib(lib)
+		}
+		f := mk(e)
+		return func(i int) error {
+			if n, err := f(i); err != nil || n != seedUsers/10 {
+				return fmt.Errorf("step %d: %d rows, %v", i, n, err)
+			}
+			return nil
+		}, nil
+	},
 	"Preload100x10": func(e *env, lib string) (func(int) error, error) {
 		mk, ok := preloadLibs[lib]
 		if !ok {

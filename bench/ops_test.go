@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fatih/structs"
 	"github.com/jmoiron/sqlx"
@@ -889,6 +891,142 @@ var aggregateLibs = map[string]func(e *env) aggregateFn{
 				r.add(s)
 			}
 			return r, err
+		}
+	},
+}
+
+// ---- BulkDiffUpdate10k: the rows of all seedUsers users as they were read
+// and as they should be, as maps keyed by column; step s changes the name
+// of every tenth row (those with index k%10 == s%10) and the age of every
+// third of those, and writes the difference in one transaction. Both
+// sides get the same maps and pay the same to move the changes from step
+// to step.
+
+type bulkDiffFn func(step int) (updated int64, err error)
+
+// diffRows are the inputs of BulkDiffUpdate10k; rows is previous with the
+// changes of the current step.
+type diffRows struct {
+	previous, rows []map[string]any
+	names          [2][]string // the changed names of row k: steps alternate by tens, so a row's name changes in the database too
+	step           int         // the step rows holds; -1 before the first
+}
+
+// diffChanged reports whether step s changes row k's name and its age.
+func diffChanged(s, k int) (name, age bool) {
+	return k%10 == s%10, k%30 == s%10
+}
+
+func newDiffRows() *diffRows {
+	d := &diffRows{step: -1}
+	for k := range seedUsers {
+		u := seedUser(k)
+		p := map[string]any{"id": u.ID, "name": u.Name, "email": u.Email, "phone": u.Phone, "age": u.Age, "created_at": u.CreatedAt}
+		d.previous = append(d.previous, p)
+		d.rows = append(d.rows, maps.Clone(p))
+		d.names[0] = append(d.names[0], "Changed "+u.Name)
+		d.names[1] = append(d.names[1], "Changed again "+u.Name)
+	}
+	return d
+}
+
+// at moves rows to step s: undoes the last step's changes, makes s's.
+func (d *diffRows) at(s int) {
+	if d.step >= 0 {
+		for k := d.step % 10; k < seedUsers; k += 10 {
+			d.rows[k]["name"], d.rows[k]["age"] = d.previous[k]["name"], d.previous[k]["age"]
+		}
+	}
+	for k := s % 10; k < seedUsers; k += 10 {
+		if _, age := diffChanged(s, k); age {
+			d.rows[k]["age"] = d.previous[k]["age"].(int) + 1
+		}
+		d.rows[k]["name"] = d.names[s/10%2][k]
+	}
+	d.step = s
+}
+
+// diffColumns are the columns the hand-written diff compares, in the
+// order its UPDATEs set them.
+var diffColumns = []string{"name", "email", "phone", "age", "created_at"}
+
+var bulkDiffLibs = map[string]func(e *env) bulkDiffFn{
+	"raw": func(e *env) bulkDiffFn {
+		d := newDiffRows()
+		return func(step int) (int64, error) {
+			d.at(step)
+			prev := make(map[int64]map[string]any, len(d.previous))
+			for _, p := range d.previous {
+				prev[p["id"].(int64)] = p
+			}
+			tx, err := e.db.BeginTx(e.ctx, nil)
+			if err != nil {
+				return 0, err
+			}
+			stmts := map[string]*sql.Stmt{} // by the columns set
+			fail := func(err error) (int64, error) {
+				tx.Rollback()
+				return 0, err
+			}
+			var set []string
+			var args []any
+			var updated int64
+			for _, r := range d.rows {
+				id := r["id"].(int64)
+				p, ok := prev[id]
+				if !ok {
+					return fail(fmt.Errorf("no previous row %d", id))
+				}
+				set, args = set[:0], args[:0]
+				for _, c := range diffColumns {
+					v, ok := r[c]
+					if !ok {
+						continue
+					}
+					var same bool
+					if t, ok := v.(time.Time); ok {
+						pt, ok := p[c].(time.Time)
+						same = ok && pt.Equal(t)
+					} else {
+						same = p[c] == v
+					}
+					if !same {
+						set = append(set, c)
+						args = append(args, v)
+					}
+				}
+				if len(set) == 0 {
+					continue
+				}
+				key := strings.Join(set, ",")
+				st := stmts[key]
+				if st == nil {
+					q := "UPDATE users SET " + strings.Join(set, " = ?, ") + " = ? WHERE id = ?"
+					if st, err = tx.PrepareContext(e.ctx, e.rebind(q)); err != nil {
+						return fail(err)
+					}
+					stmts[key] = st
+				}
+				if err := oneRow(st.ExecContext(e.ctx, append(args, id)...)); err != nil {
+					return fail(err)
+				}
+				updated++
+			}
+			for _, st := range stmts {
+				st.Close()
+			}
+			return updated, tx.Commit()
+		}
+	},
+	"sqlservice": func(e *env) bulkDiffFn {
+		d := newDiffRows()
+		return func(step int) (int64, error) {
+			d.at(step)
+			res, err := record.BulkDiffUpdate[User](e.ctx, []string{"id"}, d.previous, d.rows)
+			if err != nil {
+				return 0, err
+			}
+			return res.Updated + res.Inserted, nil
 		}
 	},
 }

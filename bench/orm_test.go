@@ -14,6 +14,7 @@ import (
 var (
 	libs       = []string{"raw", "sqlservice", "sqlx", "gorm", "bun"}
 	toMapNames = []string{"handwritten", "sqlservice", "structs", "sqlx", "gorm", "bun"}
+	diffNames  = []string{"raw", "sqlservice"}
 )
 
 func rotated(names []string) []string {
@@ -163,6 +164,18 @@ var opBenches = []opBench{
 				b.Fatalf("aggregate after %d: %+v, %v", after, r, err)
 			}
 			i++
+		}
+	}},
+	{"BulkDiffUpdate10k", diffNames, func(b *testing.B, e *env, lib string) {
+		f := bulkDiffLibs[lib](e)
+		step := 0
+		warmUp(b, func() error { _, err := f(step); step++; return err })
+		for b.Loop() {
+			if n, err := f(step); err != nil || n != seedUsers/10 {
+				b.Fatalf("step %d: %d rows, %v", step, n, err)
+			}
+			step++
+			pause(b, e.checkpoint)
 		}
 	}},
 	{"Preload100x10", libs, func(b *testing.B, e *env, lib string) {

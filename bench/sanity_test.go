@@ -185,6 +185,33 @@ func TestSanity(t *testing.T) {
 		}
 	})
 
+	run(t, "BulkDiffUpdate10k", diffNames, func(t *testing.T, e *env, lib string) {
+		f := bulkDiffLibs[lib](e)
+		touched := map[int]bool{} // k%10 of the rows a step changed
+		for _, step := range []int{0, 1, 10, 23} {
+			n, err := f(step)
+			require.NoError(t, err)
+			assert.Equal(t, int64(seedUsers/10), n, "step %d", step)
+			touched[step%10] = true
+			for k := 0; k < seedUsers; k += 7 {
+				want := seedUser(k)
+				got, err := e.user(int64(k + 1))
+				require.NoError(t, err)
+				switch name, age := diffChanged(step, k); {
+				case name:
+					want.Name = []string{"Changed ", "Changed again "}[step/10%2] + want.Name
+					if age {
+						want.Age++
+					}
+					wantUser(t, want, got)
+				case !touched[k%10]:
+					wantUser(t, want, got)
+				}
+			}
+		}
+		assert.Equal(t, seedUsers, e.count("users"))
+	})
+
 	run(t, "Preload100x10", libs, func(t *testing.T, e *env, lib string) {
 		mk := preloadLibs[lib]
 		e.seedAuthors()

@@ -204,7 +204,7 @@ func (b *Base[T]) ToMap(opts ...MapOption) map[string]any {
 	if err != nil {
 		return nil
 	}
-	if len(opts) == 0 && len(m.Relations) == 0 && !mapInfoOf(m).hasAdapters {
+	if _, adapts := any(p).(MapAdapter); len(opts) == 0 && len(m.Relations) == 0 && !adapts {
 		// The common case: columns only, no walker needed.
 		out := make(map[string]any, len(m.Columns))
 		for _, c := range m.Columns {

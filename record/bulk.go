@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"reflect"
+	"sync"
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/builder"
@@ -190,12 +192,14 @@ func mapRow(m *registry.Model, row map[string]any, zeros []any, cols []*registry
 				continue
 			}
 			matched++
-			cv, err := columnValue(m, c, v)
-			if err != nil {
-				return nil, nil, err
+			if v == nil || reflect.TypeOf(v) != c.Type { // columnValue's own test, without the call
+				var err error
+				if v, err = columnValue(m, c, v); err != nil {
+					return nil, nil, err
+				}
 			}
 			cols = append(cols, c)
-			vals = append(vals, cv)
+			vals = append(vals, v)
 		}
 		if matched == len(row) {
 			return cols, vals, nil
@@ -365,16 +369,17 @@ func runInserts(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 			if err := c.CheckSize(ctx, text, args); err != nil {
 				return 0, nil, tooLarge(m, k, err)
 			}
+			cached := insertTexts.repeated(text)
 			if !keep {
 				// A plain INSERT writes every row or fails.
-				if err := writeOn(c, ctx, false, text, args); err != nil {
+				if err := writeOn(c, ctx, cached, text, args); err != nil {
 					return 0, nil, wrapArgs(m, "insert", s.cols, nil, err)
 				}
 				total += int64(k)
 				p.add(k)
 				continue
 			}
-			res, err := c.Exec(ctx, text, args...)
+			res, err := execOn(c, ctx, cached, text, args)
 			if err != nil {
 				return 0, nil, wrapArgs(m, "insert", s.cols, nil, err)
 			}
@@ -384,6 +389,50 @@ func runInserts(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 		}
 	}
 	return total, results, nil
+}
+
+// insertTexts are the multi-row INSERTs run lately.
+var insertTexts = textSet{max: 256}
+
+// textSet remembers the texts of the statements run lately, by a hash of
+// the text, so that a text run a second time (a row count that repeats: a
+// loader's fixed chunks, the full batches of a large insert) goes through
+// the client's statement cache: prepared once, instead of sent whole and
+// parsed on every call (on MySQL with interpolateParams, every value
+// formatted into the text as well). A row count met once is not prepared:
+// it would evict a useful statement from the cache and hold one of the
+// server's prepared statements (max_prepared_stmt_count) for nothing. The
+// cache bounds what is prepared (StatementCacheSize per connection), the
+// dialect's parameter limit (MaxParams, 65535 on MySQL and PostgreSQL)
+// what one statement holds. The set forgets everything when it holds max
+// hashes: a text then has to repeat again to be prepared again.
+type textSet struct {
+	max  int
+	mu   sync.Mutex
+	seen map[uint64]struct{}
+}
+
+var textSeed = maphash.MakeSeed()
+
+func (s *textSet) forget() {
+	s.mu.Lock()
+	s.seen = nil
+	s.mu.Unlock()
+}
+
+// repeated reports whether text was seen before, and remembers it.
+func (s *textSet) repeated(text string) bool {
+	h := maphash.String(textSeed, text)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.seen[h]; ok {
+		return true
+	}
+	if s.seen == nil || len(s.seen) >= s.max {
+		s.seen = make(map[uint64]struct{}, s.max)
+	}
+	s.seen[h] = struct{}{}
+	return false
 }
 
 // tooLarge explains a statement of rows rows that the server would refuse

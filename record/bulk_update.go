@@ -321,7 +321,14 @@ func BulkDiffUpdate[T any](ctx context.Context, keyColumns []string, previous, r
 		cols []*registry.Column
 		vals []any
 	}
-	prev := make(map[registry.RowKey]prevRow, len(previous))
+	// Keys of one int64 column (the usual primary key) index a map of
+	// int64s, cheaper to hash than RowKeys; a RowKey of an int64 equals
+	// only the RowKey of the same int64, so the two maps never disagree.
+	prev := make(map[registry.RowKey]prevRow)
+	var prevInt map[int64]prevRow
+	if len(keyCols) == 1 {
+		prevInt = make(map[int64]prevRow, len(previous))
+	}
 	// The previous rows' columns and values share two arrays.
 	arenaCols := make([]*registry.Column, 0, len(previous)*len(m.Columns))
 	arenaVals := make([]any, 0, len(previous)*len(m.Columns))
@@ -341,13 +348,21 @@ func BulkDiffUpdate[T any](ctx context.Context, keyColumns []string, previous, r
 			}
 			key[ki] = pr.vals[j]
 		}
-		prev[registry.RowKeyOf(key...)] = pr
+		if x, ok := key[0].(int64); ok && prevInt != nil {
+			prevInt[x] = pr
+		} else {
+			prev[registry.RowKeyOf(key...)] = pr
+		}
 	}
 	var updates []updateRow
 	var inserts []map[string]any
 	var cols []*registry.Column
 	var vals []any
 	key := make([]any, len(keyCols))
+	isKey := make([]bool, len(m.Columns))
+	for _, kc := range keyCols {
+		isKey[kc.Pos] = true
+	}
 	for i, row := range rows {
 		cols, vals, err = mapRow(m, row, nil, cols[:0], vals[:0])
 		if err != nil {
@@ -363,19 +378,27 @@ func BulkDiffUpdate[T any](ctx context.Context, keyColumns []string, previous, r
 		var pr prevRow
 		ok := false
 		if found == len(keyCols) {
-			pr, ok = prev[registry.RowKeyOf(key...)]
+			if x, isInt := key[0].(int64); isInt && prevInt != nil {
+				pr, ok = prevInt[x]
+			} else {
+				pr, ok = prev[registry.RowKeyOf(key...)]
+			}
 		}
 		if !ok {
 			inserts = append(inserts, row)
 			continue
 		}
 		var u updateRow
+		pj := 0 // cols and pr.cols are both in column order (mapRow): one walk
 		for j, c := range cols {
-			if indexOf(keyCols, c) >= 0 {
+			for pj < len(pr.cols) && pr.cols[pj].Pos < c.Pos {
+				pj++
+			}
+			if isKey[c.Pos] {
 				continue
 			}
 			var old any
-			if pj := indexOf(pr.cols, c); pj >= 0 {
+			if pj < len(pr.cols) && pr.cols[pj] == c {
 				old = pr.vals[pj]
 			}
 			if !sameValue(old, vals[j]) {

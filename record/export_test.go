@@ -7,3 +7,7 @@ func SetPreloadBatch(n int) (undo func()) {
 	preloadBatch = n
 	return func() { preloadBatch = old }
 }
+
+// ForgetInsertTexts empties the set of multi-row INSERTs seen, so that a
+// test sees a row count's first statement as the first.
+func ForgetInsertTexts() { insertTexts.forget() }

@@ -59,6 +59,24 @@ func canonical(v any) any {
 // pointers compare what they point to, times compare instants, byte slices
 // their bytes.
 func sameValue(a, b any) bool {
+	switch x := a.(type) { // the usual values, both of one type: what canonical keeps as is
+	case string:
+		if y, ok := b.(string); ok {
+			return x == y
+		}
+	case int64:
+		if y, ok := b.(int64); ok {
+			return x == y
+		}
+	case int:
+		if y, ok := b.(int); ok {
+			return x == y
+		}
+	case time.Time:
+		if y, ok := b.(time.Time); ok {
+			return x.Equal(y)
+		}
+	}
 	a, b = canonical(a), canonical(b)
 	switch x := a.(type) {
 	case nil:

@@ -18,6 +18,7 @@ import (
 type Statements struct {
 	Dialect builder.Dialect
 	Model   *registry.Model
+	dialect string // Dialect.Name(), the cache's key
 
 	// Columns is the quoted, comma-separated list of every column, in
 	// Model.Columns order: the select list of every query of the model.
@@ -71,22 +72,41 @@ type Update struct {
 	Columns []*registry.Column // the SET columns; the key columns follow as parameters
 }
 
-type stmtKey struct {
-	dialect string
-	model   *registry.Model
-}
-
-var cache sync.Map // stmtKey → *Statements
+// cache holds each model's statements in the dialects met so far: a short
+// list per model, found by the model's pointer and scanned by dialect name,
+// cheaper on every statement than hashing the name with the model.
+var (
+	cache   sync.Map // *registry.Model → *[]*Statements, replaced whole under cacheMu
+	cacheMu sync.Mutex
+)
 
 // For returns the cached statements of m in dialect d, building them on
 // first use.
 func For(d builder.Dialect, m *registry.Model) *Statements {
-	k := stmtKey{d.Name(), m}
-	if s, ok := cache.Load(k); ok {
-		return s.(*Statements)
+	name := d.Name()
+	if v, ok := cache.Load(m); ok {
+		for _, s := range *v.(*[]*Statements) {
+			if s.dialect == name {
+				return s
+			}
+		}
 	}
-	s, _ := cache.LoadOrStore(k, build(d, m))
-	return s.(*Statements)
+	cacheMu.Lock()
+	defer cacheMu.Unlock()
+	var list []*Statements
+	if v, ok := cache.Load(m); ok {
+		list = *v.(*[]*Statements)
+		for _, s := range list {
+			if s.dialect == name {
+				return s
+			}
+		}
+	}
+	s := build(d, m)
+	s.dialect = name
+	list = append(list[:len(list):len(list)], s)
+	cache.Store(m, &list)
+	return s
 }
 
 func build(d builder.Dialect, m *registry.Model) *Statements {

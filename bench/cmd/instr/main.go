@@ -61,6 +61,7 @@ var ops = []op{
 	{"Tx", 500, "raw"},
 	{"ToMap", 5000, "handwritten"},
 	{"Preload100x10", 30, "raw"},
+	{"BulkDiffUpdate10k", 3, "raw"},
 }
 
 func main() {

@@ -1,4 +1,4 @@
-package registry_test
+package meta_test
 
 import (
 	"database/sql"
@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/internal/meta"
 )
 
 type scanDestModel struct {
@@ -27,9 +27,9 @@ func (scanDestModel) TableName() string { return "scan_dest_models" }
 // ScanDest converts what drivers return as database/sql converts it into a
 // plain pointer to the field, errors included.
 func TestScanDest(t *testing.T) {
-	m, err := registry.Of[scanDestModel]()
+	m, err := meta.Of[scanDestModel]()
 	require.NoError(t, err)
-	col := func(name string) *registry.Column {
+	col := func(name string) *meta.Column {
 		c, ok := m.Column(name)
 		require.True(t, ok, name)
 		return c

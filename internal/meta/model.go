@@ -11,7 +11,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/hooks"
 )
 
 // Kind is the storage class of a column, from which each dialect derives
@@ -182,7 +182,7 @@ type Model struct {
 	Naming        Naming    // how the names not given in tags were derived (SnakeNaming unless the model says)
 	HasBase       bool      // embeds record.Base[T]
 	BaseOffset    uintptr   // offset of the embedded record.Base[T]
-	Handlers      *events.Handlers
+	Handlers      *hooks.Handlers
 
 	byName  map[string]*Column
 	byField map[string]*Column

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/hooks"
 )
 
 // basePkg and baseName identify the embedded record.Base[T] by its reflected
@@ -514,9 +515,9 @@ func relationType(t reflect.Type) (target reflect.Type, many, ptr, ok bool) {
 	return nil, false, false, false
 }
 
-func collectEvents(m *Model, t reflect.Type) (*events.Handlers, error) {
-	h := &events.Handlers{}
-	fail := func(err error) (*events.Handlers, error) {
+func collectEvents(m *Model, t reflect.Type) (*hooks.Handlers, error) {
+	h := &hooks.Handlers{}
+	fail := func(err error) (*hooks.Handlers, error) {
 		return nil, &ModelError{Model: m.Name, Field: "Events", Kind: ErrBadTag, Err: err}
 	}
 	pv := reflect.New(t)

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/hooks"
 )
 
 // RelKind is how a relation is stored.
@@ -623,7 +623,7 @@ func joinModel(table string, a *Model, aRef *Column, aName string, b *Model, bRe
 		{Name: "A", Type: base(aRef.Type), Tag: reflect.StructTag(`join:"` + table + "." + aName + `"`)},
 		{Name: "B", Type: base(bRef.Type), Tag: reflect.StructTag(`join:"` + table + "." + bName + `"`)},
 	})
-	m := &Model{Type: st, Name: table, Table: table, Handlers: &events.Handlers{},
+	m := &Model{Type: st, Name: table, Table: table, Handlers: &hooks.Handlers{},
 		byName: map[string]*Column{}, byField: map[string]*Column{}}
 	for i, side := range []struct {
 		name string

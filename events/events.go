@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"reflect"
 
 	"github.com/sqlservice/sqlservice/internal/hooks"
 )
@@ -37,12 +38,6 @@ const (
 // transaction back.
 type HandlerError = hooks.HandlerError
 
-// Collector is implemented by *On[T]; the registry uses it to read what a
-// model's Events method registered without knowing T.
-type Collector interface {
-	Handlers() *hooks.Handlers
-}
-
 // On is what a model's Events method receives: typed registration methods
 // for each event kind. Handlers run in the order they are registered.
 //
@@ -54,10 +49,39 @@ type On[T any] struct {
 	h *hooks.Handlers
 }
 
-// Handlers returns what was registered so far.
-func (o *On[T]) Handlers() *hooks.Handlers {
+// handlers returns what was registered so far.
+func (o *On[T]) handlers() *hooks.Handlers {
 	o.init()
 	return o.h
+}
+
+// onTypes returns T and *On[T]: the registry recognises the parameter of
+// an Events method by these types, not by its name.
+func (*On[T]) onTypes() (model, on reflect.Type) {
+	return reflect.TypeFor[T](), reflect.TypeFor[*On[T]]()
+}
+
+// registration is what every *On[T] implements for the hand-off below.
+type registration interface {
+	handlers() *hooks.Handlers
+	onTypes() (model, on reflect.Type)
+}
+
+var registrationType = reflect.TypeFor[registration]()
+
+// The registry (internal/meta) calls a model's Events method through
+// reflection and reads the handlers through this hand-off, so that none of
+// it is exported.
+func init() {
+	hooks.SetOn(func(t reflect.Type) (reflect.Type, bool) {
+		// A type that merely embeds an On has its methods too: only
+		// *On[T] itself reports its own type.
+		if t.Kind() != reflect.Pointer || !t.Implements(registrationType) {
+			return nil, false
+		}
+		model, on := reflect.New(t.Elem()).Interface().(registration).onTypes()
+		return model, on == t
+	}, func(on any) *hooks.Handlers { return on.(registration).handlers() })
 }
 
 func (o *On[T]) init() {

@@ -9,6 +9,7 @@ import (
 	sq "github.com/Masterminds/squirrel"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
@@ -107,12 +108,12 @@ func softDeleteRow(ctx context.Context, c *session.Client, m *registry.Model, ke
 	args := make([]any, 0, len(m.PK)+2)
 	args = append(args, t)
 	for _, col := range m.PK {
-		args = append(args, col.Value(keySrc))
+		args = append(args, meta.Value(col, keySrc))
 	}
 	text := st.SoftDelete
 	if versioned {
 		text = st.VersionedSoftDelete
-		args = append(args, m.Version.Value(keySrc))
+		args = append(args, meta.Value(m.Version, keySrc))
 	}
 	res, err := c.Exec(ctx, true, text, args...)
 	if err != nil {

@@ -3,6 +3,7 @@ package hooks
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 )
 
@@ -383,3 +384,33 @@ func (h *Handlers) AddInterfaceHooks(probe any) {
 		add(KindLoad, func(ctx context.Context, m any) error { return m.(afterLoader).AfterLoad(ctx) })
 	}
 }
+
+// onOf and collect are package events' hand-off (see SetOn): the registry
+// reads what a model's Events method registered through them, without
+// events exporting anything for it.
+var (
+	onOf    func(t reflect.Type) (model reflect.Type, ok bool)
+	collect func(on any) *Handlers
+)
+
+// SetOn installs package events' hand-off; events calls it at init. of
+// reports, for the parameter type of an Events method, the model type T
+// when the parameter is exactly *events.On[T]; collected returns what was
+// registered through such an On.
+func SetOn(of func(reflect.Type) (reflect.Type, bool), collected func(on any) *Handlers) {
+	onOf, collect = of, collected
+}
+
+// OnModel returns T when t is exactly *events.On[T]. It is false for
+// anything else, and when package events is not in the program (then no
+// parameter can be one of its types).
+func OnModel(t reflect.Type) (model reflect.Type, ok bool) {
+	if onOf == nil {
+		return nil, false
+	}
+	return onOf(t)
+}
+
+// Collect returns what was registered through on, a *events.On[T] that
+// OnModel accepted the type of.
+func Collect(on any) *Handlers { return collect(on) }

@@ -213,7 +213,7 @@ func TestRegisterAppliesTags(t *testing.T) {
 	t.Run("it maps tagged and untagged exported fields in field order", func(t *testing.T) {
 		assert.Equal(t, []string{"id", "email", "slug", "status", "price", "owner_id", "created_at", "nick"}, m.ColumnNames())
 		for i, c := range m.Columns {
-			assert.Equal(t, i, c.Pos, c.Name)
+			assert.Equal(t, i, meta.Pos(c), c.Name)
 		}
 	})
 	t.Run("it skips db:\"-\" and unexported fields", func(t *testing.T) {
@@ -275,12 +275,12 @@ func TestRegisterAppliesTags(t *testing.T) {
 		for _, c := range m.Columns {
 			f, ok := m.Type.FieldByName(c.Field)
 			require.True(t, ok)
-			assert.Equal(t, f.Offset, c.Offset, c.Name)
-			assert.Equal(t, f.Index, c.Index, c.Name)
+			assert.Equal(t, f.Offset, meta.Offset(c), c.Name)
+			assert.Equal(t, f.Index, meta.FieldIndex(c), c.Name)
 			assert.Equal(t, f.Type, c.Type, c.Name)
 		}
 		price, _ := m.Column("price")
-		assert.Equal(t, unsafe.Offsetof(v.Price), price.Offset)
+		assert.Equal(t, unsafe.Offsetof(v.Price), meta.Offset(price))
 	})
 	t.Run("MustColumns resolves names in order", func(t *testing.T) {
 		cols, err := m.MustColumns("email", "ID", "created_at")
@@ -338,11 +338,11 @@ func TestEmbeddedPlainStructFieldsAreColumns(t *testing.T) {
 
 	v := regEmbedsPlain{ID: 1, RegStamps: RegStamps{UpdatedAt: time.Unix(100, 0)}, Note: "n"}
 	up, _ := m.Column("updated")
-	assert.Equal(t, unsafe.Offsetof(v.RegStamps)+unsafe.Offsetof(v.RegStamps.UpdatedAt), up.Offset)
-	assert.Equal(t, []int{1, 1}, up.Index)
-	assert.Same(t, &v.UpdatedAt, up.Addr(unsafe.Pointer(&v)))
+	assert.Equal(t, unsafe.Offsetof(v.RegStamps)+unsafe.Offsetof(v.RegStamps.UpdatedAt), meta.Offset(up))
+	assert.Equal(t, []int{1, 1}, meta.FieldIndex(up))
+	assert.Same(t, &v.UpdatedAt, meta.Addr(up, unsafe.Pointer(&v)))
 	note, _ := m.Column("note")
-	assert.Equal(t, "n", note.Value(unsafe.Pointer(&v)))
+	assert.Equal(t, "n", meta.Value(note, unsafe.Pointer(&v)))
 }
 
 // ---------------------------------------------------------------------------
@@ -589,27 +589,27 @@ func TestColumnAccessors(t *testing.T) {
 		c, ok := m.Column(tc.field)
 		require.True(t, ok, tc.field)
 		t.Run("Addr of "+tc.field+" points at the field", func(t *testing.T) {
-			got := c.Addr(pa)
+			got := meta.Addr(c, pa)
 			assert.IsType(t, tc.addr, got)
 			assert.Equal(t, reflect.ValueOf(tc.addr).Pointer(), reflect.ValueOf(got).Pointer())
 		})
 		t.Run("Value of "+tc.field+" is the field's value", func(t *testing.T) {
-			assert.Equal(t, tc.value, c.Value(pa))
+			assert.Equal(t, tc.value, meta.Value(c, pa))
 		})
 		t.Run("Reflect of "+tc.field+" is settable", func(t *testing.T) {
-			rv := c.Reflect(pa)
+			rv := meta.Reflect(c, pa)
 			assert.True(t, rv.CanSet())
 			assert.Equal(t, tc.value, rv.Interface())
 		})
 		t.Run("Equal of "+tc.field+" tells equal from different", func(t *testing.T) {
 			same := a
-			assert.True(t, c.Equal(pa, unsafe.Pointer(&same)))
-			assert.False(t, c.Equal(pa, pb))
+			assert.True(t, meta.Equal(c, pa, unsafe.Pointer(&same)))
+			assert.False(t, meta.Equal(c, pa, pb))
 		})
 		t.Run("IsZero of "+tc.field+" tells zero from set", func(t *testing.T) {
 			var zero regAccess
-			assert.True(t, c.IsZero(unsafe.Pointer(&zero)))
-			assert.False(t, c.IsZero(pa))
+			assert.True(t, meta.IsZero(c, unsafe.Pointer(&zero)))
+			assert.False(t, meta.IsZero(c, pa))
 		})
 	}
 
@@ -620,11 +620,11 @@ func TestColumnAccessors(t *testing.T) {
 		namec, _ := m.Column("name")
 		atc, _ := m.Column("at")
 		nickc, _ := m.Column("nick")
-		*idc.Addr(p).(*int64) = 42
-		*namec.Addr(p).(*string) = "written"
-		*atc.Addr(p).(*time.Time) = time.Unix(5, 0)
+		*meta.Addr(idc, p).(*int64) = 42
+		*meta.Addr(namec, p).(*string) = "written"
+		*meta.Addr(atc, p).(*time.Time) = time.Unix(5, 0)
 		s := "n"
-		*nickc.Addr(p).(**string) = &s
+		*meta.Addr(nickc, p).(**string) = &s
 		assert.Equal(t, int64(42), v.ID)
 		assert.Equal(t, "written", v.Name)
 		assert.True(t, v.At.Equal(time.Unix(5, 0)))
@@ -634,23 +634,23 @@ func TestColumnAccessors(t *testing.T) {
 		x := regAccess{At: at}
 		y := regAccess{At: at.In(time.FixedZone("X", 3600))}
 		c, _ := m.Column("at")
-		assert.True(t, c.Equal(unsafe.Pointer(&x), unsafe.Pointer(&y)))
+		assert.True(t, meta.Equal(c, unsafe.Pointer(&x), unsafe.Pointer(&y)))
 	})
 	t.Run("Equal compares what time pointers point to", func(t *testing.T) {
 		c, _ := m.Column("at_p")
 		moved := at.In(time.FixedZone("X", 3600))
 		x, y := regAccess{AtP: &at}, regAccess{AtP: &moved}
-		assert.True(t, c.Equal(unsafe.Pointer(&x), unsafe.Pointer(&y)))
+		assert.True(t, meta.Equal(c, unsafe.Pointer(&x), unsafe.Pointer(&y)))
 		var nilA, nilB regAccess
-		assert.True(t, c.Equal(unsafe.Pointer(&nilA), unsafe.Pointer(&nilB)))
-		assert.False(t, c.Equal(unsafe.Pointer(&x), unsafe.Pointer(&nilA)))
-		assert.False(t, c.Equal(unsafe.Pointer(&nilA), unsafe.Pointer(&x)))
+		assert.True(t, meta.Equal(c, unsafe.Pointer(&nilA), unsafe.Pointer(&nilB)))
+		assert.False(t, meta.Equal(c, unsafe.Pointer(&x), unsafe.Pointer(&nilA)))
+		assert.False(t, meta.Equal(c, unsafe.Pointer(&nilA), unsafe.Pointer(&x)))
 	})
 	t.Run("Equal compares what string pointers point to", func(t *testing.T) {
 		c, _ := m.Column("nick")
 		s1, s2 := "same", "same"
 		x, y := regAccess{Nick: &s1}, regAccess{Nick: &s2}
-		assert.True(t, c.Equal(unsafe.Pointer(&x), unsafe.Pointer(&y)))
+		assert.True(t, meta.Equal(c, unsafe.Pointer(&x), unsafe.Pointer(&y)))
 	})
 }
 
@@ -678,7 +678,7 @@ func TestBaseOffset(t *testing.T) {
 		m, err := meta.Of[regBaseFirst]()
 		require.NoError(t, err)
 		assert.True(t, m.HasBase)
-		assert.Zero(t, m.BaseOffset)
+		assert.Zero(t, meta.BaseOffset(m))
 		assert.Equal(t, []string{"id"}, m.ColumnNames(), "Base is not a column")
 		assert.True(t, meta.IsModelType(m.Type))
 	})
@@ -687,9 +687,9 @@ func TestBaseOffset(t *testing.T) {
 		require.NoError(t, err)
 		var v regBaseMiddle
 		assert.True(t, m.HasBase)
-		assert.Equal(t, unsafe.Offsetof(v.Base), m.BaseOffset)
-		assert.NotZero(t, m.BaseOffset)
-		assert.Equal(t, unsafe.Pointer(&v.Base), unsafe.Add(unsafe.Pointer(&v), m.BaseOffset))
+		assert.Equal(t, unsafe.Offsetof(v.Base), meta.BaseOffset(m))
+		assert.NotZero(t, meta.BaseOffset(m))
+		assert.Equal(t, unsafe.Pointer(&v.Base), unsafe.Add(unsafe.Pointer(&v), meta.BaseOffset(m)))
 		assert.Equal(t, []string{"id", "name", "tail"}, m.ColumnNames())
 	})
 	t.Run("Base methods reach the enclosing struct through the offset", func(t *testing.T) {
@@ -766,11 +766,11 @@ func TestRelations(t *testing.T) {
 			assert.Equal(t, child, r.Target)
 			assert.Equal(t, tc.many, r.Many)
 			assert.Equal(t, tc.pointer, r.Pointer)
-			assert.Equal(t, tc.offset, r.Offset)
+			assert.Equal(t, tc.offset, meta.RelationOffset(r))
 			assert.Equal(t, tc.tag, r.Tag)
 			f, _ := m.Type.FieldByName(tc.field)
 			assert.Equal(t, f.Type, r.Type)
-			assert.Equal(t, f.Index, r.Index)
+			assert.Equal(t, f.Index, meta.RelationIndex(r))
 		})
 	}
 	t.Run("relations are found by field name and by its snake_case", func(t *testing.T) {
@@ -840,7 +840,7 @@ func (EvUser) Events(on *events.On[EvUser]) {
 func TestEventsMethod(t *testing.T) {
 	m, err := meta.Of[EvUser]()
 	require.NoError(t, err)
-	h := m.Handlers
+	h := meta.Handlers(m)
 	require.NotNil(t, h)
 
 	t.Run("a Set handler keyed by field name is stored under the column name", func(t *testing.T) {
@@ -867,7 +867,7 @@ func TestEventsMethod(t *testing.T) {
 	t.Run("a model without handlers has empty handlers", func(t *testing.T) {
 		rm, err := meta.Of[EvRole]()
 		require.NoError(t, err)
-		assert.True(t, rm.Handlers.Empty())
+		assert.True(t, meta.Handlers(rm).Empty())
 	})
 }
 
@@ -905,7 +905,7 @@ func (h *HookModel) AfterLoad(ctx context.Context) error {
 func TestInterfaceHooks(t *testing.T) {
 	m, err := meta.Of[HookModel]()
 	require.NoError(t, err)
-	h := m.Handlers
+	h := meta.Handlers(m)
 	ctx := context.Background()
 
 	t.Run("hook methods on the pointer are picked up by kind", func(t *testing.T) {

@@ -61,7 +61,7 @@ func (regSetOrder) Events(on *events.On[regSetOrder]) {
 func TestSetHandlersRunInRegistrationOrderAcrossSpellings(t *testing.T) {
 	m, err := meta.Of[regSetOrder]()
 	require.NoError(t, err)
-	got, err := m.Handlers.FireSet(&regSetOrder{}, "phone", "x", "")
+	got, err := meta.Handlers(m).FireSet(&regSetOrder{}, "phone", "x", "")
 	require.NoError(t, err)
 	assert.Equal(t, "x123", got)
 }

@@ -64,7 +64,7 @@ func TestScanDest(t *testing.T) {
 		t.Run(tc.col+"/"+typeName(tc.src), func(t *testing.T) {
 			var v scanDestModel
 			c := col(tc.col)
-			dest := c.ScanDest(unsafe.Pointer(&v))
+			dest := meta.ScanDest(c, unsafe.Pointer(&v))
 			sc, ok := dest.(sql.Scanner)
 			require.True(t, ok, "%T is not an sql.Scanner", dest)
 			err := sc.Scan(tc.src)
@@ -75,13 +75,13 @@ func TestScanDest(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tc.want, c.Value(unsafe.Pointer(&v)))
+			assert.Equal(t, tc.want, meta.Value(c, unsafe.Pointer(&v)))
 		})
 	}
 	t.Run("other types scan through their address", func(t *testing.T) {
 		var v scanDestModel
-		assert.Same(t, &v.S, col("s").ScanDest(unsafe.Pointer(&v)))
-		assert.Same(t, &v.Opt, col("opt").ScanDest(unsafe.Pointer(&v)))
+		assert.Same(t, &v.S, meta.ScanDest(col("s"), unsafe.Pointer(&v)))
+		assert.Same(t, &v.Opt, meta.ScanDest(col("opt"), unsafe.Pointer(&v)))
 	})
 }
 

@@ -65,7 +65,7 @@ func TestScanDestTimes(t *testing.T) {
 	scan := func(name string, src any) error {
 		c, ok := m.Column(name)
 		require.True(t, ok)
-		return c.ScanDest(p).(sql.Scanner).Scan(src)
+		return meta.ScanDest(c, p).(sql.Scanner).Scan(src)
 	}
 	require.NoError(t, scan("at", at.In(time.FixedZone("UTC+1", 3600))))
 	assert.Equal(t, at, rec.At, "a driver's time comes back in UTC")

@@ -1,7 +1,7 @@
 // Package events declares model events: what a model's Events method
 // registers, and the hook interfaces a model pointer may implement. It
 // imports nothing of the project; the registry calls Events once per model
-// and keeps the Handlers, and package record fires them.
+// and keeps the handlers, and package record fires them.
 //
 //	func (User) Events(on *events.On[User]) {
 //		on.Set("phone", func(u *User, value, old any) (any, error) {

@@ -5,6 +5,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -16,7 +17,7 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 // setTime sets a time column's field (time.Time, *time.Time, sql.NullTime,
 // sql.Null[time.Time]) of the record at p to t.
 func setTime(c *registry.Column, p unsafe.Pointer, t time.Time) {
-	f := c.Reflect(p)
+	f := meta.Reflect(c, p)
 	switch {
 	case c.Type == reflect.TypeFor[time.Time]():
 		f.Set(reflect.ValueOf(t))
@@ -57,7 +58,7 @@ func stampTimes(m *registry.Model, p unsafe.Pointer, insert bool, changed func(*
 	var cols []*registry.Column
 	if insert {
 		for _, c := range m.AutoTimes {
-			if c.IsZero(p) {
+			if meta.IsZero(c, p) {
 				cols = append(cols, c)
 			}
 		}
@@ -68,14 +69,14 @@ func stampTimes(m *registry.Model, p unsafe.Pointer, insert bool, changed func(*
 	var old []reflect.Value
 	for _, c := range cols {
 		prev := reflect.New(c.Type).Elem()
-		prev.Set(c.Reflect(p))
+		prev.Set(meta.Reflect(c, p))
 		old = append(old, prev)
 		setTime(c, p, t)
 		set = append(set, c)
 	}
 	return set, func() {
 		for i, c := range set {
-			c.Reflect(p).Set(old[i])
+			meta.Reflect(c, p).Set(old[i])
 		}
 	}
 }
@@ -92,7 +93,7 @@ func autoTimeValues(m *registry.Model) []any {
 	out := make([]any, len(m.Columns))
 	for _, c := range m.AutoTimes {
 		setTime(c, scratch, t)
-		out[c.Pos] = c.Value(scratch)
+		out[meta.Pos(c)] = meta.Value(c, scratch)
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -33,7 +34,31 @@ import (
 type Base[T any] struct {
 	snap *T        // column values as last loaded or saved; nil for a new record
 	rel  *relState // what is known of the relation fields (relations.go); immutable, replaced on change
-	vals *[]any    // in a snapshot: driver values of registry.SnapDriver columns, by position (a pointer: every record carries the field)
+	vals *[]any    // in a snapshot: driver values of meta.SnapDriver columns, by position (a pointer: every record carries the field)
+}
+
+// baseTypes returns T and Base[T]: the registry recognises an embedded
+// Base by these types (see init), not by its name.
+func (*Base[T]) baseTypes() (model, base reflect.Type) {
+	return reflect.TypeFor[T](), reflect.TypeFor[Base[T]]()
+}
+
+type embeddedBase interface {
+	baseTypes() (model, base reflect.Type)
+}
+
+var embeddedBaseType = reflect.TypeFor[embeddedBase]()
+
+func init() {
+	meta.SetBase(func(t reflect.Type) (reflect.Type, bool) {
+		// A struct that embeds a Base has its methods too: only Base[T]
+		// itself reports its own type.
+		if !reflect.PointerTo(t).Implements(embeddedBaseType) {
+			return nil, false
+		}
+		model, base := reflect.New(t).Interface().(embeddedBase).baseTypes()
+		return model, base == t
+	})
 }
 
 // self returns the model metadata and the enclosing *T.
@@ -45,7 +70,7 @@ func (b *Base[T]) self() (*registry.Model, *T, error) {
 	if !m.HasBase {
 		return nil, nil, ErrNoBase
 	}
-	return m, (*T)(unsafe.Add(unsafe.Pointer(b), -int(m.BaseOffset))), nil
+	return m, (*T)(unsafe.Add(unsafe.Pointer(b), -int(meta.BaseOffset(m)))), nil
 }
 
 // baseOf returns the Base embedded in *p, or nil when T has none.
@@ -53,7 +78,7 @@ func baseOf[T any](m *registry.Model, p *T) *Base[T] {
 	if !m.HasBase {
 		return nil
 	}
-	return (*Base[T])(unsafe.Add(unsafe.Pointer(p), m.BaseOffset))
+	return (*Base[T])(unsafe.Add(unsafe.Pointer(p), meta.BaseOffset(m)))
 }
 
 // IsNew reports whether the record has not been loaded from or saved to
@@ -158,8 +183,8 @@ func (b *Base[T]) Set(column string, value any) error {
 	if err != nil {
 		return err
 	}
-	c.Reflect(unsafe.Pointer(p)).Set(v)
-	m.Handlers.FireModified(p, c.Name)
+	meta.Reflect(c, unsafe.Pointer(p)).Set(v)
+	meta.Handlers(m).FireModified(p, c.Name)
 	return nil
 }
 
@@ -239,7 +264,7 @@ func (b *Base[T]) All() iter.Seq2[string, any] {
 
 // plainValue is a field's value for maps and JSON: pointers dereferenced,
 // sql.Null* unwrapped, nil for NULL.
-func plainValue(c *registry.Column, p unsafe.Pointer) any { return plainOf(c, c.Value(p)) }
+func plainValue(c *registry.Column, p unsafe.Pointer) any { return plainOf(c, meta.Value(c, p)) }
 
 // plainOf unwraps a value of column c's field type as plainValue does.
 func plainOf(c *registry.Column, v any) any {
@@ -271,9 +296,9 @@ func assign[T any](m *registry.Model, p *T, values map[string]any) error {
 
 // setValue runs the column's Set handlers and converts the result.
 func setValue[T any](m *registry.Model, c *registry.Column, p *T, v any) (reflect.Value, error) {
-	if m.Handlers.HasSet(c.Name) {
+	if meta.Handlers(m).HasSet(c.Name) {
 		var err error
-		v, err = m.Handlers.FireSet(p, c.Name, v, plainValue(c, unsafe.Pointer(p)))
+		v, err = meta.Handlers(m).FireSet(p, c.Name, v, plainValue(c, unsafe.Pointer(p)))
 		if err != nil {
 			return reflect.Value{}, &FieldError{Model: m.Name, Field: c.Field, Column: c.Name, Err: err}
 		}
@@ -299,7 +324,7 @@ func (b *Base[T]) String() string {
 	if b.snap == nil {
 		unset := true
 		for _, c := range m.PK {
-			unset = unset && c.IsZero(up)
+			unset = unset && meta.IsZero(c, up)
 		}
 		if unset {
 			s.WriteString("new}")

@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
@@ -99,7 +100,7 @@ func insertRows[T any, R Row[T]](m *registry.Model, rows []R) ([]*insertSet, []o
 	add := func(cols []*registry.Column, vals []any) {
 		var set registry.ColumnSet
 		for _, c := range cols {
-			set.Add(c.Pos)
+			set.Add(meta.Pos(c))
 		}
 		idx, ok := bySet[set]
 		if !ok {
@@ -121,7 +122,7 @@ func insertRows[T any, R Row[T]](m *registry.Model, rows []R) ([]*insertSet, []o
 		zeros := zeroValues(m)
 		stamps := autoTimeValues(m)
 		for _, c := range m.AutoTimes {
-			zeros[c.Pos] = stamps[c.Pos] // a row without the column gets the time
+			zeros[meta.Pos(c)] = stamps[meta.Pos(c)] // a row without the column gets the time
 		}
 		for i, row := range rs {
 			var err error
@@ -131,8 +132,8 @@ func insertRows[T any, R Row[T]](m *registry.Model, rows []R) ([]*insertSet, []o
 			}
 			if stamps != nil {
 				for j, c := range cols {
-					if stamps[c.Pos] != nil && (vals[j] == nil || reflect.ValueOf(vals[j]).IsZero()) {
-						vals[j] = stamps[c.Pos] // and so does one that gives a zero time
+					if stamps[meta.Pos(c)] != nil && (vals[j] == nil || reflect.ValueOf(vals[j]).IsZero()) {
+						vals[j] = stamps[meta.Pos(c)] // and so does one that gives a zero time
 					}
 				}
 			}
@@ -147,11 +148,11 @@ func insertRows[T any, R Row[T]](m *registry.Model, rows []R) ([]*insertSet, []o
 			stampTimes(m, up, true, nil)
 			cols, vals = cols[:0], vals[:0]
 			for _, c := range m.Columns {
-				if (c.AutoIncrement || (c.HasDefault && c.Nullable)) && c.IsZero(up) {
+				if (c.AutoIncrement || (c.HasDefault && c.Nullable)) && meta.IsZero(c, up) {
 					continue
 				}
 				cols = append(cols, c)
-				vals = append(vals, c.Value(up))
+				vals = append(vals, meta.Value(c, up))
 			}
 			add(cols, vals)
 		}
@@ -185,9 +186,9 @@ func mapRow(m *registry.Model, row map[string]any, zeros []any, cols []*registry
 		for _, c := range m.Columns {
 			v, ok := row[c.Name]
 			if !ok {
-				if zeros != nil && zeros[c.Pos] != nil {
+				if zeros != nil && zeros[meta.Pos(c)] != nil {
 					cols = append(cols, c)
-					vals = append(vals, zeros[c.Pos])
+					vals = append(vals, zeros[meta.Pos(c)])
 				}
 				continue
 			}
@@ -218,9 +219,9 @@ func mapRow(m *registry.Model, row map[string]any, zeros []any, cols []*registry
 			}
 		}
 		if !ok {
-			if zeros != nil && zeros[c.Pos] != nil {
+			if zeros != nil && zeros[meta.Pos(c)] != nil {
 				cols = append(cols, c)
-				vals = append(vals, zeros[c.Pos])
+				vals = append(vals, zeros[meta.Pos(c)])
 			}
 			continue
 		}

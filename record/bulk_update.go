@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
@@ -58,7 +59,7 @@ func groupUpdates(rows []updateRow) []*updateGroup {
 	for _, r := range rows {
 		b = b[:0]
 		for j, c := range r.cols {
-			b = appendCanonical(append(b, byte(c.Pos>>8), byte(c.Pos)), r.vals[j])
+			b = appendCanonical(append(b, byte(meta.Pos(c)>>8), byte(meta.Pos(c))), r.vals[j])
 		}
 		gi, ok := index[string(b)]
 		if !ok {
@@ -98,11 +99,11 @@ func splitUpdate(m *registry.Model, keyCols []*registry.Column, row map[string]a
 func (u *updateRow) stamp(m *registry.Model, stamps []any) {
 	for _, c := range autoUpdated(m, func(c *registry.Column) bool { return indexOf(u.cols, c) >= 0 }) {
 		i := 0
-		for i < len(u.cols) && u.cols[i].Pos < c.Pos {
+		for i < len(u.cols) && meta.Pos(u.cols[i]) < meta.Pos(c) {
 			i++
 		}
 		u.cols = slices.Insert(u.cols, i, c)
-		u.vals = slices.Insert(u.vals, i, stamps[c.Pos])
+		u.vals = slices.Insert(u.vals, i, stamps[meta.Pos(c)])
 	}
 }
 
@@ -193,7 +194,7 @@ func runUpdates(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 			keys := g.keys[start:min(start+per, len(g.keys))]
 			tk = strconv.AppendInt(tk[:0], int64(len(keys)), 10)
 			for _, c := range g.cols {
-				tk = append(tk, ',', byte(c.Pos>>8), byte(c.Pos))
+				tk = append(tk, ',', byte(meta.Pos(c)>>8), byte(meta.Pos(c)))
 			}
 			text, ok := texts[string(tk)]
 			if !ok {
@@ -361,7 +362,7 @@ func BulkDiffUpdate[T any](ctx context.Context, keyColumns []string, previous, r
 	key := make([]any, len(keyCols))
 	isKey := make([]bool, len(m.Columns))
 	for _, kc := range keyCols {
-		isKey[kc.Pos] = true
+		isKey[meta.Pos(kc)] = true
 	}
 	for i, row := range rows {
 		cols, vals, err = mapRow(m, row, nil, cols[:0], vals[:0])
@@ -391,10 +392,10 @@ func BulkDiffUpdate[T any](ctx context.Context, keyColumns []string, previous, r
 		var u updateRow
 		pj := 0 // cols and pr.cols are both in column order (mapRow): one walk
 		for j, c := range cols {
-			for pj < len(pr.cols) && pr.cols[pj].Pos < c.Pos {
+			for pj < len(pr.cols) && meta.Pos(pr.cols[pj]) < meta.Pos(c) {
 				pj++
 			}
-			if isKey[c.Pos] {
+			if isKey[meta.Pos(c)] {
 				continue
 			}
 			var old any

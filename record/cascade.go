@@ -10,6 +10,7 @@ import (
 	sq "github.com/Masterminds/squirrel"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
@@ -154,13 +155,13 @@ func (g *graph) saveParent(ctx context.Context, m *registry.Model, r *registry.R
 	items := itemsOf(r, p)
 	if len(items) == 0 {
 		cleared := st.isReplaced(r) || len(st.previous(r)) > 0
-		if !cleared || r.FK.Reflect(p).IsZero() {
+		if !cleared || meta.Reflect(r.FK, p).IsZero() {
 			return nil
 		}
 		if r.FK.NotNull {
 			return relErr(m, r, fmt.Errorf("the relation was cleared, but %s.%s cannot be NULL: set another %s, or destroy the %s", m.Table, r.FK.Name, r.Related.Name, m.Name))
 		}
-		r.FK.Reflect(p).SetZero()
+		meta.Reflect(r.FK, p).SetZero()
 		return nil
 	}
 	parent := items[0]
@@ -170,7 +171,7 @@ func (g *graph) saveParent(ctx context.Context, m *registry.Model, r *registry.R
 	if g.state[parent] == visiting && snapAt(r.Related, parent) == nil {
 		return relErr(m, r, fmt.Errorf("the %s is new and waits for this %s to be saved first (a cycle of belongs-to relations): save one of them on its own first", r.Related.Name, m.Name))
 	}
-	if err := setColumn(m, r.FK, p, r.Ref.Value(parent)); err != nil {
+	if err := setColumn(m, r.FK, p, meta.Value(r.Ref, parent)); err != nil {
 		return relErr(m, r, err)
 	}
 	return nil
@@ -181,7 +182,7 @@ func (g *graph) saveParent(ctx context.Context, m *registry.Model, r *registry.R
 // left the relation.
 func (g *graph) saveChildren(ctx context.Context, m *registry.Model, r *registry.Relation, p unsafe.Pointer, st *relState, items []unsafe.Pointer, wasNew bool) error {
 	rm := r.Related
-	ref := r.Ref.Value(p)
+	ref := meta.Value(r.Ref, p)
 	current := make(map[any]bool, len(items))
 	for i, it := range items {
 		if err := setColumn(rm, r.FK, it, ref); err != nil {
@@ -243,7 +244,7 @@ func (g *graph) saveChildren(ctx context.Context, m *registry.Model, r *registry
 	b := sq.Update(d.Quote(rm.Table)).Set(d.Quote(r.FK.Name), nil)
 	if stamps := autoTimeValues(rm); stamps != nil {
 		for _, c := range autoUpdated(rm, func(c *registry.Column) bool { return c == r.FK }) {
-			b = b.Set(d.Quote(c.Name), stamps[c.Pos])
+			b = b.Set(d.Quote(c.Name), stamps[meta.Pos(c)])
 		}
 	}
 	text, args, err := b.Where(w).PlaceholderFormat(d.Placeholders()).ToSql()
@@ -269,7 +270,7 @@ func (g *graph) saveLinks(ctx context.Context, m *registry.Model, r *registry.Re
 		if err := g.save(ctx, rm, it); err != nil {
 			return &RelationError{Model: m.Name, Path: fmt.Sprintf("%s[%d]", r.Field, i), Err: err}
 		}
-		v := r.RelatedRef.Value(it)
+		v := meta.Value(r.RelatedRef, it)
 		if k, ok := normKey(v); ok {
 			if _, dup := current[k]; !dup {
 				current[k] = v
@@ -277,7 +278,7 @@ func (g *graph) saveLinks(ctx context.Context, m *registry.Model, r *registry.Re
 			}
 		}
 	}
-	ownerKey := r.Ref.Value(p)
+	ownerKey := meta.Value(r.Ref, p)
 	var old map[any]any
 	exact := true // old is what the join table holds
 	switch {
@@ -290,7 +291,7 @@ func (g *graph) saveLinks(ctx context.Context, m *registry.Model, r *registry.Re
 			} else {
 				continue // never stored, so never linked
 			}
-			v := r.RelatedRef.Value(src)
+			v := meta.Value(r.RelatedRef, src)
 			if k, ok := normKey(v); ok {
 				old[k] = v
 			}
@@ -427,11 +428,11 @@ func (g *graph) restoreLinks(ctx context.Context, t *registry.Through, ownerKey 
 	}
 	restored := make(map[any]bool, len(rows))
 	for _, jp := range rows {
-		sd.Reflect(jp).SetZero()
+		meta.Reflect(sd, jp).SetZero()
 		if err := o.saveRow(ctx, jp); err != nil {
 			return nil, err
 		}
-		if k, ok := normKey(t.JoinRef.Value(jp)); ok {
+		if k, ok := normKey(meta.Value(t.JoinRef, jp)); ok {
 			restored[k] = true
 		}
 	}
@@ -479,12 +480,12 @@ func scanJoin(ctx context.Context, c *session.Client, r *registry.Relation, owne
 	}
 	defer rows.Close()
 	scratch := reflect.New(t.Join.Type).UnsafePointer()
-	dest := []any{t.FK.ScanDest(scratch), t.JoinRef.ScanDest(scratch)}
+	dest := []any{meta.ScanDest(t.FK, scratch), meta.ScanDest(t.JoinRef, scratch)}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return wrapDB(t.Join, "scan", err)
 		}
-		fn(t.FK.Value(scratch), t.JoinRef.Value(scratch))
+		fn(meta.Value(t.FK, scratch), meta.Value(t.JoinRef, scratch))
 	}
 	return wrapDB(t.Join, "select", rows.Err())
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
@@ -234,10 +235,10 @@ func (d deletion) row(ctx context.Context, p unsafe.Pointer) (time.Time, error) 
 		}
 	}
 	for _, col := range m.PK {
-		args = append(args, col.Value(keySrc))
+		args = append(args, meta.Value(col, keySrc))
 	}
 	if versioned {
-		args = append(args, m.Version.Value(keySrc))
+		args = append(args, meta.Value(m.Version, keySrc))
 	}
 	res, err := execOn(c, ctx, true, text, args)
 	if err != nil {
@@ -252,11 +253,11 @@ func (d deletion) row(ctx context.Context, p unsafe.Pointer) (time.Time, error) 
 	}
 	if n == 0 {
 		if versioned {
-			return at, &StaleError{Model: m.Name, Key: keyOf(m, keySrc), Version: m.Version.Value(keySrc)}
+			return at, &StaleError{Model: m.Name, Key: keyOf(m, keySrc), Version: meta.Value(m.Version, keySrc)}
 		}
 		return at, &NotFoundError{Model: m.Name, Key: keyOf(m, keySrc)}
 	}
-	forgetDeleted(session.Current(ctx), m, m.KeyAt(keySrc), p, at)
+	forgetDeleted(session.Current(ctx), m, meta.KeyAt(m, keySrc), p, at)
 	return at, nil
 }
 
@@ -390,7 +391,7 @@ func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, r
 	var stamps []stamp
 	if rec != nil && !at.IsZero() {
 		for _, col := range softDeleteSets(m) {
-			f := col.Reflect(rec)
+			f := meta.Reflect(col, rec)
 			st := stamp{col: col, prev: reflect.New(f.Type()).Elem(), set: reflect.New(f.Type()).Elem()}
 			st.prev.Set(f)
 			setTime(col, rec, at)
@@ -405,7 +406,7 @@ func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, r
 			if r == nil {
 				continue
 			}
-			slot := (*unsafe.Pointer)(unsafe.Add(r, m.BaseOffset)) // Base.snap
+			slot := (*unsafe.Pointer)(unsafe.Add(r, meta.BaseOffset(m))) // Base.snap
 			prev[i], *slot = *slot, nil
 			cleared = cleared || prev[i] != nil
 		}
@@ -418,12 +419,12 @@ func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, r
 			if r == nil || prev[i] == nil {
 				continue
 			}
-			if slot := (*unsafe.Pointer)(unsafe.Add(r, m.BaseOffset)); *slot == nil { // not saved again since
+			if slot := (*unsafe.Pointer)(unsafe.Add(r, meta.BaseOffset(m))); *slot == nil { // not saved again since
 				*slot = prev[i]
 			}
 		}
 		for _, st := range stamps {
-			if f := st.col.Reflect(rec); reflect.DeepEqual(f.Interface(), st.set.Interface()) { // not set again since
+			if f := meta.Reflect(st.col, rec); reflect.DeepEqual(f.Interface(), st.set.Interface()) { // not set again since
 				f.Set(st.prev)
 			}
 		}
@@ -490,7 +491,7 @@ func destroyRelated(ctx context.Context, c *session.Client, m *registry.Model, p
 		if !cascades {
 			continue
 		}
-		ref := r.Ref.Value(src)
+		ref := meta.Value(r.Ref, src)
 		switch {
 		case r.Kind == registry.ManyToMany && !r.Through().Join.IsJoin():
 			// The join model's rows are records: destroyed with its hooks.

@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -46,14 +47,14 @@ type stagedAt struct {
 
 func (pl *plan) apply() {
 	for _, s := range pl.cols {
-		s.col.Reflect(s.p).Set(s.val)
+		meta.Reflect(s.col, s.p).Set(s.val)
 	}
 	for _, f := range pl.steps {
 		f()
 	}
 	for _, s := range pl.cols {
-		if s.m.Handlers.Has(events.KindModified) {
-			s.m.Handlers.FireModified(modelAt(s.m, s.p), s.col.Name)
+		if meta.Handlers(s.m).Has(events.KindModified) {
+			meta.Handlers(s.m).FireModified(modelAt(s.m, s.p), s.col.Name)
 		}
 	}
 }
@@ -86,13 +87,13 @@ func prepare(m *registry.Model, p unsafe.Pointer, values map[string]any, pl *pla
 		}
 		return unknownColumn(m, k)
 	}
-	sort.Slice(cols, func(i, j int) bool { return cols[i].Pos < cols[j].Pos })
+	sort.Slice(cols, func(i, j int) bool { return meta.Pos(cols[i]) < meta.Pos(cols[j]) })
 	for i := 1; i < len(cols); i++ {
 		if cols[i] == cols[i-1] {
 			return &FieldError{Model: m.Name, Field: cols[i].Field, Column: cols[i].Name, Err: errDuplicateKey}
 		}
 	}
-	sort.Slice(rels, func(i, j int) bool { return rels[i].Pos < rels[j].Pos })
+	sort.Slice(rels, func(i, j int) bool { return meta.RelationPos(rels[i]) < meta.RelationPos(rels[j]) })
 	for i := 1; i < len(rels); i++ {
 		if rels[i] == rels[i-1] {
 			return &RelationError{Model: m.Name, Path: rels[i].Field, Err: errDuplicateKey}
@@ -103,9 +104,9 @@ func prepare(m *registry.Model, p unsafe.Pointer, values map[string]any, pl *pla
 		if !ok {
 			v = values[c.Field]
 		}
-		if m.Handlers.HasSet(c.Name) {
+		if meta.Handlers(m).HasSet(c.Name) {
 			var err error
-			v, err = m.Handlers.FireSet(modelAt(m, p), c.Name, v, plainValue(c, p))
+			v, err = meta.Handlers(m).FireSet(modelAt(m, p), c.Name, v, plainValue(c, p))
 			if err != nil {
 				return &FieldError{Model: m.Name, Field: c.Field, Column: c.Name, Err: err}
 			}
@@ -144,7 +145,7 @@ func prepareSingle(m *registry.Model, p unsafe.Pointer, r *registry.Relation, v 
 	if items := itemsOf(r, p); len(items) > 0 {
 		cur = items[0]
 	} else if !r.Pointer {
-		cur = unsafe.Add(p, r.Offset) // a zero value field: fill it in place
+		cur = unsafe.Add(p, meta.RelationOffset(r)) // a zero value field: fill it in place
 	}
 	var next unsafe.Pointer
 	switch x := v.(type) {
@@ -173,12 +174,12 @@ func prepareSingle(m *registry.Model, p unsafe.Pointer, r *registry.Relation, v 
 			return fail(fmt.Errorf("%w: want a map[string]any, a *%s, a %s or nil, not %T", ErrInvalidValue, rm.Name, rm.Name, v))
 		}
 	}
-	if m.Handlers.HasSet(r.Field) {
+	if meta.Handlers(m).HasSet(r.Field) {
 		var old unsafe.Pointer
 		if items := itemsOf(r, p); len(items) > 0 {
 			old = items[0]
 		}
-		out, err := m.Handlers.FireSet(modelAt(m, p), r.Field, modelAt(rm, next), modelAt(rm, old))
+		out, err := meta.Handlers(m).FireSet(modelAt(m, p), r.Field, modelAt(rm, next), modelAt(rm, old))
 		if err != nil {
 			return fail(err)
 		}
@@ -251,7 +252,7 @@ func prepareMany(m *registry.Model, p unsafe.Pointer, r *registry.Relation, v an
 			next = append(next, q)
 		}
 	}
-	h := m.Handlers
+	h := meta.Handlers(m)
 	if h.Has(events.KindAppend) || h.Has(events.KindRemove) {
 		in := func(set []unsafe.Pointer, q unsafe.Pointer) bool {
 			for _, x := range set {

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -84,7 +85,7 @@ func (p *rowPlan) collect(t reflect.Type, offset uintptr, prefix string) error {
 		} else if hasTag && !registry.ValidIdentifier(name) {
 			return fmt.Errorf("record: %s.%s: db tag name %q is not a valid identifier", p.typ, prefix+f.Name, name)
 		}
-		pf := plainField{name: name, field: prefix + f.Name, offset: offset + f.Offset, dest: registry.ScanDestOf(f.Type)}
+		pf := plainField{name: name, field: prefix + f.Name, offset: offset + f.Offset, dest: meta.ScanDestOf(f.Type)}
 		idx := len(p.fields)
 		for _, k := range []string{strings.ToLower(name), strings.ToLower(f.Name)} {
 			if prev, dup := p.byName[k]; dup && prev != idx {

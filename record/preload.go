@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
@@ -138,7 +139,7 @@ func (q *QuerySet[T]) iterPreloaded(yield func(*T, error) bool) {
 		if len(rows) < n {
 			return
 		}
-		last = q.m.PK[0].Value(unsafe.Pointer(rows[len(rows)-1]))
+		last = meta.Value(q.m.PK[0], unsafe.Pointer(rows[len(rows)-1]))
 		offset += len(rows)
 		if remaining > 0 {
 			remaining -= len(rows)
@@ -232,7 +233,7 @@ func intKeys(c *registry.Column) (keyFunc[int64], bool) {
 	default:
 		return nil, false
 	}
-	off := c.Offset
+	off := meta.Offset(c)
 	if ptr {
 		return func(p unsafe.Pointer) (int64, bool) {
 			f := *(*unsafe.Pointer)(unsafe.Add(p, off))
@@ -258,7 +259,7 @@ func distinctKeys[K comparable](col *registry.Column, key keyFunc[K], records []
 		keys[i], ok[i] = k, true
 		if !seen[k] {
 			seen[k] = true
-			vals = append(vals, col.Value(p))
+			vals = append(vals, meta.Value(col, p))
 		}
 	}
 	return vals, keys, ok
@@ -362,7 +363,7 @@ func store(r *registry.Relation, parents []unsafe.Pointer, groups [][]unsafe.Poi
 		}
 		n := len(items)
 		if values {
-			f := (*sliceHeader)(unsafe.Add(p, r.Offset))
+			f := (*sliceHeader)(unsafe.Add(p, meta.RelationOffset(r)))
 			*f = sliceHeader{}
 			if n > 0 {
 				*f = sliceHeader{unsafe.Add(base, off*size), n, n}
@@ -417,7 +418,7 @@ func preloadChildrenBy[K comparable](ctx context.Context, c *session.Client, r *
 	if inv := r.Inverse; inv != nil && !inv.Many && inv.Pointer {
 		for i, p := range parents {
 			for _, ch := range groups[i] {
-				*(*unsafe.Pointer)(unsafe.Add(ch, inv.Offset)) = p
+				*(*unsafe.Pointer)(unsafe.Add(ch, meta.RelationOffset(inv))) = p
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	sq "github.com/Masterminds/squirrel"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
@@ -507,7 +508,7 @@ func (s *scanner[T]) read(rows *sql.Rows) (*T, error) {
 	s.slab = s.slab[2:]
 	up := unsafe.Pointer(p)
 	for i, col := range s.cols {
-		s.dest[i] = col.ScanDest(up)
+		s.dest[i] = meta.ScanDest(col, up)
 	}
 	if err := rows.Scan(s.dest...); err != nil {
 		return nil, wrapDB(s.m, "scan", err)
@@ -525,7 +526,7 @@ func (s *scanner[T]) finish(p *T) (*T, error) {
 		return p, loaded(s.ctx, s.m, p)
 	}
 	if s.sess != nil {
-		key := s.m.KeyAt(up)
+		key := meta.KeyAt(s.m, up)
 		if v, ok := identityOf(s.sess, s.m, key); ok {
 			return v.(*T), nil
 		}

@@ -10,6 +10,7 @@ import (
 	sq "github.com/Masterminds/squirrel"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/internal/sqlexpr"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
@@ -84,8 +85,8 @@ func (q *QuerySet[T]) Update(values map[string]any) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		c.Reflect(up).Set(rv)
-		b = b.Set(d.Quote(c.Name), c.Value(up))
+		meta.Reflect(c, up).Set(rv)
+		b = b.Set(d.Quote(c.Name), meta.Value(c, up))
 	}
 	if vc := q.m.Version; vc != nil {
 		b = b.Set(d.Quote(vc.Name), sq.Expr(d.Quote(vc.Name)+" + 1"))
@@ -93,7 +94,7 @@ func (q *QuerySet[T]) Update(values map[string]any) (int64, error) {
 	t := now()
 	for _, c := range autoUpdated(q.m, func(c *registry.Column) bool { return seen[c.Name] }) {
 		setTime(c, up, t)
-		b = b.Set(d.Quote(c.Name), c.Value(up))
+		b = b.Set(d.Quote(c.Name), meta.Value(c, up))
 	}
 	if where != nil {
 		b = b.Where(where)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
@@ -53,7 +54,7 @@ func New[T any](values map[string]any) (*T, error) {
 // initScalars gives the columns that values left out their InitScalar
 // values.
 func initScalars[T any](m *registry.Model, p *T, values map[string]any) error {
-	for _, name := range m.Handlers.InitAttributes() {
+	for _, name := range meta.Handlers(m).InitAttributes() {
 		c, _ := m.Column(name)
 		if _, given := values[c.Name]; given {
 			continue
@@ -61,7 +62,7 @@ func initScalars[T any](m *registry.Model, p *T, values map[string]any) error {
 		if _, given := values[c.Field]; given {
 			continue
 		}
-		v, ok, err := m.Handlers.FireInit(p, c.Name)
+		v, ok, err := meta.Handlers(m).FireInit(p, c.Name)
 		if err != nil {
 			return &FieldError{Model: m.Name, Field: c.Field, Column: c.Name, Err: err}
 		}
@@ -72,7 +73,7 @@ func initScalars[T any](m *registry.Model, p *T, values map[string]any) error {
 		if err != nil {
 			return err
 		}
-		c.Reflect(unsafe.Pointer(p)).Set(rv)
+		meta.Reflect(c, unsafe.Pointer(p)).Set(rv)
 	}
 	return nil
 }
@@ -91,13 +92,13 @@ func refresh[T any](ctx context.Context, m *registry.Model, p *T) error {
 	}
 	args := make([]any, len(m.PK))
 	for i, col := range m.PK {
-		args[i] = col.Value(keySrc)
+		args[i] = meta.Value(col, keySrc)
 	}
 	fresh := new(T)
 	fp := unsafe.Pointer(fresh)
 	dest := make([]any, len(m.Columns))
 	for i, col := range m.Columns {
-		dest[i] = col.ScanDest(fp)
+		dest[i] = meta.ScanDest(col, fp)
 	}
 	err = queryRowOn(c, ctx, true, getSQL(ctx, c, m), args).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -107,14 +108,14 @@ func refresh[T any](ctx context.Context, m *registry.Model, p *T) error {
 		return wrapDB(m, "select", err)
 	}
 	for _, col := range m.Columns {
-		col.Reflect(up).Set(col.Reflect(fp))
+		meta.Reflect(col, up).Set(meta.Reflect(col, fp))
 	}
 	if b != nil {
 		snap := new(T)
 		snapshot(m, p, snap)
 		b.snap = snap
 	}
-	if m.Handlers.Has(events.KindRefresh) && !hooksOff(ctx) {
+	if meta.Handlers(m).Has(events.KindRefresh) && !hooksOff(ctx) {
 		return fire(ctx, m, p, events.KindRefresh)
 	}
 	return nil
@@ -149,7 +150,7 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 		dest = make([]any, 0, len(m.Columns))
 	}
 	for _, col := range m.Columns {
-		dest = append(dest, col.ScanDest(up))
+		dest = append(dest, meta.ScanDest(col, up))
 	}
 	err = queryOne(ctx, c, getSQL(ctx, c, m), args, dest)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -173,7 +174,7 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 
 // loaded runs the Load handlers of a freshly scanned row.
 func loaded(ctx context.Context, m *registry.Model, p any) error {
-	if !m.Handlers.Has(events.KindLoad) || hooksOff(ctx) {
+	if !meta.Handlers(m).Has(events.KindLoad) || hooksOff(ctx) {
 		return nil
 	}
 	return fire(ctx, m, p, events.KindLoad)
@@ -223,7 +224,7 @@ func keyArgs(m *registry.Model, key any) ([]any, error) {
 		p.Elem().Set(rv)
 		args := make([]any, len(m.PK))
 		for i, col := range m.PK {
-			args[i] = col.Value(p.UnsafePointer())
+			args[i] = meta.Value(col, p.UnsafePointer())
 		}
 		return args, nil
 	}
@@ -320,7 +321,7 @@ func precheck(m *registry.Model, values map[string]any) error {
 			}
 			return unknownColumn(m, k)
 		}
-		if m.Handlers.HasSet(c.Name) {
+		if meta.Handlers(m).HasSet(c.Name) {
 			continue
 		}
 		if _, err := convertColumn(m, c, v); err != nil {
@@ -385,13 +386,13 @@ func collectKeys(m *registry.Model, items any, out *[][]any, recs *[]unsafe.Poin
 		*recs = append(*recs, p)
 		if m.HasBase {
 			// A loaded record is deleted by the key it was loaded with.
-			if snap := *(*unsafe.Pointer)(unsafe.Add(p, m.BaseOffset)); snap != nil {
+			if snap := *(*unsafe.Pointer)(unsafe.Add(p, meta.BaseOffset(m))); snap != nil {
 				p = snap
 			}
 		}
 		args := make([]any, len(m.PK))
 		for i, col := range m.PK {
-			args[i] = col.Value(p)
+			args[i] = meta.Value(col, p)
 		}
 		*out = append(*out, args)
 		return nil

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
 )
@@ -25,7 +26,7 @@ type relState struct {
 	prev     [][]unsafe.Pointer
 }
 
-func bit(r *registry.Relation) uint64 { return 1 << uint(r.Pos) }
+func bit(r *registry.Relation) uint64 { return 1 << uint(meta.RelationPos(r)) }
 
 func (s *relState) has(r *registry.Relation) bool {
 	return s != nil && (s.loaded|s.replaced)&bit(r) != 0
@@ -39,7 +40,7 @@ func (s *relState) previous(r *registry.Relation) []unsafe.Pointer {
 	if !s.isKnown(r) {
 		return nil
 	}
-	return s.prev[r.Pos]
+	return s.prev[meta.RelationPos(r)]
 }
 
 // clone returns a copy to modify.
@@ -60,7 +61,7 @@ func (s *relState) withKnown(m *registry.Model, r *registry.Relation, items []un
 	if s.prev == nil {
 		s.prev = make([][]unsafe.Pointer, len(m.Relations))
 	}
-	s.prev[r.Pos] = items
+	s.prev[meta.RelationPos(r)] = items
 	s.known |= bit(r)
 	s.loaded |= bit(r)
 	s.replaced &^= bit(r)
@@ -76,7 +77,7 @@ func relStateAt(m *registry.Model, p unsafe.Pointer) **relState {
 	if !m.HasBase {
 		return nil
 	}
-	return (**relState)(unsafe.Add(p, m.BaseOffset+relOffset))
+	return (**relState)(unsafe.Add(p, meta.BaseOffset(m)+relOffset))
 }
 
 func relStateOf(m *registry.Model, p unsafe.Pointer) *relState {
@@ -104,7 +105,7 @@ func snapAt(m *registry.Model, p unsafe.Pointer) unsafe.Pointer {
 	if !m.HasBase {
 		return nil
 	}
-	return *(*unsafe.Pointer)(unsafe.Add(p, m.BaseOffset))
+	return *(*unsafe.Pointer)(unsafe.Add(p, meta.BaseOffset(m)))
 }
 
 // ops are the operations on one model type that relation code, which only
@@ -193,7 +194,7 @@ func modelAt(m *registry.Model, p unsafe.Pointer) any {
 // record at p holds: none or one for a single relation (a value-typed field
 // holds one unless it is the zero value), the non-nil elements of a slice.
 func itemsOf(r *registry.Relation, p unsafe.Pointer) []unsafe.Pointer {
-	f := unsafe.Add(p, r.Offset)
+	f := unsafe.Add(p, meta.RelationOffset(r))
 	switch {
 	case !r.Many && r.Pointer:
 		if q := *(*unsafe.Pointer)(f); q != nil {
@@ -226,7 +227,7 @@ func itemsOf(r *registry.Relation, p unsafe.Pointer) []unsafe.Pointer {
 // present reports whether the relation field of the record at p holds
 // anything.
 func present(r *registry.Relation, p unsafe.Pointer) bool {
-	f := unsafe.Add(p, r.Offset)
+	f := unsafe.Add(p, meta.RelationOffset(r))
 	switch {
 	case !r.Many && r.Pointer:
 		return *(*unsafe.Pointer)(f) != nil
@@ -240,7 +241,7 @@ func present(r *registry.Relation, p unsafe.Pointer) bool {
 // first (or nothing) for a single relation, all of them for a slice. Value
 // fields get copies; pointer fields and []*Model get the pointers.
 func setItems(r *registry.Relation, p unsafe.Pointer, items []unsafe.Pointer) {
-	f := unsafe.Add(p, r.Offset)
+	f := unsafe.Add(p, meta.RelationOffset(r))
 	switch {
 	case !r.Many && r.Pointer:
 		var q unsafe.Pointer
@@ -303,7 +304,7 @@ func normKey(v any) (registry.RowKey, bool) {
 
 // columnKey returns the normalised value of column c of the record at p.
 func columnKey(c *registry.Column, p unsafe.Pointer) (registry.RowKey, bool) {
-	return normKey(c.Value(p))
+	return normKey(meta.Value(c, p))
 }
 
 // pkArgs returns the primary key values of the record of m at p as it was
@@ -315,7 +316,7 @@ func pkArgs(m *registry.Model, p unsafe.Pointer) []any {
 	}
 	args := make([]any, len(m.PK))
 	for i, c := range m.PK {
-		args[i] = c.Value(src)
+		args[i] = meta.Value(c, src)
 	}
 	return args
 }
@@ -351,7 +352,7 @@ func setColumn(m *registry.Model, c *registry.Column, p unsafe.Pointer, v any) e
 	if err != nil {
 		return err
 	}
-	f := c.Reflect(p)
+	f := meta.Reflect(c, p)
 	if !reflect.DeepEqual(f.Interface(), rv.Interface()) {
 		f.Set(rv)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
@@ -173,7 +174,7 @@ func SaveAll[T any](ctx context.Context, records []*T, opts ...SaveOption) ([]*T
 		}
 		vals := make([]any, len(idCols))
 		for j, col := range idCols {
-			vals[j] = col.Value(up)
+			vals[j] = meta.Value(col, up)
 		}
 		key := registry.RowKeyOf(vals...)
 		if first, dup := seen[key]; dup {
@@ -255,7 +256,7 @@ func isStored[T any](m *registry.Model, p *T) bool {
 // original tells by None and Go by the zero value.
 func keyUnset(m *registry.Model, p unsafe.Pointer) bool {
 	for _, col := range m.PK {
-		if !col.IsZero(p) {
+		if !meta.IsZero(col, p) {
 			return false
 		}
 	}
@@ -308,7 +309,7 @@ func findRows[T any](ctx context.Context, c *session.Client, m *registry.Model, 
 		vals := make([]any, len(idCols))
 		for _, r := range rows {
 			for j, col := range idCols {
-				vals[j] = col.Value(unsafe.Pointer(r))
+				vals[j] = meta.Value(col, unsafe.Pointer(r))
 			}
 			k := registry.RowKeyOf(vals...)
 			if prev, dup := found[k]; dup && prev != r {
@@ -397,7 +398,7 @@ func identityWhere(d builder.Dialect, cols []*registry.Column, keys [][]any) (st
 func mergeInto[T any](m *registry.Model, r, p *T) {
 	rp, pp := unsafe.Pointer(r), unsafe.Pointer(p)
 	for _, col := range m.PK {
-		col.Reflect(pp).Set(col.Reflect(rp))
+		meta.Reflect(col, pp).Set(meta.Reflect(col, rp))
 	}
 	var snap *T
 	rb := baseOf(m, r)

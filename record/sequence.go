@@ -4,6 +4,7 @@ import (
 	"context"
 	"unsafe"
 
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
@@ -15,11 +16,11 @@ import (
 // that itself.
 func advanceSequence(ctx context.Context, c *session.Client, m *registry.Model, p unsafe.Pointer) error {
 	q := sqlgen.For(c.Dialect(), m).AdvanceSequence()
-	if q == "" || m.AutoIncrement.IsZero(p) {
+	if q == "" || meta.IsZero(m.AutoIncrement, p) {
 		return nil
 	}
 	// A SELECT that writes: on the primary even outside a transaction.
-	rows, err := queryOn(c, session.Primary(ctx), true, q, []any{m.AutoIncrement.Value(p)})
+	rows, err := queryOn(c, session.Primary(ctx), true, q, []any{meta.Value(m.AutoIncrement, p)})
 	if err != nil {
 		return wrapDB(m, "insert", err)
 	}

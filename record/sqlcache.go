@@ -9,6 +9,7 @@ import (
 	sq "github.com/Masterminds/squirrel"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/internal/sqlexpr"
 	"github.com/sqlservice/sqlservice/internal/sqlgen"
 )
@@ -120,7 +121,7 @@ func (q *QuerySet[T]) sql(count bool) (text string, args []any, cached bool, err
 			if o.Desc {
 				dir = 'd'
 			}
-			key = append(key, byte(o.Column.Pos), byte(o.Column.Pos>>8), dir)
+			key = append(key, byte(meta.Pos(o.Column)), byte(meta.Pos(o.Column)>>8), dir)
 		}
 		if q.hasLim {
 			key = append(key, 'L')
@@ -183,7 +184,7 @@ func (q *QuerySet[T]) scanSQL(p *rowPlan) (text string, args []any, cached bool,
 	}
 	for _, it := range q.pick {
 		if it.expr == nil {
-			key = append(key, 'c', byte(it.col.c.Pos), byte(it.col.c.Pos>>8))
+			key = append(key, 'c', byte(meta.Pos(it.col.c)), byte(meta.Pos(it.col.c)>>8))
 			continue
 		}
 		if key, args, ok = appendExpr(key, args, it.expr); !ok {
@@ -205,7 +206,7 @@ func (q *QuerySet[T]) scanSQL(p *rowPlan) (text string, args []any, cached bool,
 	}
 	key = append(key, 'G', byte(len(q.group)))
 	for _, g := range q.group {
-		key = append(key, byte(g.c.Pos), byte(g.c.Pos>>8))
+		key = append(key, byte(meta.Pos(g.c)), byte(meta.Pos(g.c)>>8))
 	}
 	key = append(key, 'H')
 	for _, h := range q.having {
@@ -230,7 +231,7 @@ func (q *QuerySet[T]) scanSQL(p *rowPlan) (text string, args []any, cached bool,
 		if o.Desc {
 			dir = 'd'
 		}
-		key = append(key, byte(o.Column.Pos), byte(o.Column.Pos>>8), dir)
+		key = append(key, byte(meta.Pos(o.Column)), byte(meta.Pos(o.Column)>>8), dir)
 	}
 	if q.hasLim {
 		key = append(key, 'L')

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -200,7 +201,7 @@ func (w *mapWalker) walk(m *registry.Model, p unsafe.Pointer, depth int, columns
 		key := mi.relKeys[i]
 		if f, ok := adapters.find([]string{r.Field, key}, r.Type); ok {
 			if f != nil {
-				emit(key, f(reflect.NewAt(r.Type, unsafe.Add(p, r.Offset)).Elem().Interface(), key, modelOf()))
+				emit(key, f(reflect.NewAt(r.Type, unsafe.Add(p, meta.RelationOffset(r))).Elem().Interface(), key, modelOf()))
 			}
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"unsafe"
 
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
@@ -21,8 +22,8 @@ func updateOrInsert[T any](ctx context.Context, c *session.Client, m *registry.M
 	st := sqlgen.For(c.Dialect(), m)
 	var set registry.ColumnSet
 	for _, col := range m.Columns {
-		if !col.PK && !omit.Has(col.Pos) {
-			set.Add(col.Pos)
+		if !col.PK && !omit.Has(meta.Pos(col)) {
+			set.Add(meta.Pos(col))
 		}
 	}
 	u := st.UpdateOf(set)
@@ -36,10 +37,10 @@ func updateOrInsert[T any](ctx context.Context, c *session.Client, m *registry.M
 	} else {
 		args := make([]any, 0, len(cols)+len(m.PK))
 		for _, col := range cols {
-			args = append(args, col.Value(up))
+			args = append(args, meta.Value(col, up))
 		}
 		for _, col := range m.PK {
-			args = append(args, col.Value(up))
+			args = append(args, meta.Value(col, up))
 		}
 		res, err := execOn(c, ctx, true, sqlText, args)
 		if err != nil {

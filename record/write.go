@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 	"github.com/sqlservice/sqlservice/session"
@@ -37,11 +38,11 @@ var writeKinds = []events.Kind{
 // hasWriteHooks reports whether a write of m must run handlers (and so needs
 // a transaction of its own to roll them back with the row).
 func hasWriteHooks(ctx context.Context, m *registry.Model, kinds ...events.Kind) bool {
-	if m.Handlers.Empty() || hooksOff(ctx) {
+	if meta.Handlers(m).Empty() || hooksOff(ctx) {
 		return false
 	}
 	for _, k := range kinds {
-		if m.Handlers.Has(k) {
+		if meta.Handlers(m).Has(k) {
 			return true
 		}
 	}
@@ -51,7 +52,7 @@ func hasWriteHooks(ctx context.Context, m *registry.Model, kinds ...events.Kind)
 func fire(ctx context.Context, m *registry.Model, p any, kinds ...events.Kind) error {
 	some := false
 	for _, k := range kinds {
-		some = some || m.Handlers.Has(k)
+		some = some || meta.Handlers(m).Has(k)
 	}
 	if !some {
 		return nil
@@ -63,7 +64,7 @@ func fire(ctx context.Context, m *registry.Model, p any, kinds ...events.Kind) e
 		ctx = context.WithValue(ctx, purgeKey{}, false)
 	}
 	for _, k := range kinds {
-		if err := m.Handlers.Fire(ctx, k, p); err != nil {
+		if err := meta.Handlers(m).Fire(ctx, k, p); err != nil {
 			return fmt.Errorf("record: %s: %w", m.Name, err)
 		}
 	}
@@ -90,7 +91,7 @@ func KeyOf[T any](rec *T) registry.RowKey {
 	if err != nil || rec == nil {
 		return registry.RowKey{}
 	}
-	return m.KeyAt(keySource(m, unsafe.Pointer(rec)))
+	return meta.KeyAt(m, keySource(m, unsafe.Pointer(rec)))
 }
 
 // keySource is where the key of the record of m at p is read: its
@@ -107,9 +108,9 @@ func keySource(m *registry.Model, p unsafe.Pointer) unsafe.Pointer {
 // key field's value, or the registry.RowKey of a composite key.
 func keyOf(m *registry.Model, p unsafe.Pointer) any {
 	if len(m.PK) == 1 {
-		return m.PK[0].Value(p)
+		return meta.Value(m.PK[0], p)
 	}
-	return m.KeyAt(p)
+	return meta.KeyAt(m, p)
 }
 
 // keyFromArgs returns primary key values for an error message, as keyOf.
@@ -139,7 +140,7 @@ func saveRow[T any](ctx context.Context, m *registry.Model, p *T) error {
 		switch {
 		case isUpdate:
 			_, err = update(ctx, c, m, p, b)
-		case m.AutoIncrement != nil && m.AutoIncrement.IsZero(unsafe.Pointer(p)):
+		case m.AutoIncrement != nil && meta.IsZero(m.AutoIncrement, unsafe.Pointer(p)):
 			err = insert(ctx, c, m, p, b, false)
 		default:
 			err = insert(ctx, c, m, p, b, true)
@@ -147,7 +148,7 @@ func saveRow[T any](ctx context.Context, m *registry.Model, p *T) error {
 		return err
 	}
 	return inTx(ctx, c, func(ctx context.Context) error {
-		if !isUpdate && !(m.AutoIncrement != nil && m.AutoIncrement.IsZero(unsafe.Pointer(p))) {
+		if !isUpdate && !(m.AutoIncrement != nil && meta.IsZero(m.AutoIncrement, unsafe.Pointer(p))) {
 			// A new record with its key set: the hooks to run depend on
 			// whether the row exists.
 			exists, err := rowExists(ctx, c, m, unsafe.Pointer(p))
@@ -177,7 +178,7 @@ func saveHooked[T any](ctx context.Context, c *session.Client, m *registry.Model
 	case isUpdate:
 		_, err = update(ctx, c, m, p, b)
 	default:
-		err = insert(ctx, c, m, p, b, !(m.AutoIncrement != nil && m.AutoIncrement.IsZero(unsafe.Pointer(p))))
+		err = insert(ctx, c, m, p, b, !(m.AutoIncrement != nil && meta.IsZero(m.AutoIncrement, unsafe.Pointer(p))))
 	}
 	if err != nil {
 		return err
@@ -189,7 +190,7 @@ func rowExists(ctx context.Context, c *session.Client, m *registry.Model, p unsa
 	st := sqlgen.For(c.Dialect(), m)
 	args := make([]any, len(m.PK))
 	for i, col := range m.PK {
-		args[i] = col.Value(p)
+		args[i] = meta.Value(col, p)
 	}
 	rows, err := queryOn(c, ctx, true, st.Exists, args)
 	if err != nil {
@@ -218,14 +219,14 @@ func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 	autoOmitted := false
 	for _, col := range m.Columns {
 		switch {
-		case col.AutoIncrement && col.IsZero(up):
-			omit.Add(col.Pos)
+		case col.AutoIncrement && meta.IsZero(col, up):
+			omit.Add(meta.Pos(col))
 			autoOmitted = true
-		case col.HasDefault && col.Nullable && col.IsZero(up):
-			omit.Add(col.Pos)
+		case col.HasDefault && col.Nullable && meta.IsZero(col, up):
+			omit.Add(meta.Pos(col))
 		}
 	}
-	if vc := m.Version; vc != nil && vc.IsZero(up) {
+	if vc := m.Version; vc != nil && meta.IsZero(vc, up) {
 		// A row's first version is 1, so that 0 always means "never
 		// stored"; undone if the INSERT fails.
 		if err := setInt(vc, up, 1); err != nil {
@@ -233,7 +234,7 @@ func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 		}
 		defer func() {
 			if err != nil {
-				vc.Reflect(up).SetZero()
+				meta.Reflect(vc, up).SetZero()
 			}
 		}()
 	}
@@ -249,10 +250,10 @@ func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 	}
 	args := make([]any, len(ins.Columns))
 	for i, col := range ins.Columns {
-		args[i] = col.Value(up)
+		args[i] = meta.Value(col, up)
 	}
 	if autoOmitted && c.Dialect().Returning() {
-		if err := queryRowOn(c, ctx, true, ins.SQL, args).Scan(m.AutoIncrement.ScanDest(up)); err != nil {
+		if err := queryRowOn(c, ctx, true, ins.SQL, args).Scan(meta.ScanDest(m.AutoIncrement, up)); err != nil {
 			return wrapArgs(m, "insert", ins.Columns, nil, err)
 		}
 	} else {
@@ -299,7 +300,7 @@ func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T], gen
 		return
 	}
 	// The session undoes its identity entry with the level that made it.
-	remember(s, m, m.KeyAt(unsafe.Pointer(p)), p)
+	remember(s, m, meta.KeyAt(m, unsafe.Pointer(p)), p)
 	if b == nil {
 		return
 	}
@@ -307,7 +308,7 @@ func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T], gen
 		if b.snap == snap { // not saved again since
 			b.snap = prev
 			if generated {
-				m.AutoIncrement.Reflect(unsafe.Pointer(p)).SetZero()
+				meta.Reflect(m.AutoIncrement, unsafe.Pointer(p)).SetZero()
 			}
 			if restore != nil {
 				restore()
@@ -317,7 +318,7 @@ func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T], gen
 }
 
 func setInt(col *registry.Column, p unsafe.Pointer, id int64) error {
-	f := col.Reflect(p)
+	f := meta.Reflect(col, p)
 	if col.Kind == registry.KindUint {
 		if id < 0 || f.OverflowUint(uint64(id)) {
 			return fmt.Errorf("record: generated key %d does not fit %s", id, col.Type)
@@ -337,7 +338,7 @@ func setInt(col *registry.Column, p unsafe.Pointer, id int64) error {
 func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T]) (ran bool, err error) {
 	up, sp := unsafe.Pointer(p), unsafe.Pointer(b.snap)
 	for _, col := range m.PK {
-		if !col.Equal(up, sp) {
+		if !meta.Equal(col, up, sp) {
 			return false, &FieldError{Model: m.Name, Field: col.Field, Column: col.Name,
 				Err: errors.New("the primary key of a saved record cannot change; destroy it and save a new one")}
 		}
@@ -346,7 +347,7 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 	var set registry.ColumnSet
 	for _, col := range m.Columns {
 		if !col.PK && col != vc && !unchanged(m, col, up, sp) {
-			set.Add(col.Pos)
+			set.Add(meta.Pos(col))
 		}
 	}
 	if set.Empty() {
@@ -355,9 +356,9 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 	restoreTimes := func() {}
 	if len(m.AutoTimes) > 0 {
 		var stamped []*registry.Column
-		stamped, restoreTimes = stampTimes(m, up, false, func(col *registry.Column) bool { return set.Has(col.Pos) })
+		stamped, restoreTimes = stampTimes(m, up, false, func(col *registry.Column) bool { return set.Has(meta.Pos(col)) })
 		for _, col := range stamped {
-			set.Add(col.Pos)
+			set.Add(meta.Pos(col))
 		}
 		defer func() {
 			if err != nil {
@@ -375,13 +376,13 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 	sqlText, cols := u.SQL, u.Columns
 	args := make([]any, 0, len(cols)+len(m.PK)+1)
 	for _, col := range cols {
-		args = append(args, col.Value(up))
+		args = append(args, meta.Value(col, up))
 	}
 	for _, col := range m.PK {
-		args = append(args, col.Value(up))
+		args = append(args, meta.Value(col, up))
 	}
 	if vc != nil {
-		args = append(args, vc.Value(sp)) // the version it was read with
+		args = append(args, meta.Value(vc, sp)) // the version it was read with
 	}
 	res, err := execOn(c, ctx, true, sqlText, args)
 	if err != nil {
@@ -389,18 +390,18 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		if vc != nil {
-			return false, &StaleError{Model: m.Name, Key: keyOf(m, up), Version: vc.Value(sp)}
+			return false, &StaleError{Model: m.Name, Key: keyOf(m, up), Version: meta.Value(vc, sp)}
 		}
 		return false, &NotFoundError{Model: m.Name, Key: keyOf(m, up)}
 	}
 	restore := restoreTimes
 	if vc != nil {
 		oldVersion := reflect.New(vc.Type).Elem()
-		oldVersion.Set(vc.Reflect(up))
+		oldVersion.Set(meta.Reflect(vc, up))
 		bumpVersion(vc, up, sp)
 		restore = func() {
 			restoreTimes()
-			vc.Reflect(up).Set(oldVersion)
+			meta.Reflect(vc, up).Set(oldVersion)
 		}
 	}
 	stored(ctx, m, p, b, false, restore)
@@ -410,7 +411,7 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 // bumpVersion sets the version field of the record at up to the one after
 // the version of its snapshot at sp, as the UPDATE did in the row.
 func bumpVersion(vc *registry.Column, up, sp unsafe.Pointer) {
-	f, old := vc.Reflect(up), vc.Reflect(sp)
+	f, old := meta.Reflect(vc, up), meta.Reflect(vc, sp)
 	if vc.Kind == registry.KindUint {
 		f.SetUint(old.Uint() + 1)
 	} else {

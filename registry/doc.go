@@ -2,6 +2,10 @@
 // package needs to know about them: the table, the columns with their field
 // offsets, Go types and DDL options, the primary key, relation fields, the
 // offset of the embedded record.Base, and the model's event handlers.
+// What this package shows is the metadata a user reads (Model, Column,
+// Relation), the functions that register and look models up, the naming
+// conventions and the errors; the field accessors and the layout that the
+// record, session and builder packages read per row are internal.
 //
 // Models are registered explicitly with Register or on first use by any
 // record function. Registration is concurrency-safe, and a model that fails

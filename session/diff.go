@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 )
@@ -194,7 +195,7 @@ func detachedModels(models []any) ([]*registry.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fkOrder(append(ms, registry.JoinModels(ms)...))
+	return fkOrder(append(ms, meta.JoinModels(ms)...))
 }
 
 // schemaDialect is how Diff reads and writes one database's schema where

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sort"
 
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 )
@@ -98,7 +99,7 @@ func selectModels(models []any) ([]*registry.Model, error) {
 		ms = append(ms, m)
 	}
 	// The join tables of many-to-many relations between the given models.
-	ms = append(ms, registry.JoinModels(ms)...)
+	ms = append(ms, meta.JoinModels(ms)...)
 	return fkOrder(ms)
 }
 

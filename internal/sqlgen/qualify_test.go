@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 )
@@ -85,5 +86,5 @@ func TestQualifiedSQLPerDialect(t *testing.T) {
 		u := sqlgen.For(tc.d, m).UpdateOf(registry.ColumnSetOf(2))
 		assert.Equal(t, tc.update, u.SQL, tc.d.Name())
 	}
-	assert.Empty(t, st.UpdateOf(registry.ColumnSetOf(m.PK[0].Pos)).SQL, "key columns are never set")
+	assert.Empty(t, st.UpdateOf(registry.ColumnSetOf(meta.Pos(m.PK[0]))).SQL, "key columns are never set")
 }

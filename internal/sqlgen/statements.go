@@ -9,6 +9,7 @@ import (
 	sq "github.com/Masterminds/squirrel"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/registry"
 )
 
@@ -194,7 +195,7 @@ func (s *Statements) buildInsert(omit registry.ColumnSet, upsert bool) *Insert {
 	ins := &Insert{}
 	names := []string{}
 	for _, c := range m.Columns {
-		if omit.Has(c.Pos) {
+		if omit.Has(meta.Pos(c)) {
 			continue
 		}
 		ins.Columns = append(ins.Columns, c)
@@ -237,7 +238,7 @@ func (s *Statements) UpdateOf(set registry.ColumnSet) *Update {
 	}
 	u := &Update{}
 	for _, c := range s.Model.Columns {
-		if set.Has(c.Pos) && !c.PK {
+		if set.Has(meta.Pos(c)) && !c.PK {
 			u.Columns = append(u.Columns, c)
 		}
 	}
@@ -260,7 +261,7 @@ func (s *Statements) VersionedUpdateOf(set registry.ColumnSet) *Update {
 	u := &Update{}
 	b := sq.Update(d.Quote(m.Table)).PlaceholderFormat(d.Placeholders())
 	for _, c := range m.Columns {
-		if set.Has(c.Pos) && !c.PK && c != vc {
+		if set.Has(meta.Pos(c)) && !c.PK && c != vc {
 			u.Columns = append(u.Columns, c)
 			b = b.Set(d.Quote(c.Name), sq.Expr("?"))
 		}

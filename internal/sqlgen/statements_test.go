@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 )
@@ -344,7 +345,7 @@ func TestGoldenStatements(t *testing.T) {
 			t.Run(prefix+"upserts every column", func(t *testing.T) { assert.Equal(t, g.upsert, s.Upsert(registry.ColumnSet{}).SQL) })
 			t.Run(prefix+"drops the table", func(t *testing.T) { assert.Equal(t, g.drop, s.DropTable) })
 			if ai := tm.model.AutoIncrement; ai != nil {
-				omit := registry.ColumnSetOf(ai.Pos)
+				omit := registry.ColumnSetOf(meta.Pos(ai))
 				t.Run(prefix+"inserts without the autoincrement key", func(t *testing.T) {
 					assert.Equal(t, g.insertOmitKey, s.Insert(omit).SQL)
 				})

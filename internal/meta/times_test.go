@@ -1,4 +1,4 @@
-package registry_test
+package meta_test
 
 import (
 	"database/sql"
@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/internal/meta"
 )
 
 func TestParseTime(t *testing.T) {
@@ -34,14 +34,14 @@ func TestParseTime(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.text, func(t *testing.T) {
-			got, err := registry.ParseTime(c.text)
+			got, err := meta.ParseTime(c.text)
 			require.NoError(t, err)
 			assert.True(t, c.want.Equal(got), "want %v, got %v", c.want, got)
 			assert.Same(t, time.UTC, got.Location())
 		})
 	}
 	for _, bad := range []string{"", "yesterday", "2025-13-01", "22/12/2025"} {
-		_, err := registry.ParseTime(bad)
+		_, err := meta.ParseTime(bad)
 		assert.ErrorContains(t, err, "converting", bad)
 	}
 }
@@ -57,7 +57,7 @@ type timeDestModel struct {
 // The time destinations read the drivers' time.Time values and text, and
 // write the field's own memory.
 func TestScanDestTimes(t *testing.T) {
-	m, err := registry.Of[timeDestModel]()
+	m, err := meta.Of[timeDestModel]()
 	require.NoError(t, err)
 	at := time.Date(2025, 12, 22, 10, 30, 5, 0, time.UTC)
 	var rec timeDestModel
@@ -65,7 +65,7 @@ func TestScanDestTimes(t *testing.T) {
 	scan := func(name string, src any) error {
 		c, ok := m.Column(name)
 		require.True(t, ok)
-		return c.ScanDest(p).(sql.Scanner).Scan(src)
+		return meta.ScanDest(c, p).(sql.Scanner).Scan(src)
 	}
 	require.NoError(t, scan("at", at.In(time.FixedZone("UTC+1", 3600))))
 	assert.Equal(t, at, rec.At, "a driver's time comes back in UTC")

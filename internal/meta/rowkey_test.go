@@ -1,4 +1,4 @@
-package registry_test
+package meta_test
 
 import (
 	"database/sql"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/internal/meta"
 )
 
 func TestRowKeyIsEqualForEqualValuesOfAnyGoType(t *testing.T) {
@@ -32,7 +32,7 @@ func TestRowKeyIsEqualForEqualValuesOfAnyGoType(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			a, b := registry.RowKeyOf(tc.a...), registry.RowKeyOf(tc.b...)
+			a, b := meta.RowKeyOf(tc.a...), meta.RowKeyOf(tc.b...)
 			assert.Equal(t, tc.same, a == b, "%v and %v", a, b)
 			assert.True(t, a.Valid())
 		})
@@ -42,12 +42,12 @@ func TestRowKeyIsEqualForEqualValuesOfAnyGoType(t *testing.T) {
 func TestRowKeyWithNullIsNotValid(t *testing.T) {
 	var p *int64
 	for _, vals := range [][]any{{nil}, {p}, {[]byte(nil)}, {int64(1), nil}, {sql.NullString{}}} {
-		assert.False(t, registry.RowKeyOf(vals...).Valid(), "%#v", vals)
+		assert.False(t, meta.RowKeyOf(vals...).Valid(), "%#v", vals)
 	}
-	assert.False(t, registry.RowKey{}.Valid())
+	assert.False(t, meta.RowKey{}.Valid())
 }
 
 func TestRowKeyString(t *testing.T) {
-	assert.Equal(t, "7", registry.RowKeyOf(7).String())
-	assert.Equal(t, `(0001ff, "a b", NULL, 3)`, registry.RowKeyOf([]byte{0, 1, 255}, "a b", nil, uint8(3)).String())
+	assert.Equal(t, "7", meta.RowKeyOf(7).String())
+	assert.Equal(t, `(0001ff, "a b", NULL, 3)`, meta.RowKeyOf([]byte{0, 1, 255}, "a b", nil, uint8(3)).String())
 }

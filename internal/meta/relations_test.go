@@ -1,4 +1,4 @@
-package registry_test
+package meta_test
 
 import (
 	"reflect"
@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/record"
-	"github.com/sqlservice/sqlservice/registry"
 )
 
 type RAccount struct {
@@ -63,40 +63,40 @@ type RNode struct {
 }
 
 func TestRelationKindsByConvention(t *testing.T) {
-	require.NoError(t, registry.Register(RAccount{}, RNode{}))
-	acc, err := registry.Of[RAccount]()
+	require.NoError(t, meta.Register(RAccount{}, RNode{}))
+	acc, err := meta.Of[RAccount]()
 	require.NoError(t, err)
-	role, _ := registry.Of[RRole]()
-	prof, _ := registry.Of[RProfile]()
-	msg, _ := registry.Of[RMessage]()
-	node, _ := registry.Of[RNode]()
+	role, _ := meta.Of[RRole]()
+	prof, _ := meta.Of[RProfile]()
+	msg, _ := meta.Of[RMessage]()
+	node, _ := meta.Of[RNode]()
 
-	col := func(m *registry.Model, name string) *registry.Column {
+	col := func(m *meta.Model, name string) *meta.Column {
 		c, ok := m.Column(name)
 		require.True(t, ok, name)
 		return c
 	}
-	rel := func(m *registry.Model, field string) *registry.Relation {
+	rel := func(m *meta.Model, field string) *meta.Relation {
 		r, ok := m.Relation(field)
 		require.True(t, ok, field)
 		return r
 	}
 	cases := []struct {
 		name    string
-		r       *registry.Relation
-		kind    registry.RelKind
-		related *registry.Model
-		fk, ref *registry.Column
-		inverse *registry.Relation
+		r       *meta.Relation
+		kind    meta.RelKind
+		related *meta.Model
+		fk, ref *meta.Column
+		inverse *meta.Relation
 	}{
-		{"has-many by fk option", rel(acc, "Roles"), registry.HasMany, role, col(role, "account_id"), col(acc, "id"), rel(role, "Account")},
-		{"belongs-to inverse", rel(role, "Account"), registry.BelongsTo, acc, col(role, "account_id"), col(acc, "id"), rel(acc, "Roles")},
-		{"has-one by name", rel(acc, "Profile"), registry.HasOne, prof, col(prof, "r_account_id"), col(acc, "id"), nil},
-		{"has-many by explicit fk", rel(acc, "Sent"), registry.HasMany, msg, col(msg, "sender_id"), col(acc, "id"), rel(msg, "Sender")},
-		{"belongs-to by field name", rel(msg, "Sender"), registry.BelongsTo, acc, col(msg, "sender_id"), col(acc, "id"), rel(acc, "Sent")},
-		{"value belongs-to by field name", rel(msg, "Recipient"), registry.BelongsTo, acc, col(msg, "recipient_id"), col(acc, "id"), nil},
-		{"self belongs-to", rel(node, "Parent"), registry.BelongsTo, node, col(node, "parent_id"), col(node, "id"), rel(node, "Children")},
-		{"self has-many", rel(node, "Children"), registry.HasMany, node, col(node, "parent_id"), col(node, "id"), rel(node, "Parent")},
+		{"has-many by fk option", rel(acc, "Roles"), meta.HasMany, role, col(role, "account_id"), col(acc, "id"), rel(role, "Account")},
+		{"belongs-to inverse", rel(role, "Account"), meta.BelongsTo, acc, col(role, "account_id"), col(acc, "id"), rel(acc, "Roles")},
+		{"has-one by name", rel(acc, "Profile"), meta.HasOne, prof, col(prof, "r_account_id"), col(acc, "id"), nil},
+		{"has-many by explicit fk", rel(acc, "Sent"), meta.HasMany, msg, col(msg, "sender_id"), col(acc, "id"), rel(msg, "Sender")},
+		{"belongs-to by field name", rel(msg, "Sender"), meta.BelongsTo, acc, col(msg, "sender_id"), col(acc, "id"), rel(acc, "Sent")},
+		{"value belongs-to by field name", rel(msg, "Recipient"), meta.BelongsTo, acc, col(msg, "recipient_id"), col(acc, "id"), nil},
+		{"self belongs-to", rel(node, "Parent"), meta.BelongsTo, node, col(node, "parent_id"), col(node, "id"), rel(node, "Children")},
+		{"self has-many", rel(node, "Children"), meta.HasMany, node, col(node, "parent_id"), col(node, "id"), rel(node, "Parent")},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -117,13 +117,13 @@ func TestRelationKindsByConvention(t *testing.T) {
 }
 
 func TestManyToManyJoinTable(t *testing.T) {
-	require.NoError(t, registry.Register(RAccount{}, RNode{}))
-	acc, _ := registry.Of[RAccount]()
-	grp, _ := registry.Of[RGroup]()
+	require.NoError(t, meta.Register(RAccount{}, RNode{}))
+	acc, _ := meta.Of[RAccount]()
+	grp, _ := meta.Of[RGroup]()
 	groups, _ := acc.Relation("Groups")
 	accounts, _ := grp.Relation("Accounts")
 
-	require.Equal(t, registry.ManyToMany, groups.Kind)
+	require.Equal(t, meta.ManyToMany, groups.Kind)
 	j := groups.Through().Join
 	require.NotNil(t, j)
 	assert.Same(t, j, accounts.Through().Join, "both sides share one join table")
@@ -132,8 +132,8 @@ func TestManyToManyJoinTable(t *testing.T) {
 	assert.Equal(t, "r_account_group", j.Table)
 	assert.Equal(t, []string{"r_account_id", "r_group_id"}, j.ColumnNames())
 	assert.Len(t, j.PK, 2)
-	assert.Equal(t, &registry.ForeignKey{Table: "r_account", Column: "id"}, j.Columns[0].FK)
-	assert.Equal(t, &registry.ForeignKey{Table: "r_group", Column: "id"}, j.Columns[1].FK)
+	assert.Equal(t, &meta.ForeignKey{Table: "r_account", Column: "id"}, j.Columns[0].FK)
+	assert.Equal(t, &meta.ForeignKey{Table: "r_group", Column: "id"}, j.Columns[1].FK)
 	assert.Equal(t, reflect.TypeFor[int64](), j.Columns[0].Type)
 	assert.Equal(t, reflect.TypeFor[int32](), j.Columns[1].Type, "a join column has the type of the key it references")
 	assert.Same(t, j.Columns[0], groups.Through().FK)
@@ -142,13 +142,13 @@ func TestManyToManyJoinTable(t *testing.T) {
 	assert.Nil(t, groups.FK, "a many-to-many relation's columns are in Through")
 	assert.Same(t, accounts, groups.Inverse)
 	assert.Same(t, groups, accounts.Inverse)
-	got, ok := registry.ByTable("r_account_group")
+	got, ok := meta.ByTable("r_account_group")
 	assert.True(t, ok)
 	assert.Same(t, j, got)
-	assert.Equal(t, []*registry.Model{j}, registry.JoinModels([]*registry.Model{acc, grp}))
-	assert.Empty(t, registry.JoinModels([]*registry.Model{acc}), "a join table needs both sides")
+	assert.Equal(t, []*meta.Model{j}, meta.JoinModels([]*meta.Model{acc, grp}))
+	assert.Empty(t, meta.JoinModels([]*meta.Model{acc}), "a join table needs both sides")
 
-	node, _ := registry.Of[RNode]()
+	node, _ := meta.Of[RNode]()
 	friends, _ := node.Relation("Friends")
 	assert.Equal(t, []string{"node_id", "friend_id"}, friends.Through().Join.ColumnNames())
 }
@@ -251,29 +251,29 @@ func TestRelationErrorsAtRegistration(t *testing.T) {
 		field string
 		msg   string
 	}{
-		{"no foreign key", BadNoFK{}, registry.ErrRelation, "Items", "no foreign key from BadNoFKItem to BadNoFK"},
-		{"ambiguous foreign keys", BadAmbiguous{}, registry.ErrRelation, "Items", "ambiguous: BadAmbiguousItem has several foreign keys to BadAmbiguous (a, b)"},
-		{"unknown option", BadOption{}, registry.ErrBadTag, "Items", `unknown option "sideways"`},
-		{"m2m on a single field", BadM2MSingle{}, registry.ErrBadTag, "Item", "m2m needs a slice field"},
-		{"cascade on belongs-to", BadCascadeParent{}, registry.ErrBadTag, "Owner", "belong on the parent's side"},
-		{"fk names no column", BadUnknownFK{}, registry.ErrRelation, "Items", `BadOptionItem has no column "nope"`},
-		{"join table is a model", BadJoinIsModel{}, registry.ErrRelation, "Items", "join model BadOptionItem has no column linking it to BadJoinIsModel: give BadOptionItem a column bad_join_is_model_id"},
-		{"self m2m needs column names", BadSelfM2M{}, registry.ErrRelation, "Friends", `both join columns would be named "bad_self_m2_m_id"`},
-		{"incompatible key types", BadTypes{}, registry.ErrRelation, "Items", "cannot hold values of"},
-		{"Set handler on a collection", BadSetOnMany{}, registry.ErrBadTag, "Events", "fires Append and Remove, not Set"},
-		{"ambiguous single relation", BadSingleAmbiguous{}, registry.ErrRelation, "Other", "ambiguous: BadSingleAmbiguous and BadSingleOther are linked by"},
+		{"no foreign key", BadNoFK{}, meta.ErrRelation, "Items", "no foreign key from BadNoFKItem to BadNoFK"},
+		{"ambiguous foreign keys", BadAmbiguous{}, meta.ErrRelation, "Items", "ambiguous: BadAmbiguousItem has several foreign keys to BadAmbiguous (a, b)"},
+		{"unknown option", BadOption{}, meta.ErrBadTag, "Items", `unknown option "sideways"`},
+		{"m2m on a single field", BadM2MSingle{}, meta.ErrBadTag, "Item", "m2m needs a slice field"},
+		{"cascade on belongs-to", BadCascadeParent{}, meta.ErrBadTag, "Owner", "belong on the parent's side"},
+		{"fk names no column", BadUnknownFK{}, meta.ErrRelation, "Items", `BadOptionItem has no column "nope"`},
+		{"join table is a model", BadJoinIsModel{}, meta.ErrRelation, "Items", "join model BadOptionItem has no column linking it to BadJoinIsModel: give BadOptionItem a column bad_join_is_model_id"},
+		{"self m2m needs column names", BadSelfM2M{}, meta.ErrRelation, "Friends", `both join columns would be named "bad_self_m2_m_id"`},
+		{"incompatible key types", BadTypes{}, meta.ErrRelation, "Items", "cannot hold values of"},
+		{"Set handler on a collection", BadSetOnMany{}, meta.ErrBadTag, "Events", "fires Append and Remove, not Set"},
+		{"ambiguous single relation", BadSingleAmbiguous{}, meta.ErrRelation, "Other", "ambiguous: BadSingleAmbiguous and BadSingleOther are linked by"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := registry.Register(tc.model)
+			err := meta.Register(tc.model)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, tc.kind)
-			var me *registry.ModelError
+			var me *meta.ModelError
 			require.ErrorAs(t, err, &me)
 			assert.Equal(t, reflect.TypeOf(tc.model).Name(), me.Model)
 			assert.Equal(t, tc.field, me.Field)
 			assert.Contains(t, err.Error(), tc.msg)
-			_, registered := registry.ByTable(registry.SnakeCase(me.Model))
+			_, registered := meta.ByTable(meta.SnakeCase(me.Model))
 			assert.False(t, registered, "a model that fails is not registered")
 		})
 	}

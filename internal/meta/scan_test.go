@@ -1,4 +1,4 @@
-package registry_test
+package meta_test
 
 import (
 	"database/sql"
@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/internal/meta"
 )
 
 type scanDestModel struct {
@@ -27,9 +27,9 @@ func (scanDestModel) TableName() string { return "scan_dest_models" }
 // ScanDest converts what drivers return as database/sql converts it into a
 // plain pointer to the field, errors included.
 func TestScanDest(t *testing.T) {
-	m, err := registry.Of[scanDestModel]()
+	m, err := meta.Of[scanDestModel]()
 	require.NoError(t, err)
-	col := func(name string) *registry.Column {
+	col := func(name string) *meta.Column {
 		c, ok := m.Column(name)
 		require.True(t, ok, name)
 		return c
@@ -64,7 +64,7 @@ func TestScanDest(t *testing.T) {
 		t.Run(tc.col+"/"+typeName(tc.src), func(t *testing.T) {
 			var v scanDestModel
 			c := col(tc.col)
-			dest := c.ScanDest(unsafe.Pointer(&v))
+			dest := meta.ScanDest(c, unsafe.Pointer(&v))
 			sc, ok := dest.(sql.Scanner)
 			require.True(t, ok, "%T is not an sql.Scanner", dest)
 			err := sc.Scan(tc.src)
@@ -75,13 +75,13 @@ func TestScanDest(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tc.want, c.Value(unsafe.Pointer(&v)))
+			assert.Equal(t, tc.want, meta.Value(c, unsafe.Pointer(&v)))
 		})
 	}
 	t.Run("other types scan through their address", func(t *testing.T) {
 		var v scanDestModel
-		assert.Same(t, &v.S, col("s").ScanDest(unsafe.Pointer(&v)))
-		assert.Same(t, &v.Opt, col("opt").ScanDest(unsafe.Pointer(&v)))
+		assert.Same(t, &v.S, meta.ScanDest(col("s"), unsafe.Pointer(&v)))
+		assert.Same(t, &v.Opt, meta.ScanDest(col("opt"), unsafe.Pointer(&v)))
 	})
 }
 

@@ -1,4 +1,4 @@
-package registry
+package meta
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/hooks"
 )
 
 // Kind is the storage class of a column, from which each dialect derives
@@ -51,8 +51,8 @@ type ForeignKey struct {
 type Column struct {
 	Name          string       // column name in the database
 	Field         string       // Go field name
-	Index         []int        // reflect field index path from the model struct
-	Offset        uintptr      // byte offset of the field from the start of the model struct
+	index         []int        // reflect field index path from the model struct
+	offset        uintptr      // byte offset of the field from the start of the model struct
 	Type          reflect.Type // Go type of the field
 	Kind          Kind
 	Bits          int  // size in bits for ints, uints and floats
@@ -71,8 +71,8 @@ type Column struct {
 	HasDefault    bool
 	SQLType       string // type=T, verbatim; overrides the dialect's mapping
 	FK            *ForeignKey
-	Pos           int  // position in Model.Columns
-	Snap          Snap // how a record's snapshot keeps the value
+	pos           int  // position in Model.Columns
+	snap          Snap // how a record's snapshot keeps the value
 
 	pkOrder int  // pk=N
 	bytes   bool // a []byte or a named byte slice type: same memory layout as []byte
@@ -82,33 +82,33 @@ type Column struct {
 	value func(unsafe.Pointer) any
 }
 
-// Addr returns a typed pointer (as any) to this column's field inside the
+// Addr returns a typed pointer (as any) to c's field inside the
 // model struct that p points to, ready for Rows.Scan.
-func (c *Column) Addr(p unsafe.Pointer) any { return c.addr(unsafe.Add(p, c.Offset)) }
+func Addr(c *Column, p unsafe.Pointer) any { return c.addr(unsafe.Add(p, c.offset)) }
 
-// ScanDest returns what Rows.Scan should write this column's field in the
+// ScanDest returns what Rows.Scan should write c's field in the
 // model struct at p through: Addr, or for int64, int, int32 and float64
 // fields a Scanner over the field that converts as database/sql does
 // without its reflection, and for time fields (time.Time, *time.Time,
 // sql.NullTime, sql.Null[time.Time]) one that also reads times stored as
 // text (see ParseTime).
-func (c *Column) ScanDest(p unsafe.Pointer) any { return c.dest(unsafe.Add(p, c.Offset)) }
+func ScanDest(c *Column, p unsafe.Pointer) any { return c.dest(unsafe.Add(p, c.offset)) }
 
 // Value returns the field's value inside the model struct at p, ready to be
 // bound as a statement argument.
-func (c *Column) Value(p unsafe.Pointer) any { return c.value(unsafe.Add(p, c.Offset)) }
+func Value(c *Column, p unsafe.Pointer) any { return c.value(unsafe.Add(p, c.offset)) }
 
 // Reflect returns the field inside the model struct at p as a settable
 // reflect.Value.
-func (c *Column) Reflect(p unsafe.Pointer) reflect.Value {
-	return reflect.NewAt(c.Type, unsafe.Add(p, c.Offset)).Elem()
+func Reflect(c *Column, p unsafe.Pointer) reflect.Value {
+	return reflect.NewAt(c.Type, unsafe.Add(p, c.offset)).Elem()
 }
 
 // Equal reports whether the field holds equal values in the model structs
 // at a and b. Pointers compare what they point to; time.Time compares
 // instants.
-func (c *Column) Equal(a, b unsafe.Pointer) bool {
-	pa, pb := unsafe.Add(a, c.Offset), unsafe.Add(b, c.Offset)
+func Equal(c *Column, a, b unsafe.Pointer) bool {
+	pa, pb := unsafe.Add(a, c.offset), unsafe.Add(b, c.offset)
 	switch c.Type {
 	case typeInt64:
 		return *(*int64)(pa) == *(*int64)(pb)
@@ -140,14 +140,14 @@ func (c *Column) Equal(a, b unsafe.Pointer) bool {
 
 // IsZero reports whether the field inside the model struct at p holds its
 // type's zero value.
-func (c *Column) IsZero(p unsafe.Pointer) bool {
+func IsZero(c *Column, p unsafe.Pointer) bool {
 	switch c.Type {
 	case typeInt64:
-		return *(*int64)(unsafe.Add(p, c.Offset)) == 0
+		return *(*int64)(unsafe.Add(p, c.offset)) == 0
 	case typeInt:
-		return *(*int)(unsafe.Add(p, c.Offset)) == 0
+		return *(*int)(unsafe.Add(p, c.offset)) == 0
 	}
-	return c.Reflect(p).IsZero()
+	return Reflect(c, p).IsZero()
 }
 
 // Relation is a field whose type is another model, a pointer to one, or a
@@ -155,8 +155,8 @@ func (c *Column) IsZero(p unsafe.Pointer) bool {
 // (see relations.go) before the model is published.
 type Relation struct {
 	Field   string
-	Index   []int
-	Offset  uintptr
+	index   []int
+	offset  uintptr
 	Type    reflect.Type // the field's type
 	Target  reflect.Type // the related model's struct type
 	Many    bool         // a slice
@@ -178,11 +178,11 @@ type Model struct {
 	SoftDelete    *Column   // the softdelete column, if any
 	AutoTimes     []*Column // the autocreate and autoupdate columns
 	Relations     []*Relation
-	Deep          []*Column // the columns whose Snap is not SnapValue, in order
+	deep          []*Column // the columns whose Snap is not SnapValue, in order
 	Naming        Naming    // how the names not given in tags were derived (SnakeNaming unless the model says)
 	HasBase       bool      // embeds record.Base[T]
-	BaseOffset    uintptr   // offset of the embedded record.Base[T]
-	Handlers      *events.Handlers
+	baseOffset    uintptr   // offset of the embedded record.Base[T]
+	handlers      *hooks.Handlers
 
 	byName  map[string]*Column
 	byField map[string]*Column
@@ -332,16 +332,16 @@ func classify(t reflect.Type) (k Kind, bits int, nullable bool, err error) {
 func (c *Column) setAccessors(t reflect.Type) {
 	c.addr, c.value = accessors(t)
 	c.dest = scanDest(t, c.addr)
-	c.Snap = snapOf(t)
+	c.snap = snapOf(t)
 	c.bytes = t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8
 }
 
 // setDeep lists the columns whose snapshots need more than a struct copy.
 func (m *Model) setDeep() {
-	m.Deep = nil
+	m.deep = nil
 	for _, c := range m.Columns {
-		if c.Snap != SnapValue {
-			m.Deep = append(m.Deep, c)
+		if c.snap != SnapValue {
+			m.deep = append(m.deep, c)
 		}
 	}
 }

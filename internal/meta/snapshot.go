@@ -1,4 +1,4 @@
-package registry
+package meta
 
 import (
 	"bytes"
@@ -62,13 +62,13 @@ func hasRefs(t reflect.Type) bool {
 	return false
 }
 
-// CopyDeep sets the field of this column in the model struct at dst to a
+// CopyDeep sets c's field in the model struct at dst to a
 // deep copy of the one at src: byte slices copied, pointer targets, maps
 // and slices duplicated, so that editing either in place leaves the other
 // as it was. Channels and functions are shared.
-func (c *Column) CopyDeep(dst, src unsafe.Pointer) {
-	d := reflect.NewAt(c.Type, unsafe.Add(dst, c.Offset)).Elem()
-	deepCopy(d, reflect.NewAt(c.Type, unsafe.Add(src, c.Offset)).Elem())
+func CopyDeep(c *Column, dst, src unsafe.Pointer) {
+	d := reflect.NewAt(c.Type, unsafe.Add(dst, c.offset)).Elem()
+	deepCopy(d, reflect.NewAt(c.Type, unsafe.Add(src, c.offset)).Elem())
 }
 
 // deepCopy sets dst, a settable value, to a deep copy of src of the same
@@ -149,11 +149,11 @@ func deepCopy(dst, src reflect.Value) {
 // nothing, so the column counts as changed and the write reports the error.
 type errValue struct{}
 
-// DriverValue returns the driver value of this column's field in the model
+// DriverValue returns the driver value of c's field in the model
 // struct at p, a byte slice copied, for a SnapDriver column's snapshot. A
 // Value method that fails gives a value that equals no other.
-func (c *Column) DriverValue(p unsafe.Pointer) any {
-	v, err := c.Value(p).(driver.Valuer).Value()
+func DriverValue(c *Column, p unsafe.Pointer) any {
+	v, err := Value(c, p).(driver.Valuer).Value()
 	if err != nil {
 		return errValue{}
 	}

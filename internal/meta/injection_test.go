@@ -1,4 +1,4 @@
-package registry_test
+package meta_test
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sqlservice/sqlservice/registry"
+	"github.com/sqlservice/sqlservice/internal/meta"
 )
 
 // hostile is a corpus of identifier payloads for tags and table names.
@@ -23,30 +23,30 @@ func TestHostileTagsAreRefused(t *testing.T) {
 	for _, h := range hostile {
 		for _, tag := range []string{h, h + ",pk", "id,fk=" + h, "id,fk=t." + h, "id,fk=" + h + ".id", "id,type=" + h, "id,size=" + h} {
 			tried++
-			got, err := registry.ParseTag(tag)
+			got, err := meta.ParseTag(tag)
 			if err != nil {
 				continue
 			}
 			// What is accepted must be harmless: plain identifiers, types
 			// of letters, digits and parentheses.
 			if got.Name != "" {
-				assert.True(t, registry.ValidIdentifier(got.Name), "tag %q gave name %q", tag, got.Name)
+				assert.True(t, meta.ValidIdentifier(got.Name), "tag %q gave name %q", tag, got.Name)
 			}
 			if got.FK != nil {
-				assert.True(t, registry.ValidIdentifier(got.FK.Table) && registry.ValidIdentifier(got.FK.Column), "tag %q", tag)
+				assert.True(t, meta.ValidIdentifier(got.FK.Table) && meta.ValidIdentifier(got.FK.Column), "tag %q", tag)
 			}
 			assert.NotContains(t, got.SQLType, ";", "tag %q", tag)
 			assert.NotContains(t, got.SQLType, "'", "tag %q", tag)
 		}
 		for _, d := range []string{"'x'; DROP TABLE t", "1 -- x", "1 /* x */", "'a\x00'"} {
-			_, err := registry.ParseTag("n,default=" + d)
+			_, err := meta.ParseTag("n,default=" + d)
 			assert.Error(t, err, "default %q", d)
 		}
 	}
 	assert.Greater(t, tried, 200)
 	for _, h := range hostile {
 		if h == "1abc" || h == strings.Repeat("a", 64) || strings.ContainsAny(h, "'\"`;\\ ()*$?:.\x00\n+-/") || !isASCII(h) || h == "" {
-			assert.False(t, registry.ValidIdentifier(h), "%q", h)
+			assert.False(t, meta.ValidIdentifier(h), "%q", h)
 		}
 	}
 }
@@ -67,8 +67,8 @@ type hostileTableName struct {
 func (hostileTableName) TableName() string { return `t"; DROP TABLE x; --` }
 
 func TestHostileTableNameIsRefused(t *testing.T) {
-	err := registry.Register(hostileTableName{})
+	err := meta.Register(hostileTableName{})
 	require.Error(t, err)
-	assert.ErrorIs(t, err, registry.ErrBadTag)
+	assert.ErrorIs(t, err, meta.ErrBadTag)
 	assert.Contains(t, err.Error(), fmt.Sprintf("%q", `t"; DROP TABLE x; --`))
 }

@@ -1,22 +1,32 @@
-package registry
+package meta
 
 import (
 	"errors"
 	"fmt"
 	"reflect"
 	"sort"
-	"strings"
 	"sync"
 
-	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/hooks"
 )
 
-// basePkg and baseName identify the embedded record.Base[T] by its reflected
-// type, so that the registry need not import the record package.
-const (
-	basePkg  = "github.com/sqlservice/sqlservice/record"
-	baseName = "Base["
-)
+// baseOf is package record's hand-off (see SetBase): the registry
+// recognises an embedded record.Base[T] by type identity without importing
+// record, which imports the registry.
+var baseOf func(t reflect.Type) (model reflect.Type, ok bool)
+
+// SetBase installs package record's hand-off; record calls it at init. of
+// reports the model type T when t is exactly record.Base[T].
+func SetBase(of func(t reflect.Type) (model reflect.Type, ok bool)) { baseOf = of }
+
+// isBase returns T when t is exactly record.Base[T]. Without package record
+// in the program no type is one.
+func isBase(t reflect.Type) (model reflect.Type, ok bool) {
+	if baseOf == nil || t.Kind() != reflect.Struct {
+		return nil, false
+	}
+	return baseOf(t)
+}
 
 // Sentinel errors; the typed errors below match them with errors.Is.
 var (
@@ -272,21 +282,26 @@ func ByTable(table string) (*Model, bool) {
 
 // IsModelType reports whether t is a struct that embeds record.Base.
 func IsModelType(t reflect.Type) bool {
-	_, ok := baseField(t)
+	_, _, ok := baseField(t)
 	return ok
 }
 
-func baseField(t reflect.Type) (reflect.StructField, bool) {
+// baseField returns the record.Base field that t embeds, and the model
+// type it is the Base of.
+func baseField(t reflect.Type) (reflect.StructField, reflect.Type, bool) {
 	if t.Kind() != reflect.Struct {
-		return reflect.StructField{}, false
+		return reflect.StructField{}, nil, false
 	}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		if f.Anonymous && f.Type.PkgPath() == basePkg && strings.HasPrefix(f.Type.Name(), baseName) {
-			return f, true
+		if !f.Anonymous {
+			continue
+		}
+		if model, ok := isBase(f.Type); ok {
+			return f, model, true
 		}
 	}
-	return reflect.StructField{}, false
+	return reflect.StructField{}, nil, false
 }
 
 type tableNamer interface{ TableName() string }
@@ -308,12 +323,11 @@ func build(t reflect.Type, pending map[reflect.Type]*Model) (*Model, error) {
 		return nil, &ModelError{Model: m.Name, Field: field, Kind: kind, Err: err}
 	}
 
-	if bf, ok := baseField(t); ok {
-		want := baseName + t.PkgPath() + "." + t.Name() + "]"
-		if bf.Type.Name() != want {
+	if bf, model, ok := baseField(t); ok {
+		if model != t {
 			return fail(bf.Name, ErrNotModel, fmt.Errorf("embeds %s; a model must embed record.Base[%s]", bf.Type, t.Name()))
 		}
-		m.HasBase, m.BaseOffset = true, bf.Offset
+		m.HasBase, m.baseOffset = true, bf.Offset
 	}
 
 	m.Naming = SnakeNaming
@@ -343,7 +357,7 @@ func build(t reflect.Type, pending map[reflect.Type]*Model) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.Handlers = h
+	m.handlers = h
 
 	for _, r := range m.Relations {
 		if _, done := reg.byType.Load(r.Target); done {
@@ -362,7 +376,7 @@ func collectFields(m *Model, t reflect.Type, index []int, offset uintptr) error 
 		idx := append(append([]int(nil), index...), i)
 		raw, tagged := f.Tag.Lookup("db")
 		fail := func(kind, err error) error { return &ModelError{Model: m.Name, Field: f.Name, Kind: kind, Err: err} }
-		if f.Anonymous && f.Type.PkgPath() == basePkg && strings.HasPrefix(f.Type.Name(), baseName) {
+		if _, isB := isBase(f.Type); f.Anonymous && isB {
 			continue
 		}
 		if f.Anonymous && !tagged && f.Type.Kind() == reflect.Struct && !IsModelType(f.Type) {
@@ -389,7 +403,7 @@ func collectFields(m *Model, t reflect.Type, index []int, offset uintptr) error 
 				return fail(ErrBadTag, errors.New("a relation field takes a rel:\"...\" tag, not db:\"...\""))
 			}
 			m.Relations = append(m.Relations, &Relation{
-				Field: f.Name, Index: idx, Offset: offset + f.Offset, Type: f.Type,
+				Field: f.Name, index: idx, offset: offset + f.Offset, Type: f.Type,
 				Target: rt, Many: many, Pointer: ptr, Tag: f.Tag.Get("rel"),
 			})
 			continue
@@ -403,11 +417,11 @@ func collectFields(m *Model, t reflect.Type, index []int, offset uintptr) error 
 			return fail(ErrUnsupportedType, err)
 		}
 		c := &Column{
-			Name: tg.name, Field: f.Name, Index: idx, Offset: offset + f.Offset, Type: f.Type,
+			Name: tg.name, Field: f.Name, index: idx, offset: offset + f.Offset, Type: f.Type,
 			Kind: k, Bits: bits, PK: tg.pk, AutoIncrement: tg.autoIncrement, Version: tg.version, Nullable: nullable,
 			AutoCreate: tg.autoCreate, AutoUpdate: tg.autoUpdate, SoftDelete: tg.softDelete,
 			Unique: tg.unique, Indexed: tg.index, Size: tg.size, Default: tg.dflt, HasDefault: tg.hasDefault,
-			SQLType: tg.sqlType, FK: tg.fk, Pos: len(m.Columns), pkOrder: tg.pkOrder,
+			SQLType: tg.sqlType, FK: tg.fk, pos: len(m.Columns), pkOrder: tg.pkOrder,
 		}
 		if c.Name == "" {
 			c.Name = m.Naming.Name(f.Name)
@@ -514,9 +528,9 @@ func relationType(t reflect.Type) (target reflect.Type, many, ptr, ok bool) {
 	return nil, false, false, false
 }
 
-func collectEvents(m *Model, t reflect.Type) (*events.Handlers, error) {
-	h := &events.Handlers{}
-	fail := func(err error) (*events.Handlers, error) {
+func collectEvents(m *Model, t reflect.Type) (*hooks.Handlers, error) {
+	h := &hooks.Handlers{}
+	fail := func(err error) (*hooks.Handlers, error) {
 		return nil, &ModelError{Model: m.Name, Field: "Events", Kind: ErrBadTag, Err: err}
 	}
 	pv := reflect.New(t)
@@ -525,39 +539,35 @@ func collectEvents(m *Model, t reflect.Type) (*events.Handlers, error) {
 		if mt.NumIn() != 1 || mt.NumOut() != 0 || mt.In(0).Kind() != reflect.Pointer {
 			return fail(fmt.Errorf("Events must have the signature func (%s) Events(on *events.On[%s])", m.Name, m.Name))
 		}
+		if model, ok := hooks.OnModel(mt.In(0)); !ok || model != t {
+			return fail(fmt.Errorf("Events takes *events.On[%s], not %s", m.Name, mt.In(0)))
+		}
 		on := reflect.New(mt.In(0).Elem())
-		col, ok := on.Interface().(events.Collector)
-		if !ok || mt.In(0).Elem().PkgPath() != "github.com/sqlservice/sqlservice/events" {
-			return fail(fmt.Errorf("Events takes *events.On[%s], not %s", m.Name, mt.In(0)))
-		}
-		if want := "On[" + t.PkgPath() + "." + t.Name() + "]"; mt.In(0).Elem().Name() != want {
-			return fail(fmt.Errorf("Events takes *events.On[%s], not %s", m.Name, mt.In(0)))
-		}
 		meth.Call([]reflect.Value{on})
-		h = col.Handlers()
+		h = hooks.Collect(on.Interface())
 	}
 	// Key attribute handlers by column name, or by relation field name.
-	err := h.Canonicalize(func(k events.Kind, attr string) (string, error) {
-		if k == events.KindInitScalar || k == events.KindModified {
+	err := h.Canonicalize(func(k hooks.Kind, attr string) (string, error) {
+		if k == hooks.KindInitScalar || k == hooks.KindModified {
 			if c, ok := m.Column(attr); ok {
 				return c.Name, nil
 			}
 			return "", fmt.Errorf("%s handler for %q: no such column", k, attr)
 		}
-		if k == events.KindSet {
+		if k == hooks.KindSet {
 			if c, ok := m.Column(attr); ok {
 				return c.Name, nil
 			}
 		}
 		if r, ok := m.Relation(attr); ok {
 			switch {
-			case k == events.KindSet && r.Many:
+			case k == hooks.KindSet && r.Many:
 				return "", fmt.Errorf("Set handler for %q: a collection relation fires Append and Remove, not Set", attr)
-			case k == events.KindSet || r.Many:
+			case k == hooks.KindSet || r.Many:
 				return r.Field, nil
 			}
 		}
-		if k == events.KindSet {
+		if k == hooks.KindSet {
 			return "", fmt.Errorf("Set handler for %q: no such column or relation", attr)
 		}
 		return "", fmt.Errorf("%s handler for %q: no such collection relation", k, attr)

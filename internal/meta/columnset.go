@@ -1,4 +1,4 @@
-package registry
+package meta
 
 // ColumnSet is a set of a model's columns by position (Column.Pos), of any
 // width: the columns an INSERT omits, an UPDATE sets, a bulk row binds. It

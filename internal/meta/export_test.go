@@ -1,4 +1,4 @@
-package registry
+package meta
 
 // ParsedTag is the parsed form of a db tag with exported fields, so that
 // registry_test can check the tag parser directly.

@@ -1,4 +1,4 @@
-package registry_test
+package meta_test
 
 import (
 	"testing"
@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/record"
-	"github.com/sqlservice/sqlservice/registry"
 )
 
 type regGood struct {
@@ -20,12 +20,12 @@ type regBadNoPK struct {
 }
 
 func TestRegisterIsAllOrNothing(t *testing.T) {
-	err := registry.Register(regGood{}, regBadNoPK{})
-	require.ErrorIs(t, err, registry.ErrNoPrimaryKey)
-	_, ok := registry.ByTable("reg_good")
+	err := meta.Register(regGood{}, regBadNoPK{})
+	require.ErrorIs(t, err, meta.ErrNoPrimaryKey)
+	_, ok := meta.ByTable("reg_good")
 	assert.False(t, ok, "a call that fails registers nothing, not even the models before the bad one")
-	require.NoError(t, registry.Register(regGood{}))
-	_, ok = registry.ByTable("reg_good")
+	require.NoError(t, meta.Register(regGood{}))
+	_, ok = meta.ByTable("reg_good")
 	assert.True(t, ok)
 }
 
@@ -41,7 +41,7 @@ type regEmbedsUnexported struct {
 }
 
 func TestEmbeddedUnexportedStructPromotesItsFields(t *testing.T) {
-	m, err := registry.Of[regEmbedsUnexported]()
+	m, err := meta.Of[regEmbedsUnexported]()
 	require.NoError(t, err)
 	assert.Equal(t, []string{"id", "created", "deleted"}, m.ColumnNames())
 }
@@ -59,9 +59,9 @@ func (regSetOrder) Events(on *events.On[regSetOrder]) {
 }
 
 func TestSetHandlersRunInRegistrationOrderAcrossSpellings(t *testing.T) {
-	m, err := registry.Of[regSetOrder]()
+	m, err := meta.Of[regSetOrder]()
 	require.NoError(t, err)
-	got, err := m.Handlers.FireSet(&regSetOrder{}, "phone", "x", "")
+	got, err := meta.Handlers(m).FireSet(&regSetOrder{}, "phone", "x", "")
 	require.NoError(t, err)
 	assert.Equal(t, "x123", got)
 }

@@ -1,4 +1,4 @@
-package registry_test
+package meta_test
 
 import (
 	"testing"
@@ -6,8 +6,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/record"
-	"github.com/sqlservice/sqlservice/registry"
 )
 
 func TestNamings(t *testing.T) {
@@ -24,10 +24,10 @@ func TestNamings(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.goName, func(t *testing.T) {
-			assert.Equal(t, c.snake, registry.SnakeNaming.Name(c.goName))
-			assert.Equal(t, c.pascal, registry.PascalNaming.Name(c.goName))
-			assert.Equal(t, c.snakeFK, registry.SnakeNaming.ForeignKey(c.goName))
-			assert.Equal(t, c.pascalFK, registry.PascalNaming.ForeignKey(c.goName))
+			assert.Equal(t, c.snake, meta.SnakeNaming.Name(c.goName))
+			assert.Equal(t, c.pascal, meta.PascalNaming.Name(c.goName))
+			assert.Equal(t, c.snakeFK, meta.SnakeNaming.ForeignKey(c.goName))
+			assert.Equal(t, c.pascalFK, meta.PascalNaming.ForeignKey(c.goName))
 		})
 	}
 }
@@ -35,7 +35,7 @@ func TestNamings(t *testing.T) {
 // chinook gives every model that embeds it PascalCase names.
 type chinook struct{}
 
-func (chinook) Naming() registry.Naming { return registry.PascalNaming }
+func (chinook) Naming() meta.Naming { return meta.PascalNaming }
 
 type Artist struct {
 	record.Base[Artist]
@@ -62,30 +62,30 @@ type namingPlain struct {
 }
 
 func TestNamingPerModel(t *testing.T) {
-	artist, err := registry.Of[Artist]()
+	artist, err := meta.Of[Artist]()
 	require.NoError(t, err)
-	album, err := registry.Of[Album]()
+	album, err := meta.Of[Album]()
 	require.NoError(t, err)
 	assert.Equal(t, "Artist", artist.Table)
 	assert.Equal(t, "Albums", album.Table)
 	assert.Equal(t, []string{"ArtistId", "Name"}, artist.ColumnNames())
 	assert.Equal(t, []string{"AlbumId", "Title", "ArtistId"}, album.ColumnNames())
-	assert.Equal(t, registry.PascalNaming, album.Naming)
+	assert.Equal(t, meta.PascalNaming, album.Naming)
 
 	belongs, ok := album.Relation("Artist")
 	require.True(t, ok)
-	assert.Equal(t, registry.BelongsTo, belongs.Kind)
+	assert.Equal(t, meta.BelongsTo, belongs.Kind)
 	assert.Equal(t, "ArtistId", belongs.FK.Name)
 	assert.Equal(t, "ArtistId", belongs.Ref.Name)
 
 	many, ok := artist.Relation("Albums")
 	require.True(t, ok)
-	assert.Equal(t, registry.HasMany, many.Kind)
+	assert.Equal(t, meta.HasMany, many.Kind)
 	assert.Equal(t, "ArtistId", many.FK.Name)
 
-	plain, err := registry.Of[namingPlain]()
+	plain, err := meta.Of[namingPlain]()
 	require.NoError(t, err)
 	assert.Equal(t, "naming_plain", plain.Table, "snake_case stays the default")
 	assert.Equal(t, []string{"id", "artist_id"}, plain.ColumnNames())
-	assert.Equal(t, registry.SnakeNaming, plain.Naming)
+	assert.Equal(t, meta.SnakeNaming, plain.Naming)
 }

@@ -1,4 +1,4 @@
-package registry
+package meta
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/hooks"
 )
 
 // RelKind is how a relation is stored.
@@ -77,7 +77,7 @@ func (e *UnknownRelationError) Is(target error) bool { return target == ErrUnkno
 //	ManyToMany:         Through().Join.FK → Owner.Ref, Through().JoinRef → Related.RelatedRef
 type RelationLink struct {
 	Kind    RelKind
-	Pos     int     // position in Owner.Relations
+	pos     int     // position in Owner.Relations
 	Owner   *Model  // the model declaring the field
 	Related *Model  // the model of Target
 	FK      *Column // nil for ManyToMany: the join's columns are in Through
@@ -243,7 +243,7 @@ func resolveRelations(pending map[reflect.Type]*Model) error {
 				Err: fmt.Errorf("%d relation fields; at most %d are supported", len(m.Relations), MaxRelations)}
 		}
 		for i, r := range m.Relations {
-			r.Pos, r.Owner, r.Related = i, m, lookup(r.Target)
+			r.pos, r.Owner, r.Related = i, m, lookup(r.Target)
 			if r.Related == nil {
 				return &ModelError{Model: m.Name, Field: r.Field, Kind: ErrRelation, Err: fmt.Errorf("related model %s is not registered", r.Target)}
 			}
@@ -623,7 +623,7 @@ func joinModel(table string, a *Model, aRef *Column, aName string, b *Model, bRe
 		{Name: "A", Type: base(aRef.Type), Tag: reflect.StructTag(`join:"` + table + "." + aName + `"`)},
 		{Name: "B", Type: base(bRef.Type), Tag: reflect.StructTag(`join:"` + table + "." + bName + `"`)},
 	})
-	m := &Model{Type: st, Name: table, Table: table, Handlers: &events.Handlers{},
+	m := &Model{Type: st, Name: table, Table: table, handlers: &hooks.Handlers{},
 		byName: map[string]*Column{}, byField: map[string]*Column{}}
 	for i, side := range []struct {
 		name string
@@ -632,10 +632,10 @@ func joinModel(table string, a *Model, aRef *Column, aName string, b *Model, bRe
 	}{{aName, a, aRef}, {bName, b, bRef}} {
 		f := st.Field(i)
 		c := &Column{
-			Name: side.name, Field: side.name, Index: []int{i}, Offset: f.Offset, Type: f.Type,
+			Name: side.name, Field: side.name, index: []int{i}, offset: f.Offset, Type: f.Type,
 			Kind: side.ref.Kind, Bits: side.ref.Bits, PK: true, NotNull: true, Size: side.ref.Size,
 			SQLType: side.ref.SQLType, FK: &ForeignKey{Table: side.to.Table, Column: side.ref.Name},
-			Indexed: i == 1, Pos: i, pkOrder: i + 1,
+			Indexed: i == 1, pos: i, pkOrder: i + 1,
 		}
 		c.setAccessors(f.Type)
 		m.byName[c.Name] = c

@@ -1,4 +1,4 @@
-package registry_test
+package meta_test
 
 import (
 	"context"
@@ -18,8 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqlservice/sqlservice/events"
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/record"
-	"github.com/sqlservice/sqlservice/registry"
 )
 
 // Every model type in this file is used by one test only and has a table
@@ -33,37 +33,37 @@ func TestParseTag(t *testing.T) {
 	tests := []struct {
 		name string
 		tag  string
-		want registry.ParsedTag
+		want meta.ParsedTag
 	}{
-		{"a bare name names the column", "email", registry.ParsedTag{Name: "email"}},
-		{"an empty tag leaves the name to the field", "", registry.ParsedTag{}},
-		{"a dash skips the field", "-", registry.ParsedTag{Skip: true}},
-		{"pk marks a primary key", "id,pk", registry.ParsedTag{Name: "id", PK: true}},
-		{"pk=N marks a composite key position", "tenant,pk=2", registry.ParsedTag{Name: "tenant", PK: true, PKOrder: 2}},
-		{"autoincrement is a flag", "id,pk,autoincrement", registry.ParsedTag{Name: "id", PK: true, AutoIncrement: true}},
-		{"notnull is a flag", "n,notnull", registry.ParsedTag{Name: "n", NotNull: true}},
-		{"unique is a flag", "n,unique", registry.ParsedTag{Name: "n", Unique: true}},
-		{"index is a flag", "n,index", registry.ParsedTag{Name: "n", Index: true}},
-		{"size=N is a positive integer", "n,size=100", registry.ParsedTag{Name: "n", Size: 100}},
-		{"default=SQL is kept verbatim", "n,default=CURRENT_TIMESTAMP", registry.ParsedTag{Name: "n", Default: "CURRENT_TIMESTAMP", HasDefault: true}},
-		{"default=0 counts as a default", "n,default=0", registry.ParsedTag{Name: "n", Default: "0", HasDefault: true}},
-		{"commas inside single quotes stay in the default", "n,default='a,b',unique", registry.ParsedTag{Name: "n", Default: "'a,b'", HasDefault: true, Unique: true}},
-		{"commas inside double quotes stay in the default", `n,default="a,b"`, registry.ParsedTag{Name: "n", Default: `"a,b"`, HasDefault: true}},
-		{"commas inside parentheses stay in the default", "n,default=coalesce(1,2),index", registry.ParsedTag{Name: "n", Default: "coalesce(1,2)", HasDefault: true, Index: true}},
-		{"a doubled quote inside a quoted default is kept", "n,default='it''s, ok'", registry.ParsedTag{Name: "n", Default: "'it''s, ok'", HasDefault: true}},
-		{"type=DECIMAL(10,2) keeps its comma", "price,type=DECIMAL(10,2),notnull", registry.ParsedTag{Name: "price", SQLType: "DECIMAL(10,2)", NotNull: true}},
-		{"type may contain spaces", "n,type=DOUBLE PRECISION", registry.ParsedTag{Name: "n", SQLType: "DOUBLE PRECISION"}},
-		{"fk=table.column names the target", "user_id,fk=user.id", registry.ParsedTag{Name: "user_id", FK: &registry.ForeignKey{Table: "user", Column: "id"}}},
-		{"an empty name with options leaves the name to the field", ",pk", registry.ParsedTag{PK: true}},
-		{"spaces around names, options and values are trimmed", " n , size = 10 , notnull ", registry.ParsedTag{Name: "n", Size: 10, NotNull: true}},
-		{"empty options are ignored", "n,,unique,", registry.ParsedTag{Name: "n", Unique: true}},
+		{"a bare name names the column", "email", meta.ParsedTag{Name: "email"}},
+		{"an empty tag leaves the name to the field", "", meta.ParsedTag{}},
+		{"a dash skips the field", "-", meta.ParsedTag{Skip: true}},
+		{"pk marks a primary key", "id,pk", meta.ParsedTag{Name: "id", PK: true}},
+		{"pk=N marks a composite key position", "tenant,pk=2", meta.ParsedTag{Name: "tenant", PK: true, PKOrder: 2}},
+		{"autoincrement is a flag", "id,pk,autoincrement", meta.ParsedTag{Name: "id", PK: true, AutoIncrement: true}},
+		{"notnull is a flag", "n,notnull", meta.ParsedTag{Name: "n", NotNull: true}},
+		{"unique is a flag", "n,unique", meta.ParsedTag{Name: "n", Unique: true}},
+		{"index is a flag", "n,index", meta.ParsedTag{Name: "n", Index: true}},
+		{"size=N is a positive integer", "n,size=100", meta.ParsedTag{Name: "n", Size: 100}},
+		{"default=SQL is kept verbatim", "n,default=CURRENT_TIMESTAMP", meta.ParsedTag{Name: "n", Default: "CURRENT_TIMESTAMP", HasDefault: true}},
+		{"default=0 counts as a default", "n,default=0", meta.ParsedTag{Name: "n", Default: "0", HasDefault: true}},
+		{"commas inside single quotes stay in the default", "n,default='a,b',unique", meta.ParsedTag{Name: "n", Default: "'a,b'", HasDefault: true, Unique: true}},
+		{"commas inside double quotes stay in the default", `n,default="a,b"`, meta.ParsedTag{Name: "n", Default: `"a,b"`, HasDefault: true}},
+		{"commas inside parentheses stay in the default", "n,default=coalesce(1,2),index", meta.ParsedTag{Name: "n", Default: "coalesce(1,2)", HasDefault: true, Index: true}},
+		{"a doubled quote inside a quoted default is kept", "n,default='it''s, ok'", meta.ParsedTag{Name: "n", Default: "'it''s, ok'", HasDefault: true}},
+		{"type=DECIMAL(10,2) keeps its comma", "price,type=DECIMAL(10,2),notnull", meta.ParsedTag{Name: "price", SQLType: "DECIMAL(10,2)", NotNull: true}},
+		{"type may contain spaces", "n,type=DOUBLE PRECISION", meta.ParsedTag{Name: "n", SQLType: "DOUBLE PRECISION"}},
+		{"fk=table.column names the target", "user_id,fk=user.id", meta.ParsedTag{Name: "user_id", FK: &meta.ForeignKey{Table: "user", Column: "id"}}},
+		{"an empty name with options leaves the name to the field", ",pk", meta.ParsedTag{PK: true}},
+		{"spaces around names, options and values are trimmed", " n , size = 10 , notnull ", meta.ParsedTag{Name: "n", Size: 10, NotNull: true}},
+		{"empty options are ignored", "n,,unique,", meta.ParsedTag{Name: "n", Unique: true}},
 		{"every option combines", "code,pk=1,notnull,unique,index,size=8,default='x',type=CHAR(8),fk=other.code",
-			registry.ParsedTag{Name: "code", PK: true, PKOrder: 1, NotNull: true, Unique: true, Index: true, Size: 8,
-				Default: "'x'", HasDefault: true, SQLType: "CHAR(8)", FK: &registry.ForeignKey{Table: "other", Column: "code"}}},
+			meta.ParsedTag{Name: "code", PK: true, PKOrder: 1, NotNull: true, Unique: true, Index: true, Size: 8,
+				Default: "'x'", HasDefault: true, SQLType: "CHAR(8)", FK: &meta.ForeignKey{Table: "other", Column: "code"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := registry.ParseTag(tc.tag)
+			got, err := meta.ParseTag(tc.tag)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
 		})
@@ -111,7 +111,7 @@ func TestParseTagRejects(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run("it rejects "+tc.name, func(t *testing.T) {
-			_, err := registry.ParseTag(tc.tag)
+			_, err := meta.ParseTag(tc.tag)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.message)
 		})
@@ -126,17 +126,17 @@ func FuzzParseTag(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got, err := registry.ParseTag(s)
+		got, err := meta.ParseTag(s)
 		if err != nil {
 			return
 		}
-		if got.Name != "" && !registry.ValidIdentifier(got.Name) {
+		if got.Name != "" && !meta.ValidIdentifier(got.Name) {
 			t.Errorf("ParseTag(%q) accepted column name %q", s, got.Name)
 		}
 		if strings.ContainsAny(got.Default, ";\x00") || strings.Contains(got.Default, "--") {
 			t.Errorf("ParseTag(%q) accepted default %q", s, got.Default)
 		}
-		if got.FK != nil && (!registry.ValidIdentifier(got.FK.Table) || !registry.ValidIdentifier(got.FK.Column)) {
+		if got.FK != nil && (!meta.ValidIdentifier(got.FK.Table) || !meta.ValidIdentifier(got.FK.Column)) {
 			t.Errorf("ParseTag(%q) accepted foreign key %+v", s, *got.FK)
 		}
 		if got.PKOrder < 0 || got.Size < 0 {
@@ -156,7 +156,7 @@ func TestValidIdentifier(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run("it judges "+strings.ReplaceAll(tc.in, " ", "·"), func(t *testing.T) {
-			assert.Equal(t, tc.want, registry.ValidIdentifier(tc.in))
+			assert.Equal(t, tc.want, meta.ValidIdentifier(tc.in))
 		})
 	}
 }
@@ -178,7 +178,7 @@ func TestSnakeCase(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.in+" becomes "+tc.want, func(t *testing.T) {
-			assert.Equal(t, tc.want, registry.SnakeCase(tc.in))
+			assert.Equal(t, tc.want, meta.SnakeCase(tc.in))
 		})
 	}
 }
@@ -202,7 +202,7 @@ type regTagged struct {
 
 func TestRegisterAppliesTags(t *testing.T) {
 	_ = regTagged{hidden: "", secret: ""}
-	m, err := registry.Of[regTagged]()
+	m, err := meta.Of[regTagged]()
 	require.NoError(t, err)
 
 	t.Run("it derives the table from the type name", func(t *testing.T) {
@@ -213,7 +213,7 @@ func TestRegisterAppliesTags(t *testing.T) {
 	t.Run("it maps tagged and untagged exported fields in field order", func(t *testing.T) {
 		assert.Equal(t, []string{"id", "email", "slug", "status", "price", "owner_id", "created_at", "nick"}, m.ColumnNames())
 		for i, c := range m.Columns {
-			assert.Equal(t, i, c.Pos, c.Name)
+			assert.Equal(t, i, meta.Pos(c), c.Name)
 		}
 	})
 	t.Run("it skips db:\"-\" and unexported fields", func(t *testing.T) {
@@ -238,7 +238,7 @@ func TestRegisterAppliesTags(t *testing.T) {
 		assert.True(t, id.PK)
 		assert.True(t, id.AutoIncrement)
 		assert.True(t, id.NotNull)
-		assert.Equal(t, registry.KindInt, id.Kind)
+		assert.Equal(t, meta.KindInt, id.Kind)
 		assert.Equal(t, 64, id.Bits)
 	})
 	t.Run("it applies every option to its column", func(t *testing.T) {
@@ -260,10 +260,10 @@ func TestRegisterAppliesTags(t *testing.T) {
 		assert.Equal(t, "DECIMAL(10,2)", price.SQLType)
 
 		owner, _ := m.Column("owner_id")
-		assert.Equal(t, &registry.ForeignKey{Table: "reg_owner", Column: "id"}, owner.FK)
+		assert.Equal(t, &meta.ForeignKey{Table: "reg_owner", Column: "id"}, owner.FK)
 
 		created, _ := m.Column("created_at")
-		assert.Equal(t, registry.KindTime, created.Kind)
+		assert.Equal(t, meta.KindTime, created.Kind)
 		assert.Equal(t, "CreatedAt", created.Field)
 
 		nick, _ := m.Column("Nick")
@@ -275,12 +275,12 @@ func TestRegisterAppliesTags(t *testing.T) {
 		for _, c := range m.Columns {
 			f, ok := m.Type.FieldByName(c.Field)
 			require.True(t, ok)
-			assert.Equal(t, f.Offset, c.Offset, c.Name)
-			assert.Equal(t, f.Index, c.Index, c.Name)
+			assert.Equal(t, f.Offset, meta.Offset(c), c.Name)
+			assert.Equal(t, f.Index, meta.FieldIndex(c), c.Name)
 			assert.Equal(t, f.Type, c.Type, c.Name)
 		}
 		price, _ := m.Column("price")
-		assert.Equal(t, unsafe.Offsetof(v.Price), price.Offset)
+		assert.Equal(t, unsafe.Offsetof(v.Price), meta.Offset(price))
 	})
 	t.Run("MustColumns resolves names in order", func(t *testing.T) {
 		cols, err := m.MustColumns("email", "ID", "created_at")
@@ -292,8 +292,8 @@ func TestRegisterAppliesTags(t *testing.T) {
 	})
 	t.Run("MustColumns reports an unknown column", func(t *testing.T) {
 		_, err := m.MustColumns("email", "nope")
-		require.ErrorIs(t, err, registry.ErrUnknownColumn)
-		var uc *registry.UnknownColumnError
+		require.ErrorIs(t, err, meta.ErrUnknownColumn)
+		var uc *meta.UnknownColumnError
 		require.ErrorAs(t, err, &uc)
 		assert.Equal(t, "regTagged", uc.Model)
 		assert.Equal(t, "nope", uc.Column)
@@ -308,13 +308,13 @@ type regComposite struct {
 }
 
 func TestCompositeKeyIsOrderedByPosition(t *testing.T) {
-	m, err := registry.Of[regComposite]()
+	m, err := meta.Of[regComposite]()
 	require.NoError(t, err)
 	require.Len(t, m.PK, 2)
 	assert.Equal(t, "tenant", m.PK[0].Name)
 	assert.Equal(t, "code", m.PK[1].Name)
-	assert.Equal(t, 1, registry.PKOrder(m.PK[0]))
-	assert.Equal(t, 2, registry.PKOrder(m.PK[1]))
+	assert.Equal(t, 1, meta.PKOrder(m.PK[0]))
+	assert.Equal(t, 2, meta.PKOrder(m.PK[1]))
 	assert.Nil(t, m.AutoIncrement)
 	assert.Equal(t, []string{"code", "tenant", "note"}, m.ColumnNames(), "columns stay in field order")
 }
@@ -332,17 +332,17 @@ type regEmbedsPlain struct {
 }
 
 func TestEmbeddedPlainStructFieldsAreColumns(t *testing.T) {
-	m, err := registry.Of[regEmbedsPlain]()
+	m, err := meta.Of[regEmbedsPlain]()
 	require.NoError(t, err)
 	assert.Equal(t, []string{"id", "created_at", "updated", "note"}, m.ColumnNames())
 
 	v := regEmbedsPlain{ID: 1, RegStamps: RegStamps{UpdatedAt: time.Unix(100, 0)}, Note: "n"}
 	up, _ := m.Column("updated")
-	assert.Equal(t, unsafe.Offsetof(v.RegStamps)+unsafe.Offsetof(v.RegStamps.UpdatedAt), up.Offset)
-	assert.Equal(t, []int{1, 1}, up.Index)
-	assert.Same(t, &v.UpdatedAt, up.Addr(unsafe.Pointer(&v)))
+	assert.Equal(t, unsafe.Offsetof(v.RegStamps)+unsafe.Offsetof(v.RegStamps.UpdatedAt), meta.Offset(up))
+	assert.Equal(t, []int{1, 1}, meta.FieldIndex(up))
+	assert.Same(t, &v.UpdatedAt, meta.Addr(up, unsafe.Pointer(&v)))
 	note, _ := m.Column("note")
-	assert.Equal(t, "n", note.Value(unsafe.Pointer(&v)))
+	assert.Equal(t, "n", meta.Value(note, unsafe.Pointer(&v)))
 }
 
 // ---------------------------------------------------------------------------
@@ -376,11 +376,11 @@ func TestTableName(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			require.NoError(t, registry.Register(tc.model))
-			m, err := registry.Lookup(reflect.TypeOf(tc.model))
+			require.NoError(t, meta.Register(tc.model))
+			m, err := meta.Lookup(reflect.TypeOf(tc.model))
 			require.NoError(t, err)
 			assert.Equal(t, tc.table, m.Table)
-			got, ok := registry.ByTable(tc.table)
+			got, ok := meta.ByTable(tc.table)
 			require.True(t, ok)
 			assert.Same(t, m, got)
 		})
@@ -445,47 +445,47 @@ type regKinds struct {
 }
 
 func TestColumnKindsAndNullability(t *testing.T) {
-	m, err := registry.Of[regKinds]()
+	m, err := meta.Of[regKinds]()
 	require.NoError(t, err)
 	tests := []struct {
 		field    string
-		kind     registry.Kind
+		kind     meta.Kind
 		bits     int
 		nullable bool
 	}{
-		{"ID", registry.KindInt, 64, false},
-		{"Ptr", registry.KindString, 0, true},
-		{"NStr", registry.KindString, 0, true},
-		{"NInt", registry.KindInt, 64, true},
-		{"NI32", registry.KindInt, 32, true},
-		{"NI16", registry.KindInt, 16, true},
-		{"NByte", registry.KindUint, 8, true},
-		{"NF", registry.KindFloat, 64, true},
-		{"NB", registry.KindBool, 0, true},
-		{"NTime", registry.KindTime, 0, true},
-		{"NGen", registry.KindInt, 64, true},
-		{"NGenS", registry.KindString, 0, true},
-		{"Bytes", registry.KindBytes, 0, true},
-		{"Raw", registry.KindJSON, 0, true},
-		{"Str", registry.KindString, 0, false},
-		{"Int", registry.KindInt, 64, false},
-		{"I8", registry.KindInt, 8, false},
-		{"I16", registry.KindInt, 16, false},
-		{"I32", registry.KindInt, 32, false},
-		{"U", registry.KindUint, 64, false},
-		{"U8", registry.KindUint, 8, false},
-		{"U16", registry.KindUint, 16, false},
-		{"U32", registry.KindUint, 32, false},
-		{"U64", registry.KindUint, 64, false},
-		{"F32", registry.KindFloat, 32, false},
-		{"F64", registry.KindFloat, 64, false},
-		{"B", registry.KindBool, 0, false},
-		{"When", registry.KindTime, 0, false},
-		{"PWhen", registry.KindTime, 0, true},
-		{"PInt", registry.KindInt, 32, true},
-		{"Cust", registry.KindCustom, 0, true},
-		{"PCust", registry.KindCustom, 0, true},
-		{"Scan", registry.KindCustom, 0, true},
+		{"ID", meta.KindInt, 64, false},
+		{"Ptr", meta.KindString, 0, true},
+		{"NStr", meta.KindString, 0, true},
+		{"NInt", meta.KindInt, 64, true},
+		{"NI32", meta.KindInt, 32, true},
+		{"NI16", meta.KindInt, 16, true},
+		{"NByte", meta.KindUint, 8, true},
+		{"NF", meta.KindFloat, 64, true},
+		{"NB", meta.KindBool, 0, true},
+		{"NTime", meta.KindTime, 0, true},
+		{"NGen", meta.KindInt, 64, true},
+		{"NGenS", meta.KindString, 0, true},
+		{"Bytes", meta.KindBytes, 0, true},
+		{"Raw", meta.KindJSON, 0, true},
+		{"Str", meta.KindString, 0, false},
+		{"Int", meta.KindInt, 64, false},
+		{"I8", meta.KindInt, 8, false},
+		{"I16", meta.KindInt, 16, false},
+		{"I32", meta.KindInt, 32, false},
+		{"U", meta.KindUint, 64, false},
+		{"U8", meta.KindUint, 8, false},
+		{"U16", meta.KindUint, 16, false},
+		{"U32", meta.KindUint, 32, false},
+		{"U64", meta.KindUint, 64, false},
+		{"F32", meta.KindFloat, 32, false},
+		{"F64", meta.KindFloat, 64, false},
+		{"B", meta.KindBool, 0, false},
+		{"When", meta.KindTime, 0, false},
+		{"PWhen", meta.KindTime, 0, true},
+		{"PInt", meta.KindInt, 32, true},
+		{"Cust", meta.KindCustom, 0, true},
+		{"PCust", meta.KindCustom, 0, true},
+		{"Scan", meta.KindCustom, 0, true},
 	}
 	for _, tc := range tests {
 		verdict := "not nullable"
@@ -517,9 +517,9 @@ func TestColumnKindsAndNullability(t *testing.T) {
 }
 
 func TestKindString(t *testing.T) {
-	assert.Equal(t, "bool", registry.KindBool.String())
-	assert.Equal(t, "custom", registry.KindCustom.String())
-	assert.Equal(t, "Kind(200)", registry.Kind(200).String())
+	assert.Equal(t, "bool", meta.KindBool.String())
+	assert.Equal(t, "custom", meta.KindCustom.String())
+	assert.Equal(t, "Kind(200)", meta.Kind(200).String())
 }
 
 // ---------------------------------------------------------------------------
@@ -545,7 +545,7 @@ type regAccess struct {
 }
 
 func TestColumnAccessors(t *testing.T) {
-	m, err := registry.Of[regAccess]()
+	m, err := meta.Of[regAccess]()
 	require.NoError(t, err)
 
 	nick, other := "nick", "other"
@@ -589,27 +589,27 @@ func TestColumnAccessors(t *testing.T) {
 		c, ok := m.Column(tc.field)
 		require.True(t, ok, tc.field)
 		t.Run("Addr of "+tc.field+" points at the field", func(t *testing.T) {
-			got := c.Addr(pa)
+			got := meta.Addr(c, pa)
 			assert.IsType(t, tc.addr, got)
 			assert.Equal(t, reflect.ValueOf(tc.addr).Pointer(), reflect.ValueOf(got).Pointer())
 		})
 		t.Run("Value of "+tc.field+" is the field's value", func(t *testing.T) {
-			assert.Equal(t, tc.value, c.Value(pa))
+			assert.Equal(t, tc.value, meta.Value(c, pa))
 		})
 		t.Run("Reflect of "+tc.field+" is settable", func(t *testing.T) {
-			rv := c.Reflect(pa)
+			rv := meta.Reflect(c, pa)
 			assert.True(t, rv.CanSet())
 			assert.Equal(t, tc.value, rv.Interface())
 		})
 		t.Run("Equal of "+tc.field+" tells equal from different", func(t *testing.T) {
 			same := a
-			assert.True(t, c.Equal(pa, unsafe.Pointer(&same)))
-			assert.False(t, c.Equal(pa, pb))
+			assert.True(t, meta.Equal(c, pa, unsafe.Pointer(&same)))
+			assert.False(t, meta.Equal(c, pa, pb))
 		})
 		t.Run("IsZero of "+tc.field+" tells zero from set", func(t *testing.T) {
 			var zero regAccess
-			assert.True(t, c.IsZero(unsafe.Pointer(&zero)))
-			assert.False(t, c.IsZero(pa))
+			assert.True(t, meta.IsZero(c, unsafe.Pointer(&zero)))
+			assert.False(t, meta.IsZero(c, pa))
 		})
 	}
 
@@ -620,11 +620,11 @@ func TestColumnAccessors(t *testing.T) {
 		namec, _ := m.Column("name")
 		atc, _ := m.Column("at")
 		nickc, _ := m.Column("nick")
-		*idc.Addr(p).(*int64) = 42
-		*namec.Addr(p).(*string) = "written"
-		*atc.Addr(p).(*time.Time) = time.Unix(5, 0)
+		*meta.Addr(idc, p).(*int64) = 42
+		*meta.Addr(namec, p).(*string) = "written"
+		*meta.Addr(atc, p).(*time.Time) = time.Unix(5, 0)
 		s := "n"
-		*nickc.Addr(p).(**string) = &s
+		*meta.Addr(nickc, p).(**string) = &s
 		assert.Equal(t, int64(42), v.ID)
 		assert.Equal(t, "written", v.Name)
 		assert.True(t, v.At.Equal(time.Unix(5, 0)))
@@ -634,23 +634,23 @@ func TestColumnAccessors(t *testing.T) {
 		x := regAccess{At: at}
 		y := regAccess{At: at.In(time.FixedZone("X", 3600))}
 		c, _ := m.Column("at")
-		assert.True(t, c.Equal(unsafe.Pointer(&x), unsafe.Pointer(&y)))
+		assert.True(t, meta.Equal(c, unsafe.Pointer(&x), unsafe.Pointer(&y)))
 	})
 	t.Run("Equal compares what time pointers point to", func(t *testing.T) {
 		c, _ := m.Column("at_p")
 		moved := at.In(time.FixedZone("X", 3600))
 		x, y := regAccess{AtP: &at}, regAccess{AtP: &moved}
-		assert.True(t, c.Equal(unsafe.Pointer(&x), unsafe.Pointer(&y)))
+		assert.True(t, meta.Equal(c, unsafe.Pointer(&x), unsafe.Pointer(&y)))
 		var nilA, nilB regAccess
-		assert.True(t, c.Equal(unsafe.Pointer(&nilA), unsafe.Pointer(&nilB)))
-		assert.False(t, c.Equal(unsafe.Pointer(&x), unsafe.Pointer(&nilA)))
-		assert.False(t, c.Equal(unsafe.Pointer(&nilA), unsafe.Pointer(&x)))
+		assert.True(t, meta.Equal(c, unsafe.Pointer(&nilA), unsafe.Pointer(&nilB)))
+		assert.False(t, meta.Equal(c, unsafe.Pointer(&x), unsafe.Pointer(&nilA)))
+		assert.False(t, meta.Equal(c, unsafe.Pointer(&nilA), unsafe.Pointer(&x)))
 	})
 	t.Run("Equal compares what string pointers point to", func(t *testing.T) {
 		c, _ := m.Column("nick")
 		s1, s2 := "same", "same"
 		x, y := regAccess{Nick: &s1}, regAccess{Nick: &s2}
-		assert.True(t, c.Equal(unsafe.Pointer(&x), unsafe.Pointer(&y)))
+		assert.True(t, meta.Equal(c, unsafe.Pointer(&x), unsafe.Pointer(&y)))
 	})
 }
 
@@ -675,21 +675,21 @@ type regNoBase struct {
 
 func TestBaseOffset(t *testing.T) {
 	t.Run("a Base embedded first sits at offset 0", func(t *testing.T) {
-		m, err := registry.Of[regBaseFirst]()
+		m, err := meta.Of[regBaseFirst]()
 		require.NoError(t, err)
 		assert.True(t, m.HasBase)
-		assert.Zero(t, m.BaseOffset)
+		assert.Zero(t, meta.BaseOffset(m))
 		assert.Equal(t, []string{"id"}, m.ColumnNames(), "Base is not a column")
-		assert.True(t, registry.IsModelType(m.Type))
+		assert.True(t, meta.IsModelType(m.Type))
 	})
 	t.Run("a Base embedded after other fields has their offset", func(t *testing.T) {
-		m, err := registry.Of[regBaseMiddle]()
+		m, err := meta.Of[regBaseMiddle]()
 		require.NoError(t, err)
 		var v regBaseMiddle
 		assert.True(t, m.HasBase)
-		assert.Equal(t, unsafe.Offsetof(v.Base), m.BaseOffset)
-		assert.NotZero(t, m.BaseOffset)
-		assert.Equal(t, unsafe.Pointer(&v.Base), unsafe.Add(unsafe.Pointer(&v), m.BaseOffset))
+		assert.Equal(t, unsafe.Offsetof(v.Base), meta.BaseOffset(m))
+		assert.NotZero(t, meta.BaseOffset(m))
+		assert.Equal(t, unsafe.Pointer(&v.Base), unsafe.Add(unsafe.Pointer(&v), meta.BaseOffset(m)))
 		assert.Equal(t, []string{"id", "name", "tail"}, m.ColumnNames())
 	})
 	t.Run("Base methods reach the enclosing struct through the offset", func(t *testing.T) {
@@ -702,10 +702,10 @@ func TestBaseOffset(t *testing.T) {
 		assert.Equal(t, map[string]any{"id": int64(7), "name": "after", "tail": true}, v.ToMap())
 	})
 	t.Run("a struct without Base is a model without one", func(t *testing.T) {
-		m, err := registry.Of[regNoBase]()
+		m, err := meta.Of[regNoBase]()
 		require.NoError(t, err)
 		assert.False(t, m.HasBase)
-		assert.False(t, registry.IsModelType(m.Type))
+		assert.False(t, meta.IsModelType(m.Type))
 	})
 }
 
@@ -737,8 +737,8 @@ type RelNode struct {
 }
 
 func TestRelations(t *testing.T) {
-	require.NoError(t, registry.Register(&RelParent{}))
-	m, err := registry.Of[RelParent]()
+	require.NoError(t, meta.Register(&RelParent{}))
+	m, err := meta.Of[RelParent]()
 	require.NoError(t, err)
 	child := reflect.TypeFor[RelChild]()
 	var v RelParent
@@ -766,11 +766,11 @@ func TestRelations(t *testing.T) {
 			assert.Equal(t, child, r.Target)
 			assert.Equal(t, tc.many, r.Many)
 			assert.Equal(t, tc.pointer, r.Pointer)
-			assert.Equal(t, tc.offset, r.Offset)
+			assert.Equal(t, tc.offset, meta.RelationOffset(r))
 			assert.Equal(t, tc.tag, r.Tag)
 			f, _ := m.Type.FieldByName(tc.field)
 			assert.Equal(t, f.Type, r.Type)
-			assert.Equal(t, f.Index, r.Index)
+			assert.Equal(t, f.Index, meta.RelationIndex(r))
 		})
 	}
 	t.Run("relations are found by field name and by its snake_case", func(t *testing.T) {
@@ -783,15 +783,15 @@ func TestRelations(t *testing.T) {
 		assert.False(t, ok)
 	})
 	t.Run("registering a model registers its related models", func(t *testing.T) {
-		cm, ok := registry.ByTable("rel_child")
+		cm, ok := meta.ByTable("rel_child")
 		require.True(t, ok)
 		assert.Equal(t, child, cm.Type)
-		again, err := registry.Lookup(child)
+		again, err := meta.Lookup(child)
 		require.NoError(t, err)
 		assert.Same(t, cm, again)
 	})
 	t.Run("a model may relate to itself", func(t *testing.T) {
-		nm, err := registry.Of[RelNode]()
+		nm, err := meta.Of[RelNode]()
 		require.NoError(t, err)
 		require.Len(t, nm.Relations, 2)
 		assert.Equal(t, nm.Type, nm.Relations[0].Target)
@@ -838,9 +838,9 @@ func (EvUser) Events(on *events.On[EvUser]) {
 }
 
 func TestEventsMethod(t *testing.T) {
-	m, err := registry.Of[EvUser]()
+	m, err := meta.Of[EvUser]()
 	require.NoError(t, err)
-	h := m.Handlers
+	h := meta.Handlers(m)
 	require.NotNil(t, h)
 
 	t.Run("a Set handler keyed by field name is stored under the column name", func(t *testing.T) {
@@ -865,9 +865,9 @@ func TestEventsMethod(t *testing.T) {
 		assert.NoError(t, h.Fire(context.Background(), events.KindBeforeInsert, &EvUser{Phone: "1"}))
 	})
 	t.Run("a model without handlers has empty handlers", func(t *testing.T) {
-		rm, err := registry.Of[EvRole]()
+		rm, err := meta.Of[EvRole]()
 		require.NoError(t, err)
-		assert.True(t, rm.Handlers.Empty())
+		assert.True(t, meta.Handlers(rm).Empty())
 	})
 }
 
@@ -903,9 +903,9 @@ func (h *HookModel) AfterLoad(ctx context.Context) error {
 }
 
 func TestInterfaceHooks(t *testing.T) {
-	m, err := registry.Of[HookModel]()
+	m, err := meta.Of[HookModel]()
 	require.NoError(t, err)
-	h := m.Handlers
+	h := meta.Handlers(m)
 	ctx := context.Background()
 
 	t.Run("hook methods on the pointer are picked up by kind", func(t *testing.T) {
@@ -1158,57 +1158,57 @@ func TestRegisterRejectsBadModels(t *testing.T) {
 		field    string // Go field named in the error; "" for the whole model
 		message  string
 	}{
-		{"an unknown tag option", badUnknownOption{}, registry.ErrBadTag, "badUnknownOption", "Name", `unknown option "bogus"`},
-		{"size=abc", badSize{}, registry.ErrBadTag, "badSize", "Name", "size=abc"},
-		{"fk without a dot", badFK{}, registry.ErrBadTag, "badFK", "OwnerID", "fk=owner"},
-		{"an invalid column identifier", badIdentifier{}, registry.ErrBadTag, "badIdentifier", "Name", `"full-name" is not a valid identifier`},
-		{"a default containing ';'", badDefault{}, registry.ErrBadTag, "badDefault", "Name", "may not contain ';'"},
-		{"two plain pk fields", badTwoPK{}, registry.ErrNoPrimaryKey, "badTwoPK", "B", "two primary keys (A and B)"},
-		{"pk mixed with pk=N", badMixedPK{}, registry.ErrBadTag, "badMixedPK", "A", "mixes pk with pk=N"},
-		{"a gap in pk=N", badPKGap{}, registry.ErrBadTag, "badPKGap", "B", "without gaps or repeats"},
-		{"a repeat in pk=N", badPKRepeat{}, registry.ErrBadTag, "badPKRepeat", "B", "without gaps or repeats"},
-		{"autoincrement on a string", badAutoString{}, registry.ErrBadTag, "badAutoString", "Code", "autoincrement needs an integer"},
-		{"autoincrement on a non-key field", badAutoNonPK{}, registry.ErrBadTag, "badAutoNonPK", "Seq", "autoincrement needs an integer, non-pointer primary key"},
-		{"autoincrement on a pointer", badAutoPointer{}, registry.ErrBadTag, "badAutoPointer", "ID", "autoincrement needs an integer, non-pointer"},
-		{"autoincrement in a composite key", badAutoComposite{}, registry.ErrBadTag, "badAutoComposite", "A", "single-column primary key"},
-		{"a version that is not an integer", badVersionString{}, registry.ErrBadTag, "badVersionString", "Version", "version needs an integer"},
-		{"a version in the primary key", badVersionPK{}, registry.ErrBadTag, "badVersionPK", "ID", "not part of the primary key"},
-		{"autocreate on a string", badAutoCreateString{}, registry.ErrBadTag, "badAutoCreateString", "Created", "need a time field"},
-		{"softdelete on a time that cannot be NULL", badSoftDeleteValue{}, registry.ErrBadTag, "badSoftDeleteValue", "Deleted", "softdelete needs a nullable time field"},
-		{"two softdelete columns", badTwoSoftDeletes{}, registry.ErrBadTag, "badTwoSoftDeletes", "B", "a second softdelete column (the first is A)"},
-		{"two version columns", badTwoVersions{}, registry.ErrBadTag, "badTwoVersions", "B", "a second version column (the first is A)"},
-		{"a map field", badMap{}, registry.ErrUnsupportedType, "badMap", "Attrs", "map[string]string is not supported"},
-		{"a chan field", badChan{}, registry.ErrUnsupportedType, "badChan", "C", "chan int is not supported"},
-		{"a struct field", badStruct{}, registry.ErrUnsupportedType, "badStruct", "Loc", "badPoint is not supported"},
-		{"a slice of strings", badSlice{}, registry.ErrUnsupportedType, "badSlice", "Tags", "[]string is not supported"},
-		{"an interface field", badInterface{}, registry.ErrUnsupportedType, "badInterface", "Any", "is not supported"},
-		{"a pointer to a pointer", badPtrPtr{}, registry.ErrUnsupportedType, "badPtrPtr", "Ptr", "pointers to pointers"},
-		{"a Valuer without a Scanner", badValuer{}, registry.ErrUnsupportedType, "badValuer", "V", "does not implement sql.Scanner"},
-		{"no primary key", badNoPK{}, registry.ErrNoPrimaryKey, "badNoPK", "", "no primary key"},
-		{"a tagged unexported field", badUnexportedTagged{}, registry.ErrBadTag, "badUnexportedTagged", "name", "unexported fields cannot be mapped"},
-		{"a db tag on a relation", badRelationTagged{}, registry.ErrBadTag, "badRelationTagged", "Child", `takes a rel:"..." tag`},
-		{"two fields mapping one column", badDuplicateColumn{}, registry.ErrBadTag, "badDuplicateColumn", "UserId", `column "user_id" is already mapped by field UserID`},
-		{"a field whose derived name is not an identifier", badDerivedName{}, registry.ErrBadTag, "badDerivedName", "Ñame", "derived column name"},
-		{"a TableName that is not an identifier", badTableName{}, registry.ErrBadTag, "badTableName", "", `table name "bad table"`},
-		{"embedding record.Base of another type", badWrongBase{}, registry.ErrNotModel, "badWrongBase", "Base", "a model must embed record.Base[badWrongBase]"},
-		{"a struct without columns", badNoColumns{x: 1}, registry.ErrNotModel, "badNoColumns", "", "no mapped columns"},
-		{"a Set handler for an unknown attribute", badSetAttr{}, registry.ErrBadTag, "badSetAttr", "Events", `Set handler for "nope"`},
-		{"an Events method taking another model's On", badEventsType{}, registry.ErrBadTag, "badEventsType", "Events", "Events takes *events.On[badEventsType]"},
-		{"an Events method with a result", badEventsSignature{}, registry.ErrBadTag, "badEventsSignature", "Events", "Events must have the signature"},
-		{"an Append handler on a single relation", BadAppendOnOne{}, registry.ErrBadTag, "BadAppendOnOne", "Events", `Append handler for "Child"`},
-		{"a related model that is itself bad", badRelatedModel{}, registry.ErrNoPrimaryKey, "BadRelTarget", "", "no primary key"},
+		{"an unknown tag option", badUnknownOption{}, meta.ErrBadTag, "badUnknownOption", "Name", `unknown option "bogus"`},
+		{"size=abc", badSize{}, meta.ErrBadTag, "badSize", "Name", "size=abc"},
+		{"fk without a dot", badFK{}, meta.ErrBadTag, "badFK", "OwnerID", "fk=owner"},
+		{"an invalid column identifier", badIdentifier{}, meta.ErrBadTag, "badIdentifier", "Name", `"full-name" is not a valid identifier`},
+		{"a default containing ';'", badDefault{}, meta.ErrBadTag, "badDefault", "Name", "may not contain ';'"},
+		{"two plain pk fields", badTwoPK{}, meta.ErrNoPrimaryKey, "badTwoPK", "B", "two primary keys (A and B)"},
+		{"pk mixed with pk=N", badMixedPK{}, meta.ErrBadTag, "badMixedPK", "A", "mixes pk with pk=N"},
+		{"a gap in pk=N", badPKGap{}, meta.ErrBadTag, "badPKGap", "B", "without gaps or repeats"},
+		{"a repeat in pk=N", badPKRepeat{}, meta.ErrBadTag, "badPKRepeat", "B", "without gaps or repeats"},
+		{"autoincrement on a string", badAutoString{}, meta.ErrBadTag, "badAutoString", "Code", "autoincrement needs an integer"},
+		{"autoincrement on a non-key field", badAutoNonPK{}, meta.ErrBadTag, "badAutoNonPK", "Seq", "autoincrement needs an integer, non-pointer primary key"},
+		{"autoincrement on a pointer", badAutoPointer{}, meta.ErrBadTag, "badAutoPointer", "ID", "autoincrement needs an integer, non-pointer"},
+		{"autoincrement in a composite key", badAutoComposite{}, meta.ErrBadTag, "badAutoComposite", "A", "single-column primary key"},
+		{"a version that is not an integer", badVersionString{}, meta.ErrBadTag, "badVersionString", "Version", "version needs an integer"},
+		{"a version in the primary key", badVersionPK{}, meta.ErrBadTag, "badVersionPK", "ID", "not part of the primary key"},
+		{"autocreate on a string", badAutoCreateString{}, meta.ErrBadTag, "badAutoCreateString", "Created", "need a time field"},
+		{"softdelete on a time that cannot be NULL", badSoftDeleteValue{}, meta.ErrBadTag, "badSoftDeleteValue", "Deleted", "softdelete needs a nullable time field"},
+		{"two softdelete columns", badTwoSoftDeletes{}, meta.ErrBadTag, "badTwoSoftDeletes", "B", "a second softdelete column (the first is A)"},
+		{"two version columns", badTwoVersions{}, meta.ErrBadTag, "badTwoVersions", "B", "a second version column (the first is A)"},
+		{"a map field", badMap{}, meta.ErrUnsupportedType, "badMap", "Attrs", "map[string]string is not supported"},
+		{"a chan field", badChan{}, meta.ErrUnsupportedType, "badChan", "C", "chan int is not supported"},
+		{"a struct field", badStruct{}, meta.ErrUnsupportedType, "badStruct", "Loc", "badPoint is not supported"},
+		{"a slice of strings", badSlice{}, meta.ErrUnsupportedType, "badSlice", "Tags", "[]string is not supported"},
+		{"an interface field", badInterface{}, meta.ErrUnsupportedType, "badInterface", "Any", "is not supported"},
+		{"a pointer to a pointer", badPtrPtr{}, meta.ErrUnsupportedType, "badPtrPtr", "Ptr", "pointers to pointers"},
+		{"a Valuer without a Scanner", badValuer{}, meta.ErrUnsupportedType, "badValuer", "V", "does not implement sql.Scanner"},
+		{"no primary key", badNoPK{}, meta.ErrNoPrimaryKey, "badNoPK", "", "no primary key"},
+		{"a tagged unexported field", badUnexportedTagged{}, meta.ErrBadTag, "badUnexportedTagged", "name", "unexported fields cannot be mapped"},
+		{"a db tag on a relation", badRelationTagged{}, meta.ErrBadTag, "badRelationTagged", "Child", `takes a rel:"..." tag`},
+		{"two fields mapping one column", badDuplicateColumn{}, meta.ErrBadTag, "badDuplicateColumn", "UserId", `column "user_id" is already mapped by field UserID`},
+		{"a field whose derived name is not an identifier", badDerivedName{}, meta.ErrBadTag, "badDerivedName", "Ñame", "derived column name"},
+		{"a TableName that is not an identifier", badTableName{}, meta.ErrBadTag, "badTableName", "", `table name "bad table"`},
+		{"embedding record.Base of another type", badWrongBase{}, meta.ErrNotModel, "badWrongBase", "Base", "a model must embed record.Base[badWrongBase]"},
+		{"a struct without columns", badNoColumns{x: 1}, meta.ErrNotModel, "badNoColumns", "", "no mapped columns"},
+		{"a Set handler for an unknown attribute", badSetAttr{}, meta.ErrBadTag, "badSetAttr", "Events", `Set handler for "nope"`},
+		{"an Events method taking another model's On", badEventsType{}, meta.ErrBadTag, "badEventsType", "Events", "Events takes *events.On[badEventsType]"},
+		{"an Events method with a result", badEventsSignature{}, meta.ErrBadTag, "badEventsSignature", "Events", "Events must have the signature"},
+		{"an Append handler on a single relation", BadAppendOnOne{}, meta.ErrBadTag, "BadAppendOnOne", "Events", `Append handler for "Child"`},
+		{"a related model that is itself bad", badRelatedModel{}, meta.ErrNoPrimaryKey, "BadRelTarget", "", "no primary key"},
 	}
 	for _, tc := range tests {
 		t.Run("it rejects "+tc.name, func(t *testing.T) {
-			err := registry.Register(tc.model)
+			err := meta.Register(tc.model)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, tc.sentinel)
-			for _, other := range []error{registry.ErrBadTag, registry.ErrNoPrimaryKey, registry.ErrUnsupportedType, registry.ErrNotModel, registry.ErrDuplicateTable} {
+			for _, other := range []error{meta.ErrBadTag, meta.ErrNoPrimaryKey, meta.ErrUnsupportedType, meta.ErrNotModel, meta.ErrDuplicateTable} {
 				if other != tc.sentinel {
 					assert.NotErrorIs(t, err, other)
 				}
 			}
-			var me *registry.ModelError
+			var me *meta.ModelError
 			require.ErrorAs(t, err, &me)
 			assert.Equal(t, tc.modelN, me.Model)
 			assert.Equal(t, tc.field, me.Field)
@@ -1221,10 +1221,10 @@ func TestRegisterRejectsBadModels(t *testing.T) {
 
 			t.Run("and registers nothing", func(t *testing.T) {
 				typ := reflect.TypeOf(tc.model)
-				for _, m := range registry.Models() {
+				for _, m := range meta.Models() {
 					assert.NotEqual(t, typ, m.Type)
 				}
-				_, err2 := registry.Lookup(typ)
+				_, err2 := meta.Lookup(typ)
 				require.Error(t, err2)
 				assert.Equal(t, err.Error(), err2.Error(), "a failed type fails the same way again")
 			})
@@ -1245,14 +1245,14 @@ func TestRegisterRejectsNonModels(t *testing.T) {
 		{"an anonymous struct", struct {
 			ID int64 `db:"id,pk"`
 		}{}, "struct { ID int64 \"db:\\\"id,pk\\\"\" }"},
-		{"a pointer to a pointer", &nilPtr, "*registry_test.regNoBase"},
-		{"a slice of models", []regNoBase{}, "[]registry_test.regNoBase"},
+		{"a pointer to a pointer", &nilPtr, "*meta_test.regNoBase"},
+		{"a slice of models", []regNoBase{}, "[]meta_test.regNoBase"},
 	}
 	for _, tc := range tests {
 		t.Run("it rejects "+tc.name, func(t *testing.T) {
-			err := registry.Register(tc.value)
-			require.ErrorIs(t, err, registry.ErrNotModel)
-			var me *registry.ModelError
+			err := meta.Register(tc.value)
+			require.ErrorIs(t, err, meta.ErrNotModel)
+			var me *meta.ModelError
 			require.ErrorAs(t, err, &me)
 			assert.Equal(t, tc.model, me.Model)
 		})
@@ -1272,15 +1272,15 @@ type regDupB struct {
 func (regDupB) TableName() string { return "reg_dup" }
 
 func TestRegisterRejectsTwoModelsForOneTable(t *testing.T) {
-	require.NoError(t, registry.Register(regDupA{}))
-	err := registry.Register(regDupB{})
-	require.ErrorIs(t, err, registry.ErrDuplicateTable)
-	var me *registry.ModelError
+	require.NoError(t, meta.Register(regDupA{}))
+	err := meta.Register(regDupB{})
+	require.ErrorIs(t, err, meta.ErrDuplicateTable)
+	var me *meta.ModelError
 	require.ErrorAs(t, err, &me)
 	assert.Equal(t, "regDupB", me.Model)
-	assert.Contains(t, err.Error(), `table "reg_dup" is already used by registry_test.regDupA`)
+	assert.Contains(t, err.Error(), `table "reg_dup" is already used by meta_test.regDupA`)
 
-	m, ok := registry.ByTable("reg_dup")
+	m, ok := meta.ByTable("reg_dup")
 	require.True(t, ok)
 	assert.Equal(t, reflect.TypeFor[regDupA](), m.Type, "the first model keeps the table")
 }
@@ -1297,39 +1297,39 @@ type regOrderSecond struct {
 }
 
 func TestModelsAndByTable(t *testing.T) {
-	require.NoError(t, registry.Register(regOrderFirst{}, &regOrderSecond{}))
-	first, err := registry.Of[regOrderFirst]()
+	require.NoError(t, meta.Register(regOrderFirst{}, &regOrderSecond{}))
+	first, err := meta.Of[regOrderFirst]()
 	require.NoError(t, err)
-	second, err := registry.Of[regOrderSecond]()
+	second, err := meta.Of[regOrderSecond]()
 	require.NoError(t, err)
 
 	t.Run("Models lists models in registration order", func(t *testing.T) {
-		all := registry.Models()
+		all := meta.Models()
 		i, j := slices.Index(all, first), slices.Index(all, second)
 		require.NotEqual(t, -1, i)
 		require.NotEqual(t, -1, j)
 		assert.Less(t, i, j)
 	})
 	t.Run("Models returns a copy", func(t *testing.T) {
-		all := registry.Models()
+		all := meta.Models()
 		all[0] = nil
-		assert.NotNil(t, registry.Models()[0])
+		assert.NotNil(t, meta.Models()[0])
 	})
 	t.Run("ByTable finds a model by its table", func(t *testing.T) {
-		m, ok := registry.ByTable("reg_order_second")
+		m, ok := meta.ByTable("reg_order_second")
 		require.True(t, ok)
 		assert.Same(t, second, m)
 	})
 	t.Run("ByTable reports a missing table", func(t *testing.T) {
-		m, ok := registry.ByTable("no_such_table")
+		m, ok := meta.ByTable("no_such_table")
 		assert.False(t, ok)
 		assert.Nil(t, m)
 	})
 	t.Run("registering again is a no-op", func(t *testing.T) {
-		n := len(registry.Models())
-		require.NoError(t, registry.Register(regOrderFirst{}, &regOrderFirst{}))
-		assert.Len(t, registry.Models(), n)
-		again, err := registry.Of[regOrderFirst]()
+		n := len(meta.Models())
+		require.NoError(t, meta.Register(regOrderFirst{}, &regOrderFirst{}))
+		assert.Len(t, meta.Models(), n)
+		again, err := meta.Of[regOrderFirst]()
 		require.NoError(t, err)
 		assert.Same(t, first, again)
 	})
@@ -1350,8 +1350,8 @@ func TestConcurrentRegisterAndLookup(t *testing.T) {
 	var (
 		wg     sync.WaitGroup
 		start  = make(chan struct{})
-		gotA   [workers]*registry.Model
-		gotB   [workers]*registry.Model
+		gotA   [workers]*meta.Model
+		gotB   [workers]*meta.Model
 		errs   [workers]error
 		tables [workers]bool
 	)
@@ -1359,21 +1359,21 @@ func TestConcurrentRegisterAndLookup(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			if i%2 == 0 {
-				errs[i] = registry.Register(&regConcA{}, regConcB{})
+				errs[i] = meta.Register(&regConcA{}, regConcB{})
 			}
-			a, err := registry.Lookup(reflect.TypeFor[regConcA]())
+			a, err := meta.Lookup(reflect.TypeFor[regConcA]())
 			if err != nil {
 				errs[i] = err
 				return
 			}
-			b, err := registry.Of[regConcB]()
+			b, err := meta.Of[regConcB]()
 			if err != nil {
 				errs[i] = err
 				return
 			}
 			gotA[i], gotB[i] = a, b
-			_ = registry.Models()
-			_, tables[i] = registry.ByTable("reg_conc_a")
+			_ = meta.Models()
+			_, tables[i] = meta.ByTable("reg_conc_a")
 		})
 	}
 	close(start)
@@ -1387,7 +1387,7 @@ func TestConcurrentRegisterAndLookup(t *testing.T) {
 	}
 	assert.NotSame(t, gotA[0], gotB[0])
 	count := 0
-	for _, m := range registry.Models() {
+	for _, m := range meta.Models() {
 		if m.Type == reflect.TypeFor[regConcA]() {
 			count++
 		}

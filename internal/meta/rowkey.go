@@ -1,4 +1,4 @@
-package registry
+package meta
 
 import (
 	"database/sql/driver"
@@ -66,14 +66,14 @@ func RowKeyOf(values ...any) RowKey {
 }
 
 // KeyAt returns the RowKey of the primary key of the record of m at p.
-func (m *Model) KeyAt(p unsafe.Pointer) RowKey {
+func KeyAt(m *Model, p unsafe.Pointer) RowKey {
 	if len(m.PK) == 1 {
-		return RowKeyOf(m.PK[0].Value(p))
+		return RowKeyOf(Value(m.PK[0], p))
 	}
 	var buf [4]any
 	vals := buf[:0]
 	for _, c := range m.PK {
-		vals = append(vals, c.Value(p))
+		vals = append(vals, Value(c, p))
 	}
 	return RowKeyOf(vals...)
 }

@@ -1,4 +1,4 @@
-package registry_test
+package meta_test
 
 import (
 	"reflect"
@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlservice/sqlservice/internal/meta"
 	"github.com/sqlservice/sqlservice/record"
-	"github.com/sqlservice/sqlservice/registry"
 )
 
 // Three copies of one schema — a playlist, a track, and a join model with
@@ -89,16 +89,16 @@ type (
 	}
 )
 
-func (TableFirstEntry) Naming() registry.Naming { return registry.PascalNaming }
-func (TableFirstEntry) TableName() string       { return "TableFirstEntry" }
+func (TableFirstEntry) Naming() meta.Naming { return meta.PascalNaming }
+func (TableFirstEntry) TableName() string   { return "TableFirstEntry" }
 
 // checkThrough asserts that relation field of owner goes through join,
 // linking fk to the owner's key and ref to the related key.
-func checkThrough(t *testing.T, owner *registry.Model, field string, join *registry.Model, fk, ref string) {
+func checkThrough(t *testing.T, owner *meta.Model, field string, join *meta.Model, fk, ref string) {
 	t.Helper()
 	r, ok := owner.Relation(field)
 	require.True(t, ok)
-	require.Equal(t, registry.ManyToMany, r.Kind)
+	require.Equal(t, meta.ManyToMany, r.Kind)
 	th := r.Through()
 	require.NotNil(t, th)
 	assert.Same(t, join, th.Join, "%s goes through the registered model", r)
@@ -109,7 +109,7 @@ func checkThrough(t *testing.T, owner *registry.Model, field string, join *regis
 	assert.Same(t, r.Related.PK[0], r.RelatedRef)
 }
 
-func mustColumnOwner(t *testing.T, m *registry.Model, col string) *registry.Model {
+func mustColumnOwner(t *testing.T, m *meta.Model, col string) *meta.Model {
 	t.Helper()
 	_, ok := m.Column(col)
 	require.True(t, ok, "%s has column %s", m.Name, col)
@@ -118,63 +118,63 @@ func mustColumnOwner(t *testing.T, m *registry.Model, col string) *registry.Mode
 
 func TestManyToManyThroughJoinModelInAnyOrder(t *testing.T) {
 	t.Run("join model registered first, named by Go name and by table", func(t *testing.T) {
-		require.NoError(t, registry.Register(JoinFirstEntry{}))
-		require.NoError(t, registry.Register(JoinFirstList{}))
-		list, _ := registry.Of[JoinFirstList]()
-		track, _ := registry.Of[JoinFirstTrack]()
-		entry, _ := registry.Of[JoinFirstEntry]()
+		require.NoError(t, meta.Register(JoinFirstEntry{}))
+		require.NoError(t, meta.Register(JoinFirstList{}))
+		list, _ := meta.Of[JoinFirstList]()
+		track, _ := meta.Of[JoinFirstTrack]()
+		entry, _ := meta.Of[JoinFirstEntry]()
 		checkThrough(t, list, "Tracks", entry, "list_id", "track_id")
 		checkThrough(t, track, "Lists", entry, "track_id", "list_id")
 		tracks, _ := list.Relation("Tracks")
 		lists, _ := track.Relation("Lists")
 		assert.Same(t, lists, tracks.Inverse)
-		assert.Empty(t, registry.JoinModels([]*registry.Model{list, track}), "no join table is synthesized")
+		assert.Empty(t, meta.JoinModels([]*meta.Model{list, track}), "no join table is synthesized")
 	})
 
 	t.Run("owner registered first: the model registered later takes over", func(t *testing.T) {
-		_, again := registry.ByTable("owner_first_list") // under -count=2
-		require.NoError(t, registry.Register(OwnerFirstList{}))
-		list, _ := registry.Of[OwnerFirstList]()
-		track, _ := registry.Of[OwnerFirstTrack]()
+		_, again := meta.ByTable("owner_first_list") // under -count=2
+		require.NoError(t, meta.Register(OwnerFirstList{}))
+		list, _ := meta.Of[OwnerFirstList]()
+		track, _ := meta.Of[OwnerFirstTrack]()
 		before, _ := list.Relation("Tracks")
 		synth := before.Through().Join
 		if !again {
 			require.True(t, synth.IsJoin(), "until the model is registered, a join table stands in")
-			_, ok := registry.ByTable("OwnerFirstEntry")
+			_, ok := meta.ByTable("OwnerFirstEntry")
 			require.True(t, ok)
 		}
 
-		require.NoError(t, registry.Register(OwnerFirstEntry{}))
-		entry, _ := registry.Of[OwnerFirstEntry]()
+		require.NoError(t, meta.Register(OwnerFirstEntry{}))
+		entry, _ := meta.Of[OwnerFirstEntry]()
 		assert.Equal(t, "owner_first_entry", entry.Table)
 		checkThrough(t, list, "Tracks", entry, "owner_first_list_id", "owner_first_track_id")
 		checkThrough(t, track, "Lists", entry, "owner_first_track_id", "owner_first_list_id")
-		_, ok := registry.ByTable("OwnerFirstEntry")
+		_, ok := meta.ByTable("OwnerFirstEntry")
 		assert.False(t, ok, "the stand-in join table is gone")
 		if !again {
-			assert.NotContains(t, registry.Models(), synth)
+			assert.NotContains(t, meta.Models(), synth)
 		}
-		assert.Empty(t, registry.JoinModels([]*registry.Model{list, track}))
+		assert.Empty(t, meta.JoinModels([]*meta.Model{list, track}))
 	})
 
 	t.Run("owner registered first, m2m names the model's table", func(t *testing.T) {
-		require.NoError(t, registry.Register(TableFirstList{}))
-		list, _ := registry.Of[TableFirstList]()
-		require.NoError(t, registry.Register(TableFirstEntry{}))
-		entry, _ := registry.Of[TableFirstEntry]()
+		require.NoError(t, meta.Register(TableFirstList{}))
+		list, _ := meta.Of[TableFirstList]()
+		require.NoError(t, meta.Register(TableFirstEntry{}))
+		entry, _ := meta.Of[TableFirstEntry]()
 		checkThrough(t, list, "Tracks", entry, "TableFirstListId", "TableFirstTrackId")
-		got, ok := registry.ByTable("TableFirstEntry")
+		got, ok := meta.ByTable("TableFirstEntry")
 		require.True(t, ok)
 		assert.Same(t, entry, got, "the table is the model's now")
 	})
 
 	t.Run("all in one call, join model last", func(t *testing.T) {
-		require.NoError(t, registry.Register(AllAtOnceList{}, AllAtOnceTrack{}, AllAtOnceEntry{}))
-		list, _ := registry.Of[AllAtOnceList]()
-		entry, _ := registry.Of[AllAtOnceEntry]()
+		require.NoError(t, meta.Register(AllAtOnceList{}, AllAtOnceTrack{}, AllAtOnceEntry{}))
+		list, _ := meta.Of[AllAtOnceList]()
+		entry, _ := meta.Of[AllAtOnceEntry]()
 		checkThrough(t, list, "Tracks", entry, "all_at_once_list_id", "all_at_once_track_id")
 		tr, _ := entry.Relation("Track")
-		assert.Equal(t, registry.BelongsTo, tr.Kind, "the join model's own relations work as usual")
+		assert.Equal(t, meta.BelongsTo, tr.Kind, "the join model's own relations work as usual")
 	})
 }
 
@@ -273,30 +273,30 @@ func TestJoinModelErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := registry.Register(tc.models...)
+			err := meta.Register(tc.models...)
 			require.Error(t, err)
-			assert.ErrorIs(t, err, registry.ErrRelation)
-			var me *registry.ModelError
+			assert.ErrorIs(t, err, meta.ErrRelation)
+			var me *meta.ModelError
 			require.ErrorAs(t, err, &me)
 			assert.Equal(t, tc.model, me.Model)
 			assert.Equal(t, tc.field, me.Field)
 			assert.Contains(t, err.Error(), tc.msg)
 			for _, m := range tc.models {
-				_, ok := registry.ByTable(registry.SnakeCase(reflect.TypeOf(m).Name()))
+				_, ok := meta.ByTable(meta.SnakeCase(reflect.TypeOf(m).Name()))
 				assert.False(t, ok, "nothing of a failed registration is registered")
 			}
 		})
 	}
 
 	t.Run("a join model registered later that does not link both sides", func(t *testing.T) {
-		require.NoError(t, registry.Register(LateBadList{})) // a no-op under -count=2: the relation still has its join table
-		err := registry.Register(LateBadEntry{})
+		require.NoError(t, meta.Register(LateBadList{})) // a no-op under -count=2: the relation still has its join table
+		err := meta.Register(LateBadEntry{})
 		require.Error(t, err)
-		assert.ErrorIs(t, err, registry.ErrRelation)
+		assert.ErrorIs(t, err, meta.ErrRelation)
 		assert.Contains(t, err.Error(), "registry: model LateBadEntry: it is the join model of LateBadList.Items (rel:\"m2m=LateBadEntry\"), registered before it: join model LateBadEntry has no column linking it to LateBadList")
-		_, ok := registry.ByTable("late_bad_entry")
+		_, ok := meta.ByTable("late_bad_entry")
 		assert.False(t, ok)
-		list, _ := registry.Of[LateBadList]()
+		list, _ := meta.Of[LateBadList]()
 		r, _ := list.Relation("Items")
 		assert.True(t, r.Through().Join.IsJoin(), "the relation keeps its join table")
 	})
@@ -322,8 +322,8 @@ type (
 // Relations are read without the registry's lock while a join model takes
 // a join table over: under -race, readers see one join or the other, whole.
 func TestJoinAdoptionWhileRead(t *testing.T) {
-	require.NoError(t, registry.Register(RaceList{}))
-	list, _ := registry.Of[RaceList]()
+	require.NoError(t, meta.Register(RaceList{}))
+	list, _ := meta.Of[RaceList]()
 	r, _ := list.Relation("Tracks")
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -342,7 +342,7 @@ func TestJoinAdoptionWhileRead(t *testing.T) {
 			}
 		})
 	}
-	require.NoError(t, registry.Register(RaceEntry{}))
+	require.NoError(t, meta.Register(RaceEntry{}))
 	close(done)
 	wg.Wait()
 	assert.Equal(t, "race_entry", r.Through().Join.Table)

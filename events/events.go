@@ -78,6 +78,7 @@ type Handlers struct {
 	init     map[string][]InitFunc
 	modified map[string][]ModifiedFunc
 	model    [numKinds][]ModelFunc
+	kinds    uint64 // bit k set: model[k] has a handler (Empty and Has on every write)
 }
 
 // InitFunc is the untyped form of an InitScalar handler: it returns the
@@ -102,15 +103,7 @@ func (h *Handlers) Empty() bool {
 	if h == nil {
 		return true
 	}
-	if len(h.attrs) > 0 {
-		return false
-	}
-	for _, fns := range h.model {
-		if len(fns) > 0 {
-			return false
-		}
-	}
-	return true
+	return len(h.attrs) == 0 && h.kinds == 0
 }
 
 // Has reports whether at least one handler of kind k was registered (for
@@ -131,7 +124,7 @@ func (h *Handlers) Has(k Kind) bool {
 	case KindModified:
 		return len(h.modified) > 0
 	}
-	return int(k) < len(h.model) && len(h.model[k]) > 0
+	return int(k) < len(h.model) && h.kinds&(1<<k) != 0
 }
 
 // HasSet reports whether attribute has Set handlers.
@@ -359,9 +352,15 @@ func (h *Handlers) addAttr(a attrHandler) {
 	_ = h.Canonicalize(func(_ Kind, name string) (string, error) { return name, nil })
 }
 
+// addModel appends fn to the handlers of the model kind k.
+func (h *Handlers) addModel(k Kind, fn ModelFunc) {
+	h.model[k] = append(h.model[k], fn)
+	h.kinds |= 1 << k
+}
+
 func (o *On[T]) add(k Kind, fn func(ctx context.Context, m *T) error) {
 	o.init()
-	o.h.model[k] = append(o.h.model[k], func(ctx context.Context, m any) error { return fn(ctx, m.(*T)) })
+	o.h.addModel(k, func(ctx context.Context, m any) error { return fn(ctx, m.(*T)) })
 }
 
 // Load registers fn to run after a row has been scanned into a new model.
@@ -431,7 +430,7 @@ type (
 // AddInterfaceHooks appends a handler for every hook interface that the
 // model pointer type implements (probe is a zero *T).
 func (h *Handlers) AddInterfaceHooks(probe any) {
-	add := func(k Kind, fn ModelFunc) { h.model[k] = append(h.model[k], fn) }
+	add := h.addModel
 	if _, ok := probe.(BeforeSaver); ok {
 		add(KindBeforeSave, func(ctx context.Context, m any) error { return m.(BeforeSaver).BeforeSave(ctx) })
 	}
@@ -460,3 +459,6 @@ func (h *Handlers) AddInterfaceHooks(probe any) {
 		add(KindLoad, func(ctx context.Context, m any) error { return m.(AfterLoader).AfterLoad(ctx) })
 	}
 }
+
+// Handlers.kinds has a bit per kind.
+var _ [64 - numKinds]struct{}

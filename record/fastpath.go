@@ -26,9 +26,10 @@ func scalarKey(m *registry.Model, key any) ([]any, bool) {
 
 // queryOne runs a cached one-row query and scans its row into dest, as
 // Client.QueryRow(...).Scan does, without the two Row wrappers that path
-// allocates. No row is sql.ErrNoRows.
-func queryOne(ctx context.Context, c *session.Client, query string, args []any, dest []any) error {
-	rows, err := queryOn(c, ctx, true, query, args)
+// allocates. No row is sql.ErrNoRows. s is the session of c that ctx
+// carries (nil: none).
+func queryOne(ctx context.Context, c *session.Client, s *session.Session, query string, args []any, dest []any) error {
+	rows, err := queryIn(c, s, ctx, query, args)
 	if err != nil {
 		return err
 	}

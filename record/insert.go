@@ -37,19 +37,20 @@ var insertKinds = []events.Kind{events.KindBeforeSave, events.KindBeforeInsert, 
 
 // insertRow inserts the record's own row with its insert hooks.
 func insertRow[T any](ctx context.Context, m *registry.Model, p *T) error {
-	c, err := session.FromContext(ctx)
+	c, s, err := resolve(ctx)
 	if err != nil {
 		return err
 	}
 	b := baseOf(m, p)
 	if !hasWriteHooks(ctx, m, insertKinds...) {
-		return insert(ctx, c, m, p, b, false)
+		return insert(ctx, c, s, m, p, b, false)
 	}
 	return inTx(ctx, c, func(ctx context.Context) error {
+		s := session.Current(ctx) // the transaction's
 		if err := fire(ctx, m, p, events.KindBeforeSave, events.KindBeforeInsert); err != nil {
 			return err
 		}
-		if err := insert(ctx, c, m, p, b, false); err != nil {
+		if err := insert(ctx, c, s, m, p, b, false); err != nil {
 			return err
 		}
 		return fire(ctx, m, p, events.KindAfterInsert, events.KindAfterSave)

@@ -127,7 +127,11 @@ func refresh[T any](ctx context.Context, m *registry.Model, p *T) error {
 // already holds is returned as the same pointer. A missing row is a
 // *NotFoundError, which matches ErrNotFound and sql.ErrNoRows.
 func Get[T any](ctx context.Context, key any) (*T, error) {
-	m, c, err := target[T](ctx)
+	m, err := registry.Of[T]()
+	if err != nil {
+		return nil, err
+	}
+	c, s, err := resolve(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +139,6 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := session.Current(ctx)
 	if s != nil {
 		if v, ok := identityOf(s, m, registry.RowKeyOf(args...)); ok {
 			return v.(*T), nil
@@ -152,7 +155,7 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 	for _, col := range m.Columns {
 		dest = append(dest, meta.ScanDest(col, up))
 	}
-	err = queryOne(ctx, c, getSQL(ctx, c, m), args, dest)
+	err = queryOne(ctx, c, s, getSQL(ctx, c, m), args, dest)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &NotFoundError{Model: m.Name, Key: keyFromArgs(args)}
 	}

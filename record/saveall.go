@@ -446,14 +446,15 @@ func storeOne[T any](ctx context.Context, c *session.Client, m *registry.Model, 
 		}
 	}
 	var err error
+	s := session.Current(ctx)
 	switch {
 	case isNew:
-		err = insert(ctx, c, m, p, b, false)
+		err = insert(ctx, c, s, m, p, b, false)
 	case b != nil && b.snap != nil:
-		_, err = update(ctx, c, m, p, b)
+		_, err = update(ctx, c, s, m, p, b)
 	default:
 		// A model without Base keeps no saved state: overwrite the row.
-		err = insert(ctx, c, m, p, b, true)
+		err = insert(ctx, c, s, m, p, b, true)
 	}
 	if err != nil {
 		return err

@@ -23,6 +23,16 @@ var (
 	queryRowOn = link.QueryRow.(func(*session.Client, context.Context, bool, string, []any) *session.Row)
 	writeOn    = link.Write.(func(*session.Client, context.Context, bool, string, []any) error)
 
+	// resolve returns the client and the session a context names (what
+	// session.FromContext and session.Current return) in one look into
+	// it; execIn, queryIn and queryRowIn run a cached statement in that
+	// session without looking it up again. An operation resolves once and
+	// hands both down (Save: saveRow → insert/update → stored).
+	resolve    = link.Resolve.(func(context.Context) (*session.Client, *session.Session, error))
+	execIn     = link.ExecIn.(func(*session.Client, *session.Session, context.Context, string, []any) (sql.Result, error))
+	queryIn    = link.QueryIn.(func(*session.Client, *session.Session, context.Context, string, []any) (*sql.Rows, error))
+	queryRowIn = link.QueryRowIn.(func(*session.Client, *session.Session, context.Context, string, []any) *session.Row)
+
 	// identityOf returns the record the session holds for a row; remember
 	// files one there (undone with a rolled-back level); forgetModel drops
 	// every row of a model; undo registers how to restore a record's

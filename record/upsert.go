@@ -52,9 +52,10 @@ func updateOrInsert[T any](ctx context.Context, c *session.Client, m *registry.M
 		}
 		matched = n > 0
 	}
+	s := session.Current(ctx)
 	if !matched {
-		return insert(ctx, c, m, p, b, false)
+		return insert(ctx, c, s, m, p, b, false)
 	}
-	stored(ctx, m, p, b, false, nil)
+	stored(s, m, p, b, false, nil)
 	return nil
 }

@@ -130,7 +130,7 @@ func save[T any](ctx context.Context, m *registry.Model, p *T) error {
 
 // saveRow writes the record's own row, without its relations.
 func saveRow[T any](ctx context.Context, m *registry.Model, p *T) error {
-	c, err := session.FromContext(ctx)
+	c, s, err := resolve(ctx)
 	if err != nil {
 		return err
 	}
@@ -139,15 +139,16 @@ func saveRow[T any](ctx context.Context, m *registry.Model, p *T) error {
 	if !hasWriteHooks(ctx, m, writeKinds...) {
 		switch {
 		case isUpdate:
-			_, err = update(ctx, c, m, p, b)
+			_, err = update(ctx, c, s, m, p, b)
 		case m.AutoIncrement != nil && meta.IsZero(m.AutoIncrement, unsafe.Pointer(p)):
-			err = insert(ctx, c, m, p, b, false)
+			err = insert(ctx, c, s, m, p, b, false)
 		default:
-			err = insert(ctx, c, m, p, b, true)
+			err = insert(ctx, c, s, m, p, b, true)
 		}
 		return err
 	}
 	return inTx(ctx, c, func(ctx context.Context) error {
+		s := session.Current(ctx) // the transaction's
 		if !isUpdate && !(m.AutoIncrement != nil && meta.IsZero(m.AutoIncrement, unsafe.Pointer(p))) {
 			// A new record with its key set: the hooks to run depend on
 			// whether the row exists.
@@ -156,14 +157,14 @@ func saveRow[T any](ctx context.Context, m *registry.Model, p *T) error {
 				return err
 			}
 			if exists {
-				return saveHooked(ctx, c, m, p, b, true, true)
+				return saveHooked(ctx, c, s, m, p, b, true, true)
 			}
 		}
-		return saveHooked(ctx, c, m, p, b, isUpdate, false)
+		return saveHooked(ctx, c, s, m, p, b, isUpdate, false)
 	})
 }
 
-func saveHooked[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T], isUpdate, overwrite bool) error {
+func saveHooked[T any](ctx context.Context, c *session.Client, s *session.Session, m *registry.Model, p *T, b *Base[T], isUpdate, overwrite bool) error {
 	before, after := events.KindBeforeInsert, events.KindAfterInsert
 	if isUpdate {
 		before, after = events.KindBeforeUpdate, events.KindAfterUpdate
@@ -174,11 +175,11 @@ func saveHooked[T any](ctx context.Context, c *session.Client, m *registry.Model
 	var err error
 	switch {
 	case overwrite:
-		err = insert(ctx, c, m, p, b, true)
+		err = insert(ctx, c, s, m, p, b, true)
 	case isUpdate:
-		_, err = update(ctx, c, m, p, b)
+		_, err = update(ctx, c, s, m, p, b)
 	default:
-		err = insert(ctx, c, m, p, b, !(m.AutoIncrement != nil && meta.IsZero(m.AutoIncrement, unsafe.Pointer(p))))
+		err = insert(ctx, c, s, m, p, b, !(m.AutoIncrement != nil && meta.IsZero(m.AutoIncrement, unsafe.Pointer(p))))
 	}
 	if err != nil {
 		return err
@@ -204,7 +205,8 @@ func rowExists(ctx context.Context, c *session.Client, m *registry.Model, p unsa
 // insert writes a new row. upsert makes it overwrite an existing row with
 // the same primary key. The autoincrement key is left to the database when
 // zero, and nil pointer fields with a default are left to their default.
-func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T], upsert bool) (err error) {
+// s is the session of c that ctx carries (nil: none).
+func insert[T any](ctx context.Context, c *session.Client, s *session.Session, m *registry.Model, p *T, b *Base[T], upsert bool) (err error) {
 	up := unsafe.Pointer(p)
 	restore := func() {}
 	if len(m.AutoTimes) > 0 {
@@ -253,11 +255,11 @@ func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 		args[i] = meta.Value(col, up)
 	}
 	if autoOmitted && c.Dialect().Returning() {
-		if err := queryRowOn(c, ctx, true, ins.SQL, args).Scan(meta.ScanDest(m.AutoIncrement, up)); err != nil {
+		if err := queryRowIn(c, s, ctx, ins.SQL, args).Scan(meta.ScanDest(m.AutoIncrement, up)); err != nil {
 			return wrapArgs(m, "insert", ins.Columns, nil, err)
 		}
 	} else {
-		res, err := execOn(c, ctx, true, ins.SQL, args)
+		res, err := execIn(c, s, ctx, ins.SQL, args)
 		if err != nil {
 			return wrapArgs(m, "insert", ins.Columns, nil, err)
 		}
@@ -276,7 +278,7 @@ func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 			return err
 		}
 	}
-	stored(ctx, m, p, b, autoOmitted, restore)
+	stored(s, m, p, b, autoOmitted, restore)
 	return nil
 }
 
@@ -286,9 +288,9 @@ func insert[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 // back: the previous snapshot, a zero key if the database generated it,
 // and, through restore, the fields the write itself set in the record (a
 // counted-up version, stamped times), so that the record holds no value
-// its row never kept. restore may be nil.
-func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T], generated bool, restore func()) {
-	s := session.Current(ctx)
+// its row never kept. restore may be nil. s is the session the write ran
+// in (nil: none).
+func stored[T any](s *session.Session, m *registry.Model, p *T, b *Base[T], generated bool, restore func()) {
 	var prev, snap *T
 	if b != nil {
 		prev = b.snap
@@ -334,8 +336,8 @@ func setInt(col *registry.Column, p unsafe.Pointer, id int64) error {
 }
 
 // update writes the columns that differ from the snapshot. It reports
-// whether any SQL ran.
-func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T]) (ran bool, err error) {
+// whether any SQL ran. s is the session of c that ctx carries (nil: none).
+func update[T any](ctx context.Context, c *session.Client, s *session.Session, m *registry.Model, p *T, b *Base[T]) (ran bool, err error) {
 	up, sp := unsafe.Pointer(p), unsafe.Pointer(b.snap)
 	for _, col := range m.PK {
 		if !meta.Equal(col, up, sp) {
@@ -384,7 +386,7 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 	if vc != nil {
 		args = append(args, meta.Value(vc, sp)) // the version it was read with
 	}
-	res, err := execOn(c, ctx, true, sqlText, args)
+	res, err := execIn(c, s, ctx, sqlText, args)
 	if err != nil {
 		return false, wrapArgs(m, "update", cols, m.PK, err)
 	}
@@ -404,7 +406,7 @@ func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p 
 			meta.Reflect(vc, up).Set(oldVersion)
 		}
 	}
-	stored(ctx, m, p, b, false, restore)
+	stored(s, m, p, b, false, restore)
 	return true, nil
 }
 

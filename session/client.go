@@ -228,10 +228,15 @@ type conn interface {
 }
 
 func (c *Client) conn(ctx context.Context) (conn, *Session, error) {
+	return c.connIn(ctx, sessionFor(ctx, c))
+}
+
+// connIn is conn for the session s of c that ctx carries (nil: none), as
+// sessionFor returns it: for callers that resolved it already.
+func (c *Client) connIn(ctx context.Context, s *Session) (conn, *Session, error) {
 	if c.closed.Load() {
 		return nil, nil, ErrClosed
 	}
-	s := sessionFor(ctx, c)
 	if s == nil {
 		if c.nstreams.Load() > 0 {
 			c.spillStarved(c.db)
@@ -327,9 +332,11 @@ var (
 // Each attempt is one statement for the client's hooks. With evOut set
 // (QueryRow), the event of a statement that returned no error is handed
 // back there unended, for Row.Scan to end.
-func run[R any](c *Client, ctx context.Context, r runner[R], cached bool, query string, args []any, evOut **QueryEvent) (R, error) {
+//
+// s is the session of c that ctx carries, as sessionFor returns it.
+func run[R any](c *Client, ctx context.Context, s *Session, r runner[R], cached bool, query string, args []any, evOut **QueryEvent) (R, error) {
 	var res R
-	cn, s, err := c.conn(ctx)
+	cn, s, err := c.connIn(ctx, s)
 	if err != nil {
 		return res, err
 	}
@@ -396,11 +403,16 @@ func (c *Client) Exec(ctx context.Context, query string, args ...any) (sql.Resul
 // exec is Exec, prepared once per client and reused when cached (for SQL
 // text drawn from a bounded set only: see stmtCache).
 func (c *Client) exec(ctx context.Context, cached bool, query string, args []any) (sql.Result, error) {
+	return c.execIn(ctx, sessionFor(ctx, c), cached, query, args)
+}
+
+// execIn is exec in s, the session of c that ctx carries (see resolve).
+func (c *Client) execIn(ctx context.Context, s *Session, cached bool, query string, args []any) (sql.Result, error) {
 	lvl, err := c.stmtLevel(ctx)
 	if err != nil {
 		return nil, err
 	}
-	res, err := run(c, ctx, execRunner, cached, query, args, nil)
+	res, err := run(c, ctx, s, execRunner, cached, query, args, nil)
 	return res, lvl.end(ctx, TranslateError(err))
 }
 
@@ -418,7 +430,7 @@ func (c *Client) write(ctx context.Context, cached bool, query string, args []an
 	if err != nil {
 		return err
 	}
-	_, err = run(c, ctx, writeRunner, cached, query, args, nil)
+	_, err = run(c, ctx, sessionFor(ctx, c), writeRunner, cached, query, args, nil)
 	return lvl.end(ctx, TranslateError(err))
 }
 
@@ -443,12 +455,17 @@ func (c *Client) Query(ctx context.Context, query string, args ...any) (*sql.Row
 
 // query is Query, cached as for exec.
 func (c *Client) query(ctx context.Context, cached bool, query string, args []any) (*sql.Rows, error) {
+	return c.queryIn(ctx, sessionFor(ctx, c), cached, query, args)
+}
+
+// queryIn is query in s, the session of c that ctx carries (see resolve).
+func (c *Client) queryIn(ctx context.Context, s *Session, cached bool, query string, args []any) (*sql.Rows, error) {
 	if c.replicas != nil {
 		if rows, _, ok, err := c.queryReplica(ctx, cached, query, args, nil); ok {
 			return rows, err
 		}
 	}
-	rows, err := run(c, ctx, queryRunner, cached, query, args, nil)
+	rows, err := run(c, ctx, s, queryRunner, cached, query, args, nil)
 	return rows, TranslateError(err)
 }
 
@@ -462,6 +479,12 @@ func (c *Client) QueryRow(ctx context.Context, query string, args ...any) *Row {
 
 // queryRow is QueryRow, cached as for exec.
 func (c *Client) queryRow(ctx context.Context, cached bool, query string, args []any) *Row {
+	return c.queryRowIn(ctx, sessionFor(ctx, c), cached, query, args)
+}
+
+// queryRowIn is queryRow in s, the session of c that ctx carries (see
+// resolve).
+func (c *Client) queryRowIn(ctx context.Context, s *Session, cached bool, query string, args []any) *Row {
 	var ev *QueryEvent
 	if c.replicas != nil {
 		if _, row, ok, err := c.queryReplica(ctx, cached, query, args, &ev); ok {
@@ -480,13 +503,13 @@ func (c *Client) queryRow(ctx context.Context, cached bool, query string, args [
 			return &Row{err: err}
 		}
 	}
-	row, err := run(c, ctx, rowRunner, cached, query, args, &ev)
+	row, err := run(c, ctx, s, rowRunner, cached, query, args, &ev)
 	if row == nil {
 		return &Row{err: lvl.end(ctx, TranslateError(err))}
 	}
 	// A write's reply may be lost while Scan reads it (INSERT ...
 	// RETURNING): outside a transaction that makes its outcome unknown.
-	return &Row{row: row, write: mayWrite(false, query) && sessionFor(ctx, c) == nil, c: c, ev: ev, lvl: lvl, ctx: ctx}
+	return &Row{row: row, write: s == nil && mayWrite(false, query), c: c, ev: ev, lvl: lvl, ctx: ctx}
 }
 
 // Row is the result of QueryRow: database/sql's *sql.Row, or the error that

@@ -41,7 +41,12 @@ func (c *Client) Context(ctx context.Context) context.Context {
 // sessionFor returns the session of c that ctx carries, or nil: the
 // innermost one, unless a hook context detached it.
 func sessionFor(ctx context.Context, c *Client) *Session {
-	for b := bindingOf(ctx); b != nil; b = b.parent {
+	return sessionFrom(bindingOf(ctx), c)
+}
+
+// sessionFrom is sessionFor from the context layer b on.
+func sessionFrom(b *binding, c *Client) *Session {
+	for ; b != nil; b = b.parent {
 		if b.client != c {
 			continue
 		}
@@ -65,7 +70,32 @@ func Current(ctx context.Context) *Session {
 	if b.session != nil {
 		return b.session
 	}
-	return sessionFor(ctx, b.client)
+	return sessionFrom(b, b.client)
+}
+
+// resolve returns what FromContext and Current return, in one look into
+// ctx: the client of record operations given ctx, and its session there
+// (nil outside one). The record package resolves them once per operation
+// and hands both down to the statement (Client.execIn and kin).
+func resolve(ctx context.Context) (*Client, *Session, error) {
+	b := bindingOf(ctx)
+	if b == nil {
+		c := defaultClient.Load()
+		if c == nil {
+			return nil, nil, ErrNoClient
+		}
+		if c.closed.Load() {
+			return nil, nil, ErrClosed
+		}
+		return c, nil, nil
+	}
+	if b.client.closed.Load() {
+		return nil, nil, ErrClosed
+	}
+	if b.session != nil {
+		return b.client, b.session, nil
+	}
+	return b.client, sessionFrom(b, b.client), nil
 }
 
 // attach returns ctx carrying s as the current session: record operations

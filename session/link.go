@@ -25,6 +25,16 @@ func init() {
 	link.Write = func(c *Client, ctx context.Context, cached bool, query string, args []any) error {
 		return c.write(ctx, cached, query, args)
 	}
+	link.Resolve = resolve
+	link.ExecIn = func(c *Client, s *Session, ctx context.Context, query string, args []any) (sql.Result, error) {
+		return c.execIn(ctx, s, true, query, args)
+	}
+	link.QueryIn = func(c *Client, s *Session, ctx context.Context, query string, args []any) (*sql.Rows, error) {
+		return c.queryIn(ctx, s, true, query, args)
+	}
+	link.QueryRowIn = func(c *Client, s *Session, ctx context.Context, query string, args []any) *Row {
+		return c.queryRowIn(ctx, s, true, query, args)
+	}
 	link.Identity = func(s *Session, m *registry.Model, key registry.RowKey) (any, bool) { return s.identity(m, key) }
 	link.Remember = func(s *Session, m *registry.Model, key registry.RowKey, ptr any) { s.rememberRow(m, key, ptr) }
 	link.ForgetModel = func(s *Session, m *registry.Model) { s.forgetModel(m) }

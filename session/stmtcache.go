@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // DefaultStatementCacheSize is the number of prepared statements a client
@@ -18,8 +19,17 @@ const DefaultStatementCacheSize = 256
 // runs on, so the server holds at most max statements per connection of the
 // pool for the cache.
 //
-// Hits take no lock: the map is a sync.Map and recency is a counter stamped
-// into the entry. A statement is closed only when nobody runs it: a caller
+// Hits take no lock: the index is an immutable map behind an atomic
+// pointer, replaced whole (under mu) when a statement is added or dropped,
+// which is rare by design (the texts come from a bounded set); a hit is one
+// atomic load and one lookup in a map keyed by the SQL text, cheaper than a
+// sync.Map's boxed keys, and like it free of contention between readers.
+// The index is looked up first by the address of the text's bytes: the
+// record package passes the same string (a builder's fixed statement, a
+// cached shape) every time, so a hit compares one pointer instead of
+// hashing and comparing the whole text; the entry's own string having the
+// same address and length proves the texts equal.
+// Recency is a counter stamped into the entry. A statement is closed only when nobody runs it: a caller
 // holds a reference from acquire to release, and an evicted statement is
 // closed by whoever drops the last reference. A statement bound to an open
 // transaction (Tx.StmtContext) survives its eviction: database/sql keeps the
@@ -27,7 +37,7 @@ const DefaultStatementCacheSize = 256
 // the transaction, and closes it on the connection when that is released.
 type stmtCache struct {
 	max   int
-	m     sync.Map // SQL text → *cachedStmt
+	index atomic.Pointer[stmtIndex] // nil: none
 	clock atomic.Uint64
 
 	mu      sync.Mutex // serialises prepares, evictions and close
@@ -68,11 +78,10 @@ func (sc *stmtCache) enabled() bool { return sc.max > 0 }
 // acquire returns the cached statement of query with a reference the caller
 // must release, or nil when there is none.
 func (sc *stmtCache) acquire(query string) *cachedStmt {
-	v, ok := sc.m.Load(query)
-	if !ok {
+	e := sc.index.Load().find(query)
+	if e == nil {
 		return nil
 	}
-	e := v.(*cachedStmt)
 	e.refs.Add(1)
 	if e.evicted.Load() {
 		// Evicted between Load and Add: not ours to run any more.
@@ -137,7 +146,7 @@ func (sc *stmtCache) prepare(ctx context.Context, db *sql.DB, query string) (*ca
 		victim = sc.evictLocked()
 	}
 	sc.entries = append(sc.entries, e)
-	sc.m.Store(query, e)
+	sc.publishLocked()
 	sc.mu.Unlock()
 	if victim != nil && victim.refs.Load() == 0 {
 		// Whoever still runs it closes it at release instead.
@@ -159,9 +168,44 @@ func (sc *stmtCache) evictLocked() *cachedStmt {
 	sc.entries[oldest] = sc.entries[last]
 	sc.entries[last] = nil
 	sc.entries = sc.entries[:last]
-	sc.m.Delete(e.query)
 	e.evicted.Store(true)
 	return e
+}
+
+// publishLocked replaces the index with one of the current entries. sc.mu
+// is held.
+func (sc *stmtCache) publishLocked() {
+	if len(sc.entries) == 0 {
+		sc.index.Store(nil)
+		return
+	}
+	idx := &stmtIndex{
+		byText: make(map[string]*cachedStmt, len(sc.entries)),
+		byAddr: make(map[*byte]*cachedStmt, len(sc.entries)),
+	}
+	for _, e := range sc.entries {
+		idx.byText[e.query] = e
+		if p := unsafe.StringData(e.query); p != nil {
+			idx.byAddr[p] = e
+		}
+	}
+	sc.index.Store(idx)
+}
+
+// stmtIndex finds a cached statement by its SQL text (see stmtCache).
+type stmtIndex struct {
+	byAddr map[*byte]*cachedStmt // by the address of the text's bytes
+	byText map[string]*cachedStmt
+}
+
+func (idx *stmtIndex) find(query string) *cachedStmt {
+	if idx == nil {
+		return nil
+	}
+	if e := idx.byAddr[unsafe.StringData(query)]; e != nil && len(e.query) == len(query) {
+		return e // the same bytes: the same text
+	}
+	return idx.byText[query]
 }
 
 // len returns the number of statements cached.
@@ -173,8 +217,7 @@ func (sc *stmtCache) len() int {
 
 // contains reports whether query has a cached statement.
 func (sc *stmtCache) contains(query string) bool {
-	_, ok := sc.m.Load(query)
-	return ok
+	return sc.index.Load().find(query) != nil
 }
 
 // purge drops every cached statement, to be prepared again on next use:
@@ -185,9 +228,9 @@ func (sc *stmtCache) purge() {
 	sc.mu.Lock()
 	entries := sc.entries
 	sc.entries = nil
+	sc.publishLocked()
 	sc.mu.Unlock()
 	for _, e := range entries {
-		sc.m.Delete(e.query)
 		e.evicted.Store(true)
 		if e.refs.Load() == 0 {
 			e.close()
@@ -203,10 +246,10 @@ func (sc *stmtCache) close() error {
 	entries := sc.entries
 	sc.entries = nil
 	sc.closed = true
+	sc.publishLocked()
 	sc.mu.Unlock()
 	var errs []error
 	for _, e := range entries {
-		sc.m.Delete(e.query)
 		e.evicted.Store(true)
 		errs = append(errs, e.close())
 	}

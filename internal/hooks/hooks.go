@@ -80,6 +80,7 @@ type Handlers struct {
 	init     map[string][]InitFunc
 	modified map[string][]ModifiedFunc
 	model    [numKinds][]ModelFunc
+	kinds    uint64 // bit k set: model[k] has a handler (Empty and Has run on every write)
 }
 
 // InitFunc is the untyped form of an InitScalar handler: it returns the
@@ -104,15 +105,7 @@ func (h *Handlers) Empty() bool {
 	if h == nil {
 		return true
 	}
-	if len(h.attrs) > 0 {
-		return false
-	}
-	for _, fns := range h.model {
-		if len(fns) > 0 {
-			return false
-		}
-	}
-	return true
+	return len(h.attrs) == 0 && h.kinds == 0
 }
 
 // Has reports whether at least one handler of kind k was registered (for
@@ -133,7 +126,7 @@ func (h *Handlers) Has(k Kind) bool {
 	case KindModified:
 		return len(h.modified) > 0
 	}
-	return int(k) < len(h.model) && len(h.model[k]) > 0
+	return int(k) < len(h.model) && h.kinds&(1<<k) != 0
 }
 
 // HasSet reports whether attribute has Set handlers.
@@ -318,7 +311,10 @@ func (h *Handlers) AddModified(attribute string, fn ModifiedFunc) {
 }
 
 // AddModel registers a handler of the mapper kind k.
-func (h *Handlers) AddModel(k Kind, fn ModelFunc) { h.model[k] = append(h.model[k], fn) }
+func (h *Handlers) AddModel(k Kind, fn ModelFunc) {
+	h.model[k] = append(h.model[k], fn)
+	h.kinds |= 1 << k
+}
 
 // The hook interfaces of package events, which this package cannot import;
 // an interface is matched by its method set, so these are the same hooks.
@@ -355,7 +351,7 @@ type (
 // AddInterfaceHooks appends a handler for every hook interface that the
 // model pointer type implements (probe is a zero *T).
 func (h *Handlers) AddInterfaceHooks(probe any) {
-	add := func(k Kind, fn ModelFunc) { h.model[k] = append(h.model[k], fn) }
+	add := h.AddModel
 	if _, ok := probe.(beforeSaver); ok {
 		add(KindBeforeSave, func(ctx context.Context, m any) error { return m.(beforeSaver).BeforeSave(ctx) })
 	}
@@ -414,3 +410,6 @@ func OnModel(t reflect.Type) (model reflect.Type, ok bool) {
 // Collect returns what was registered through on, a *events.On[T] that
 // OnModel accepted the type of.
 func Collect(on any) *Handlers { return collect(on) }
+
+// Handlers.kinds has a bit per kind.
+var _ [64 - numKinds]struct{}

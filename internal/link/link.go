@@ -23,6 +23,20 @@ var (
 	// Write: func(c *session.Client, ctx context.Context, cached bool, query string, args []any) error
 	Write any
 
+	// Resolve: func(ctx context.Context) (*session.Client, *session.Session, error),
+	// what session.FromContext and session.Current return, in one look
+	// into ctx.
+	Resolve any
+	// ExecIn, QueryIn, QueryRowIn: Exec, Query and QueryRow of a cached
+	// statement in the session Resolve returned with the client (nil:
+	// none), not looked up again:
+	// func(c *session.Client, s *session.Session, ctx context.Context, query string, args []any) (sql.Result, error)
+	ExecIn any
+	// func(c *session.Client, s *session.Session, ctx context.Context, query string, args []any) (*sql.Rows, error)
+	QueryIn any
+	// func(c *session.Client, s *session.Session, ctx context.Context, query string, args []any) *session.Row
+	QueryRowIn any
+
 	// Identity: func(s *session.Session, m *registry.Model, key registry.RowKey) (any, bool)
 	Identity any
 	// Remember: func(s *session.Session, m *registry.Model, key registry.RowKey, ptr any)

@@ -55,10 +55,10 @@ type Statements struct {
 	// DropTable drops the table if it exists.
 	DropTable string
 
-	inserts  variants // omitted registry.ColumnSet → *Insert
-	updates  variants // set registry.ColumnSet → *Update
-	upserts  variants // omitted registry.ColumnSet → *Insert
-	vupdates variants // set registry.ColumnSet → *Update, with the version
+	inserts  variants[*Insert] // omitted registry.ColumnSet → *Insert
+	updates  variants[*Update] // set registry.ColumnSet → *Update
+	upserts  variants[*Insert] // omitted registry.ColumnSet → *Insert
+	vupdates variants[*Update] // set registry.ColumnSet → *Update, with the version
 }
 
 // Insert is the text of one INSERT variant with the columns it binds.
@@ -176,18 +176,18 @@ func updateSQL(d builder.Dialect, m *registry.Model, cols []*registry.Column) st
 // RETURNING dialects and an omitted autoincrement key, the key is returned.
 func (s *Statements) Insert(omit registry.ColumnSet) *Insert {
 	if v, ok := s.inserts.load(omit); ok {
-		return v.(*Insert)
+		return v
 	}
-	return s.inserts.add(omit, s.buildInsert(omit, false)).(*Insert)
+	return s.inserts.add(omit, s.buildInsert(omit, false))
 }
 
 // Upsert returns an INSERT that updates the existing row with the same
 // primary key instead of failing (ON CONFLICT / ON DUPLICATE KEY UPDATE).
 func (s *Statements) Upsert(omit registry.ColumnSet) *Insert {
 	if v, ok := s.upserts.load(omit); ok {
-		return v.(*Insert)
+		return v
 	}
-	return s.upserts.add(omit, s.buildInsert(omit, true)).(*Insert)
+	return s.upserts.add(omit, s.buildInsert(omit, true))
 }
 
 func (s *Statements) buildInsert(omit registry.ColumnSet, upsert bool) *Insert {
@@ -234,7 +234,7 @@ func (s *Statements) buildInsert(omit registry.ColumnSet, upsert bool) *Insert {
 // set).
 func (s *Statements) UpdateOf(set registry.ColumnSet) *Update {
 	if v, ok := s.updates.load(set); ok {
-		return v.(*Update)
+		return v
 	}
 	u := &Update{}
 	for _, c := range s.Model.Columns {
@@ -245,7 +245,7 @@ func (s *Statements) UpdateOf(set registry.ColumnSet) *Update {
 	if len(u.Columns) > 0 {
 		u.SQL = updateSQL(s.Dialect, s.Model, u.Columns)
 	}
-	return s.updates.add(set, u).(*Update)
+	return s.updates.add(set, u)
 }
 
 // VersionedUpdateOf returns the UPDATE of the columns in set that also
@@ -255,7 +255,7 @@ func (s *Statements) UpdateOf(set registry.ColumnSet) *Update {
 // is for models with a version column (Model.Version) only.
 func (s *Statements) VersionedUpdateOf(set registry.ColumnSet) *Update {
 	if v, ok := s.vupdates.load(set); ok {
-		return v.(*Update)
+		return v
 	}
 	d, m, vc := s.Dialect, s.Model, s.Model.Version
 	u := &Update{}
@@ -268,7 +268,7 @@ func (s *Statements) VersionedUpdateOf(set registry.ColumnSet) *Update {
 	}
 	b = b.Set(d.Quote(vc.Name), sq.Expr(d.Quote(vc.Name)+" + 1"))
 	u.SQL = mustSQL(b.Where(pkWhere(d, m)).Where(sq.Expr(d.Quote(vc.Name) + " = ?")))
-	return s.vupdates.add(set, u).(*Update)
+	return s.vupdates.add(set, u)
 }
 
 func placeholders(n int) []any {

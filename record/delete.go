@@ -151,6 +151,16 @@ func destroyAll[T any](ctx context.Context, d deletion, keys [][]any, recs []uns
 	run := func(ctx context.Context) error {
 		for _, r := range alone {
 			_, err := d.row(ctx, r)
+			if errors.Is(err, ErrStale) {
+				// Stale, or gone: a row gone counts 0, as for a key.
+				live, xerr := Query[T](ctx).Where(keysWhere(d.m, [][]any{pkArgs(d.m, r)})).Exists()
+				if xerr != nil {
+					return xerr
+				}
+				if !live {
+					continue
+				}
+			}
 			if errors.Is(err, ErrNotFound) {
 				continue
 			}

@@ -13,49 +13,6 @@ import (
 	"github.com/sqlservice/sqlservice/registry"
 )
 
-// Base makes a struct a model that saves, loads and destroys itself. Embed
-// it with the struct's own type as T:
-//
-//	type User struct {
-//		record.Base[User]
-//		ID   int64  `db:"id,pk,autoincrement"`
-//		Name string `db:"name,size=100"`
-//	}
-//
-// Its methods work on the enclosing *T: the registry records where Base
-// sits inside T and Base recovers the outer pointer from its own address.
-// So Base must only ever live embedded in a T, reached through a *T (as
-// u.Save(ctx) on a u *User, or an addressable User variable); a Base copied
-// out on its own is not a model.
-//
-// Base remembers the column values as last loaded or saved, so that Save
-// writes only what changed. The zero Base is a new, unsaved record.
-type Base[T any] struct {
-	snap *T        // column values as last loaded or saved; nil for a new record
-	rel  *relState // what is known of the relation fields (relations.go); immutable, replaced on change
-	vals *[]any    // in a snapshot: driver values of registry.SnapDriver columns, by position (a pointer: every record carries the field)
-}
-
-// self returns the model metadata and the enclosing *T.
-func (b *Base[T]) self() (*registry.Model, *T, error) {
-	m, err := registry.Of[T]()
-	if err != nil {
-		return nil, nil, err
-	}
-	if !m.HasBase {
-		return nil, nil, ErrNoBase
-	}
-	return m, (*T)(unsafe.Add(unsafe.Pointer(b), -int(m.BaseOffset))), nil
-}
-
-// baseOf returns the Base embedded in *p, or nil when T has none.
-func baseOf[T any](m *registry.Model, p *T) *Base[T] {
-	if !m.HasBase {
-		return nil
-	}
-	return (*Base[T])(unsafe.Add(unsafe.Pointer(p), m.BaseOffset))
-}
-
 // IsNew reports whether the record has not been loaded from or saved to
 // the database (or was destroyed since).
 func (b *Base[T]) IsNew() bool { return b.snap == nil }

@@ -66,47 +66,6 @@ func (s *relState) withKnown(m *registry.Model, r *registry.Relation, items []un
 	s.replaced &^= bit(r)
 }
 
-// relOffset is the offset of Base.rel; Base[T] has the same layout for
-// every T.
-var relOffset = unsafe.Offsetof(Base[struct{}]{}.rel)
-
-// relStateAt returns the address of the relation state of the record of m
-// at p, or nil when m does not embed Base.
-func relStateAt(m *registry.Model, p unsafe.Pointer) **relState {
-	if !m.HasBase {
-		return nil
-	}
-	return (**relState)(unsafe.Add(p, m.BaseOffset+relOffset))
-}
-
-func relStateOf(m *registry.Model, p unsafe.Pointer) *relState {
-	if a := relStateAt(m, p); a != nil {
-		return *a
-	}
-	return nil
-}
-
-// updateRelState replaces the relation state of the record at p with a
-// modified copy.
-func updateRelState(m *registry.Model, p unsafe.Pointer, fn func(s *relState)) {
-	a := relStateAt(m, p)
-	if a == nil {
-		return
-	}
-	n := (*a).clone()
-	fn(n)
-	*a = n
-}
-
-// snapAt returns the snapshot of the record of m at p (its columns as last
-// loaded or saved), or nil for a new record or a model without Base.
-func snapAt(m *registry.Model, p unsafe.Pointer) unsafe.Pointer {
-	if !m.HasBase {
-		return nil
-	}
-	return *(*unsafe.Pointer)(unsafe.Add(p, m.BaseOffset))
-}
-
 // ops are the operations on one model type that relation code, which only
 // knows a *registry.Model and an unsafe.Pointer, needs to run with the
 // record's real type (so that hooks receive a *T).

@@ -15,7 +15,7 @@ import (
 
 // IsNew reports whether the record has not been loaded from or saved to
 // the database (or was destroyed since).
-func (b *Base[T]) IsNew() bool { return b.snap == nil }
+func (b *Base[T]) IsNew() bool { return b.saved() == nil }
 
 // Save writes the record: an INSERT when it is new (the generated key is
 // stored back into the key field), an UPDATE of the columns that changed
@@ -140,7 +140,7 @@ func (b *Base[T]) Changed() []string {
 	}
 	var out []string
 	for _, c := range m.Columns {
-		if b.snap == nil || !unchanged(m, c, unsafe.Pointer(p), unsafe.Pointer(b.snap)) {
+		if b.saved() == nil || !unchanged(m, c, unsafe.Pointer(p), unsafe.Pointer(b.saved())) {
 			out = append(out, c.Name)
 		}
 	}
@@ -253,7 +253,7 @@ func (b *Base[T]) String() string {
 	var s strings.Builder
 	s.WriteString(m.Name)
 	s.WriteByte('{')
-	if b.snap == nil {
+	if b.saved() == nil {
 		unset := true
 		for _, c := range m.PK {
 			unset = unset && c.IsZero(up)

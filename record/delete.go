@@ -409,12 +409,11 @@ func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, r
 	}
 	var prev [2]unsafe.Pointer
 	cleared := false
-	if m.HasBase {
-		for i, r := range recs {
-			if r == nil {
-				continue
-			}
-			slot := (*unsafe.Pointer)(unsafe.Add(r, m.BaseOffset)) // Base.snap
+	for i, r := range recs {
+		if r == nil {
+			continue
+		}
+		if slot := snapSlot(m, r); slot != nil {
 			prev[i], *slot = *slot, nil
 			cleared = cleared || prev[i] != nil
 		}
@@ -427,7 +426,7 @@ func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, r
 			if r == nil || prev[i] == nil {
 				continue
 			}
-			if slot := (*unsafe.Pointer)(unsafe.Add(r, m.BaseOffset)); *slot == nil { // not saved again since
+			if slot := snapSlot(m, r); *slot == nil { // not saved again since
 				*slot = prev[i]
 			}
 		}

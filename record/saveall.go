@@ -247,7 +247,7 @@ type saved[T any] struct {
 // isStored reports whether p was loaded from or saved to the database.
 func isStored[T any](m *registry.Model, p *T) bool {
 	b := baseOf(m, p)
-	return b != nil && b.snap != nil
+	return b != nil && b.saved() != nil
 }
 
 // keyUnset reports whether no column of the primary key is set, which the
@@ -401,11 +401,11 @@ func mergeInto[T any](m *registry.Model, r, p *T) {
 	var snap *T
 	rb := baseOf(m, r)
 	if rb != nil {
-		snap = rb.snap
+		snap = rb.saved()
 	}
 	*r = *p
 	if rb != nil {
-		rb.snap = snap
+		rb.setSaved(snap)
 	}
 }
 
@@ -447,7 +447,7 @@ func storeOne[T any](ctx context.Context, c *session.Client, m *registry.Model, 
 	switch {
 	case isNew:
 		err = insert(ctx, c, m, p, b, false)
-	case b != nil && b.snap != nil:
+	case b != nil && b.saved() != nil:
 		_, err = update(ctx, c, m, p, b)
 	default:
 		// A model without Base keeps no saved state: overwrite the row.

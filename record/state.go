@@ -41,6 +41,13 @@ func (b *Base[T]) self() (*registry.Model, *T, error) {
 	return m, (*T)(unsafe.Add(unsafe.Pointer(b), -int(m.BaseOffset))), nil
 }
 
+// saved returns the record's snapshot: its columns as last loaded or
+// saved; nil for a new record.
+func (b *Base[T]) saved() *T { return b.snap }
+
+// setSaved makes snap the record's snapshot (nil: the record is new).
+func (b *Base[T]) setSaved(snap *T) { b.snap = snap }
+
 // baseOf returns the Base embedded in *p, or nil when T has none.
 func baseOf[T any](m *registry.Model, p *T) *Base[T] {
 	if !m.HasBase {
@@ -130,6 +137,15 @@ func updateRelState(m *registry.Model, p unsafe.Pointer, fn func(s *relState)) {
 	n := (*a).clone()
 	fn(n)
 	*a = n
+}
+
+// snapSlot returns the address of the snapshot pointer of the record of m
+// at p, or nil when m does not embed Base.
+func snapSlot(m *registry.Model, p unsafe.Pointer) *unsafe.Pointer {
+	if !m.HasBase {
+		return nil
+	}
+	return (*unsafe.Pointer)(unsafe.Add(p, m.BaseOffset))
 }
 
 // snapAt returns the snapshot of the record of m at p (its columns as last

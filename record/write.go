@@ -134,7 +134,7 @@ func saveRow[T any](ctx context.Context, m *registry.Model, p *T) error {
 		return err
 	}
 	b := baseOf(m, p)
-	isUpdate := b != nil && b.snap != nil
+	isUpdate := b != nil && b.saved() != nil
 	if !hasWriteHooks(ctx, m, writeKinds...) {
 		switch {
 		case isUpdate:
@@ -290,10 +290,10 @@ func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T], gen
 	s := session.Current(ctx)
 	var prev, snap *T
 	if b != nil {
-		prev = b.snap
+		prev = b.saved()
 		snap = new(T)
 		snapshot(m, p, snap)
-		b.snap = snap
+		b.setSaved(snap)
 	}
 	if s == nil {
 		return
@@ -304,8 +304,8 @@ func stored[T any](ctx context.Context, m *registry.Model, p *T, b *Base[T], gen
 		return
 	}
 	s.Undo(func() {
-		if b.snap == snap { // not saved again since
-			b.snap = prev
+		if b.saved() == snap { // not saved again since
+			b.setSaved(prev)
 			if generated {
 				m.AutoIncrement.Reflect(unsafe.Pointer(p)).SetZero()
 			}
@@ -335,7 +335,7 @@ func setInt(col *registry.Column, p unsafe.Pointer, id int64) error {
 // update writes the columns that differ from the snapshot. It reports
 // whether any SQL ran.
 func update[T any](ctx context.Context, c *session.Client, m *registry.Model, p *T, b *Base[T]) (ran bool, err error) {
-	up, sp := unsafe.Pointer(p), unsafe.Pointer(b.snap)
+	up, sp := unsafe.Pointer(p), unsafe.Pointer(b.saved())
 	for _, col := range m.PK {
 		if !col.Equal(up, sp) {
 			return false, &FieldError{Model: m.Name, Field: col.Field, Column: col.Name,

@@ -507,13 +507,10 @@ func destroyRelated(ctx context.Context, c *session.Client, m *registry.Model, p
 				return relErr(m, r, err)
 			}
 		case r.Kind == registry.ManyToMany:
+			// The join table's rows are not records: deleted by criteria.
 			t := r.Through()
-			text, args, err := builder.DeleteWhere(d, t.Join).Where(sq.Eq{d.Quote(t.FK.Name): ref}).ToSql()
-			if err != nil {
-				return err
-			}
-			if _, err := c.Exec(ctx, false, text, args...); err != nil {
-				return relErr(m, r, wrapDB(t.Join, "delete", err))
+			if _, _, err := deleting(ctx, c, t.Join).where(ctx, sq.Eq{d.Quote(t.FK.Name): ref}); err != nil {
+				return relErr(m, r, err)
 			}
 		case r.Cascade:
 			if err := destroyWhere(ctx, c, r.Related, builder.Eq{r.FK.Name: ref}); err != nil {

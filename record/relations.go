@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 	"sync"
 	"unsafe"
 
@@ -316,57 +315,6 @@ func setColumn(m *registry.Model, c *registry.Column, p unsafe.Pointer, v any) e
 	}
 	return nil
 }
-
-// ErrRelation is matched by every *RelationError.
-var ErrRelation = errors.New("record: relation")
-
-// RelationError reports a problem with a relation field of a model: a value
-// that does not fit it, or a related record that cannot be saved or
-// detached. Path is the relation field, with an index for an element of a
-// collection ("Roles[2]"); Err may itself be a *RelationError or
-// *FieldError of the related model.
-type RelationError struct {
-	Model string
-	Path  string
-	Err   error
-}
-
-func (e *RelationError) Error() string {
-	return fmt.Sprintf("record: %s.%s: %v", e.Model, e.Path, e.Err)
-}
-
-// Unwrap returns ErrRelation and the cause.
-func (e *RelationError) Unwrap() []error { return []error{ErrRelation, e.Err} }
-
-// ErrReferenced is matched by every *ReferencedError.
-var ErrReferenced = errors.New("record: row is still referenced")
-
-// ReferencedError reports that destroying a row was refused by a foreign
-// key: rows of another table still reference it. Relations names the
-// model's relations (without rel:"cascade") whose rows may be the reason.
-// Err is the database's error.
-type ReferencedError struct {
-	Model     string
-	Key       any
-	Relations []string
-	Err       error
-}
-
-func (e *ReferencedError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "record: cannot destroy %s", e.Model)
-	if e.Key != nil {
-		fmt.Fprintf(&b, " %v", e.Key)
-	}
-	b.WriteString(": rows of another table still reference it")
-	if len(e.Relations) > 0 {
-		fmt.Fprintf(&b, " (through %s: destroy those first, or tag the relation rel:\"cascade\" to destroy them with it)", strings.Join(e.Relations, ", "))
-	}
-	return b.String() + ": " + e.Err.Error()
-}
-
-// Unwrap returns ErrReferenced and the database's error.
-func (e *ReferencedError) Unwrap() []error { return []error{ErrReferenced, e.Err} }
 
 // wrapDelete turns a foreign key violation from deleting rows of m into a
 // *ReferencedError; other errors are wrapped as by wrapDB.

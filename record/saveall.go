@@ -2,7 +2,6 @@ package record
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"unsafe"
@@ -50,28 +49,6 @@ func After[T any](fn func(ctx context.Context, rec *T, isNew bool) error) SaveOp
 // save(identity=make_identity(...)) does: a record whose values of those
 // columns match a row updates that row.
 func Identity(columns ...string) SaveOption { return identityOption(columns) }
-
-// ErrDuplicateRecord is matched by the error SaveAll returns, before any
-// SQL, when two records of one call have the same primary key (or
-// identity).
-var ErrDuplicateRecord = errors.New("record: two records have the same key")
-
-// DuplicateRecordError names the two records of one SaveAll call that have
-// the same key. It matches ErrDuplicateRecord.
-type DuplicateRecordError struct {
-	Model         string
-	Columns       []string // the key or identity columns
-	Key           []any    // their values
-	First, Second int      // indexes of the records in the call
-}
-
-func (e *DuplicateRecordError) Error() string {
-	return fmt.Sprintf("record: SaveAll of %s: records %d and %d have the same %s %v",
-		e.Model, e.First, e.Second, strings.Join(e.Columns, ", "), e.Key)
-}
-
-// Is makes errors.Is(err, ErrDuplicateRecord) true.
-func (e *DuplicateRecordError) Is(target error) bool { return target == ErrDuplicateRecord }
 
 type saveConfig[T any] struct {
 	before, after []SaveHook[T]

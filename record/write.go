@@ -13,8 +13,6 @@ import (
 	"github.com/sqlservice/sqlservice/session"
 )
 
-var errDuplicateKey = errors.New("given twice in one map (by column and by field name)")
-
 type skipHooksKey struct{}
 
 // SkipHooks returns a context in which writes and loads run no model event
@@ -417,19 +415,6 @@ func bumpVersion(vc *registry.Column, up, sp unsafe.Pointer) {
 		f.SetInt(old.Int() + 1)
 	}
 }
-
-// DBError wraps an error from the database with the model and operation.
-type DBError struct {
-	Model string
-	Op    string // insert, update, delete, select
-	Err   error
-}
-
-func (e *DBError) Error() string { return fmt.Sprintf("record: %s %s: %v", e.Op, e.Model, e.Err) }
-
-// Unwrap returns the driver's error, or the *session.ConstraintError
-// wrapping it (errors.Is(err, ErrDuplicateKey) and the like).
-func (e *DBError) Unwrap() error { return e.Err }
 
 // wrapArgs is wrapDB for a statement whose arguments are rows of cols
 // followed by keys: an argument the database cannot store (a

@@ -270,19 +270,6 @@ func (h *Handlers) Fire(ctx context.Context, k Kind, model any) error {
 	return nil
 }
 
-// HandlerError reports that a handler returned an error; Err is that error.
-type HandlerError struct {
-	Kind Kind
-	Err  error
-}
-
-func (e *HandlerError) Error() string {
-	return "events: " + e.Kind.String() + " handler: " + e.Err.Error()
-}
-
-// Unwrap returns the handler's own error.
-func (e *HandlerError) Unwrap() error { return e.Err }
-
 // Collector is implemented by *On[T]; the registry uses it to read what a
 // model's Events method registered without knowing T.
 type Collector interface {

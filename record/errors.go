@@ -10,6 +10,10 @@ import (
 	"github.com/sqlservice/sqlservice/session"
 )
 
+// Every typed error of the package that has a sentinel matches it through
+// an Is method; Unwrap returns its cause (the driver's error, a handler's,
+// an inner failure), never the sentinel.
+
 // ErrNotFound is returned when a row that was asked for does not exist.
 // errors.Is(err, sql.ErrNoRows) is true for it as well.
 var ErrNotFound error = notFound{}
@@ -82,8 +86,11 @@ func (e *FieldError) Error() string {
 	return fmt.Sprintf("record: %s.%s (column %q): %v", e.Model, e.Field, e.Column, e.Err)
 }
 
-// Unwrap returns ErrInvalidValue and the cause.
-func (e *FieldError) Unwrap() []error { return []error{ErrInvalidValue, e.Err} }
+// Is makes errors.Is(err, ErrInvalidValue) true.
+func (e *FieldError) Is(target error) bool { return target == ErrInvalidValue }
+
+// Unwrap returns the cause.
+func (e *FieldError) Unwrap() error { return e.Err }
 
 // ErrNoBase is returned by Base methods on a model that the registry does
 // not know to embed record.Base.
@@ -183,8 +190,11 @@ func (e *RelationError) Error() string {
 	return fmt.Sprintf("record: %s.%s: %v", e.Model, e.Path, e.Err)
 }
 
-// Unwrap returns ErrRelation and the cause.
-func (e *RelationError) Unwrap() []error { return []error{ErrRelation, e.Err} }
+// Is makes errors.Is(err, ErrRelation) true.
+func (e *RelationError) Is(target error) bool { return target == ErrRelation }
+
+// Unwrap returns the cause.
+func (e *RelationError) Unwrap() error { return e.Err }
 
 // ErrReferenced is matched by every *ReferencedError.
 var ErrReferenced = errors.New("record: row is still referenced")
@@ -213,8 +223,11 @@ func (e *ReferencedError) Error() string {
 	return b.String() + ": " + e.Err.Error()
 }
 
-// Unwrap returns ErrReferenced and the database's error.
-func (e *ReferencedError) Unwrap() []error { return []error{ErrReferenced, e.Err} }
+// Is makes errors.Is(err, ErrReferenced) true.
+func (e *ReferencedError) Is(target error) bool { return target == ErrReferenced }
+
+// Unwrap returns the database's error.
+func (e *ReferencedError) Unwrap() error { return e.Err }
 
 // ErrDuplicateRecord is matched by the error SaveAll returns, before any
 // SQL, when two records of one call have the same primary key (or

@@ -5,6 +5,10 @@ import (
 	"fmt"
 )
 
+// Every typed error of the package that has a sentinel matches it through
+// an Is method; Unwrap returns its cause (the driver's error, a handler's,
+// an inner failure), never the sentinel.
+
 // Sentinel errors; the typed errors below match them with errors.Is.
 var (
 	ErrNotModel        = errors.New("registry: not a model")
@@ -32,8 +36,11 @@ func (e *ModelError) Error() string {
 	return fmt.Sprintf("registry: model %s: %v", where, e.Err)
 }
 
-// Unwrap returns the sentinel and the underlying cause.
-func (e *ModelError) Unwrap() []error { return []error{e.Kind, e.Err} }
+// Is makes errors.Is(err, e.Kind) true.
+func (e *ModelError) Is(target error) bool { return target == e.Kind }
+
+// Unwrap returns the underlying cause.
+func (e *ModelError) Unwrap() error { return e.Err }
 
 // UnknownColumnError reports a name that is not a column of the model.
 type UnknownColumnError struct {

@@ -7,6 +7,10 @@ import (
 	"strings"
 )
 
+// Every typed error of the package that has a sentinel matches it through
+// an Is method; Unwrap returns its cause (the driver's error, a handler's,
+// an inner failure), never the sentinel.
+
 // Sentinels of the constraint a statement violated. Every *ConstraintError
 // matches exactly one of them, on every dialect:
 //
@@ -198,8 +202,11 @@ func (e *RollbackError) Error() string {
 	return "session: transaction rolled back because an inner level failed: " + e.Cause.Error()
 }
 
-// Unwrap returns ErrRolledBack and the inner failure.
-func (e *RollbackError) Unwrap() []error { return []error{ErrRolledBack, e.Cause} }
+// Is makes errors.Is(err, ErrRolledBack) true.
+func (e *RollbackError) Is(target error) bool { return target == ErrRolledBack }
+
+// Unwrap returns the inner failure.
+func (e *RollbackError) Unwrap() error { return e.Cause }
 
 // ErrCommitUnknown is matched by the error of a COMMIT (or of a write
 // outside a transaction, which commits by itself) whose outcome is unknown:

@@ -32,12 +32,6 @@ const (
 	KindModified     = hooks.KindModified
 )
 
-// HandlerError reports that a handler returned an error: its Kind field
-// names the event kind, its Err field is the handler's own error (Unwrap
-// returns it). A Before* handler's error aborts the write and rolls its
-// transaction back.
-type HandlerError = hooks.HandlerError
-
 // On is what a model's Events method receives: typed registration methods
 // for each event kind. Handlers run in the order they are registered.
 //

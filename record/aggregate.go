@@ -99,12 +99,6 @@ func (q *QuerySet[T]) aggregateRefusal(refuse func(what string) error) error {
 	return nil
 }
 
-// ErrNotRecords is matched by the error of All, Iter, First, One, Count,
-// Paginate, Exists and Pluck on a query whose rows are not records of T: a
-// GroupBy or Having, or a Select of expressions or of joined tables'
-// columns. Read such a query with Scan.
-var ErrNotRecords = errors.New("record: the query's rows are not records of the model (read them with record.Scan)")
-
 // recordsRefusal is the error for a query whose rows cannot be records of
 // T, or nil.
 func (q *QuerySet[T]) recordsRefusal() error {

@@ -14,76 +14,9 @@ import (
 	"github.com/sqlservice/sqlservice/registry"
 )
 
-// Base makes a struct a model that saves, loads and destroys itself. Embed
-// it with the struct's own type as T:
-//
-//	type User struct {
-//		record.Base[User]
-//		ID   int64  `db:"id,pk,autoincrement"`
-//		Name string `db:"name,size=100"`
-//	}
-//
-// Its methods work on the enclosing *T: the registry records where Base
-// sits inside T and Base recovers the outer pointer from its own address.
-// So Base must only ever live embedded in a T, reached through a *T (as
-// u.Save(ctx) on a u *User, or an addressable User variable); a Base copied
-// out on its own is not a model.
-//
-// Base remembers the column values as last loaded or saved, so that Save
-// writes only what changed. The zero Base is a new, unsaved record.
-type Base[T any] struct {
-	snap *T        // column values as last loaded or saved; nil for a new record
-	rel  *relState // what is known of the relation fields (relations.go); immutable, replaced on change
-	vals *[]any    // in a snapshot: driver values of meta.SnapDriver columns, by position (a pointer: every record carries the field)
-}
-
-// baseTypes returns T and Base[T]: the registry recognises an embedded
-// Base by these types (see init), not by its name.
-func (*Base[T]) baseTypes() (model, base reflect.Type) {
-	return reflect.TypeFor[T](), reflect.TypeFor[Base[T]]()
-}
-
-type embeddedBase interface {
-	baseTypes() (model, base reflect.Type)
-}
-
-var embeddedBaseType = reflect.TypeFor[embeddedBase]()
-
-func init() {
-	meta.SetBase(func(t reflect.Type) (reflect.Type, bool) {
-		// A struct that embeds a Base has its methods too: only Base[T]
-		// itself reports its own type.
-		if !reflect.PointerTo(t).Implements(embeddedBaseType) {
-			return nil, false
-		}
-		model, base := reflect.New(t).Interface().(embeddedBase).baseTypes()
-		return model, base == t
-	})
-}
-
-// self returns the model metadata and the enclosing *T.
-func (b *Base[T]) self() (*registry.Model, *T, error) {
-	m, err := registry.Of[T]()
-	if err != nil {
-		return nil, nil, err
-	}
-	if !m.HasBase {
-		return nil, nil, ErrNoBase
-	}
-	return m, (*T)(unsafe.Add(unsafe.Pointer(b), -int(meta.BaseOffset(m)))), nil
-}
-
-// baseOf returns the Base embedded in *p, or nil when T has none.
-func baseOf[T any](m *registry.Model, p *T) *Base[T] {
-	if !m.HasBase {
-		return nil
-	}
-	return (*Base[T])(unsafe.Add(unsafe.Pointer(p), meta.BaseOffset(m)))
-}
-
 // IsNew reports whether the record has not been loaded from or saved to
 // the database (or was destroyed since).
-func (b *Base[T]) IsNew() bool { return b.snap == nil }
+func (b *Base[T]) IsNew() bool { return b.saved() == nil }
 
 // Save writes the record: an INSERT when it is new (the generated key is
 // stored back into the key field), an UPDATE of the columns that changed
@@ -208,7 +141,7 @@ func (b *Base[T]) Changed() []string {
 	}
 	var out []string
 	for _, c := range m.Columns {
-		if b.snap == nil || !unchanged(m, c, unsafe.Pointer(p), unsafe.Pointer(b.snap)) {
+		if b.saved() == nil || !unchanged(m, c, unsafe.Pointer(p), unsafe.Pointer(b.saved())) {
 			out = append(out, c.Name)
 		}
 	}
@@ -321,7 +254,7 @@ func (b *Base[T]) String() string {
 	var s strings.Builder
 	s.WriteString(m.Name)
 	s.WriteByte('{')
-	if b.snap == nil {
+	if b.saved() == nil {
 		unset := true
 		for _, c := range m.PK {
 			unset = unset && meta.IsZero(c, up)

@@ -183,7 +183,7 @@ func (g *graph) saveParent(ctx context.Context, m *registry.Model, r *registry.R
 func (g *graph) saveChildren(ctx context.Context, m *registry.Model, r *registry.Relation, p unsafe.Pointer, st *relState, items []unsafe.Pointer, wasNew bool) error {
 	rm := r.Related
 	ref := meta.Value(r.Ref, p)
-	current := make(map[any]bool, len(items))
+	current := make(map[registry.RowKey]bool, len(items))
 	for i, it := range items {
 		if err := setColumn(rm, r.FK, it, ref); err != nil {
 			return relErr(m, r, err)
@@ -264,8 +264,8 @@ func (g *graph) saveChildren(ctx context.Context, m *registry.Model, r *registry
 // unlinkRows), with its hooks.
 func (g *graph) saveLinks(ctx context.Context, m *registry.Model, r *registry.Relation, p unsafe.Pointer, st *relState, items []unsafe.Pointer, wasNew bool) error {
 	rm, t := r.Related, r.Through()
-	current := make(map[any]any, len(items)) // normalised related key → value
-	var order []any
+	current := make(map[registry.RowKey]any, len(items)) // related key → value
+	var order []registry.RowKey
 	for i, it := range items {
 		if err := g.save(ctx, rm, it); err != nil {
 			return &RelationError{Model: m.Name, Path: fmt.Sprintf("%s[%d]", r.Field, i), Err: err}
@@ -279,11 +279,11 @@ func (g *graph) saveLinks(ctx context.Context, m *registry.Model, r *registry.Re
 		}
 	}
 	ownerKey := meta.Value(r.Ref, p)
-	var old map[any]any
+	var old map[registry.RowKey]any
 	exact := true // old is what the join table holds
 	switch {
 	case st.isKnown(r):
-		old = map[any]any{}
+		old = map[registry.RowKey]any{}
 		for _, it := range st.previous(r) {
 			src := it
 			if s := snapAt(rm, it); s != nil {
@@ -305,7 +305,7 @@ func (g *graph) saveLinks(ctx context.Context, m *registry.Model, r *registry.Re
 		}
 		exact = st.isReplaced(r)
 	case wasNew:
-		old = map[any]any{}
+		old = map[registry.RowKey]any{}
 	default:
 		exact = false // added to an unloaded relation: insert what is missing
 	}
@@ -335,15 +335,9 @@ func (g *graph) saveLinks(ctx context.Context, m *registry.Model, r *registry.Re
 		}
 		return nil
 	}
-	d := g.c.Dialect()
-	text, args, err := sqlgen.DeleteWhere(d, t.Join).
-		Where(sq.Eq{d.Quote(t.FK.Name): ownerKey}).
-		Where(sq.Eq{d.Quote(t.JoinRef.Name): gone}).ToSql()
-	if err != nil {
-		return err
-	}
-	if _, err := g.c.Exec(ctx, text, args...); err != nil {
-		return relErr(m, r, wrapDB(t.Join, "delete", err))
+	q := g.c.Dialect().Quote
+	if _, _, err := deleting(ctx, g.c, t.Join).where(ctx, sq.And{sq.Eq{q(t.FK.Name): ownerKey}, sq.Eq{q(t.JoinRef.Name): gone}}); err != nil {
+		return relErr(m, r, err)
 	}
 	return nil
 }
@@ -426,7 +420,7 @@ func (g *graph) restoreLinks(ctx context.Context, t *registry.Through, ownerKey 
 	if err != nil || len(rows) == 0 {
 		return related, err
 	}
-	restored := make(map[any]bool, len(rows))
+	restored := make(map[registry.RowKey]bool, len(rows))
 	for _, jp := range rows {
 		meta.Reflect(sd, jp).SetZero()
 		if err := o.saveRow(ctx, jp); err != nil {
@@ -446,8 +440,8 @@ func (g *graph) restoreLinks(ctx context.Context, t *registry.Through, ownerKey 
 }
 
 // joinRows returns the related keys the join table links to ownerKey.
-func (g *graph) joinRows(ctx context.Context, r *registry.Relation, ownerKey any) (map[any]any, error) {
-	out := map[any]any{}
+func (g *graph) joinRows(ctx context.Context, r *registry.Relation, ownerKey any) (map[registry.RowKey]any, error) {
+	out := map[registry.RowKey]any{}
 	err := scanJoin(ctx, g.c, r, []any{ownerKey}, func(_, related any) {
 		if k, ok := normKey(related); ok {
 			out[k] = related

@@ -8,27 +8,6 @@ import (
 	"github.com/sqlservice/sqlservice/session"
 )
 
-// The constraint sentinels of package session, for callers that import only
-// record. A write that violates a constraint returns a *DBError wrapping a
-// *ConstraintError, which matches one of them on every dialect:
-//
-//	err := u.Save(ctx)
-//	if errors.Is(err, record.ErrDuplicateKey) { ... }
-var (
-	// ErrDuplicateKey is matched by a primary key or unique violation.
-	ErrDuplicateKey = session.ErrDuplicateKey
-	// ErrForeignKey is matched by a foreign key violation.
-	ErrForeignKey = session.ErrForeignKey
-	// ErrNotNull is matched by a NULL written to a NOT NULL column.
-	ErrNotNull = session.ErrNotNull
-	// ErrCheck is matched by a CHECK constraint violation.
-	ErrCheck = session.ErrCheck
-)
-
-// ConstraintError is session.ConstraintError: the table, constraint and
-// column of a violation, with the driver's error wrapped.
-type ConstraintError = session.ConstraintError
-
 // describeConstraint fills in from the model what the driver left out of a
 // constraint violation: the table, and the column of a MySQL duplicate key,
 // which names only the index (CreateTable names a unique column's index

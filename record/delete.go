@@ -153,6 +153,16 @@ func destroyAll[T any](ctx context.Context, d deletion, keys [][]any, recs []uns
 	run := func(ctx context.Context) error {
 		for _, r := range alone {
 			_, err := d.row(ctx, r)
+			if errors.Is(err, ErrStale) {
+				// Stale, or gone: a row gone counts 0, as for a key.
+				live, xerr := Query[T](ctx).Where(keysWhere(d.m, [][]any{pkArgs(d.m, r)})).Exists()
+				if xerr != nil {
+					return xerr
+				}
+				if !live {
+					continue
+				}
+			}
 			if errors.Is(err, ErrNotFound) {
 				continue
 			}
@@ -401,12 +411,11 @@ func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, r
 	}
 	var prev [2]unsafe.Pointer
 	cleared := false
-	if m.HasBase {
-		for i, r := range recs {
-			if r == nil {
-				continue
-			}
-			slot := (*unsafe.Pointer)(unsafe.Add(r, meta.BaseOffset(m))) // Base.snap
+	for i, r := range recs {
+		if r == nil {
+			continue
+		}
+		if slot := snapSlot(m, r); slot != nil {
 			prev[i], *slot = *slot, nil
 			cleared = cleared || prev[i] != nil
 		}
@@ -419,7 +428,7 @@ func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, r
 			if r == nil || prev[i] == nil {
 				continue
 			}
-			if slot := (*unsafe.Pointer)(unsafe.Add(r, meta.BaseOffset(m))); *slot == nil { // not saved again since
+			if slot := snapSlot(m, r); *slot == nil { // not saved again since
 				*slot = prev[i]
 			}
 		}
@@ -500,13 +509,10 @@ func destroyRelated(ctx context.Context, c *session.Client, m *registry.Model, p
 				return relErr(m, r, err)
 			}
 		case r.Kind == registry.ManyToMany:
+			// The join table's rows are not records: deleted by criteria.
 			t := r.Through()
-			text, args, err := sqlgen.DeleteWhere(d, t.Join).Where(sq.Eq{d.Quote(t.FK.Name): ref}).ToSql()
-			if err != nil {
-				return err
-			}
-			if _, err := c.Exec(ctx, text, args...); err != nil {
-				return relErr(m, r, wrapDB(t.Join, "delete", err))
+			if _, _, err := deleting(ctx, c, t.Join).where(ctx, sq.Eq{d.Quote(t.FK.Name): ref}); err != nil {
+				return relErr(m, r, err)
 			}
 		case r.Cascade:
 			if err := destroyWhere(ctx, c, r.Related, builder.Eq{r.FK.Name: ref}); err != nil {

@@ -224,3 +224,35 @@ func TestRolledBackSoftDeleteRestoresTheRecord(t *testing.T) {
 		}
 	})
 }
+
+// record.Destroy of a loaded record whose row is gone counts 0, as for a
+// key, whether the row goes alone (a version column) or with hooks.
+func TestDestroyOfARecordWhoseRowIsGoneCountsZero(t *testing.T) {
+	t.Run("versioned", func(t *testing.T) {
+		dbtest.Each(t, counterModels, func(t *testing.T, db *dbtest.DB) {
+			ctx := db.Ctx()
+			c := &VCounter{N: 1}
+			require.NoError(t, c.Save(ctx))
+			loaded, err := record.Get[VCounter](ctx, c.ID)
+			require.NoError(t, err)
+			require.NoError(t, c.Destroy(ctx))
+			n, err := record.Destroy[VCounter](ctx, loaded)
+			require.NoError(t, err)
+			assert.Zero(t, n)
+		})
+	})
+	t.Run("hooks", func(t *testing.T) {
+		eachEvents(t, func(t *testing.T, db *dbtest.DB, ctx context.Context) {
+			c := &Contact{Name: "gone"}
+			require.NoError(t, c.Save(ctx))
+			loaded, err := record.Get[Contact](ctx, c.ID)
+			require.NoError(t, err)
+			require.NoError(t, c.Destroy(ctx))
+			loaded.Trace = nil
+			n, err := record.Destroy[Contact](ctx, loaded)
+			require.NoError(t, err)
+			assert.Zero(t, n)
+			assert.Empty(t, loaded.Trace, "no hook runs for a row that is gone")
+		})
+	})
+}

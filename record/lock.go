@@ -1,17 +1,11 @@
 package record
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/session"
 )
-
-// ErrNoTransaction is returned by a locking read (ForUpdate, ForShare,
-// SkipLocked, NoWait) run outside a transaction, where its locks would end
-// with the statement.
-var ErrNoTransaction = errors.New("record: a locking read needs a transaction (run it inside Client.Transaction)")
 
 // ForUpdate locks the rows the query reads (SELECT ... FOR UPDATE) until
 // the transaction ends: another transaction that wants to change them, or

@@ -215,7 +215,7 @@ func prepareMany(m *registry.Model, p unsafe.Pointer, r *registry.Relation, v an
 		if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
 			return fail(-1, fmt.Errorf("%w: want a slice of maps or %s records, not %T", ErrInvalidValue, rm.Name, v))
 		}
-		var byKey map[any]unsafe.Pointer
+		var byKey map[registry.RowKey]unsafe.Pointer
 		next = make([]unsafe.Pointer, 0, rv.Len())
 		for i := 0; i < rv.Len(); i++ {
 			e := rv.Index(i).Interface()
@@ -229,7 +229,7 @@ func prepareMany(m *registry.Model, p unsafe.Pointer, r *registry.Relation, v an
 				continue
 			}
 			if byKey == nil {
-				byKey = make(map[any]unsafe.Pointer, len(old))
+				byKey = make(map[registry.RowKey]unsafe.Pointer, len(old))
 				for _, q := range old {
 					if snapAt(rm, q) != nil { // only stored records have a key to match
 						byKey[pkKey(pkArgs(rm, q))] = q
@@ -294,7 +294,7 @@ func prepareMany(m *registry.Model, p unsafe.Pointer, r *registry.Relation, v an
 
 // mapKey returns the primary key that a map of values for m names, when it
 // names every key column and the values convert.
-func mapKey(m *registry.Model, vals map[string]any) (any, bool) {
+func mapKey(m *registry.Model, vals map[string]any) (registry.RowKey, bool) {
 	args := make([]any, len(m.PK))
 	for i, c := range m.PK {
 		v, ok := vals[c.Name]
@@ -302,11 +302,11 @@ func mapKey(m *registry.Model, vals map[string]any) (any, bool) {
 			v, ok = vals[c.Field]
 		}
 		if !ok || v == nil {
-			return nil, false
+			return registry.RowKey{}, false
 		}
 		rv, err := convertColumn(m, c, v)
 		if err != nil {
-			return nil, false
+			return registry.RowKey{}, false
 		}
 		args[i] = rv.Interface()
 	}

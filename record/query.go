@@ -536,7 +536,7 @@ func (s *scanner[T]) finish(p *T) (*T, error) {
 	}
 	if b := baseOf(s.m, p); b != nil {
 		snapshot(s.m, p, snap)
-		b.snap = snap
+		b.setSaved(snap)
 	}
 	return p, loaded(s.ctx, s.m, p)
 }

@@ -2,7 +2,6 @@ package record
 
 import (
 	"database/sql"
-	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -12,23 +11,6 @@ import (
 	"github.com/sqlservice/sqlservice/internal/sqlexpr"
 	"github.com/sqlservice/sqlservice/registry"
 )
-
-// ErrMultipleRows is matched by the error One returns when more than one
-// row matches.
-var ErrMultipleRows = errors.New("record: more than one row matches")
-
-// MultipleRowsError names the model of a query that One expected to match
-// a single row. It matches ErrMultipleRows.
-type MultipleRowsError struct {
-	Model string
-}
-
-func (e *MultipleRowsError) Error() string {
-	return fmt.Sprintf("record: more than one %s matches", e.Model)
-}
-
-// Is makes errors.Is(err, ErrMultipleRows) true.
-func (e *MultipleRowsError) Is(target error) bool { return target == ErrMultipleRows }
 
 // One returns the only matching row: a *NotFoundError when none matches, a
 // *MultipleRowsError (ErrMultipleRows) when several do. It reads at most

@@ -57,7 +57,7 @@ func (q *QuerySet[T]) Update(values map[string]any) (int64, error) {
 	b := sq.Update(d.Quote(q.m.Table)).PlaceholderFormat(d.Placeholders())
 	scratch := new(T)
 	up := unsafe.Pointer(scratch)
-	seen := make(map[string]bool, len(names))
+	var seen registry.ColumnSet
 	for _, k := range names {
 		c, ok := q.m.Column(k)
 		if !ok {
@@ -66,10 +66,10 @@ func (q *QuerySet[T]) Update(values map[string]any) (int64, error) {
 			}
 			return 0, unknownColumn(q.m, k)
 		}
-		if seen[c.Name] {
+		if seen.Has(meta.Pos(c)) {
 			return 0, &FieldError{Model: q.m.Name, Field: c.Field, Column: c.Name, Err: fmt.Errorf("named twice (as %q and its column or field name)", k)}
 		}
-		seen[c.Name] = true
+		seen.Add(meta.Pos(c))
 		if c.Version {
 			return 0, &FieldError{Model: q.m.Name, Field: c.Field, Column: c.Name, Err: errors.New("the version column is counted up by the library, not set")}
 		}
@@ -92,7 +92,7 @@ func (q *QuerySet[T]) Update(values map[string]any) (int64, error) {
 		b = b.Set(d.Quote(vc.Name), sq.Expr(d.Quote(vc.Name)+" + 1"))
 	}
 	t := now()
-	for _, c := range autoUpdated(q.m, func(c *registry.Column) bool { return seen[c.Name] }) {
+	for _, c := range autoUpdated(q.m, func(c *registry.Column) bool { return seen.Has(meta.Pos(c)) }) {
 		setTime(c, up, t)
 		b = b.Set(d.Quote(c.Name), meta.Value(c, up))
 	}

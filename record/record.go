@@ -87,8 +87,8 @@ func refresh[T any](ctx context.Context, m *registry.Model, p *T) error {
 	up := unsafe.Pointer(p)
 	keySrc := up
 	b := baseOf(m, p)
-	if b != nil && b.snap != nil {
-		keySrc = unsafe.Pointer(b.snap)
+	if b != nil && b.saved() != nil {
+		keySrc = unsafe.Pointer(b.saved())
 	}
 	args := make([]any, len(m.PK))
 	for i, col := range m.PK {
@@ -113,7 +113,7 @@ func refresh[T any](ctx context.Context, m *registry.Model, p *T) error {
 	if b != nil {
 		snap := new(T)
 		snapshot(m, p, snap)
-		b.snap = snap
+		b.setSaved(snap)
 	}
 	if meta.Handlers(m).Has(events.KindRefresh) && !hooksOff(ctx) {
 		return fire(ctx, m, p, events.KindRefresh)
@@ -164,7 +164,7 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 	}
 	if b := baseOf(m, p); b != nil {
 		snapshot(m, p, &pair[1])
-		b.snap = &pair[1]
+		b.setSaved(&pair[1])
 	}
 	if err := loaded(ctx, m, p); err != nil {
 		return nil, err
@@ -349,8 +349,9 @@ func Destroy[T any](ctx context.Context, items any) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	args, isKey := scalarKey(m, items)
 	d := deleting(ctx, c, m)
-	if args, ok := scalarKey(m, items); ok && !d.oneByOne() && !d.soft {
+	if isKey && !d.oneByOne() && !d.soft {
 		return d.key(ctx, args)
 	}
 	var keys [][]any
@@ -389,7 +390,7 @@ func collectKeys(m *registry.Model, items any, out *[][]any, recs *[]unsafe.Poin
 		*recs = append(*recs, p)
 		if m.HasBase {
 			// A loaded record is deleted by the key it was loaded with.
-			if snap := *(*unsafe.Pointer)(unsafe.Add(p, meta.BaseOffset(m))); snap != nil {
+			if snap := snapAt(m, p); snap != nil {
 				p = snap
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 	"sync"
 	"unsafe"
 
@@ -65,47 +64,6 @@ func (s *relState) withKnown(m *registry.Model, r *registry.Relation, items []un
 	s.known |= bit(r)
 	s.loaded |= bit(r)
 	s.replaced &^= bit(r)
-}
-
-// relOffset is the offset of Base.rel; Base[T] has the same layout for
-// every T.
-var relOffset = unsafe.Offsetof(Base[struct{}]{}.rel)
-
-// relStateAt returns the address of the relation state of the record of m
-// at p, or nil when m does not embed Base.
-func relStateAt(m *registry.Model, p unsafe.Pointer) **relState {
-	if !m.HasBase {
-		return nil
-	}
-	return (**relState)(unsafe.Add(p, meta.BaseOffset(m)+relOffset))
-}
-
-func relStateOf(m *registry.Model, p unsafe.Pointer) *relState {
-	if a := relStateAt(m, p); a != nil {
-		return *a
-	}
-	return nil
-}
-
-// updateRelState replaces the relation state of the record at p with a
-// modified copy.
-func updateRelState(m *registry.Model, p unsafe.Pointer, fn func(s *relState)) {
-	a := relStateAt(m, p)
-	if a == nil {
-		return
-	}
-	n := (*a).clone()
-	fn(n)
-	*a = n
-}
-
-// snapAt returns the snapshot of the record of m at p (its columns as last
-// loaded or saved), or nil for a new record or a model without Base.
-func snapAt(m *registry.Model, p unsafe.Pointer) unsafe.Pointer {
-	if !m.HasBase {
-		return nil
-	}
-	return *(*unsafe.Pointer)(unsafe.Add(p, meta.BaseOffset(m)))
 }
 
 // ops are the operations on one model type that relation code, which only
@@ -358,57 +316,6 @@ func setColumn(m *registry.Model, c *registry.Column, p unsafe.Pointer, v any) e
 	}
 	return nil
 }
-
-// ErrRelation is matched by every *RelationError.
-var ErrRelation = errors.New("record: relation")
-
-// RelationError reports a problem with a relation field of a model: a value
-// that does not fit it, or a related record that cannot be saved or
-// detached. Path is the relation field, with an index for an element of a
-// collection ("Roles[2]"); Err may itself be a *RelationError or
-// *FieldError of the related model.
-type RelationError struct {
-	Model string
-	Path  string
-	Err   error
-}
-
-func (e *RelationError) Error() string {
-	return fmt.Sprintf("record: %s.%s: %v", e.Model, e.Path, e.Err)
-}
-
-// Unwrap returns ErrRelation and the cause.
-func (e *RelationError) Unwrap() []error { return []error{ErrRelation, e.Err} }
-
-// ErrReferenced is matched by every *ReferencedError.
-var ErrReferenced = errors.New("record: row is still referenced")
-
-// ReferencedError reports that destroying a row was refused by a foreign
-// key: rows of another table still reference it. Relations names the
-// model's relations (without rel:"cascade") whose rows may be the reason.
-// Err is the database's error.
-type ReferencedError struct {
-	Model     string
-	Key       any
-	Relations []string
-	Err       error
-}
-
-func (e *ReferencedError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "record: cannot destroy %s", e.Model)
-	if e.Key != nil {
-		fmt.Fprintf(&b, " %v", e.Key)
-	}
-	b.WriteString(": rows of another table still reference it")
-	if len(e.Relations) > 0 {
-		fmt.Fprintf(&b, " (through %s: destroy those first, or tag the relation rel:\"cascade\" to destroy them with it)", strings.Join(e.Relations, ", "))
-	}
-	return b.String() + ": " + e.Err.Error()
-}
-
-// Unwrap returns ErrReferenced and the database's error.
-func (e *ReferencedError) Unwrap() []error { return []error{ErrReferenced, e.Err} }
 
 // wrapDelete turns a foreign key violation from deleting rows of m into a
 // *ReferencedError; other errors are wrapped as by wrapDB.

@@ -2,7 +2,6 @@ package record
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"unsafe"
@@ -52,28 +51,6 @@ func After[T any](fn func(ctx context.Context, rec *T, isNew bool) error) SaveOp
 // save(identity=make_identity(...)) does: a record whose values of those
 // columns match a row updates that row.
 func Identity(columns ...string) SaveOption { return identityOption(columns) }
-
-// ErrDuplicateRecord is matched by the error SaveAll returns, before any
-// SQL, when two records of one call have the same primary key (or
-// identity).
-var ErrDuplicateRecord = errors.New("record: two records have the same key")
-
-// DuplicateRecordError names the two records of one SaveAll call that have
-// the same key. It matches ErrDuplicateRecord.
-type DuplicateRecordError struct {
-	Model         string
-	Columns       []string // the key or identity columns
-	Key           []any    // their values
-	First, Second int      // indexes of the records in the call
-}
-
-func (e *DuplicateRecordError) Error() string {
-	return fmt.Sprintf("record: SaveAll of %s: records %d and %d have the same %s %v",
-		e.Model, e.First, e.Second, strings.Join(e.Columns, ", "), e.Key)
-}
-
-// Is makes errors.Is(err, ErrDuplicateRecord) true.
-func (e *DuplicateRecordError) Is(target error) bool { return target == ErrDuplicateRecord }
 
 type saveConfig[T any] struct {
 	before, after []SaveHook[T]
@@ -249,7 +226,7 @@ type saved[T any] struct {
 // isStored reports whether p was loaded from or saved to the database.
 func isStored[T any](m *registry.Model, p *T) bool {
 	b := baseOf(m, p)
-	return b != nil && b.snap != nil
+	return b != nil && b.saved() != nil
 }
 
 // keyUnset reports whether no column of the primary key is set, which the
@@ -403,11 +380,11 @@ func mergeInto[T any](m *registry.Model, r, p *T) {
 	var snap *T
 	rb := baseOf(m, r)
 	if rb != nil {
-		snap = rb.snap
+		snap = rb.saved()
 	}
 	*r = *p
 	if rb != nil {
-		rb.snap = snap
+		rb.setSaved(snap)
 	}
 }
 
@@ -450,7 +427,7 @@ func storeOne[T any](ctx context.Context, c *session.Client, m *registry.Model, 
 	switch {
 	case isNew:
 		err = insert(ctx, c, s, m, p, b, false)
-	case b != nil && b.snap != nil:
+	case b != nil && b.saved() != nil:
 		_, err = update(ctx, c, s, m, p, b)
 	default:
 		// A model without Base keeps no saved state: overwrite the row.

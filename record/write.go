@@ -14,8 +14,6 @@ import (
 	"github.com/sqlservice/sqlservice/session"
 )
 
-var errDuplicateKey = errors.New("given twice in one map (by column and by field name)")
-
 type skipHooksKey struct{}
 
 // SkipHooks returns a context in which writes and loads run no model event
@@ -135,7 +133,7 @@ func saveRow[T any](ctx context.Context, m *registry.Model, p *T) error {
 		return err
 	}
 	b := baseOf(m, p)
-	isUpdate := b != nil && b.snap != nil
+	isUpdate := b != nil && b.saved() != nil
 	if !hasWriteHooks(ctx, m, writeKinds...) {
 		switch {
 		case isUpdate:
@@ -293,10 +291,10 @@ func insert[T any](ctx context.Context, c *session.Client, s *session.Session, m
 func stored[T any](s *session.Session, m *registry.Model, p *T, b *Base[T], generated bool, restore func()) {
 	var prev, snap *T
 	if b != nil {
-		prev = b.snap
+		prev = b.saved()
 		snap = new(T)
 		snapshot(m, p, snap)
-		b.snap = snap
+		b.setSaved(snap)
 	}
 	if s == nil {
 		return
@@ -307,8 +305,8 @@ func stored[T any](s *session.Session, m *registry.Model, p *T, b *Base[T], gene
 		return
 	}
 	undo(s, func() {
-		if b.snap == snap { // not saved again since
-			b.snap = prev
+		if b.saved() == snap { // not saved again since
+			b.setSaved(prev)
 			if generated {
 				meta.Reflect(m.AutoIncrement, unsafe.Pointer(p)).SetZero()
 			}
@@ -338,7 +336,7 @@ func setInt(col *registry.Column, p unsafe.Pointer, id int64) error {
 // update writes the columns that differ from the snapshot. It reports
 // whether any SQL ran. s is the session of c that ctx carries (nil: none).
 func update[T any](ctx context.Context, c *session.Client, s *session.Session, m *registry.Model, p *T, b *Base[T]) (ran bool, err error) {
-	up, sp := unsafe.Pointer(p), unsafe.Pointer(b.snap)
+	up, sp := unsafe.Pointer(p), unsafe.Pointer(b.saved())
 	for _, col := range m.PK {
 		if !meta.Equal(col, up, sp) {
 			return false, &FieldError{Model: m.Name, Field: col.Field, Column: col.Name,
@@ -420,19 +418,6 @@ func bumpVersion(vc *registry.Column, up, sp unsafe.Pointer) {
 		f.SetInt(old.Int() + 1)
 	}
 }
-
-// DBError wraps an error from the database with the model and operation.
-type DBError struct {
-	Model string
-	Op    string // insert, update, delete, select
-	Err   error
-}
-
-func (e *DBError) Error() string { return fmt.Sprintf("record: %s %s: %v", e.Op, e.Model, e.Err) }
-
-// Unwrap returns the driver's error, or the *session.ConstraintError
-// wrapping it (errors.Is(err, ErrDuplicateKey) and the like).
-func (e *DBError) Unwrap() error { return e.Err }
 
 // wrapArgs is wrapDB for a statement whose arguments are rows of cols
 // followed by keys: an argument the database cannot store (a

@@ -12,18 +12,6 @@ import (
 	"github.com/sqlservice/sqlservice/builder"
 )
 
-// Sentinel errors of the package.
-var (
-	// ErrClosed is returned by every operation on a closed Client.
-	ErrClosed = errors.New("session: client is closed")
-	// ErrNoClient is returned when a context carries no client and no
-	// default client is set.
-	ErrNoClient = errors.New("session: no client in context and no default client (use session.SetDefault or Client.Context)")
-	// ErrTxDone is returned when a Session is used after its transaction
-	// ended.
-	ErrTxDone = errors.New("session: transaction has already been committed or rolled back")
-)
-
 // Client owns the connection pool of one database and the configuration of
 // how models are read and written there. It is safe for concurrent use.
 type Client struct {

@@ -12,20 +12,6 @@ import (
 	"time"
 )
 
-// ErrConfig is matched by every *ConfigError.
-var ErrConfig = errors.New("session: bad configuration")
-
-// ConfigError reports a configuration key or value that cannot be used.
-type ConfigError struct {
-	Key    string
-	Reason string
-}
-
-func (e *ConfigError) Error() string { return "session: config " + e.Key + ": " + e.Reason }
-
-// Is makes errors.Is(err, ErrConfig) true.
-func (e *ConfigError) Is(target error) bool { return target == ErrConfig }
-
 // Config configures a Client. The zero value (plus DatabaseURI) is a usable
 // configuration; each field's comment says which SQL_* key of OpenMap sets
 // it and what it does.

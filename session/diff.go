@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -91,10 +90,6 @@ func (p *Plan) String() string {
 	}
 	return b.String()
 }
-
-// ErrDestructive is matched by the error Apply returns when a plan holds a
-// destructive step and AllowDestructive was not given.
-var ErrDestructive = errors.New("session: the plan has destructive steps")
 
 // ApplyOption changes how Apply runs a plan.
 type ApplyOption func(*applyOptions)

@@ -7,25 +7,6 @@ import (
 	"time"
 )
 
-// ErrRetryable is matched by a failure that running the whole transaction
-// again may cure, on every dialect: a serialization failure or a deadlock
-// (PostgreSQL 40001 and 40P01; MySQL and MariaDB 1213 and 1205, which is
-// also how a Galera cluster reports a certification failure, at COMMIT or
-// at any statement), and SQLite's database-is-busy after its busy timeout.
-// The driver's error stays wrapped. Retry(n) re-runs a Transaction on it.
-var ErrRetryable = errors.New("session: retryable failure (serialization failure, deadlock or lock timeout)")
-
-// RetryableError is a retryable driver error (see ErrRetryable).
-type RetryableError struct{ Err error }
-
-func (e *RetryableError) Error() string { return "session: retryable: " + e.Err.Error() }
-
-// Is makes errors.Is(err, ErrRetryable) true.
-func (e *RetryableError) Is(target error) bool { return target == ErrRetryable }
-
-// Unwrap returns the driver's error.
-func (e *RetryableError) Unwrap() error { return e.Err }
-
 // retryable reports whether a driver error is one that ErrRetryable
 // matches.
 func retryable(err error) bool { return classify(err).retryable }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -102,24 +101,6 @@ func (c *Client) tableCollation(ctx context.Context, stmt string) (string, error
 	}
 	return strings.TrimSuffix(stmt, suffix) + " COLLATE=" + info.collation, nil
 }
-
-// ErrStatementTooLarge is matched by every *StatementSizeError.
-var ErrStatementTooLarge = errors.New("session: statement larger than the server accepts")
-
-// StatementSizeError reports a statement that the server would refuse for
-// its size (MySQL and MariaDB drop the connection on a packet over
-// max_allowed_packet); it was not sent.
-type StatementSizeError struct {
-	Size int64 // the statement's size as sent, in bytes (an estimate from above)
-	Max  int64 // the server's max_allowed_packet
-}
-
-func (e *StatementSizeError) Error() string {
-	return fmt.Sprintf("session: a statement of about %d bytes exceeds the server's max_allowed_packet of %d bytes", e.Size, e.Max)
-}
-
-// Is makes errors.Is(err, ErrStatementTooLarge) true.
-func (e *StatementSizeError) Is(target error) bool { return target == ErrStatementTooLarge }
 
 // CheckSize returns a *StatementSizeError when query with args would be
 // larger than the server accepts: on MySQL and MariaDB, more than

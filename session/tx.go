@@ -11,44 +11,6 @@ import (
 	"time"
 )
 
-// ErrConcurrentUse is returned when two goroutines use one Session at the
-// same time. A Session belongs to the goroutine whose context carries it;
-// start a Transaction per goroutine instead.
-var ErrConcurrentUse = errors.New("session: a Session is used by two goroutines at once")
-
-// ErrRolledBack is matched by the error Transaction returns when a nested
-// level failed and the caller went on as if it had not: the whole
-// transaction was rolled back although the outermost function returned nil.
-var ErrRolledBack = errors.New("session: transaction rolled back")
-
-// RollbackError is returned by the outermost Transaction when an inner
-// level failed but its error was swallowed; Cause is that error.
-type RollbackError struct{ Cause error }
-
-func (e *RollbackError) Error() string {
-	return "session: transaction rolled back because an inner level failed: " + e.Cause.Error()
-}
-
-// Unwrap returns ErrRolledBack and the inner failure.
-func (e *RollbackError) Unwrap() []error { return []error{ErrRolledBack, e.Cause} }
-
-// ErrCommitUnknown is matched by the error of a COMMIT (or of a write
-// outside a transaction, which commits by itself) whose outcome is unknown:
-// the connection was lost or the context ended after the statement was
-// sent and before its reply arrived, so the database may have committed
-// it or not. The library pretends neither: records keep the in-memory
-// state they were written with (keys set, as saved), the identity map is
-// emptied, and neither AfterCommit nor AfterRollback hooks run. Check with
-// a read (on a fresh context) whether the rows are there; never re-run the
-// work blindly.
-var ErrCommitUnknown = errors.New("session: the commit's outcome is unknown")
-
-// ErrTxAborted is matched by errors of a transaction that ended under the
-// caller: its connection was closed (a statement cancelled on MySQL or
-// MariaDB closes it) or the database rolled it back, so nothing of it was
-// or will be committed and the enclosing levels fail too.
-var ErrTxAborted = errors.New("session: the transaction was aborted")
-
 // Session is the unit of work a context carries down one goroutine's calls:
 // its transaction, the nesting depth of Transaction calls, and the hooks to
 // run after commit or rollback. It is not safe for concurrent use: a

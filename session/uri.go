@@ -1,30 +1,12 @@
 package session
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 
 	"github.com/sqlservice/sqlservice/builder"
 )
-
-// ErrBadURI is matched by every *URIError.
-var ErrBadURI = errors.New("session: bad database URI")
-
-// URIError reports a database URI that cannot be used. URI has its password
-// masked.
-type URIError struct {
-	URI    string
-	Reason string
-}
-
-func (e *URIError) Error() string {
-	return fmt.Sprintf("session: database URI %q: %s", e.URI, e.Reason)
-}
-
-// Is makes errors.Is(err, ErrBadURI) true.
-func (e *URIError) Is(target error) bool { return target == ErrBadURI }
 
 // target is what a URI resolves to: the registered database of its scheme,
 // a database/sql driver, its DSN and the SQL dialect.

@@ -2,30 +2,9 @@ package session
 
 import (
 	"database/sql"
-	"errors"
-	"fmt"
 	"math"
 	"time"
 )
-
-// ErrUnstorable is matched by every *ValueError.
-var ErrUnstorable = errors.New("session: the database cannot store the value")
-
-// ValueError reports a statement argument that the database would not
-// store as given; the statement is not sent. Arg is the argument's index
-// (0-based), so that callers can name the column it was meant for.
-type ValueError struct {
-	Arg    int
-	Value  any
-	Reason string
-}
-
-func (e *ValueError) Error() string {
-	return fmt.Sprintf("session: argument %d (%v): %s", e.Arg+1, e.Value, e.Reason)
-}
-
-// Is makes errors.Is(err, ErrUnstorable) true.
-func (e *ValueError) Is(target error) bool { return target == ErrUnstorable }
 
 // bindArgs adapts statement arguments to the client's database before the
 // driver sees them: every time is bound as UTC. On SQLite it refuses, with

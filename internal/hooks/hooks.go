@@ -265,19 +265,6 @@ func (h *Handlers) Fire(ctx context.Context, k Kind, model any) error {
 	return nil
 }
 
-// HandlerError reports that a handler returned an error; Err is that error.
-type HandlerError struct {
-	Kind Kind
-	Err  error
-}
-
-func (e *HandlerError) Error() string {
-	return "events: " + e.Kind.String() + " handler: " + e.Err.Error()
-}
-
-// Unwrap returns the handler's own error.
-func (e *HandlerError) Unwrap() error { return e.Err }
-
 // addAttr records an attribute handler and indexes it under the name it was
 // registered with, until Canonicalize re-keys it.
 func (h *Handlers) addAttr(a attrHandler) {

@@ -28,49 +28,6 @@ func isBase(t reflect.Type) (model reflect.Type, ok bool) {
 	return baseOf(t)
 }
 
-// Sentinel errors; the typed errors below match them with errors.Is.
-var (
-	ErrNotModel        = errors.New("registry: not a model")
-	ErrBadTag          = errors.New("registry: bad struct tag")
-	ErrNoPrimaryKey    = errors.New("registry: no primary key")
-	ErrUnsupportedType = errors.New("registry: unsupported field type")
-	ErrUnknownColumn   = errors.New("registry: unknown column")
-	ErrDuplicateTable  = errors.New("registry: two models use one table")
-)
-
-// ModelError reports a problem with a model definition; Model and Field name
-// the Go type and field.
-type ModelError struct {
-	Model string
-	Field string
-	Kind  error // one of the sentinels above
-	Err   error
-}
-
-func (e *ModelError) Error() string {
-	where := e.Model
-	if e.Field != "" {
-		where += "." + e.Field
-	}
-	return fmt.Sprintf("registry: model %s: %v", where, e.Err)
-}
-
-// Unwrap returns the sentinel and the underlying cause.
-func (e *ModelError) Unwrap() []error { return []error{e.Kind, e.Err} }
-
-// UnknownColumnError reports a name that is not a column of the model.
-type UnknownColumnError struct {
-	Model  string
-	Column string
-}
-
-func (e *UnknownColumnError) Error() string {
-	return fmt.Sprintf("registry: model %s has no column %q", e.Model, e.Column)
-}
-
-// Is makes errors.Is(err, ErrUnknownColumn) true.
-func (e *UnknownColumnError) Is(target error) bool { return target == ErrUnknownColumn }
-
 var reg = struct {
 	mu     sync.Mutex
 	byType sync.Map // reflect.Type → *Model; read without the lock

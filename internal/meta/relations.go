@@ -43,31 +43,6 @@ func (k RelKind) String() string {
 // MaxRelations is the largest number of relation fields one model may have.
 const MaxRelations = 64
 
-// Sentinels for relation errors; *ModelError and *UnknownRelationError
-// match them with errors.Is.
-var (
-	ErrRelation        = errors.New("registry: unresolvable relation")
-	ErrUnknownRelation = errors.New("registry: unknown relation")
-)
-
-// UnknownRelationError reports a name that is not a relation of the model,
-// for example in a preload path.
-type UnknownRelationError struct {
-	Model    string
-	Relation string
-	Path     string // the whole dotted path it was found in, if any
-}
-
-func (e *UnknownRelationError) Error() string {
-	if e.Path != "" && e.Path != e.Relation {
-		return fmt.Sprintf("registry: model %s has no relation %q (in %q)", e.Model, e.Relation, e.Path)
-	}
-	return fmt.Sprintf("registry: model %s has no relation %q", e.Model, e.Relation)
-}
-
-// Is makes errors.Is(err, ErrUnknownRelation) true.
-func (e *UnknownRelationError) Is(target error) bool { return target == ErrUnknownRelation }
-
 // RelationLink is the resolved storage of a relation: which columns link
 // the owner and the related model. It is filled in at registration and
 // never modified afterwards.

@@ -367,7 +367,7 @@ func runInserts(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 				text = insertSQL(d, m, s.cols, k)
 			}
 			args := s.vals[start*ncol : (start+k)*ncol]
-			if err := c.CheckSize(ctx, text, args); err != nil {
+			if err := checkSize(c, ctx, text, args); err != nil {
 				return 0, nil, tooLarge(m, k, err)
 			}
 			cached := insertTexts.repeated(text)

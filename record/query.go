@@ -293,7 +293,7 @@ func (q *QuerySet[T]) Iter() iter.Seq2[*T, error] {
 		sc := q.scanner(1)
 		sc.remember = false // a stream must not pile every row into the identity map
 		st := &iterStream[T]{rows: rows, sc: sc}
-		end := q.c.Stream(q.ctx, st.spill)
+		end := openStream(q.c, q.ctx, st.spill)
 		defer func() {
 			end()
 			st.close()

@@ -33,6 +33,15 @@ var (
 	queryIn    = link.QueryIn.(func(*session.Client, *session.Session, context.Context, string, []any) (*sql.Rows, error))
 	queryRowIn = link.QueryRowIn.(func(*session.Client, *session.Session, context.Context, string, []any) *session.Row)
 
+	// checkSize refuses a statement larger than the server accepts (a
+	// *session.StatementSizeError; MySQL's max_allowed_packet); openStream
+	// registers a result set read across the caller's code (Iter) with
+	// the function that reads its remaining rows into memory when the
+	// session needs the connection, and returns the function to call when
+	// it is closed.
+	checkSize  = link.CheckSize.(func(*session.Client, context.Context, string, []any) error)
+	openStream = link.Stream.(func(*session.Client, context.Context, func()) func())
+
 	// identityOf returns the record the session holds for a row; remember
 	// files one there (undone with a rolled-back level); forgetModel drops
 	// every row of a model; undo registers how to restore a record's

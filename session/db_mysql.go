@@ -324,11 +324,11 @@ func (mysqlDatabase) bindTime(_ int, a any, t time.Time) (any, error) { return b
 func (mysqlDatabase) refusesNaN() bool    { return false }
 func (mysqlDatabase) writesAsQuery() bool { return false }
 
-// serverSQL reads max_allowed_packet (see Client.CheckSize) and the no-pad
+// serverSQL reads max_allowed_packet (see Client.checkSize) and the no-pad
 // binary collations (see Client.tableCollation).
 func (mysqlDatabase) serverSQL() string { return mysqlServerSQL }
 
-// mysqlServerSQL is built once: Client.CheckSize asks for it per call.
+// mysqlServerSQL is built once: Client.checkSize asks for it per call.
 var mysqlServerSQL = "SELECT @@max_allowed_packet, (SELECT GROUP_CONCAT(COLLATION_NAME) FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN ('" +
 	strings.Join(builder.MySQLNoPadCollations, "', '") + "'))"
 

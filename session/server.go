@@ -102,14 +102,14 @@ func (c *Client) tableCollation(ctx context.Context, stmt string) (string, error
 	return strings.TrimSuffix(stmt, suffix) + " COLLATE=" + info.collation, nil
 }
 
-// CheckSize returns a *StatementSizeError when query with args would be
+// checkSize returns a *StatementSizeError when query with args would be
 // larger than the server accepts: on MySQL and MariaDB, more than
 // max_allowed_packet (read once per client). The size is counted as the
 // driver sends a statement with its values escaped into the text, which is
 // never less than as a prepared statement's values. Other databases have no
-// such limit; CheckSize returns nil for them. The error of reading the
+// such limit; checkSize returns nil for them. The error of reading the
 // server's setting is returned as is.
-func (c *Client) CheckSize(ctx context.Context, query string, args []any) error {
+func (c *Client) checkSize(ctx context.Context, query string, args []any) error {
 	info, err := c.mysqlServer(ctx)
 	if err != nil || info == nil || info.maxPacket <= 0 {
 		return err

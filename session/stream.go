@@ -29,12 +29,12 @@ func spill(streams []*stream) {
 	}
 }
 
-// Stream registers an open result set of ctx's client that a caller reads
+// openStream registers an open result set of ctx's client that a caller reads
 // across its own code, with the function that reads its remaining rows
 // into memory and closes it (called at most once, from any goroutine:
 // it must lock against the reader). Call the returned function when the
 // result set is closed.
-func (c *Client) Stream(ctx context.Context, spillFn func()) (end func()) {
+func (c *Client) openStream(ctx context.Context, spillFn func()) (end func()) {
 	st := &stream{spill: spillFn}
 	if s := sessionFor(ctx, c); s != nil {
 		s.mu.Lock()

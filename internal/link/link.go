@@ -37,6 +37,11 @@ var (
 	// func(c *session.Client, s *session.Session, ctx context.Context, query string, args []any) *session.Row
 	QueryRowIn any
 
+	// CheckSize: func(c *session.Client, ctx context.Context, query string, args []any) error
+	CheckSize any
+	// Stream: func(c *session.Client, ctx context.Context, spill func()) (end func())
+	Stream any
+
 	// Identity: func(s *session.Session, m *registry.Model, key registry.RowKey) (any, bool)
 	Identity any
 	// Remember: func(s *session.Session, m *registry.Model, key registry.RowKey, ptr any)

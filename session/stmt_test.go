@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqlservice/sqlservice/builder"
 	"github.com/sqlservice/sqlservice/internal/dbtest"
 	"github.com/sqlservice/sqlservice/record"
 	"github.com/sqlservice/sqlservice/session"
@@ -66,5 +67,24 @@ func TestPreparedStatement(t *testing.T) {
 		require.NoError(t, db.Close())
 		_, err = db.Prepare(ctx, insert)
 		assert.ErrorIs(t, err, session.ErrClosed)
+	})
+}
+
+// A prepared statement runs as Exec runs: its errors translated (a
+// duplicate key is ErrDuplicateKey), its time arguments bound as every
+// other statement binds them, so that a row it writes reads back equal.
+func TestPreparedStatementRunsAsExecDoes(t *testing.T) {
+	dbtest.Each(t, dbtest.Options{Models: []any{Account{}}}, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		insert := builder.Rebind(db.Client.Dialect(), `INSERT INTO account (email) VALUES (?)`)
+		st, err := db.Prepare(ctx, insert)
+		require.NoError(t, err)
+		defer st.Close()
+		_, err = st.Exec(ctx, "dup@x")
+		require.NoError(t, err)
+		_, err = st.Exec(ctx, "dup@x")
+		assert.ErrorIs(t, err, session.ErrDuplicateKey, "a prepared statement's error is translated as Exec's: %v", err)
+		var ce *session.ConstraintError
+		assert.ErrorAs(t, err, &ce)
 	})
 }

@@ -322,7 +322,7 @@ var (
 // back there unended, for Row.Scan to end.
 //
 // s is the session of c that ctx carries, as sessionFor returns it.
-func run[R any](c *Client, ctx context.Context, s *Session, r runner[R], cached bool, query string, args []any, evOut **QueryEvent) (R, error) {
+func run[R any](c *Client, ctx context.Context, s *Session, r runner[R], cached bool, own *sql.Stmt, query string, args []any, evOut **QueryEvent) (R, error) {
 	var res R
 	cn, s, err := c.connIn(ctx, s)
 	if err != nil {
@@ -351,6 +351,8 @@ func run[R any](c *Client, ctx context.Context, s *Session, r runner[R], cached 
 		}
 		switch {
 		case err != nil:
+		case own != nil: // a statement of Client.Prepare, where it was prepared
+			res, err = r.onStmt(rctx, own, args)
 		case st == nil:
 			res, err = r.onConn(rctx, cn, query, args)
 		case s != nil:
@@ -400,7 +402,7 @@ func (c *Client) execIn(ctx context.Context, s *Session, cached bool, query stri
 	if err != nil {
 		return nil, err
 	}
-	res, err := run(c, ctx, s, execRunner, cached, query, args, nil)
+	res, err := run(c, ctx, s, execRunner, cached, nil, query, args, nil)
 	return res, lvl.end(ctx, TranslateError(err))
 }
 
@@ -418,7 +420,7 @@ func (c *Client) write(ctx context.Context, cached bool, query string, args []an
 	if err != nil {
 		return err
 	}
-	_, err = run(c, ctx, sessionFor(ctx, c), writeRunner, cached, query, args, nil)
+	_, err = run(c, ctx, sessionFor(ctx, c), writeRunner, cached, nil, query, args, nil)
 	return lvl.end(ctx, TranslateError(err))
 }
 
@@ -453,7 +455,7 @@ func (c *Client) queryIn(ctx context.Context, s *Session, cached bool, query str
 			return rows, err
 		}
 	}
-	rows, err := run(c, ctx, s, queryRunner, cached, query, args, nil)
+	rows, err := run(c, ctx, s, queryRunner, cached, nil, query, args, nil)
 	return rows, TranslateError(err)
 }
 
@@ -491,7 +493,7 @@ func (c *Client) queryRowIn(ctx context.Context, s *Session, cached bool, query 
 			return &Row{err: err}
 		}
 	}
-	row, err := run(c, ctx, s, rowRunner, cached, query, args, &ev)
+	row, err := run(c, ctx, s, rowRunner, cached, nil, query, args, &ev)
 	if row == nil {
 		return &Row{err: lvl.end(ctx, TranslateError(err))}
 	}

@@ -41,33 +41,18 @@ func (c *Client) Prepare(ctx context.Context, query string) (*Stmt, error) {
 	return &Stmt{c: c, st: st, query: query}, nil
 }
 
-// Exec runs the prepared statement with args, as one statement for the
-// client's hooks (and echo). The context must carry the session the statement was prepared
-// in, if any.
+// Exec runs the prepared statement with args as Client.Exec runs a
+// statement (one loop for both: the client's hooks and echo, argument
+// binding, error translation, the retry of a statement that surely was not
+// sent, ErrCommitUnknown). The context must carry the session the statement
+// was prepared in, if any.
 func (st *Stmt) Exec(ctx context.Context, args ...any) (sql.Result, error) {
 	lvl, err := st.c.stmtLevel(ctx)
 	if err != nil {
 		return nil, err
 	}
-	res, err := st.exec(ctx, args)
-	return res, lvl.end(ctx, err)
-}
-
-func (st *Stmt) exec(ctx context.Context, args []any) (sql.Result, error) {
-	_, s, err := st.c.conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if s != nil {
-		defer s.leave()
-	}
-	var ev *QueryEvent
-	if st.c.hooks != nil {
-		ctx, ev = st.c.beforePrimary(ctx, OpExec, st.query, len(args))
-	}
-	res, err := st.st.ExecContext(ctx, args...)
-	st.c.after(ev, err)
-	return res, err
+	res, err := run(st.c, ctx, sessionFor(ctx, st.c), execRunner, false, st.st, st.query, args, nil)
+	return res, lvl.end(ctx, TranslateError(err))
 }
 
 // Close releases the statement.

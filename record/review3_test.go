@@ -149,3 +149,53 @@ func TestReview3SoftDeleteCountsVersionUpOnEveryPath(t *testing.T) {
 		}
 	})
 }
+
+// A multi-row INSERT met a second time runs prepared (insertTexts): its
+// constraint errors are still typed, and a transaction that runs it and
+// rolls back leaves no row.
+func TestReview3RepeatedBulkInsertErrorsAndRollback(t *testing.T) {
+	each(t, func(t *testing.T, db *dbtest.DB, ctx context.Context) {
+		rows := func(prefix string) []map[string]any {
+			out := make([]map[string]any, 3)
+			for j := range out {
+				n := fmt.Sprintf("%s%d", prefix, j)
+				out[j] = map[string]any{"name": n, "email": n + "@r3", "age": 3}
+			}
+			return out
+		}
+		for i := 0; i < 3; i++ {
+			if _, err := record.BulkInsert[Person](ctx, rows(fmt.Sprintf("ok%d-", i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := record.BulkInsert[Person](ctx, rows("ok0-"))
+		if !errors.Is(err, record.ErrDuplicateKey) {
+			t.Fatalf("repeated INSERT of existing emails: %v, want ErrDuplicateKey", err)
+		}
+		err = db.Client.Transaction(ctx, func(ctx context.Context) error {
+			for i := 0; i < 3; i++ {
+				if _, err := record.BulkInsert[Person](ctx, rows(fmt.Sprintf("tx%d-", i))); err != nil {
+					return err
+				}
+			}
+			return errors.New("roll back")
+		})
+		if err == nil || err.Error() != "roll back" {
+			t.Fatalf("transaction: %v", err)
+		}
+		n, err := record.Query[Person](ctx).Where(builder.Like{"name": "tx%"}).Count()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Errorf("%d rows of a rolled-back transaction", n)
+		}
+		n, err = record.Query[Person](ctx).Where(builder.Eq{"age": 3}).Count()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 9 {
+			t.Errorf("%d rows, want 9", n)
+		}
+	})
+}

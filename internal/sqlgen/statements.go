@@ -30,9 +30,10 @@ type Statements struct {
 	// "deleted_at" IS NULL for a model with a softdelete column, else Get.
 	Live string
 	// SoftDelete sets the columns of SoftDeleteSets (its first parameters)
-	// of the row with the given primary key that is not soft-deleted yet;
-	// VersionedSoftDelete also checks the version (the last parameter) and
-	// counts it up. Empty without a softdelete column.
+	// of the row with the given primary key that is not soft-deleted yet,
+	// and counts its version up (a model with a version column);
+	// VersionedSoftDelete also checks the version (the last parameter).
+	// Empty without a softdelete column.
 	SoftDelete, VersionedSoftDelete string
 	// SoftDeleteSets are the columns a soft delete sets to its time: the
 	// softdelete column, then the autoupdate columns, as every UPDATE the
@@ -132,11 +133,13 @@ func build(d builder.Dialect, m *registry.Model) *Statements {
 		for _, c := range s.SoftDeleteSets {
 			u = u.Set(d.Quote(c.Name), sq.Expr("?"))
 		}
-		s.SoftDelete = mustSQL(u.Where(where).Where(live))
 		if v := m.Version; v != nil {
+			// Every soft delete counts the version up, the one that does
+			// not check it too: a record read before must fail to save.
 			u = u.Set(d.Quote(v.Name), sq.Expr(d.Quote(v.Name)+" + 1"))
 			s.VersionedSoftDelete = mustSQL(u.Where(where).Where(sq.Expr(d.Quote(v.Name) + " = ?")).Where(live))
 		}
+		s.SoftDelete = mustSQL(u.Where(where).Where(live))
 	}
 	s.Delete = mustSQL(sq.Delete(table).Where(where).PlaceholderFormat(d.Placeholders()))
 	if v := m.Version; v != nil {

@@ -12,14 +12,14 @@ import (
 // scalarKey returns key as the argument list of a one-column primary key
 // when key already has the key field's type (an int64 for an int64 id, the
 // common case), so that Get and Destroy skip the conversion and its
-// allocations.
-func scalarKey(m *registry.Model, key any) ([]any, bool) {
+// allocations. The list is appended to buf (nil: a new one).
+func scalarKey(m *registry.Model, key any, buf []any) ([]any, bool) {
 	if len(m.PK) != 1 || key == nil || reflect.TypeOf(key) != m.PK[0].Type {
 		return nil, false
 	}
 	switch m.PK[0].Kind {
 	case registry.KindInt, registry.KindUint, registry.KindString:
-		return []any{key}, true
+		return append(buf, key), true
 	}
 	return nil, false
 }

@@ -135,7 +135,8 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	args, err := keyArgs(m, key)
+	blk := new(getBlock[T])
+	args, err := keyArgsIn(m, key, blk.key[:0])
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +145,7 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 			return v.(*T), nil
 		}
 	}
-	pair := new([2]T)
+	pair := &blk.pair
 	p := &pair[0]
 	up := unsafe.Pointer(p)
 	var buf [16]any
@@ -183,14 +184,25 @@ func loaded(ctx context.Context, m *registry.Model, p any) error {
 	return fire(ctx, m, p, events.KindLoad)
 }
 
+// getBlock is what a Get allocates, in one allocation: the record, its
+// snapshot, and the key as the statement's argument.
+type getBlock[T any] struct {
+	pair [2]T
+	key  [1]any
+}
+
 // keyArgs converts a primary key given to Get or Destroy into statement
 // arguments of the key fields' types, in key order.
-func keyArgs(m *registry.Model, key any) ([]any, error) {
+func keyArgs(m *registry.Model, key any) ([]any, error) { return keyArgsIn(m, key, nil) }
+
+// keyArgsIn is keyArgs appending a single scalar key to buf, whose room
+// the caller allocated with something else.
+func keyArgsIn(m *registry.Model, key any, buf []any) ([]any, error) {
 	bad := func(err error) ([]any, error) { return nil, &KeyError{Model: m.Name, Key: key, Err: err} }
 	if key == nil {
 		return bad(ErrNoPrimaryKey)
 	}
-	if args, ok := scalarKey(m, key); ok {
+	if args, ok := scalarKey(m, key, buf); ok {
 		return args, nil
 	}
 	var src map[string]any
@@ -349,7 +361,7 @@ func Destroy[T any](ctx context.Context, items any) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	args, isKey := scalarKey(m, items)
+	args, isKey := scalarKey(m, items, nil)
 	d := deleting(ctx, c, m)
 	if isKey && !d.oneByOne() && !d.soft {
 		return d.key(ctx, args)

@@ -183,6 +183,7 @@ type Model struct {
 	HasBase       bool      // embeds record.Base[T]
 	baseOffset    uintptr   // offset of the embedded record.Base[T]
 	handlers      *hooks.Handlers
+	statements    unsafe.Pointer // internal/sqlgen's statements of this model per dialect (see Statements)
 
 	byName  map[string]*Column
 	byField map[string]*Column

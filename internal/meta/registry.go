@@ -30,7 +30,6 @@ func isBase(t reflect.Type) (model reflect.Type, ok bool) {
 
 var reg = struct {
 	mu     sync.Mutex
-	byType sync.Map // reflect.Type → *Model; read without the lock
 	order  []*Model // registration order
 	tables map[string]*Model
 	// m2m holds the published many-to-many relations whose join table the
@@ -62,8 +61,8 @@ func Register(models ...any) error {
 // Lookup returns the cached model of a struct type, registering it on first
 // use.
 func Lookup(t reflect.Type) (*Model, error) {
-	if m, ok := reg.byType.Load(t); ok {
-		return m.(*Model), nil
+	if m, ok := registered(t); ok {
+		return m, nil
 	}
 	ms, err := register(t)
 	if err != nil {
@@ -80,8 +79,8 @@ func register(types ...reflect.Type) ([]*Model, error) {
 	pending := map[reflect.Type]*Model{}
 	out := make([]*Model, len(types))
 	for i, t := range types {
-		if m, ok := reg.byType.Load(t); ok {
-			out[i] = m.(*Model)
+		if m, ok := registered(t); ok {
+			out[i] = m
 			continue
 		}
 		m, err := build(t, pending)
@@ -121,13 +120,13 @@ func register(types ...reflect.Type) ([]*Model, error) {
 	for _, pm := range built {
 		reg.tables[pm.Table] = pm
 		reg.order = append(reg.order, pm)
-		reg.byType.Store(pm.Type, pm)
 		for _, r := range pm.Relations {
 			if r.Kind == ManyToMany && r.Through().Join.IsJoin() {
 				reg.m2m = append(reg.m2m, r)
 			}
 		}
 	}
+	publishTypes(built, nil)
 	publishAdoptions(adoptions, adopted)
 	return out, nil
 }
@@ -195,28 +194,28 @@ func publishAdoptions(as []adoption, replaced map[*Model]bool) {
 	clear(reg.m2m[len(m2m):])
 	reg.m2m = m2m
 	order := reg.order[:0]
+	dropped := map[*Model]bool{}
 	for _, m := range reg.order {
 		if replaced[m] && !still[m] {
 			if reg.tables[m.Table] == m {
 				delete(reg.tables, m.Table)
 			}
-			reg.byType.Delete(m.Type)
+			dropped[m] = true
 			continue
 		}
 		order = append(order, m)
 	}
 	clear(reg.order[len(order):])
 	reg.order = order
+	if len(dropped) > 0 {
+		publishTypes(nil, dropped)
+	}
 }
 
 // Registered returns the model of t when t has been registered (by
 // Register or a first use), without registering it.
 func Registered(t reflect.Type) (*Model, bool) {
-	m, ok := reg.byType.Load(t)
-	if !ok {
-		return nil, false
-	}
-	return m.(*Model), true
+	return registered(t)
 }
 
 // Of returns the model of T, registering it on first use.
@@ -317,7 +316,7 @@ func build(t reflect.Type, pending map[reflect.Type]*Model) (*Model, error) {
 	m.handlers = h
 
 	for _, r := range m.Relations {
-		if _, done := reg.byType.Load(r.Target); done {
+		if _, done := registered(r.Target); done {
 			continue
 		}
 		if _, err := build(r.Target, pending); err != nil {
@@ -557,8 +556,8 @@ func Detached(models ...any) ([]*Model, error) {
 		if t.Kind() == reflect.Pointer {
 			t = t.Elem()
 		}
-		if m, ok := reg.byType.Load(t); ok {
-			out[i] = m.(*Model)
+		if m, ok := registered(t); ok {
+			out[i] = m
 			continue
 		}
 		m, err := build(t, pending)

@@ -207,8 +207,8 @@ func resolveRelations(pending map[reflect.Type]*Model) error {
 		if m, ok := pending[t]; ok {
 			return m
 		}
-		if m, ok := reg.byType.Load(t); ok {
-			return m.(*Model)
+		if m, ok := registered(t); ok {
+			return m
 		}
 		return nil
 	}

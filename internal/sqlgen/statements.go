@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	sq "github.com/Masterminds/squirrel"
 
@@ -74,40 +75,41 @@ type Update struct {
 	Columns []*registry.Column // the SET columns; the key columns follow as parameters
 }
 
-// cache holds each model's statements in the dialects met so far: a short
-// list per model, found by the model's pointer and scanned by dialect name,
-// cheaper on every statement than hashing the name with the model.
-var (
-	cache   sync.Map // *registry.Model → *[]*Statements, replaced whole under cacheMu
-	cacheMu sync.Mutex
-)
+// Each model's statements in the dialects met so far hang from the model
+// (meta.Statements): a short list found by the model's pointer and scanned
+// by dialect name, with no map lookup on the way to a statement. A list is
+// never changed once published; cacheMu serialises building a new one.
+var cacheMu sync.Mutex
+
+// statementsOf is m's published list.
+func statementsOf(m *registry.Model) []*Statements {
+	if p := meta.Statements(m); p != nil {
+		return *(*[]*Statements)(p)
+	}
+	return nil
+}
 
 // For returns the cached statements of m in dialect d, building them on
 // first use.
 func For(d builder.Dialect, m *registry.Model) *Statements {
 	name := d.Name()
-	if v, ok := cache.Load(m); ok {
-		for _, s := range *v.(*[]*Statements) {
-			if s.dialect == name {
-				return s
-			}
+	for _, s := range statementsOf(m) {
+		if s.dialect == name {
+			return s
 		}
 	}
 	cacheMu.Lock()
 	defer cacheMu.Unlock()
-	var list []*Statements
-	if v, ok := cache.Load(m); ok {
-		list = *v.(*[]*Statements)
-		for _, s := range list {
-			if s.dialect == name {
-				return s
-			}
+	list := statementsOf(m)
+	for _, s := range list {
+		if s.dialect == name {
+			return s
 		}
 	}
 	s := build(d, m)
 	s.dialect = name
 	list = append(list[:len(list):len(list)], s)
-	cache.Store(m, &list)
+	meta.SetStatements(m, unsafe.Pointer(&list))
 	return s
 }
 

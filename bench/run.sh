@@ -9,6 +9,7 @@
 #   BENCH='op=(GetByPK|FindMany100)' ./run.sh
 #   BENCH_DB=postgres SQLSERVICE_POSTGRES_URI=postgres://... ./run.sh   # also mysql, memory
 #   BENCH_TMPDIR=/tmp ./run.sh        # the SQLite file on disk instead of tmpfs
+#   BENCH_PG_SYNC=on BENCH_DB=postgres ./run.sh   # commits wait for the WAL flush (off by default)
 #
 # The SQLite file is created under BENCH_TMPDIR, by default /dev/shm (tmpfs)
 # when the machine has it: the benchmark compares what the libraries add to
@@ -52,7 +53,7 @@ TMPDIR=$tmpdir BENCH_DB=$db "$bin" -test.run '^TestSanity$' -test.count 1 >/dev/
 	echo "os: $(uname -sr)"
 	echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') × $(nproc)"
 	echo "memory: $(free -h | awk '/^Mem:/ {print $2}')"
-	echo "db: $db; rounds: $rounds; benchtime: $benchtime; filter: ${filter:-all}$([ "$db" = sqlite ] && echo "; file on $tmpdir ($(df --output=fstype "$tmpdir" 2>/dev/null | tail -1))")"
+	echo "db: $db; rounds: $rounds; benchtime: $benchtime; filter: ${filter:-all}$([ "$db" = postgres ] && echo "; synchronous_commit ${BENCH_PG_SYNC:-off}")$([ "$db" = sqlite ] && echo "; file on $tmpdir ($(df --output=fstype "$tmpdir" 2>/dev/null | tail -1))")"
 	echo "modules:"
 	go list -m github.com/mattn/go-sqlite3 github.com/jmoiron/sqlx gorm.io/gorm gorm.io/driver/sqlite github.com/uptrace/bun github.com/fatih/structs github.com/Masterminds/squirrel | sed 's/^/  /'
 } >"$out/env.txt"

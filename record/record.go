@@ -156,11 +156,10 @@ func Get[T any](ctx context.Context, key any) (*T, error) {
 	for _, col := range m.Columns {
 		dest = append(dest, meta.ScanDest(col, up))
 	}
-	err = queryOne(ctx, c, s, getSQL(ctx, c, m), args, dest)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, &NotFoundError{Model: m.Name, Key: keyFromArgs(args)}
-	}
-	if err != nil {
+	if err = queryOne(ctx, c, s, getSQL(ctx, c, m), args, dest); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, &NotFoundError{Model: m.Name, Key: keyFromArgs(args)}
+		}
 		return nil, wrapDB(m, "select", err)
 	}
 	if b := baseOf(m, p); b != nil {

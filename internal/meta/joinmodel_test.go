@@ -142,6 +142,9 @@ func TestManyToManyThroughJoinModelInAnyOrder(t *testing.T) {
 			require.True(t, synth.IsJoin(), "until the model is registered, a join table stands in")
 			_, ok := meta.ByTable("OwnerFirstEntry")
 			require.True(t, ok)
+			got, ok := meta.Registered(synth.Type)
+			require.True(t, ok, "the stand-in is found by its type")
+			require.Same(t, synth, got)
 		}
 
 		require.NoError(t, meta.Register(OwnerFirstEntry{}))
@@ -153,7 +156,12 @@ func TestManyToManyThroughJoinModelInAnyOrder(t *testing.T) {
 		assert.False(t, ok, "the stand-in join table is gone")
 		if !again {
 			assert.NotContains(t, meta.Models(), synth)
+			_, ok := meta.Registered(synth.Type)
+			assert.False(t, ok, "the stand-in is not found by its type any more")
 		}
+		got, ok := meta.Registered(reflect.TypeFor[OwnerFirstEntry]())
+		assert.True(t, ok)
+		assert.Same(t, entry, got)
 		assert.Empty(t, meta.JoinModels([]*meta.Model{list, track}))
 	})
 

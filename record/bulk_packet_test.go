@@ -70,3 +70,19 @@ func TestBulkInsertLargerThanThePacket(t *testing.T) {
 		require.NoError(t, db.Ping(ctx), "the connection is still good")
 	})
 }
+
+// A statement that fits only when its strings are counted byte by byte
+// (600 rows of 16 KiB, about 9.8 MB: twice that, every byte escaped, is over
+// MySQL's default 16 MiB) is sent: the cheap bound never refuses on its own.
+func TestBulkInsertThatFitsOnlyWhenCountedExactly(t *testing.T) {
+	body := strings.Repeat("x", 16<<10)
+	rows := make([]map[string]any, 600)
+	for i := range rows {
+		rows[i] = map[string]any{"body": body}
+	}
+	dbtest.Each(t, dbtest.Options{Models: []any{PacketDoc{}}}, func(t *testing.T, db *dbtest.DB) {
+		n, err := record.BulkInsert[PacketDoc](db.Ctx(), rows)
+		require.NoError(t, err)
+		assert.EqualValues(t, len(rows), n)
+	})
+}

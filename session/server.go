@@ -114,9 +114,11 @@ func (c *Client) checkSize(ctx context.Context, query string, args []any) error 
 	if err != nil || info == nil || info.maxPacket <= 0 {
 		return err
 	}
-	size := int64(len(query)) + 1 // the command byte
-	for _, a := range args {
-		size += argBytes(a)
+	// First a bound that reads no string: every byte escaped. Only a
+	// statement the bound puts over the limit is counted byte by byte.
+	size := statementBytes(query, args, false)
+	if size > info.maxPacket {
+		size = statementBytes(query, args, true)
 	}
 	if size > info.maxPacket {
 		return &StatementSizeError{Size: size, Max: info.maxPacket}
@@ -124,8 +126,32 @@ func (c *Client) checkSize(ctx context.Context, query string, args []any) error 
 	return nil
 }
 
-// argBytes is the most bytes that a escapes to in a MySQL statement's text.
-func argBytes(a any) int64 {
+// statementBytes is the most bytes query with args escaped into its text
+// takes, counted exactly or bounded (see argBytes).
+func statementBytes(query string, args []any, exact bool) int64 {
+	size := int64(len(query)) + 1 // the command byte
+	for _, a := range args {
+		size += argBytes(a, exact)
+	}
+	return size
+}
+
+// argBytes is the most bytes that a escapes to in a MySQL statement's
+// text; not exact, a string or byte slice counts as if every byte were
+// escaped (never less than exact).
+func argBytes(a any, exact bool) int64 {
+	switch v := a.(type) { // the common types first: none is a driver.Valuer
+	case nil:
+		return 4 // NULL
+	case string:
+		return textBytes(v, exact) + 2
+	case []byte:
+		return textBytes(string(v), exact) + 10 // _binary'…'
+	case time.Time:
+		return 28 // '2006-01-02 15:04:05.999999'
+	case int64, int, int32, int16, int8, uint64, uint, uint32, uint16, uint8, float64, float32, bool:
+		return 24
+	}
 	if v, ok := a.(driver.Valuer); ok {
 		if rv := reflect.ValueOf(a); rv.Kind() == reflect.Pointer && rv.IsNil() {
 			return 4
@@ -140,24 +166,32 @@ func argBytes(a any) int64 {
 	case nil:
 		return 4 // NULL
 	case string:
-		return escapedLen(v) + 2
+		return textBytes(v, exact) + 2
 	case []byte:
-		return escapedLen(string(v)) + 10 // _binary'…'
+		return textBytes(string(v), exact) + 10
 	case time.Time:
-		return 28 // '2006-01-02 15:04:05.999999'
+		return 28
 	}
 	rv := reflect.ValueOf(a)
 	switch {
 	case rv.Kind() == reflect.Pointer && rv.IsNil():
 		return 4
 	case rv.Kind() == reflect.Pointer:
-		return argBytes(rv.Elem().Interface())
+		return argBytes(rv.Elem().Interface(), exact)
 	case rv.Kind() == reflect.String:
-		return escapedLen(rv.String()) + 2
+		return textBytes(rv.String(), exact) + 2
 	case rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8:
-		return escapedLen(string(rv.Bytes())) + 10
+		return textBytes(string(rv.Bytes()), exact) + 10
 	}
 	return 24 // numbers and booleans
+}
+
+// textBytes is escapedLen(s), or its bound 2·len(s) when not exact.
+func textBytes(s string, exact bool) int64 {
+	if !exact {
+		return 2 * int64(len(s))
+	}
+	return escapedLen(s)
 }
 
 // escapedLen is the length of s with the backslash escapes of MySQL string

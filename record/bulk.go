@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"reflect"
 	"sync"
 	"unsafe"
@@ -78,7 +77,8 @@ type BulkResult struct {
 // insertSet is the rows of one bulk insert that set the same columns.
 type insertSet struct {
 	cols []*registry.Column
-	vals []any // len(cols) values per row, rows in order
+	set  registry.ColumnSet // cols as a set
+	vals []any              // len(cols) values per row, rows in order
 	rows int
 }
 
@@ -97,21 +97,26 @@ func insertRows[T any, R Row[T]](m *registry.Model, rows []R) ([]*insertSet, []o
 	order := make([]orderedRow, 0, len(rows))
 	var cols []*registry.Column
 	var vals []any
+	last := -1 // the set of the row before, which the next row usually shares
 	add := func(cols []*registry.Column, vals []any) {
 		var set registry.ColumnSet
 		for _, c := range cols {
 			set.Add(meta.Pos(c))
 		}
-		idx, ok := bySet[set]
+		idx, ok := last, last >= 0 && sets[last].set == set
+		if !ok {
+			idx, ok = bySet[set]
+		}
 		if !ok {
 			idx = len(sets)
-			s := &insertSet{cols: append([]*registry.Column(nil), cols...)}
+			s := &insertSet{cols: append([]*registry.Column(nil), cols...), set: set}
 			if idx == 0 {
 				s.vals = make([]any, 0, len(rows)*len(cols)) // usually every row
 			}
 			sets = append(sets, s)
 			bySet[set] = idx
 		}
+		last = idx
 		s := sets[idx]
 		s.vals = append(s.vals, vals...)
 		order = append(order, orderedRow{idx, s.rows})
@@ -354,23 +359,13 @@ func runInserts(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 	for _, s := range sets {
 		ncol := len(s.cols)
 		per := rowsPerInsert(d, cfg, ncol)
-		var full string
 		for start := 0; start < s.rows; start += per {
 			k := min(per, s.rows-start)
-			var text string
-			if k == per {
-				if full == "" {
-					full = insertSQL(d, m, s.cols, per)
-				}
-				text = full
-			} else {
-				text = insertSQL(d, m, s.cols, k)
-			}
+			text, cached := insertTexts.text(d, m, s, k)
 			args := s.vals[start*ncol : (start+k)*ncol]
 			if err := checkSize(c, ctx, text, args); err != nil {
 				return 0, nil, tooLarge(m, k, err)
 			}
-			cached := insertTexts.repeated(text)
 			if !keep {
 				// A plain INSERT writes every row or fails.
 				if err := writeOn(c, ctx, cached, text, args); err != nil {
@@ -395,25 +390,33 @@ func runInserts(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 // insertTexts are the multi-row INSERTs run lately.
 var insertTexts = textSet{max: 256}
 
-// textSet remembers the texts of the statements run lately, by a hash of
-// the text, so that a text run a second time (a row count that repeats: a
-// loader's fixed chunks, the full batches of a large insert) goes through
-// the client's statement cache: prepared once, instead of sent whole and
-// parsed on every call (on MySQL with interpolateParams, every value
-// formatted into the text as well). A row count met once is not prepared:
-// it would evict a useful statement from the cache and hold one of the
-// server's prepared statements (max_prepared_stmt_count) for nothing. The
-// cache bounds what is prepared (StatementCacheSize per connection), the
-// dialect's parameter limit (MaxParams, 65535 on MySQL and PostgreSQL)
-// what one statement holds. The set forgets everything when it holds max
-// hashes: a text then has to repeat again to be prepared again.
+// textSet remembers the multi-row INSERTs run lately by their shape
+// (model, dialect, columns, rows), with their texts, which are then not
+// built again; and it says when a text runs a second time (a row count
+// that repeats: a loader's fixed chunks, the full batches of a large
+// insert), which then goes through the client's statement cache: prepared
+// once, instead of sent whole and parsed on every call (on MySQL with
+// interpolateParams, every value formatted into the text as well). A row
+// count met once is not prepared: it would evict a useful statement from
+// the cache and hold one of the server's prepared statements
+// (max_prepared_stmt_count) for nothing. The cache bounds what is prepared
+// (StatementCacheSize per connection), the dialect's parameter limit
+// (MaxParams, 65535 on MySQL and PostgreSQL) what one statement holds. The
+// set forgets everything when it holds max shapes: a text then has to
+// repeat again to be prepared again.
 type textSet struct {
 	max  int
 	mu   sync.Mutex
-	seen map[uint64]struct{}
+	seen map[insertShape]string
 }
 
-var textSeed = maphash.MakeSeed()
+// insertShape is what an INSERT's text depends on.
+type insertShape struct {
+	m       *registry.Model
+	dialect string
+	set     registry.ColumnSet
+	rows    int
+}
 
 func (s *textSet) forget() {
 	s.mu.Lock()
@@ -421,19 +424,24 @@ func (s *textSet) forget() {
 	s.mu.Unlock()
 }
 
-// repeated reports whether text was seen before, and remembers it.
-func (s *textSet) repeated(text string) bool {
-	h := maphash.String(textSeed, text)
+// text returns the INSERT of k rows of set in d, and whether it was run
+// before (then it is prepared); it remembers the shape.
+func (s *textSet) text(d builder.Dialect, m *registry.Model, set *insertSet, k int) (string, bool) {
+	key := insertShape{m, d.Name(), set.set, k}
+	s.mu.Lock()
+	if t, ok := s.seen[key]; ok {
+		s.mu.Unlock()
+		return t, true
+	}
+	s.mu.Unlock()
+	t := insertSQL(d, m, set.cols, k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.seen[h]; ok {
-		return true
-	}
 	if s.seen == nil || len(s.seen) >= s.max {
-		s.seen = make(map[uint64]struct{}, s.max)
+		s.seen = make(map[insertShape]string, s.max)
 	}
-	s.seen[h] = struct{}{}
-	return false
+	s.seen[key] = t
+	return t, false
 }
 
 // tooLarge explains a statement of rows rows that the server would refuse

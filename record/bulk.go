@@ -248,6 +248,97 @@ func mapRow(m *registry.Model, row map[string]any, zeros []any, cols []*registry
 	return cols, vals, nil
 }
 
+// rowReader converts the maps of one bulk call as mapRow does, into an
+// array by column position. It looks columns up by the key strings of the
+// first map it reads: maps built alike (from one literal, or cloned) share
+// those strings, and a lookup by the map's own string compares no bytes.
+type rowReader struct {
+	m       *registry.Model
+	names   []string // column names by position
+	adopted bool
+}
+
+func newRowReader(m *registry.Model) *rowReader {
+	r := &rowReader{m: m, names: make([]string, len(m.Columns))}
+	for k, c := range m.Columns {
+		r.names[k] = c.Name
+	}
+	return r
+}
+
+// adopt takes the map's own strings for the column names it holds.
+func (r *rowReader) adopt(row map[string]any) {
+	r.adopted = true
+	if len(row) > len(r.names) || len(r.names) > 64 {
+		return
+	}
+	for key := range row {
+		for k, name := range r.names {
+			if name == key {
+				r.names[k] = key
+				break
+			}
+		}
+	}
+}
+
+// read converts row as mapRow does into vals, by column position,
+// marking in has, when not nil, the columns the row names. Without has,
+// vals must be all nil on entry and stay nil where the row lacks a column;
+// with has, only the entries has marks are set, the others hold what they
+// held. It fails as mapRow fails.
+func (r *rowReader) read(row map[string]any, vals []any, has []bool) error {
+	m := r.m
+	if !r.adopted {
+		r.adopt(row)
+	}
+	clear(has)
+	if len(row) <= len(m.Columns) {
+		// mapRow's fast path, without its slices.
+		matched := 0
+		for k, c := range m.Columns {
+			v, ok := row[r.names[k]]
+			if !ok {
+				continue
+			}
+			matched++
+			if v == nil || reflect.TypeOf(v) != c.Type {
+				var err error
+				if v, err = columnValue(m, c, v); err != nil {
+					return err
+				}
+			}
+			vals[k] = v
+			if has != nil {
+				has[k] = true
+			}
+		}
+		if matched == len(row) {
+			return nil
+		}
+		clear(vals)
+		clear(has)
+	}
+	cols, cv, err := mapRow(m, row, nil, nil, nil)
+	if err != nil {
+		return err
+	}
+	for j, c := range cols {
+		vals[meta.Pos(c)] = cv[j]
+		if has != nil {
+			has[meta.Pos(c)] = true
+		}
+	}
+	return nil
+}
+
+// hasColumn reports whether row names column c (by column or field name),
+// as mapRow reads it.
+func hasColumn(m *registry.Model, row map[string]any, c *registry.Column) bool {
+	cols, _, err := mapRow(m, row, nil, nil, nil)
+	return err == nil && indexOf(cols, c) >= 0
+}
+
 // insertSQL is INSERT INTO t (cols) VALUES (...), (...) with rows rows.
 func insertSQL(d builder.Dialect, m *registry.Model, cols []*registry.Column, rows int) string {
 	if len(cols) == 0 {

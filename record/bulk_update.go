@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 
@@ -114,6 +115,196 @@ func indexOf(cols []*registry.Column, c *registry.Column) int {
 		}
 	}
 	return -1
+}
+
+// differ compares the rows of a BulkDiffUpdate with the previous rows.
+type differ struct {
+	m        *registry.Model
+	keyCols  []*registry.Column
+	key      []any // the current row's key
+	prevVals []any // the previous rows, converted, by column position
+	idx      *prevIndex
+	kinds    []byte // diffKinds
+	isKey    []bool // by column position
+	rr       *rowReader
+
+	cols []*registry.Column // the columns the current row changes
+	vals []any              // and their new values
+
+	// The updates' columns, values and keys share these arrays.
+	arenaCols []*registry.Column
+	arenaVals []any
+}
+
+// quick compares a row in the common case: its keys are column names and
+// its values of their fields' types, so that nothing needs converting,
+// and it has a previous row. It sets cols and vals to the changes and
+// returns true; it returns false, and sets nothing that counts, for any
+// other row, which the general path (rowReader.read, as mapRow) handles.
+func (d *differ) quick(row map[string]any, at int) bool {
+	m, names := d.m, d.rr.names
+	n := len(m.Columns)
+	if len(row) > n {
+		return false
+	}
+	for ki, kc := range d.keyCols {
+		v, ok := row[names[meta.Pos(kc)]]
+		if !ok || v == nil || reflect.TypeOf(v) != kc.Type {
+			return false
+		}
+		d.key[ki] = v
+	}
+	pi, ok := d.idx.find(d.key, at)
+	if !ok {
+		return false
+	}
+	old := d.prevVals[pi*n : (pi+1)*n : (pi+1)*n]
+	d.cols, d.vals = d.cols[:0], d.vals[:0]
+	matched := len(d.keyCols)
+	for k, c := range m.Columns {
+		if d.isKey[k] {
+			continue
+		}
+		v, ok := row[names[k]]
+		if !ok {
+			continue
+		}
+		matched++
+		if v == nil || reflect.TypeOf(v) != c.Type {
+			return false
+		}
+		if !sameOfKind(d.kinds[k], old[k], v) {
+			d.cols = append(d.cols, c)
+			d.vals = append(d.vals, v)
+		}
+	}
+	return matched == len(row)
+}
+
+// update returns the update of the current row: its changes (cols and
+// vals) and key, stamped.
+func (d *differ) update(stamps []any) updateRow {
+	if d.arenaCols == nil {
+		d.arenaCols = make([]*registry.Column, 0, 256)
+		d.arenaVals = make([]any, 0, 256)
+	}
+	c, v := len(d.arenaCols), len(d.arenaVals)
+	d.arenaCols = append(d.arenaCols, d.cols...)
+	d.arenaVals = append(d.arenaVals, d.vals...)
+	kv := len(d.arenaVals)
+	d.arenaVals = append(d.arenaVals, d.key...)
+	u := updateRow{cols: d.arenaCols[c:len(d.arenaCols):len(d.arenaCols)], vals: d.arenaVals[v:kv:kv], key: d.arenaVals[kv:len(d.arenaVals):len(d.arenaVals)]}
+	u.stamp(d.m, stamps)
+	return u
+}
+
+// prevIndex finds the previous rows of a BulkDiffUpdate by key; a key
+// given twice finds its last row. Keys of one int64 column (the usual
+// primary key) that come in increasing order, as rows read in key order
+// do, are found by position or binary search; other int64 keys index a map
+// of int64s, cheaper to hash than RowKeys; the rest a map of RowKeys. A
+// RowKey of an int64 equals only the RowKey of the same int64, so the
+// three never disagree.
+type prevIndex struct {
+	sorted []int64 // while the keys are int64s in increasing order
+	ints   map[int64]int
+	keys   map[registry.RowKey]int
+	n      int
+}
+
+func (x *prevIndex) add(key []any) {
+	i := x.n
+	x.n++
+	k, isInt := key[0].(int64)
+	isInt = isInt && len(key) == 1
+	if isInt && x.ints == nil && len(x.sorted) == i && (i == 0 || x.sorted[i-1] < k) {
+		x.sorted = append(x.sorted, k)
+		return
+	}
+	if x.sorted != nil || x.ints == nil && isInt {
+		x.ints = make(map[int64]int, len(x.sorted)+1)
+		for j, s := range x.sorted {
+			x.ints[s] = j
+		}
+		x.sorted = nil
+	}
+	if isInt {
+		x.ints[k] = i
+		return
+	}
+	if x.keys == nil {
+		x.keys = make(map[registry.RowKey]int)
+	}
+	x.keys[registry.RowKeyOf(key...)] = i
+}
+
+// find returns the index of the previous row of key; at is where a row of
+// the same list would be.
+func (x *prevIndex) find(key []any, at int) (int, bool) {
+	if k, isInt := key[0].(int64); isInt && len(key) == 1 {
+		if x.ints == nil {
+			if at < len(x.sorted) && x.sorted[at] == k {
+				return at, true
+			}
+			i, ok := slices.BinarySearch(x.sorted, k)
+			return i, ok
+		}
+		i, ok := x.ints[k]
+		return i, ok
+	}
+	i, ok := x.keys[registry.RowKeyOf(key...)]
+	return i, ok
+}
+
+// Field types that BulkDiffUpdate compares without sameValue's type
+// switch (kindOther: with it).
+const (
+	kindOther byte = iota
+	kindString
+	kindInt64
+	kindInt
+)
+
+// diffKinds returns the diffKind of each column, by position.
+func diffKinds(m *registry.Model) []byte {
+	out := make([]byte, len(m.Columns))
+	for k, c := range m.Columns {
+		switch c.Type {
+		case reflect.TypeFor[string]():
+			out[k] = kindString
+		case reflect.TypeFor[int64]():
+			out[k] = kindInt64
+		case reflect.TypeFor[int]():
+			out[k] = kindInt
+		}
+	}
+	return out
+}
+
+// sameOfKind is sameValue, with a shortcut for two values of the type
+// kind names.
+func sameOfKind(kind byte, a, b any) bool {
+	switch kind {
+	case kindString:
+		if x, ok := a.(string); ok {
+			if y, ok := b.(string); ok {
+				return x == y
+			}
+		}
+	case kindInt64:
+		if x, ok := a.(int64); ok {
+			if y, ok := b.(int64); ok {
+				return x == y
+			}
+		}
+	case kindInt:
+		if x, ok := a.(int); ok {
+			if y, ok := b.(int); ok {
+				return x == y
+			}
+		}
+	}
+	return sameValue(a, b)
 }
 
 // BulkUpdate updates rows of T in place, one UPDATE ... SET ... WHERE key
@@ -318,101 +509,78 @@ func BulkDiffUpdate[T any](ctx context.Context, keyColumns []string, previous, r
 		return res, nil
 	}
 	stamps := autoTimeValues(m)
-	type prevRow struct {
-		cols []*registry.Column
-		vals []any
-	}
-	// Keys of one int64 column (the usual primary key) index a map of
-	// int64s, cheaper to hash than RowKeys; a RowKey of an int64 equals
-	// only the RowKey of the same int64, so the two maps never disagree.
-	prev := make(map[registry.RowKey]prevRow)
-	var prevInt map[int64]prevRow
-	if len(keyCols) == 1 {
-		prevInt = make(map[int64]prevRow, len(previous))
-	}
-	// The previous rows' columns and values share two arrays.
-	arenaCols := make([]*registry.Column, 0, len(previous)*len(m.Columns))
-	arenaVals := make([]any, 0, len(previous)*len(m.Columns))
+	n := len(m.Columns)
+	// The previous rows, converted as mapRow converts them, share one
+	// array by column position: row i's value of the column at position
+	// k is prevVals[i*n+k], nil where the row lacks the column (which
+	// counts as NULL). Keys of one int64 column (the usual primary key)
+	// index a map of int64s, cheaper to hash than RowKeys; a RowKey of an
+	// int64 equals only the RowKey of the same int64, so the two maps
+	// never disagree.
+	prevVals := make([]any, len(previous)*n)
+	idx := &prevIndex{}
+	key := make([]any, len(keyCols))
+	pr := newRowReader(m)
 	for i, row := range previous {
-		start := len(arenaCols)
-		var err error
-		arenaCols, arenaVals, err = mapRow(m, row, nil, arenaCols, arenaVals)
-		if err != nil {
+		vals := prevVals[i*n : (i+1)*n : (i+1)*n]
+		if err := pr.read(row, vals, nil); err != nil {
 			return nil, fmt.Errorf("record: previous row %d: %w", i, err)
 		}
-		pr := prevRow{cols: arenaCols[start:len(arenaCols):len(arenaCols)], vals: arenaVals[start:len(arenaVals):len(arenaVals)]}
-		key := make([]any, len(keyCols))
 		for ki, kc := range keyCols {
-			j := indexOf(pr.cols, kc)
-			if j < 0 {
+			key[ki] = vals[meta.Pos(kc)]
+			if key[ki] == nil && !hasColumn(m, row, kc) {
 				return nil, fmt.Errorf("record: BulkDiffUpdate of %s: previous row %d lacks key column %q", m.Name, i, kc.Name)
 			}
-			key[ki] = pr.vals[j]
 		}
-		if x, ok := key[0].(int64); ok && prevInt != nil {
-			prevInt[x] = pr
-		} else {
-			prev[registry.RowKeyOf(key...)] = pr
-		}
+		idx.add(key)
 	}
 	var updates []updateRow
 	var inserts []map[string]any
-	var cols []*registry.Column
-	var vals []any
-	key := make([]any, len(keyCols))
-	isKey := make([]bool, len(m.Columns))
+	d := &differ{m: m, keyCols: keyCols, key: key, prevVals: prevVals, idx: idx, kinds: diffKinds(m), isKey: make([]bool, n), rr: newRowReader(m)}
 	for _, kc := range keyCols {
-		isKey[meta.Pos(kc)] = true
+		d.isKey[meta.Pos(kc)] = true
 	}
+	cur := make([]any, n)  // the row, converted, by column position (where has is set)
+	has := make([]bool, n) // the columns it names
 	for i, row := range rows {
-		cols, vals, err = mapRow(m, row, nil, cols[:0], vals[:0])
-		if err != nil {
+		if !d.rr.adopted {
+			d.rr.adopt(row)
+		}
+		if d.quick(row, i) {
+			if len(d.cols) > 0 {
+				updates = append(updates, d.update(stamps))
+			}
+			continue
+		}
+		if err := d.rr.read(row, cur, has); err != nil {
 			return nil, fmt.Errorf("record: row %d: %w", i, err)
 		}
 		found := 0
 		for ki, kc := range keyCols {
-			if j := indexOf(cols, kc); j >= 0 {
-				key[ki] = vals[j]
+			if has[meta.Pos(kc)] {
+				key[ki] = cur[meta.Pos(kc)]
 				found++
 			}
 		}
-		var pr prevRow
-		ok := false
+		pi, ok := -1, false
 		if found == len(keyCols) {
-			if x, isInt := key[0].(int64); isInt && prevInt != nil {
-				pr, ok = prevInt[x]
-			} else {
-				pr, ok = prev[registry.RowKeyOf(key...)]
-			}
+			pi, ok = idx.find(key, i)
 		}
 		if !ok {
 			inserts = append(inserts, row)
 			continue
 		}
-		var u updateRow
-		pj := 0 // cols and pr.cols are both in column order (mapRow): one walk
-		for j, c := range cols {
-			for pj < len(pr.cols) && meta.Pos(pr.cols[pj]) < meta.Pos(c) {
-				pj++
-			}
-			if isKey[meta.Pos(c)] {
-				continue
-			}
-			var old any
-			if pj < len(pr.cols) && pr.cols[pj] == c {
-				old = pr.vals[pj]
-			}
-			if !sameValue(old, vals[j]) {
-				u.cols = append(u.cols, c)
-				u.vals = append(u.vals, vals[j])
+		old := prevVals[pi*n : (pi+1)*n : (pi+1)*n]
+		d.cols, d.vals = d.cols[:0], d.vals[:0]
+		for k, c := range m.Columns {
+			if has[k] && !d.isKey[k] && !sameOfKind(d.kinds[k], old[k], cur[k]) {
+				d.cols = append(d.cols, c)
+				d.vals = append(d.vals, cur[k])
 			}
 		}
-		if len(u.cols) == 0 {
-			continue
+		if len(d.cols) > 0 {
+			updates = append(updates, d.update(stamps))
 		}
-		u.stamp(m, stamps)
-		u.key = append([]any(nil), key...)
-		updates = append(updates, u)
 	}
 	var sets []*insertSet
 	if len(inserts) > 0 {

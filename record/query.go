@@ -1,11 +1,13 @@
 package record
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"iter"
 	"math"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -51,6 +53,12 @@ type QuerySet[T any] struct {
 	lock    *builder.Lock // ForUpdate and its kin (lock.go)
 	preload []string      // relation paths to load with the rows (preload.go)
 	hint    int           // rows expected when known (a preload's batch), for allocation; not SQL
+
+	// pkKey, set by a preload's load for a model with a single integer
+	// primary key, reads that key. Without another order, limit or offset,
+	// the SELECT then has no ORDER BY and All puts the rows in primary-key
+	// order itself (see unordered): the database need not sort them.
+	pkKey keyFunc[int64]
 }
 
 // Page is one page of a paginated query.
@@ -163,6 +171,9 @@ func (q *QuerySet[T]) selectSQL() (string, []any, error) {
 // selectSQLOf is the query's SELECT of the given select list, with its
 // criteria, order, limit and offset.
 func (q *QuerySet[T]) selectSQLOf(columns string) (string, []any, error) {
+	if q.unordered() {
+		return q.selectSQLOrdered(columns, nil)
+	}
 	if len(q.order) > 0 {
 		return q.selectSQLOrdered(columns, q.orderSQL(q.order))
 	}
@@ -209,6 +220,12 @@ func (q *QuerySet[T]) countSQL() (string, []any, error) {
 	return q.filtered("COUNT(*)").ToSql()
 }
 
+// unordered reports whether the query's SELECT leaves out ORDER BY, All
+// sorting the rows by primary key instead (pkKey).
+func (q *QuerySet[T]) unordered() bool {
+	return q.pkKey != nil && len(q.order) == 0 && !q.hasLim && q.offset == 0
+}
+
 func pkOrder(m *registry.Model) []sqlgen.Order {
 	o := make([]sqlgen.Order, len(m.PK))
 	for i, c := range m.PK {
@@ -239,6 +256,9 @@ func (q *QuerySet[T]) All() ([]*T, error) {
 	}
 	out := make([]*T, 0, hint)
 	sc := q.scanner(hint)
+	if q.unordered() {
+		return q.allSorted(rows, sc, out)
+	}
 	for rows.Next() {
 		p, err := sc.scan(rows)
 		if err != nil {
@@ -259,6 +279,58 @@ func (q *QuerySet[T]) All() ([]*T, error) {
 		}
 	}
 	return out, nil
+}
+
+// allSorted is the rest of All for an unordered SELECT: it reads every
+// row, puts them in primary-key order, and only then finishes them (the
+// identity map, snapshots, Load hooks), so that everything the caller and
+// the hooks see comes in the order an ORDER BY of the key would give.
+func (q *QuerySet[T]) allSorted(rows *sql.Rows, sc *scanner[T], out []*T) ([]*T, error) {
+	for rows.Next() {
+		p, err := sc.read(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, wrapDB(q.m, "select", err)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapDB(q.m, "select", err)
+	}
+	sortByKey(out, q.pkKey)
+	for i, p := range out {
+		var err error
+		if out[i], err = sc.finish(p); err != nil {
+			return nil, err
+		}
+	}
+	if len(q.preload) > 0 {
+		if err := preloadRecords(q.ctx, q.c, q.m, out, q.preload); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// sortByKey sorts records by the distinct integer keys key reads; rows
+// that come in order (as they often do, read through an index) are only
+// checked.
+func sortByKey[T any](out []*T, key keyFunc[int64]) {
+	for i := 1; i < len(out); i++ {
+		a, _ := key(unsafe.Pointer(out[i-1]))
+		b, _ := key(unsafe.Pointer(out[i]))
+		if a > b {
+			slices.SortFunc(out, func(x, y *T) int {
+				a, _ := key(unsafe.Pointer(x))
+				b, _ := key(unsafe.Pointer(y))
+				return cmp.Compare(a, b)
+			})
+			return
+		}
+	}
 }
 
 // Iter streams the matching rows one at a time, holding one row in memory

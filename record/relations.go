@@ -94,6 +94,12 @@ func opsFor[T any]() *ops {
 	if o, ok := opsCache.Load(m); ok {
 		return o.(*ops)
 	}
+	// A single integer key lets the preloads' SELECTs leave the sort to
+	// Go (QuerySet.unordered): cheaper than the database's sorter.
+	var pkKey keyFunc[int64]
+	if len(m.PK) == 1 {
+		pkKey, _ = intKeys(m.PK[0])
+	}
 	o := &ops{
 		m: m,
 		saveRow: func(ctx context.Context, p unsafe.Pointer) error {
@@ -108,6 +114,7 @@ func opsFor[T any]() *ops {
 		load: func(ctx context.Context, where builder.Sqlizer, preload []string, hint int) ([]unsafe.Pointer, error) {
 			q := Query[T](ctx).Where(where).Preload(preload...)
 			q.hint = hint
+			q.pkKey = pkKey
 			rows, err := q.All()
 			if err != nil {
 				return nil, err

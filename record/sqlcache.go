@@ -115,6 +115,9 @@ func (q *QuerySet[T]) sql(count bool) (text string, args []any, cached bool, err
 			}
 			key = append(key, 'K', q.lockKey())
 		}
+		if q.unordered() {
+			key = append(key, 'U')
+		}
 		key = append(key, 'O', byte(len(q.order)))
 		for _, o := range q.order {
 			dir := byte('a')

@@ -37,11 +37,12 @@ func TestShapeKeyCoversQuerySet(t *testing.T) {
 	// sel and joins change the text: QuerySet.sql builds such queries
 	// every time. crit only matters with joins; page and per become limit
 	// and offset; lock is in the key; preload runs queries of its own.
+	// pkKey drops ORDER BY (QuerySet.unordered), which the key records.
 	// pick, group and having are in Scan's key (scanSQL), where havCrit
 	// only matters with joins; distinct and withDeleted are in both keys.
 	assert.Equal(t, []string{"ctx", "m", "c", "err", "where", "order", "limit", "offset", "hasLim",
 		"sel", "joins", "crit", "page", "per", "pick", "distinct", "group", "having", "havCrit", "withDeleted",
-		"lock", "preload", "hint"}, names,
+		"lock", "preload", "hint", "pkKey"}, names,
 		"QuerySet changed: add what changes the SQL text to the shape key of QuerySet.sql (sqlcache.go), then update this list")
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/events"
@@ -206,7 +207,9 @@ func rowExists(ctx context.Context, c *session.Client, m *registry.Model, p unsa
 // s is the session of c that ctx carries (nil: none).
 func insert[T any](ctx context.Context, c *session.Client, s *session.Session, m *registry.Model, p *T, b *Base[T], upsert bool) (err error) {
 	up := unsafe.Pointer(p)
-	restore := func() {}
+	// nil unless the insert stamps times: a func literal in a generic
+	// function captures its dictionary, and allocates.
+	var restore func()
 	if len(m.AutoTimes) > 0 {
 		_, restore = stampTimes(m, up, true, nil)
 		defer func() {
@@ -248,10 +251,13 @@ func insert[T any](ctx context.Context, c *session.Client, s *session.Session, m
 	if upsert {
 		ins = st.Upsert(omit)
 	}
-	args := make([]any, len(ins.Columns))
-	for i, col := range ins.Columns {
-		args[i] = meta.Value(col, up)
+	ap := takeArgs()
+	defer dropArgs(ap)
+	args := *ap
+	for _, col := range ins.Columns {
+		args = append(args, meta.Value(col, up))
 	}
+	*ap = args
 	if autoOmitted && c.Dialect().Returning() {
 		if err := queryRowIn(c, s, ctx, ins.SQL, args).Scan(meta.ScanDest(m.AutoIncrement, up)); err != nil {
 			return wrapArgs(m, "insert", ins.Columns, nil, err)
@@ -278,6 +284,29 @@ func insert[T any](ctx context.Context, c *session.Client, s *session.Session, m
 	}
 	stored(s, m, p, b, autoOmitted, restore)
 	return nil
+}
+
+// argsPool holds argument slices for the statements of single-row writes
+// (insert, update): a statement's arguments are read while it runs and
+// not kept after, so the slice goes back for the next write instead of
+// being allocated for each.
+var argsPool = sync.Pool{New: func() any { a := make([]any, 0, 16); return &a }}
+
+// takeArgs returns an empty argument slice from argsPool; the caller
+// stores what it appended back through the pointer and hands it to
+// dropArgs once the statement has run.
+func takeArgs() *[]any { return argsPool.Get().(*[]any) }
+
+// dropArgs clears the slice (so that it holds no values of the write) and
+// returns it to argsPool; one grown beyond 64 arguments is left to the
+// collector.
+func dropArgs(ap *[]any) {
+	if cap(*ap) > 64 {
+		return
+	}
+	clear(*ap)
+	*ap = (*ap)[:0]
+	argsPool.Put(ap)
 }
 
 // stored marks the record as matching its row: a new snapshot, and the
@@ -318,6 +347,10 @@ func stored[T any](s *session.Session, m *registry.Model, p *T, b *Base[T], gene
 }
 
 func setInt(col *registry.Column, p unsafe.Pointer, id int64) error {
+	if ip := meta.Int64At(col, p); ip != nil { // every int64 fits
+		*ip = id
+		return nil
+	}
 	f := meta.Reflect(col, p)
 	if col.Kind == registry.KindUint {
 		if id < 0 || f.OverflowUint(uint64(id)) {
@@ -345,15 +378,16 @@ func update[T any](ctx context.Context, c *session.Client, s *session.Session, m
 	}
 	vc := m.Version
 	var set registry.ColumnSet
-	for _, col := range m.Columns {
-		if !col.PK && col != vc && !unchanged(m, col, up, sp) {
+	meta.Dirty(m, up, sp, vc, &set)
+	for _, col := range meta.Deep(m) {
+		if meta.SnapOf(col) == meta.SnapDriver && !col.PK && col != vc && !unchanged(m, col, up, sp) {
 			set.Add(meta.Pos(col))
 		}
 	}
 	if set.Empty() {
 		return false, nil
 	}
-	restoreTimes := func() {}
+	var restoreTimes func() // nil unless the update stamps times (see insert)
 	if len(m.AutoTimes) > 0 {
 		var stamped []*registry.Column
 		stamped, restoreTimes = stampTimes(m, up, false, func(col *registry.Column) bool { return set.Has(meta.Pos(col)) })
@@ -374,7 +408,9 @@ func update[T any](ctx context.Context, c *session.Client, s *session.Session, m
 		u = st.UpdateOf(set)
 	}
 	sqlText, cols := u.SQL, u.Columns
-	args := make([]any, 0, len(cols)+len(m.PK)+1)
+	ap := takeArgs()
+	defer dropArgs(ap)
+	args := *ap
 	for _, col := range cols {
 		args = append(args, meta.Value(col, up))
 	}
@@ -384,6 +420,7 @@ func update[T any](ctx context.Context, c *session.Client, s *session.Session, m
 	if vc != nil {
 		args = append(args, meta.Value(vc, sp)) // the version it was read with
 	}
+	*ap = args
 	res, err := execIn(c, s, ctx, sqlText, args)
 	if err != nil {
 		return false, wrapArgs(m, "update", cols, m.PK, err)
@@ -400,7 +437,9 @@ func update[T any](ctx context.Context, c *session.Client, s *session.Session, m
 		oldVersion.Set(meta.Reflect(vc, up))
 		bumpVersion(vc, up, sp)
 		restore = func() {
-			restoreTimes()
+			if restoreTimes != nil {
+				restoreTimes()
+			}
 			meta.Reflect(vc, up).Set(oldVersion)
 		}
 	}

@@ -561,8 +561,8 @@ func (c *Client) Transaction(ctx context.Context, fn func(ctx context.Context) e
 		return ErrClosed
 	}
 	var o txOptions
-	for _, opt := range opts {
-		opt(&o)
+	if len(opts) > 0 {
+		o = txOptionsOf(opts)
 	}
 	s := sessionFor(ctx, c)
 	if s != nil && !s.explicit && s.isEnded() {
@@ -594,6 +594,17 @@ func (c *Client) Transaction(ctx context.Context, fn func(ctx context.Context) e
 		return s.outermost(ctx, fn, o)
 	}
 	return runRetrying(ctx, o, func() error { return s.outermost(ctx, fn, o) })
+}
+
+// txOptionsOf applies opts to the zero txOptions. Its own variable, which
+// the options write through a pointer and so is on the heap: a Transaction
+// without options allocates none.
+func txOptionsOf(opts []TxOption) txOptions {
+	var o txOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
 }
 
 func (s *Session) outermost(ctx context.Context, fn func(context.Context) error, o txOptions) (err error) {

@@ -319,9 +319,24 @@ func dropArgs(ap *[]any) {
 // in (nil: none).
 func stored[T any](s *session.Session, m *registry.Model, p *T, b *Base[T], generated bool, restore func()) {
 	var prev, snap *T
+	var u *storedUndo[T]
 	if b != nil {
 		prev = b.saved()
-		snap = new(T)
+		switch {
+		case s != nil && prev == nil:
+			// A new record in a session: its snapshot and its undo in one
+			// allocation. Not with a previous snapshot, which the undo
+			// holds: each snapshot would keep the one before it alive.
+			both := new(struct {
+				snap T
+				u    storedUndo[T]
+			})
+			snap, u = &both.snap, &both.u
+		case s != nil:
+			snap, u = new(T), new(storedUndo[T])
+		default:
+			snap = new(T)
+		}
 		snapshot(m, p, snap)
 		b.setSaved(snap)
 	}
@@ -333,18 +348,41 @@ func stored[T any](s *session.Session, m *registry.Model, p *T, b *Base[T], gene
 	if b == nil {
 		return
 	}
-	undo(s, func() {
-		if b.saved() == snap { // not saved again since
-			b.setSaved(prev)
-			if generated {
-				meta.Reflect(m.AutoIncrement, unsafe.Pointer(p)).SetZero()
-			}
-			if restore != nil {
-				restore()
-			}
-		}
-	})
+	*u = storedUndo[T]{m: m, p: p, b: b, prev: prev, snap: snap, generated: generated, restore: restore}
+	undo(s, u)
 }
+
+// storedUndo is what stored registers with the session: how to undo a
+// write in the record.
+type storedUndo[T any] struct {
+	m          *registry.Model
+	p          *T
+	b          *Base[T]
+	prev, snap *T // the snapshot before the write, and the one it made
+	generated  bool
+	restore    func() // nil: nothing
+}
+
+// Undo restores the record's state before the write, unless it was saved
+// again since: its previous snapshot, a zero key if the database
+// generated it, and through restore the fields the write set.
+func (u *storedUndo[T]) Undo() {
+	if u.b.saved() == u.snap { // not saved again since
+		u.b.setSaved(u.prev)
+		if u.generated {
+			meta.Reflect(u.m.AutoIncrement, unsafe.Pointer(u.p)).SetZero()
+		}
+		if u.restore != nil {
+			u.restore()
+		}
+	}
+}
+
+// undoFunc is a function registered as an undo with the session.
+type undoFunc func()
+
+// Undo calls f.
+func (f undoFunc) Undo() { f() }
 
 func setInt(col *registry.Column, p unsafe.Pointer, id int64) error {
 	if ip := meta.Int64At(col, p); ip != nil { // every int64 fits

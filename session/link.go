@@ -47,7 +47,7 @@ func init() {
 	link.Identity = func(s *Session, m *registry.Model, key registry.RowKey) (any, bool) { return s.identity(m, key) }
 	link.Remember = func(s *Session, m *registry.Model, key registry.RowKey, ptr any) { s.rememberRow(m, key, ptr) }
 	link.ForgetModel = func(s *Session, m *registry.Model) { s.forgetModel(m) }
-	link.Undo = func(s *Session, fn func()) { s.addUndo(fn) }
+	link.Undo = func(s *Session, fn interface{ Undo() }) { s.addUndo(fn) }
 }
 
 // bindTimesInPlace binds the times among args as bindArgs would, in args

@@ -63,7 +63,9 @@ func (d deletion) oneByOne() bool { return d.hooks || d.related }
 // of Destroy.
 func (d deletion) key(ctx context.Context, args []any) (int64, error) {
 	c, m := d.c, d.m
-	res, err := execOn(c, ctx, true, sqlgen.For(c.Dialect(), m).Delete, args)
+	// c is the client of ctx (Destroy's): its session there is Current's.
+	s := session.Current(ctx)
+	res, err := execIn(c, s, ctx, sqlgen.For(c.Dialect(), m).Delete, args)
 	if err != nil {
 		return 0, wrapDelete(m, keyFromArgs(args), err)
 	}
@@ -71,7 +73,7 @@ func (d deletion) key(ctx context.Context, args []any) (int64, error) {
 	if err != nil {
 		return 0, wrapDB(m, "delete", err)
 	}
-	if s := session.Current(ctx); s != nil {
+	if s != nil {
 		forgetDeleted(s, m, registry.RowKeyOf(args...), nil, time.Time{})
 	}
 	return n, nil
@@ -423,7 +425,7 @@ func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, r
 	if s == nil || !s.InTransaction() || !cleared && len(stamps) == 0 {
 		return
 	}
-	undo(s, func() {
+	undo(s, undoFunc(func() {
 		for i, r := range recs {
 			if r == nil || prev[i] == nil {
 				continue
@@ -437,7 +439,7 @@ func forgetDeleted(s *session.Session, m *registry.Model, key registry.RowKey, r
 				f.Set(st.prev)
 			}
 		}
-	})
+	}))
 }
 
 // destroyWhere destroys the rows of m matching where (in column names):

@@ -50,5 +50,5 @@ var (
 	identityOf  = link.Identity.(func(*session.Session, *registry.Model, registry.RowKey) (any, bool))
 	remember    = link.Remember.(func(*session.Session, *registry.Model, registry.RowKey, any))
 	forgetModel = link.ForgetModel.(func(*session.Session, *registry.Model))
-	undo        = link.Undo.(func(*session.Session, func()))
+	undo        = link.Undo.(func(*session.Session, interface{ Undo() }))
 )

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/events"
@@ -206,7 +207,9 @@ func rowExists(ctx context.Context, c *session.Client, m *registry.Model, p unsa
 // s is the session of c that ctx carries (nil: none).
 func insert[T any](ctx context.Context, c *session.Client, s *session.Session, m *registry.Model, p *T, b *Base[T], upsert bool) (err error) {
 	up := unsafe.Pointer(p)
-	restore := func() {}
+	// nil unless the insert stamps times: a func literal in a generic
+	// function captures its dictionary, and allocates.
+	var restore func()
 	if len(m.AutoTimes) > 0 {
 		_, restore = stampTimes(m, up, true, nil)
 		defer func() {
@@ -248,10 +251,13 @@ func insert[T any](ctx context.Context, c *session.Client, s *session.Session, m
 	if upsert {
 		ins = st.Upsert(omit)
 	}
-	args := make([]any, len(ins.Columns))
-	for i, col := range ins.Columns {
-		args[i] = meta.Value(col, up)
+	ap := takeArgs()
+	defer dropArgs(ap)
+	args := *ap
+	for _, col := range ins.Columns {
+		args = append(args, meta.Value(col, up))
 	}
+	*ap = args
 	if autoOmitted && c.Dialect().Returning() {
 		if err := queryRowIn(c, s, ctx, ins.SQL, args).Scan(meta.ScanDest(m.AutoIncrement, up)); err != nil {
 			return wrapArgs(m, "insert", ins.Columns, nil, err)
@@ -280,6 +286,29 @@ func insert[T any](ctx context.Context, c *session.Client, s *session.Session, m
 	return nil
 }
 
+// argsPool holds argument slices for the statements of single-row writes
+// (insert, update): a statement's arguments are read while it runs and
+// not kept after, so the slice goes back for the next write instead of
+// being allocated for each.
+var argsPool = sync.Pool{New: func() any { a := make([]any, 0, 16); return &a }}
+
+// takeArgs returns an empty argument slice from argsPool; the caller
+// stores what it appended back through the pointer and hands it to
+// dropArgs once the statement has run.
+func takeArgs() *[]any { return argsPool.Get().(*[]any) }
+
+// dropArgs clears the slice (so that it holds no values of the write) and
+// returns it to argsPool; one grown beyond 64 arguments is left to the
+// collector.
+func dropArgs(ap *[]any) {
+	if cap(*ap) > 64 {
+		return
+	}
+	clear(*ap)
+	*ap = (*ap)[:0]
+	argsPool.Put(ap)
+}
+
 // stored marks the record as matching its row: a new snapshot, and the
 // session's identity map pointing at it. Inside a transaction it also
 // registers how to undo that if the transaction (or the savepoint) rolls
@@ -290,9 +319,24 @@ func insert[T any](ctx context.Context, c *session.Client, s *session.Session, m
 // in (nil: none).
 func stored[T any](s *session.Session, m *registry.Model, p *T, b *Base[T], generated bool, restore func()) {
 	var prev, snap *T
+	var u *storedUndo[T]
 	if b != nil {
 		prev = b.saved()
-		snap = new(T)
+		switch {
+		case s != nil && prev == nil:
+			// A new record in a session: its snapshot and its undo in one
+			// allocation. Not with a previous snapshot, which the undo
+			// holds: each snapshot would keep the one before it alive.
+			both := new(struct {
+				snap T
+				u    storedUndo[T]
+			})
+			snap, u = &both.snap, &both.u
+		case s != nil:
+			snap, u = new(T), new(storedUndo[T])
+		default:
+			snap = new(T)
+		}
 		snapshot(m, p, snap)
 		b.setSaved(snap)
 	}
@@ -304,20 +348,47 @@ func stored[T any](s *session.Session, m *registry.Model, p *T, b *Base[T], gene
 	if b == nil {
 		return
 	}
-	undo(s, func() {
-		if b.saved() == snap { // not saved again since
-			b.setSaved(prev)
-			if generated {
-				meta.Reflect(m.AutoIncrement, unsafe.Pointer(p)).SetZero()
-			}
-			if restore != nil {
-				restore()
-			}
-		}
-	})
+	*u = storedUndo[T]{m: m, p: p, b: b, prev: prev, snap: snap, generated: generated, restore: restore}
+	undo(s, u)
 }
 
+// storedUndo is what stored registers with the session: how to undo a
+// write in the record.
+type storedUndo[T any] struct {
+	m          *registry.Model
+	p          *T
+	b          *Base[T]
+	prev, snap *T // the snapshot before the write, and the one it made
+	generated  bool
+	restore    func() // nil: nothing
+}
+
+// Undo restores the record's state before the write, unless it was saved
+// again since: its previous snapshot, a zero key if the database
+// generated it, and through restore the fields the write set.
+func (u *storedUndo[T]) Undo() {
+	if u.b.saved() == u.snap { // not saved again since
+		u.b.setSaved(u.prev)
+		if u.generated {
+			meta.Reflect(u.m.AutoIncrement, unsafe.Pointer(u.p)).SetZero()
+		}
+		if u.restore != nil {
+			u.restore()
+		}
+	}
+}
+
+// undoFunc is a function registered as an undo with the session.
+type undoFunc func()
+
+// Undo calls f.
+func (f undoFunc) Undo() { f() }
+
 func setInt(col *registry.Column, p unsafe.Pointer, id int64) error {
+	if ip := meta.Int64At(col, p); ip != nil { // every int64 fits
+		*ip = id
+		return nil
+	}
 	f := meta.Reflect(col, p)
 	if col.Kind == registry.KindUint {
 		if id < 0 || f.OverflowUint(uint64(id)) {
@@ -345,15 +416,16 @@ func update[T any](ctx context.Context, c *session.Client, s *session.Session, m
 	}
 	vc := m.Version
 	var set registry.ColumnSet
-	for _, col := range m.Columns {
-		if !col.PK && col != vc && !unchanged(m, col, up, sp) {
+	meta.Dirty(m, up, sp, vc, &set)
+	for _, col := range meta.Deep(m) {
+		if meta.SnapOf(col) == meta.SnapDriver && !col.PK && col != vc && !unchanged(m, col, up, sp) {
 			set.Add(meta.Pos(col))
 		}
 	}
 	if set.Empty() {
 		return false, nil
 	}
-	restoreTimes := func() {}
+	var restoreTimes func() // nil unless the update stamps times (see insert)
 	if len(m.AutoTimes) > 0 {
 		var stamped []*registry.Column
 		stamped, restoreTimes = stampTimes(m, up, false, func(col *registry.Column) bool { return set.Has(meta.Pos(col)) })
@@ -374,7 +446,9 @@ func update[T any](ctx context.Context, c *session.Client, s *session.Session, m
 		u = st.UpdateOf(set)
 	}
 	sqlText, cols := u.SQL, u.Columns
-	args := make([]any, 0, len(cols)+len(m.PK)+1)
+	ap := takeArgs()
+	defer dropArgs(ap)
+	args := *ap
 	for _, col := range cols {
 		args = append(args, meta.Value(col, up))
 	}
@@ -384,6 +458,7 @@ func update[T any](ctx context.Context, c *session.Client, s *session.Session, m
 	if vc != nil {
 		args = append(args, meta.Value(vc, sp)) // the version it was read with
 	}
+	*ap = args
 	res, err := execIn(c, s, ctx, sqlText, args)
 	if err != nil {
 		return false, wrapArgs(m, "update", cols, m.PK, err)
@@ -400,7 +475,9 @@ func update[T any](ctx context.Context, c *session.Client, s *session.Session, m
 		oldVersion.Set(meta.Reflect(vc, up))
 		bumpVersion(vc, up, sp)
 		restore = func() {
-			restoreTimes()
+			if restoreTimes != nil {
+				restoreTimes()
+			}
 			meta.Reflect(vc, up).Set(oldVersion)
 		}
 	}

@@ -55,10 +55,16 @@ type Session struct {
 // it was registered rolls back: a record's state (fn), or an identity-map
 // entry (the entry k had before, prev; nil when it had none).
 type undoEntry struct {
-	fn   func()
+	fn   undoer
 	k    identKey
 	prev any
 }
+
+// undoer is what the record package registers to restore a record's state
+// (see addUndo): a value with an Undo method, so that the record package
+// can keep it in an allocation it makes anyway (a new snapshot's) rather
+// than in a closure of its own.
+type undoer interface{ Undo() }
 
 // Client returns the client the session belongs to.
 func (s *Session) Client() *Client { return s.client }
@@ -374,7 +380,7 @@ func (s *Session) runUndo(undo []undoEntry) {
 	for i := len(undo) - 1; i >= 0; i-- {
 		u := undo[i]
 		if u.fn != nil {
-			u.fn()
+			u.fn.Undo()
 			continue
 		}
 		s.mu.Lock()
@@ -408,12 +414,12 @@ func (s *Session) Close() error {
 	return err
 }
 
-// addUndo registers fn to restore in-memory state (a record's key and
+// addUndo registers fn.Undo to restore in-memory state (a record's key and
 // snapshot, say) if the work done so far in the session's transaction is
 // rolled back, by a rollback or by the rollback of an enclosing savepoint.
 // Undo functions run in reverse order, before the AfterRollback hooks; they
 // are dropped at commit, and when the outcome of the commit is unknown.
-func (s *Session) addUndo(fn func()) {
+func (s *Session) addUndo(fn undoer) {
 	if s == nil {
 		return
 	}
@@ -421,7 +427,7 @@ func (s *Session) addUndo(fn func()) {
 	late := s.pushUndo(undoEntry{fn: fn})
 	s.mu.Unlock()
 	if late != nil {
-		late.fn()
+		late.fn.Undo()
 	}
 }
 
@@ -561,8 +567,8 @@ func (c *Client) Transaction(ctx context.Context, fn func(ctx context.Context) e
 		return ErrClosed
 	}
 	var o txOptions
-	for _, opt := range opts {
-		opt(&o)
+	if len(opts) > 0 {
+		o = txOptionsOf(opts)
 	}
 	s := sessionFor(ctx, c)
 	if s != nil && !s.explicit && s.isEnded() {
@@ -594,6 +600,17 @@ func (c *Client) Transaction(ctx context.Context, fn func(ctx context.Context) e
 		return s.outermost(ctx, fn, o)
 	}
 	return runRetrying(ctx, o, func() error { return s.outermost(ctx, fn, o) })
+}
+
+// txOptionsOf applies opts to the zero txOptions. Its own variable, which
+// the options write through a pointer and so is on the heap: a Transaction
+// without options allocates none.
+func txOptionsOf(opts []TxOption) txOptions {
+	var o txOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
 }
 
 func (s *Session) outermost(ctx context.Context, fn func(context.Context) error, o txOptions) (err error) {

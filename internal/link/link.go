@@ -48,6 +48,6 @@ var (
 	Remember any
 	// ForgetModel: func(s *session.Session, m *registry.Model)
 	ForgetModel any
-	// Undo: func(s *session.Session, fn func())
+	// Undo: func(s *session.Session, fn interface{ Undo() })
 	Undo any
 )

@@ -1,6 +1,11 @@
 package meta
 
-import "github.com/sqlservice/sqlservice/internal/hooks"
+import (
+	"strconv"
+	"unsafe"
+
+	"github.com/sqlservice/sqlservice/internal/hooks"
+)
 
 // The layout that record, session and builder read per row and per
 // statement. They are fields of Column, Model and Relation that package
@@ -41,3 +46,13 @@ func RelationOffset(r *Relation) uintptr { return r.offset }
 
 // RelationPos returns r's position in its owner's Relations.
 func RelationPos(r *Relation) int { return r.pos }
+
+// Int64At returns c's field in the model struct at p as an *int64 when it
+// is an int64, or an int of 64 bits; else nil (the caller goes through
+// Reflect).
+func Int64At(c *Column, p unsafe.Pointer) *int64 {
+	if c.cmp == cmpInt64 || (c.cmp == cmpInt && strconv.IntSize == 64) {
+		return (*int64)(unsafe.Add(p, c.offset))
+	}
+	return nil
+}

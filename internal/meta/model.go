@@ -76,6 +76,7 @@ type Column struct {
 
 	pkOrder int  // pk=N
 	bytes   bool // a []byte or a named byte slice type: same memory layout as []byte
+	cmp     cmp  // how Equal and IsZero read the field, chosen once from its type
 
 	addr  func(unsafe.Pointer) any
 	dest  func(unsafe.Pointer) any
@@ -104,11 +105,75 @@ func Reflect(c *Column, p unsafe.Pointer) reflect.Value {
 	return reflect.NewAt(c.Type, unsafe.Add(p, c.offset)).Elem()
 }
 
+// cmp says how Equal and IsZero read a column's field: directly for the
+// common types, chosen once at registration, so that a per-row check does
+// not compare reflect.Types. The zero value is the general path, for any
+// type.
+type cmp uint8
+
+const (
+	cmpGeneral cmp = iota
+	cmpInt64
+	cmpInt
+	cmpString
+	cmpBool
+	cmpFloat64
+	cmpTime
+	cmpBytes // c.bytes: []byte or a named byte slice type
+)
+
+// cmpOf returns the cmp of a field of type t (bytes: t is a byte slice
+// type), in the order Equal has always tested the types.
+func cmpOf(t reflect.Type, bytes bool) cmp {
+	switch t {
+	case typeInt64:
+		return cmpInt64
+	case typeInt:
+		return cmpInt
+	case typeString:
+		return cmpString
+	case typeBool:
+		return cmpBool
+	case typeFloat64:
+		return cmpFloat64
+	case typeTime:
+		return cmpTime
+	}
+	if bytes {
+		return cmpBytes
+	}
+	return cmpGeneral
+}
+
 // Equal reports whether the field holds equal values in the model structs
 // at a and b. Pointers compare what they point to; time.Time compares
 // instants.
 func Equal(c *Column, a, b unsafe.Pointer) bool {
 	pa, pb := unsafe.Add(a, c.offset), unsafe.Add(b, c.offset)
+	switch c.cmp {
+	case cmpInt64:
+		return *(*int64)(pa) == *(*int64)(pb)
+	case cmpInt:
+		return *(*int)(pa) == *(*int)(pb)
+	case cmpString:
+		return *(*string)(pa) == *(*string)(pb)
+	case cmpBool:
+		return *(*bool)(pa) == *(*bool)(pb)
+	case cmpFloat64:
+		return *(*float64)(pa) == *(*float64)(pb)
+	case cmpTime:
+		return (*time.Time)(pa).Equal(*(*time.Time)(pb))
+	case cmpBytes:
+		// NULL (nil) and an empty value differ.
+		x, y := *(*[]byte)(pa), *(*[]byte)(pb)
+		return (x == nil) == (y == nil) && bytes.Equal(x, y)
+	}
+	return equalGeneral(c, pa, pb)
+}
+
+// equalGeneral is Equal for the types without a cmp of their own, given the
+// fields' addresses.
+func equalGeneral(c *Column, pa, pb unsafe.Pointer) bool {
 	switch c.Type {
 	case typeInt64:
 		return *(*int64)(pa) == *(*int64)(pb)
@@ -141,10 +206,10 @@ func Equal(c *Column, a, b unsafe.Pointer) bool {
 // IsZero reports whether the field inside the model struct at p holds its
 // type's zero value.
 func IsZero(c *Column, p unsafe.Pointer) bool {
-	switch c.Type {
-	case typeInt64:
+	switch c.cmp {
+	case cmpInt64:
 		return *(*int64)(unsafe.Add(p, c.offset)) == 0
-	case typeInt:
+	case cmpInt:
 		return *(*int)(unsafe.Add(p, c.offset)) == 0
 	}
 	return Reflect(c, p).IsZero()
@@ -335,6 +400,7 @@ func (c *Column) setAccessors(t reflect.Type) {
 	c.dest = scanDest(t, c.addr)
 	c.snap = snapOf(t)
 	c.bytes = t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8
+	c.cmp = cmpOf(t, c.bytes)
 }
 
 // setDeep lists the columns whose snapshots need more than a struct copy.

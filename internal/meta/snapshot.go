@@ -190,3 +190,36 @@ func SameDriverValue(a, b any) bool {
 	}
 	return reflect.DeepEqual(a, b)
 }
+
+// Dirty adds to set the columns of m whose fields differ, as Equal says,
+// between the model structs at a (a record) and b (its snapshot): every
+// column but the primary key, skip (the version column, or nil) and the
+// SnapDriver columns, whose snapshots keep driver values (the caller
+// compares those). One loop with the common types compared in place: the
+// per-column work of every Save of a loaded record.
+func Dirty(m *Model, a, b unsafe.Pointer, skip *Column, set *ColumnSet) {
+	for _, c := range m.Columns {
+		if c.PK || c == skip || c.snap == SnapDriver {
+			continue
+		}
+		pa, pb := unsafe.Add(a, c.offset), unsafe.Add(b, c.offset)
+		var same bool
+		switch c.cmp {
+		case cmpInt64:
+			same = *(*int64)(pa) == *(*int64)(pb)
+		case cmpInt:
+			same = *(*int)(pa) == *(*int)(pb)
+		case cmpString:
+			same = *(*string)(pa) == *(*string)(pb)
+		case cmpBool:
+			same = *(*bool)(pa) == *(*bool)(pb)
+		case cmpFloat64:
+			same = *(*float64)(pa) == *(*float64)(pb)
+		default:
+			same = Equal(c, a, b)
+		}
+		if !same {
+			set.Add(c.pos)
+		}
+	}
+}

@@ -29,7 +29,9 @@ var (
 	Resolve any
 	// ExecIn, QueryIn, QueryRowIn: Exec, Query and QueryRow of a cached
 	// statement in the session Resolve returned with the client (nil:
-	// none), not looked up again:
+	// none), not looked up again. ExecIn and QueryRowIn bind the times
+	// among args in args itself (no copy): a caller that reads args after
+	// the call sees bound values (UTC, or SQLite's text), not its own.
 	// func(c *session.Client, s *session.Session, ctx context.Context, query string, args []any) (sql.Result, error)
 	ExecIn any
 	// func(c *session.Client, s *session.Session, ctx context.Context, query string, args []any) (*sql.Rows, error)

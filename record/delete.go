@@ -60,11 +60,9 @@ func (d deletion) oneByOne() bool { return d.hooks || d.related }
 
 // key deletes the row of one primary key of a model that deletes by key
 // (not oneByOne, not soft) with the fixed, prepared DELETE: the fast path
-// of Destroy.
-func (d deletion) key(ctx context.Context, args []any) (int64, error) {
+// of Destroy. s is the session of c that ctx carries (nil: none).
+func (d deletion) key(ctx context.Context, s *session.Session, args []any) (int64, error) {
 	c, m := d.c, d.m
-	// c is the client of ctx (Destroy's): its session there is Current's.
-	s := session.Current(ctx)
 	res, err := execIn(c, s, ctx, sqlgen.For(c.Dialect(), m).Delete, args)
 	if err != nil {
 		return 0, wrapDelete(m, keyFromArgs(args), err)

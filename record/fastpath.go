@@ -19,6 +19,9 @@ func scalarKey(m *registry.Model, key any, buf []any) ([]any, bool) {
 	}
 	switch m.PK[0].Kind {
 	case registry.KindInt, registry.KindUint, registry.KindString:
+		if buf == nil {
+			return []any{key}, true // one allocation; append would grow the nil slice
+		}
 		return append(buf, key), true
 	}
 	return nil, false

@@ -356,14 +356,18 @@ func precheck(m *registry.Model, values map[string]any) error {
 // record; everything runs in one transaction. For a model with a
 // softdelete column the rows are soft-deleted, as Base.Destroy says.
 func Destroy[T any](ctx context.Context, items any) (int64, error) {
-	m, c, err := target[T](ctx)
+	m, err := registry.Of[T]()
+	if err != nil {
+		return 0, err
+	}
+	c, s, err := resolve(ctx)
 	if err != nil {
 		return 0, err
 	}
 	args, isKey := scalarKey(m, items, nil)
 	d := deleting(ctx, c, m)
 	if isKey && !d.oneByOne() && !d.soft {
-		return d.key(ctx, args)
+		return d.key(ctx, s, args)
 	}
 	var keys [][]any
 	var recs []unsafe.Pointer // the record given for each key, or nil

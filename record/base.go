@@ -162,13 +162,9 @@ func (b *Base[T]) ToMap(opts ...MapOption) map[string]any {
 	if err != nil {
 		return nil
 	}
-	if _, adapts := any(p).(MapAdapter); len(opts) == 0 && len(m.Relations) == 0 && !adapts {
+	if mi := mapInfoOf(m); len(opts) == 0 && mi.columnsOnly {
 		// The common case: columns only, no walker needed.
-		out := make(map[string]any, len(m.Columns))
-		for _, c := range m.Columns {
-			out[c.Name] = plainValue(c, unsafe.Pointer(p))
-		}
-		return out
+		return mi.columnsMap(unsafe.Pointer(p))
 	}
 	return newMapWalker(opts).toMap(m, unsafe.Pointer(p), 0, false)
 }

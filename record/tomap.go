@@ -5,6 +5,8 @@ import (
 	"math"
 	"reflect"
 	"sync"
+	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/sqlservice/sqlservice/internal/meta"
@@ -75,25 +77,166 @@ func MaxDepth(n int) MapOption {
 
 // mapInfo is what ToMap needs of a model, computed once.
 type mapInfo struct {
+	m           *registry.Model
 	hasAdapters bool
 	relKeys     []string
+
+	// columnsOnly: the model has no relations and *T is no MapAdapter, so
+	// that ToMap without options is its columns alone (Base.ToMap's
+	// common case), which columnsMap reads.
+	columnsOnly bool
+	// The columns as columnsMap reads them: those whose map value is the
+	// field's value as it is (plainOf returns it unchanged) and whose
+	// field is a string, int64, int or time.Time, by type; the others
+	// one by one.
+	strings []mapField
+	int64s  []mapField
+	ints    []mapField
+	times   []mapField
+	others  []mapColumn
 }
+
+// mapField is a column's map key and its field's offset.
+type mapField struct {
+	name string
+	off  uintptr
+}
+
+// mapColumn is how columnsMap reads one of the others: for a few more
+// field types whose map value is the field's value as it is, a load of
+// that type at the field's offset; plainValue for the rest.
+type mapColumn struct {
+	c    *registry.Column
+	name string
+	off  uintptr
+	load byte
+}
+
+// The loads of mapColumn.
+const (
+	loadPlain byte = iota // plainValue
+	loadInt64
+	loadInt
+	loadInt32
+	loadString
+	loadBool
+	loadFloat64
+	loadTime
+	loadBytes
+)
 
 var mapInfos sync.Map // *registry.Model → *mapInfo
 
+// recentMapInfos holds mapInfos by a hash of their model's address, so
+// that ToMap finds its model's with a load and a compare; the slot of a
+// model that loses its place to another's is filled again from mapInfos.
+var recentMapInfos [64]atomic.Pointer[mapInfo]
+
 func mapInfoOf(m *registry.Model) *mapInfo {
-	if v, ok := mapInfos.Load(m); ok {
-		return v.(*mapInfo)
+	slot := &recentMapInfos[(uint64(uintptr(unsafe.Pointer(m)))*0x9E3779B97F4A7C15)>>58]
+	if mi := slot.Load(); mi != nil && mi.m == m {
+		return mi
 	}
-	mi := &mapInfo{relKeys: make([]string, len(m.Relations))}
+	if v, ok := mapInfos.Load(m); ok {
+		mi := v.(*mapInfo)
+		slot.Store(mi)
+		return mi
+	}
+	mi := &mapInfo{m: m, relKeys: make([]string, len(m.Relations))}
 	for i, r := range m.Relations {
 		mi.relKeys[i] = r.Key()
 	}
 	if !m.IsJoin() {
 		_, mi.hasAdapters = reflect.New(m.Type).Interface().(MapAdapter)
 	}
+	mi.columnsOnly = len(m.Relations) == 0 && !reflect.PointerTo(m.Type).Implements(reflect.TypeFor[MapAdapter]())
+	for _, c := range m.Columns {
+		mc := mapColumn{c: c, name: c.Name, off: meta.Offset(c)}
+		if !c.Nullable || c.Kind == registry.KindBytes || c.Kind == registry.KindJSON ||
+			(c.Kind == registry.KindCustom && c.Type.Kind() != reflect.Pointer) { // plainOf's own test
+			mc.load = loadOf(c.Type)
+		}
+		f := mapField{mc.name, mc.off}
+		switch mc.load {
+		case loadString:
+			mi.strings = append(mi.strings, f)
+		case loadInt64:
+			mi.int64s = append(mi.int64s, f)
+		case loadInt:
+			mi.ints = append(mi.ints, f)
+		case loadTime:
+			mi.times = append(mi.times, f)
+		default:
+			mi.others = append(mi.others, mc)
+		}
+	}
 	v, _ := mapInfos.LoadOrStore(m, mi)
-	return v.(*mapInfo)
+	mi = v.(*mapInfo)
+	slot.Store(mi)
+	return mi
+}
+
+func loadOf(t reflect.Type) byte {
+	switch t {
+	case reflect.TypeFor[int64]():
+		return loadInt64
+	case reflect.TypeFor[int]():
+		return loadInt
+	case reflect.TypeFor[int32]():
+		return loadInt32
+	case reflect.TypeFor[string]():
+		return loadString
+	case reflect.TypeFor[bool]():
+		return loadBool
+	case reflect.TypeFor[float64]():
+		return loadFloat64
+	case reflect.TypeFor[time.Time]():
+		return loadTime
+	case reflect.TypeFor[[]byte]():
+		return loadBytes
+	}
+	return loadPlain
+}
+
+// columnsMap is the map of the columns of the record at p: what the
+// walker makes of a record of a columnsOnly model. A map has no order, so
+// the columns are read kind by kind, each kind in a loop of its own.
+func (mi *mapInfo) columnsMap(p unsafe.Pointer) map[string]any {
+	var out map[string]any
+	if len(mi.m.Columns) <= 8 {
+		out = make(map[string]any) // a small map, made without a size to check
+	} else {
+		out = make(map[string]any, len(mi.m.Columns))
+	}
+	for _, f := range mi.strings {
+		out[f.name] = *(*string)(unsafe.Add(p, f.off))
+	}
+	for _, f := range mi.int64s {
+		out[f.name] = *(*int64)(unsafe.Add(p, f.off))
+	}
+	for _, f := range mi.ints {
+		out[f.name] = *(*int)(unsafe.Add(p, f.off))
+	}
+	for _, f := range mi.times {
+		out[f.name] = *(*time.Time)(unsafe.Add(p, f.off))
+	}
+	for i := range mi.others {
+		mc := &mi.others[i]
+		f := unsafe.Add(p, mc.off)
+		switch mc.load {
+		case loadBool:
+			out[mc.name] = *(*bool)(f)
+		case loadFloat64:
+			out[mc.name] = *(*float64)(f)
+		case loadInt32:
+			out[mc.name] = *(*int32)(f)
+		case loadBytes:
+			out[mc.name] = *(*[]byte)(f)
+		default:
+			out[mc.name] = plainValue(mc.c, p)
+		}
+	}
+	return out
 }
 
 // find returns the adapter for a field by its names, then by the type of

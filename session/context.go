@@ -109,10 +109,30 @@ func (s *Session) attach(ctx context.Context) context.Context {
 		// The first attach (the outermost level, nearly always the only
 		// one) uses the layer inside the Session: no allocation.
 		s.own = binding{client: s.client, session: s, parent: parent}
-		return context.WithValue(ctx, bindingKey{}, &s.own)
+		s.ownCtx = bindingCtx{Context: ctx, b: &s.own}
+		return &s.ownCtx
 	}
 	return push(ctx, binding{client: s.client, session: s})
 }
+
+// bindingCtx is a context layer carrying a binding, as
+// context.WithValue(ctx, bindingKey{}, b) would, held inside the Session
+// whose first layer it is instead of allocated. Done, Err and Deadline are
+// the parent's, so the context package treats it as the parent for
+// cancellation (no goroutine to propagate it).
+type bindingCtx struct {
+	context.Context // the parent
+	b               *binding
+}
+
+func (c *bindingCtx) Value(key any) any {
+	if key == (bindingKey{}) {
+		return c.b
+	}
+	return c.Context.Value(key)
+}
+
+func (c *bindingCtx) String() string { return "session.bindingCtx" }
 
 // detached returns ctx without s: statements of s's client given it run on
 // the pool, outside the transaction that ended; other clients' sessions

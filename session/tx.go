@@ -19,8 +19,9 @@ import (
 // reported, never a crash.
 type Session struct {
 	client   *Client
-	explicit bool    // opened by Begin: outlives one Transaction call
-	own      binding // the context layer of its first attach (context.go)
+	explicit bool       // opened by Begin: outlives one Transaction call
+	own      binding    // the context layer of its first attach (context.go)
+	ownCtx   bindingCtx // the context carrying own
 
 	mu     sync.Mutex // guards everything below
 	busy   bool       // a statement runs on the session's transaction

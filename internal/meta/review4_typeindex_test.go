@@ -36,14 +36,30 @@ func TestReview4FailedRegistrationPublishesNothing(t *testing.T) {
 }
 
 type (
-	review4C0 struct{ ID int64 `db:"id,pk"` }
-	review4C1 struct{ ID int64 `db:"id,pk"` }
-	review4C2 struct{ ID int64 `db:"id,pk"` }
-	review4C3 struct{ ID int64 `db:"id,pk"` }
-	review4C4 struct{ ID int64 `db:"id,pk"` }
-	review4C5 struct{ ID int64 `db:"id,pk"` }
-	review4C6 struct{ ID int64 `db:"id,pk"` }
-	review4C7 struct{ ID int64 `db:"id,pk"` }
+	review4C0 struct {
+		ID int64 `db:"id,pk"`
+	}
+	review4C1 struct {
+		ID int64 `db:"id,pk"`
+	}
+	review4C2 struct {
+		ID int64 `db:"id,pk"`
+	}
+	review4C3 struct {
+		ID int64 `db:"id,pk"`
+	}
+	review4C4 struct {
+		ID int64 `db:"id,pk"`
+	}
+	review4C5 struct {
+		ID int64 `db:"id,pk"`
+	}
+	review4C6 struct {
+		ID int64 `db:"id,pk"`
+	}
+	review4C7 struct {
+		ID int64 `db:"id,pk"`
+	}
 )
 
 // Goroutines registering and looking up types at once each find every

@@ -457,6 +457,9 @@ func runInserts(ctx context.Context, c *session.Client, m *registry.Model, cfg *
 			if err := checkSize(c, ctx, text, args); err != nil {
 				return 0, nil, tooLarge(m, k, err)
 			}
+			if !cached {
+				insertTexts.remember(d, m, s, k, text) // sent: prepared when it runs again
+			}
 			if !keep {
 				// A plain INSERT writes every row or fails.
 				if err := writeOn(c, ctx, cached, text, args); err != nil {
@@ -516,23 +519,25 @@ func (s *textSet) forget() {
 }
 
 // text returns the INSERT of k rows of set in d, and whether it was run
-// before (then it is prepared); it remembers the shape.
+// before (then it is prepared).
 func (s *textSet) text(d builder.Dialect, m *registry.Model, set *insertSet, k int) (string, bool) {
-	key := insertShape{m, d.Name(), set.set, k}
 	s.mu.Lock()
-	if t, ok := s.seen[key]; ok {
-		s.mu.Unlock()
+	t, ok := s.seen[insertShape{m, d.Name(), set.set, k}]
+	s.mu.Unlock()
+	if ok {
 		return t, true
 	}
-	s.mu.Unlock()
-	t := insertSQL(d, m, set.cols, k)
+	return insertSQL(d, m, set.cols, k), false
+}
+
+// remember records that the INSERT text of k rows of set in d runs.
+func (s *textSet) remember(d builder.Dialect, m *registry.Model, set *insertSet, k int, text string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.seen == nil || len(s.seen) >= s.max {
 		s.seen = make(map[insertShape]string, s.max)
 	}
-	s.seen[key] = t
-	return t, false
+	s.seen[insertShape{m, d.Name(), set.set, k}] = text
 }
 
 // tooLarge explains a statement of rows rows that the server would refuse

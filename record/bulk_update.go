@@ -202,9 +202,9 @@ func (d *differ) update(stamps []any) updateRow {
 // given twice finds its last row. Keys of one int64 column (the usual
 // primary key) that come in increasing order, as rows read in key order
 // do, are found by position or binary search; other int64 keys index a map
-// of int64s, cheaper to hash than RowKeys; the rest a map of RowKeys. A
-// RowKey of an int64 equals only the RowKey of the same int64, so the
-// three never disagree.
+// of int64s, cheaper to hash than RowKeys; the rest a map of RowKeys.
+// Every key of one call is converted to the key column's type first, so a
+// key is an int64 in all rows or in none, and the three never disagree.
 type prevIndex struct {
 	sorted []int64 // while the keys are int64s in increasing order
 	ints   map[int64]int
@@ -514,9 +514,8 @@ func BulkDiffUpdate[T any](ctx context.Context, keyColumns []string, previous, r
 	// array by column position: row i's value of the column at position
 	// k is prevVals[i*n+k], nil where the row lacks the column (which
 	// counts as NULL). Keys of one int64 column (the usual primary key)
-	// index a map of int64s, cheaper to hash than RowKeys; a RowKey of an
-	// int64 equals only the RowKey of the same int64, so the two maps
-	// never disagree.
+	// index a map of int64s, cheaper to hash than RowKeys (see prevIndex:
+	// keys are converted to the key column's type first).
 	prevVals := make([]any, len(previous)*n)
 	idx := &prevIndex{}
 	key := make([]any, len(keyCols))

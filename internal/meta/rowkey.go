@@ -25,9 +25,13 @@ import (
 // another such RowKey only if their values are equal, NULLs included.
 // The zero RowKey is not Valid.
 type RowKey struct {
-	v    any // int64, uint64, string, bool, float64, bytesKey, timeKey, compositeKey, another comparable value, or nil
+	v    any   // intKey, uint64, string, bool, float64, bytesKey, timeKey, compositeKey, another comparable value, or nil
+	i    int64 // the value when v is intKey: an integer key is not boxed
 	null bool
 }
+
+// intKey marks a RowKey of one integer that fits an int64 (RowKey.i).
+type intKey struct{}
 
 // bytesKey is a byte slice's key part: a string of its bytes, typed apart
 // from a string.
@@ -50,6 +54,9 @@ type nullKey struct{}
 func RowKeyOf(values ...any) RowKey {
 	if len(values) == 1 {
 		v := keyPart(values[0])
+		if i, ok := v.(int64); ok {
+			return RowKey{v: intKey{}, i: i}
+		}
 		_, null := v.(nullKey)
 		return RowKey{v: v, null: null}
 	}
@@ -68,6 +75,9 @@ func RowKeyOf(values ...any) RowKey {
 // KeyAt returns the RowKey of the primary key of the record of m at p.
 func KeyAt(m *Model, p unsafe.Pointer) RowKey {
 	if len(m.PK) == 1 {
+		if ip := Int64At(m.PK[0], p); ip != nil {
+			return RowKey{v: intKey{}, i: *ip} // as RowKeyOf(*ip), without boxing it
+		}
 		return RowKeyOf(Value(m.PK[0], p))
 	}
 	var buf [4]any
@@ -86,6 +96,8 @@ func (k RowKey) String() string {
 	switch v := k.v.(type) {
 	case nil:
 		return "<none>"
+	case intKey:
+		return strconv.FormatInt(k.i, 10)
 	case compositeKey:
 		var parts []string
 		for s := string(v); s != ""; {

@@ -37,3 +37,25 @@ func TestToMapColumnsAsTheWalker(t *testing.T) {
 	require.Equal(t, maps.Collect(p.All()), p.ToMap())
 	assert.Equal(t, 3, p.ToMap()["seq"])
 }
+
+// ToMap unwraps sql.Null* fields, as its doc says: their value, or nil for
+// NULL, in the map and in JSON (not {"String": ..., "Valid": ...}).
+func TestToMapUnwrapsSQLNullFields(t *testing.T) {
+	set := &DiaNulls{ID: 4, NS: sql.NullString{String: "ns", Valid: true}, NI: sql.NullInt64{Int64: 9, Valid: true},
+		NI32: sql.NullInt32{Int32: 8, Valid: true}, NF: sql.NullFloat64{Float64: 2.5, Valid: true}, NB: sql.NullBool{Bool: true, Valid: true}}
+	m := set.ToMap()
+	assert.Equal(t, "ns", m["ns"])
+	assert.Equal(t, int64(9), m["ni"])
+	assert.Equal(t, int64(8), m["ni32"])
+	assert.Equal(t, 2.5, m["nf"])
+	assert.Equal(t, true, m["nb"])
+	js, err := set.MarshalJSON()
+	require.NoError(t, err)
+	assert.Contains(t, string(js), `"ns":"ns"`)
+	assert.Contains(t, string(js), `"ni":9`)
+
+	null := (&DiaNulls{ID: 5}).ToMap()
+	for _, k := range []string{"ns", "ni", "ni32", "nf", "nb"} {
+		assert.Nil(t, null[k], k)
+	}
+}

@@ -2,6 +2,7 @@ package record
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"iter"
 	"reflect"
@@ -195,6 +196,12 @@ func (b *Base[T]) All() iter.Seq2[string, any] {
 // sql.Null* unwrapped, nil for NULL.
 func plainValue(c *registry.Column, p unsafe.Pointer) any { return plainOf(c, meta.Value(c, p)) }
 
+// isSQLNull reports whether t is one of database/sql's Null types
+// (sql.NullString ..., sql.Null[T]), which plainOf unwraps.
+func isSQLNull(t reflect.Type) bool {
+	return t.Kind() == reflect.Struct && t.PkgPath() == "database/sql" && strings.HasPrefix(t.Name(), "Null")
+}
+
 // plainOf unwraps a value of column c's field type as plainValue does.
 func plainOf(c *registry.Column, v any) any {
 	if !c.Nullable || c.Kind == registry.KindBytes || c.Kind == registry.KindJSON ||
@@ -206,9 +213,12 @@ func plainOf(c *registry.Column, v any) any {
 		if rv.IsNil() {
 			return nil
 		}
-		return rv.Elem().Interface()
+		v = rv.Elem().Interface()
+		if !isSQLNull(rv.Type().Elem()) {
+			return v
+		}
 	}
-	if vl, ok := v.(interface{ Value() (any, error) }); ok {
+	if vl, ok := v.(driver.Valuer); ok {
 		if dv, err := vl.Value(); err == nil {
 			return dv
 		}

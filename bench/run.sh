@@ -8,6 +8,7 @@
 #   ROUNDS=10 BENCHTIME=2s ./run.sh
 #   BENCH='op=(GetByPK|FindMany100)' ./run.sh
 #   BENCH_DB=postgres SQLSERVICE_POSTGRES_URI=postgres://... ./run.sh   # also mysql, memory
+#   BENCH_DB=all ./run.sh             # sqlite, postgres and mysql, one after another
 #   BENCH_TMPDIR=/tmp ./run.sh        # the SQLite file on disk instead of tmpfs
 #   BENCH_PG_SYNC=on BENCH_DB=postgres ./run.sh   # commits wait for the WAL flush (off by default)
 #
@@ -23,6 +24,15 @@
 # results is not timed.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+if [ "${BENCH_DB:-}" = all ]; then
+	# SQLite, then both servers (their URIs from SQLSERVICE_POSTGRES_URI and
+	# SQLSERVICE_MYSQL_URI), one after another: each run as below.
+	for d in sqlite postgres mysql; do
+		BENCH_DB=$d OUT=${OUT:+$OUT/$d} "./$(basename "$0")" || exit
+	done
+	exit 0
+fi
 
 rounds=${ROUNDS:-6}
 benchtime=${BENCHTIME:-1s}

@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"database/sql"
-	"time"
 
 	"github.com/sqlservice/sqlservice/internal/link"
 	"github.com/sqlservice/sqlservice/registry"
@@ -59,26 +58,8 @@ func init() {
 // plain UTC time.Time elsewhere).
 func (c *Client) bindTimesInPlace(args []any) {
 	for i, a := range args {
-		var t time.Time
-		switch v := a.(type) {
-		case time.Time:
-			t = v
-		case *time.Time:
-			if v == nil {
-				continue
-			}
-			t = *v
-		case sql.NullTime:
-			if !v.Valid {
-				continue
-			}
-			t = v.Time
-		case sql.Null[time.Time]:
-			if !v.Valid {
-				continue
-			}
-			t = v.V
-		default:
+		t, ok := timeArg(a)
+		if !ok {
 			continue
 		}
 		if bound, err := c.database.bindTime(i, a, t); err == nil && bound != nil {

@@ -29,46 +29,13 @@ func (c *Client) bindArgs(args []any) ([]any, error) {
 	strict := c.refusesNaN
 	var out []any
 	for i, a := range args {
-		var t time.Time
-		switch v := a.(type) {
-		case time.Time:
-			t = v
-		case *time.Time:
-			if v == nil {
-				continue
+		t, ok := timeArg(a)
+		if !ok {
+			if strict {
+				if err := refuseNaN(i, a); err != nil {
+					return nil, err
+				}
 			}
-			t = *v
-		case sql.NullTime:
-			if !v.Valid {
-				continue
-			}
-			t = v.Time
-		case sql.Null[time.Time]:
-			if !v.Valid {
-				continue
-			}
-			t = v.V
-		case float64:
-			if strict && math.IsNaN(v) {
-				return nil, nanError(i, a)
-			}
-			continue
-		case float32:
-			if strict && v != v {
-				return nil, nanError(i, a)
-			}
-			continue
-		case *float64:
-			if strict && v != nil && math.IsNaN(*v) {
-				return nil, nanError(i, a)
-			}
-			continue
-		case sql.NullFloat64:
-			if strict && v.Valid && math.IsNaN(v.Float64) {
-				return nil, nanError(i, a)
-			}
-			continue
-		default:
 			continue
 		}
 		bound, err := c.database.bindTime(i, a, t)
@@ -87,4 +54,51 @@ func (c *Client) bindArgs(args []any) ([]any, error) {
 		return args, nil
 	}
 	return out, nil
+}
+
+// timeArg returns the time a statement argument carries, and false for one
+// that carries none (not a time, or a NULL one): the arguments that
+// bindArgs and bindTimesInPlace bind.
+func timeArg(a any) (time.Time, bool) {
+	switch v := a.(type) {
+	case time.Time:
+		return v, true
+	case *time.Time:
+		if v != nil {
+			return *v, true
+		}
+	case sql.NullTime:
+		if v.Valid {
+			return v.Time, true
+		}
+	case sql.Null[time.Time]:
+		if v.Valid {
+			return v.V, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// refuseNaN is the *ValueError of argument i when it is a NaN float (see
+// bindArgs), else nil.
+func refuseNaN(i int, a any) error {
+	switch v := a.(type) {
+	case float64:
+		if math.IsNaN(v) {
+			return nanError(i, a)
+		}
+	case float32:
+		if v != v {
+			return nanError(i, a)
+		}
+	case *float64:
+		if v != nil && math.IsNaN(*v) {
+			return nanError(i, a)
+		}
+	case sql.NullFloat64:
+		if v.Valid && math.IsNaN(v.Float64) {
+			return nanError(i, a)
+		}
+	}
+	return nil
 }

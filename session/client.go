@@ -269,6 +269,11 @@ type runner[R any] struct {
 	onStmt func(ctx context.Context, st *sql.Stmt, args []any) (R, error)
 	write  bool
 	op     Operation // what the client's hooks are told
+	// holds: a result still read from the session's connection after run
+	// returns (a Row, read by Scan) keeps the session claimed until then,
+	// so that no other goroutine's statement runs on the connection while
+	// the row is read (ErrConcurrentUse instead).
+	holds bool
 }
 
 var (
@@ -308,7 +313,8 @@ var (
 			row := st.QueryRowContext(ctx, a...)
 			return row, row.Err()
 		},
-		op: OpQuery,
+		op:    OpQuery,
+		holds: true,
 	}
 )
 
@@ -322,14 +328,17 @@ var (
 // back there unended, for Row.Scan to end.
 //
 // s is the session of c that ctx carries, as sessionFor returns it.
-func run[R any](c *Client, ctx context.Context, s *Session, r runner[R], cached bool, own *sql.Stmt, query string, args []any, evOut **QueryEvent) (R, error) {
-	var res R
+func run[R any](c *Client, ctx context.Context, s *Session, r runner[R], cached bool, own *sql.Stmt, query string, args []any, evOut **QueryEvent) (res R, err error) {
 	cn, s, err := c.connIn(ctx, s)
 	if err != nil {
 		return res, err
 	}
 	if s != nil {
-		defer s.leave()
+		defer func() {
+			if !r.holds || err != nil {
+				s.leave()
+			} // else the result's reader leaves (Row.Scan)
+		}()
 	}
 	if err := ctx.Err(); err != nil {
 		// Nothing is sent once the context has ended, so that a context
@@ -462,7 +471,10 @@ func (c *Client) queryIn(ctx context.Context, s *Session, cached bool, query str
 // QueryRow runs a query expected to return at most one row; errors are
 // deferred to Row.Scan as in database/sql. It is routed as Query is. The
 // client's hooks see the statement end at Scan. Always Scan the Row: a
-// write's own savepoint under NestedSavepoints ends there too.
+// write's own savepoint under NestedSavepoints ends there too, and inside a
+// transaction the session stays claimed until then (another goroutine's
+// statement on it gets ErrConcurrentUse instead of the connection while
+// the row is read).
 func (c *Client) QueryRow(ctx context.Context, query string, args ...any) *Row {
 	return c.queryRow(ctx, false, query, args)
 }
@@ -497,9 +509,13 @@ func (c *Client) queryRowIn(ctx context.Context, s *Session, cached bool, query 
 	if row == nil {
 		return &Row{err: lvl.end(ctx, TranslateError(err))}
 	}
+	var held *Session
+	if err == nil {
+		held = s // run left it claimed: Scan leaves it
+	}
 	// A write's reply may be lost while Scan reads it (INSERT ...
 	// RETURNING): outside a transaction that makes its outcome unknown.
-	return &Row{row: row, write: s == nil && mayWrite(false, query), c: c, ev: ev, lvl: lvl, ctx: ctx}
+	return &Row{row: row, write: s == nil && mayWrite(false, query), c: c, ev: ev, lvl: lvl, ctx: ctx, held: held}
 }
 
 // Row is the result of QueryRow: database/sql's *sql.Row, or the error that
@@ -512,6 +528,7 @@ type Row struct {
 	ev    *QueryEvent // the statement's event, ended by Scan; nil without hooks
 	lvl   *stmtLevel  // the write's own savepoint, ended by Scan; see NestedSavepoints
 	ctx   context.Context
+	held  *Session // the session claimed until Scan has read the row (see runner.holds)
 }
 
 // Scan copies the row's columns into dest; sql.ErrNoRows when there is none,
@@ -532,6 +549,10 @@ func (r *Row) Scan(dest ...any) error {
 		ev := r.ev
 		r.ev = nil // once, should Scan be called again
 		r.c.after(ev, err)
+	}
+	if r.held != nil {
+		r.held.leave()
+		r.held = nil
 	}
 	if r.lvl != nil {
 		lvl := r.lvl

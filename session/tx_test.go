@@ -533,3 +533,23 @@ func TestSessionUsedFromTwoGoroutinesIsReported(t *testing.T) {
 	<-done
 	assert.ErrorIs(t, seen, session.ErrConcurrentUse)
 }
+
+// A Row read inside a transaction holds the session until Scan: a statement
+// started on the session before then gets ErrConcurrentUse, instead of
+// running on the connection while the row is still being read.
+func TestRowHoldsTheSessionUntilScan(t *testing.T) {
+	eachTx(t, func(t *testing.T, e *txEnv, ctx context.Context) {
+		c := e.db.Client
+		err := c.Transaction(ctx, func(ctx context.Context) error {
+			row := c.QueryRow(ctx, "SELECT 1")
+			_, err := c.Exec(ctx, "SELECT 2")
+			require.ErrorIs(t, err, session.ErrConcurrentUse)
+			var n int
+			require.NoError(t, row.Scan(&n))
+			assert.Equal(t, 1, n)
+			_, err = c.Exec(ctx, "SELECT 3")
+			return err // the session is free again after Scan
+		})
+		require.NoError(t, err)
+	})
+}

@@ -540,6 +540,10 @@ func (r *Row) Scan(dest ...any) error {
 		return r.err
 	}
 	err := r.row.Scan(dest...)
+	if r.held != nil { // the row is read (and closed): the session is free
+		r.held.leave()
+		r.held = nil
+	}
 	if err != nil && r.write && outcomeUnknown(err) {
 		err = fmt.Errorf("%w: %w", ErrCommitUnknown, err)
 	} else {
@@ -549,10 +553,6 @@ func (r *Row) Scan(dest ...any) error {
 		ev := r.ev
 		r.ev = nil // once, should Scan be called again
 		r.c.after(ev, err)
-	}
-	if r.held != nil {
-		r.held.leave()
-		r.held = nil
 	}
 	if r.lvl != nil {
 		lvl := r.lvl

@@ -259,19 +259,8 @@ func (q *QuerySet[T]) All() ([]*T, error) {
 	if q.unordered() {
 		return q.allSorted(rows, sc, out)
 	}
-	for rows.Next() {
-		p, err := sc.scan(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, wrapDB(q.m, "select", err)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrapDB(q.m, "select", err)
+	if out, err = q.readRows(rows, sc.scan, out); err != nil {
+		return nil, err
 	}
 	if len(q.preload) > 0 {
 		if err := preloadRecords(q.ctx, q.c, q.m, out, q.preload); err != nil {
@@ -286,19 +275,9 @@ func (q *QuerySet[T]) All() ([]*T, error) {
 // identity map, snapshots, Load hooks), so that everything the caller and
 // the hooks see comes in the order an ORDER BY of the key would give.
 func (q *QuerySet[T]) allSorted(rows *sql.Rows, sc *scanner[T], out []*T) ([]*T, error) {
-	for rows.Next() {
-		p, err := sc.read(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, wrapDB(q.m, "select", err)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrapDB(q.m, "select", err)
+	out, err := q.readRows(rows, sc.read, out)
+	if err != nil {
+		return nil, err
 	}
 	sortByKey(out, q.pkKey)
 	for i, p := range out {
@@ -311,6 +290,26 @@ func (q *QuerySet[T]) allSorted(rows *sql.Rows, sc *scanner[T], out []*T) ([]*T,
 		if err := preloadRecords(q.ctx, q.c, q.m, out, q.preload); err != nil {
 			return nil, err
 		}
+	}
+	return out, nil
+}
+
+// readRows appends every row of rows, as read turns it into a record, to
+// out, and closes rows.
+func (q *QuerySet[T]) readRows(rows *sql.Rows, read func(*sql.Rows) (*T, error), out []*T) ([]*T, error) {
+	for rows.Next() {
+		p, err := read(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, wrapDB(q.m, "select", err)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapDB(q.m, "select", err)
 	}
 	return out, nil
 }

@@ -256,3 +256,42 @@ func TestDestroyOfARecordWhoseRowIsGoneCountsZero(t *testing.T) {
 		})
 	})
 }
+
+// A soft delete of records that were not loaded (only their keys are set)
+// stamps only the records whose rows it soft-deleted: a row already
+// soft-deleted keeps its own time and a row that is gone stamps nothing,
+// so no record claims a time its row does not hold.
+func TestSoftDeleteOfNotLoadedRecordsStampsOnlyTheRowsItDeleted(t *testing.T) {
+	dbtest.Each(t, softModels, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		ps := seedSoft(t, ctx)
+		earlier := ps[1].Comments[0]
+		n, err := record.Destroy[SoftComment](ctx, earlier.ID)
+		require.NoError(t, err)
+		require.EqualValues(t, 1, n)
+		before, err := record.Query[SoftComment](ctx).WithDeleted().Where(builder.Eq{"id": earlier.ID}).First()
+		require.NoError(t, err)
+		require.NotNil(t, before.Deleted)
+		time.Sleep(2 * time.Millisecond)
+
+		live, already, gone := &SoftComment{ID: ps[0].Comments[0].ID}, &SoftComment{ID: earlier.ID}, &SoftComment{ID: 1 << 40}
+		n, err = record.Destroy[SoftComment](ctx, []*SoftComment{live, already, gone})
+		require.NoError(t, err)
+		assert.EqualValues(t, 1, n, "one row was live")
+
+		require.NotNil(t, live.Deleted, "the live row's record holds its time")
+		got, err := record.Query[SoftComment](ctx).WithDeleted().Where(builder.Eq{"id": live.ID}).First()
+		require.NoError(t, err)
+		require.NotNil(t, got.Deleted)
+		assert.True(t, got.Deleted.Equal(*live.Deleted), "the record holds what the row holds: %v, %v", *got.Deleted, *live.Deleted)
+
+		got, err = record.Query[SoftComment](ctx).WithDeleted().Where(builder.Eq{"id": already.ID}).First()
+		require.NoError(t, err)
+		require.NotNil(t, got.Deleted)
+		assert.True(t, got.Deleted.Equal(*before.Deleted), "the earlier soft delete's time stays in the row")
+		if already.Deleted != nil {
+			assert.True(t, already.Deleted.Equal(*got.Deleted), "a record of an already soft-deleted row claims %v, the row holds %v", *already.Deleted, *got.Deleted)
+		}
+		assert.Nil(t, gone.Deleted, "a record whose row is gone is not stamped")
+	})
+}

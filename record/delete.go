@@ -305,13 +305,63 @@ func (d deletion) keys(ctx context.Context, keys [][]any, recs []unsafe.Pointer)
 			return total, err
 		}
 		total += n
+		// A soft delete that missed keys (rows gone, or soft-deleted
+		// before) stamps only the records of the rows it soft-deleted.
+		var stamped map[registry.RowKey]bool // nil: every key of part
+		if d.soft && n < int64(len(part)) {
+			if stamped, err = d.stamped(ctx, where, at); err != nil {
+				return total, err
+			}
+		}
 		for i, k := range part {
+			key := pkKey(k)
+			if stamped != nil && !stamped[key] {
+				continue
+			}
 			if s != nil || recs[start+i] != nil {
-				forgetDeleted(s, m, pkKey(k), recs[start+i], at)
+				forgetDeleted(s, m, key, recs[start+i], at)
 			}
 		}
 	}
 	return total, nil
+}
+
+// stamped returns the keys of the rows matching where (in quoted names)
+// whose softdelete column holds at: the rows a soft delete that wrote at
+// soft-deleted.
+func (d deletion) stamped(ctx context.Context, where sq.Sqlizer, at time.Time) (map[registry.RowKey]bool, error) {
+	c, m := d.c, d.m
+	dia := c.Dialect()
+	cols := make([]string, len(m.PK))
+	for i, col := range m.PK {
+		cols[i] = dia.Quote(col.Name)
+	}
+	text, args, err := sq.Select(cols...).From(dia.Quote(m.Table)).Where(where).
+		Where(sq.Eq{dia.Quote(m.SoftDelete.Name): at}).PlaceholderFormat(dia.Placeholders()).ToSql()
+	if err != nil {
+		return nil, fmt.Errorf("record: update of %s: %w", m.Name, err)
+	}
+	rows, err := c.Query(ctx, text, args...)
+	if err != nil {
+		return nil, wrapDB(m, "select", err)
+	}
+	defer rows.Close()
+	rec := reflect.New(m.Type).UnsafePointer()
+	dest := make([]any, len(m.PK))
+	for i, col := range m.PK {
+		dest[i] = meta.ScanDest(col, rec)
+	}
+	keys := make(map[registry.RowKey]bool)
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, wrapDB(m, "select", err)
+		}
+		keys[meta.KeyAt(m, rec)] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapDB(m, "select", err)
+	}
+	return keys, nil
 }
 
 // where deletes the rows matching where (in quoted names; nil for every

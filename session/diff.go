@@ -160,6 +160,13 @@ func (c *Client) Diff(ctx context.Context, models ...any) (*Plan, error) {
 	}
 	live := c.Tables()
 	d := &differ{c: c, d: c.dialect, sd: c.database.schema(), plan: &Plan{Dialect: c.dialect.Name()}, live: live}
+	if d.sd.modifyColumn {
+		var mode string
+		if err := c.QueryRow(ctx, "SELECT @@SESSION.sql_mode").Scan(&mode); err != nil {
+			return nil, fmt.Errorf("session: diff: read sql_mode: %w", err)
+		}
+		d.backslashEscapes = !strings.Contains(strings.ToUpper(mode), "NO_BACKSLASH_ESCAPES")
+	}
 	for _, m := range ordered {
 		t := live[m.Table]
 		if t == nil {
@@ -243,6 +250,9 @@ type differ struct {
 	live    map[string]*Table
 	fkDrops []Step
 	fkAdds  []Step
+	// backslashEscapes: a string literal's backslashes are escapes on the
+	// client's connections (MySQL, unless sql_mode has NO_BACKSLASH_ESCAPES).
+	backslashEscapes bool
 }
 
 func (df *differ) q(ident string) string { return df.d.Quote(ident) }
@@ -601,7 +611,62 @@ func (df *differ) liveDef(lc *TableColumn) string {
 	if lc.AutoIncrement {
 		def += df.sd.autoIncrementAttr
 	}
-	return def
+	return def + df.kept(lc, lc.Type)
+}
+
+// kept is what a column definition of type typ restates of the live
+// column lc so that the statement keeps it: MySQL's MODIFY COLUMN and
+// PostgreSQL's ALTER COLUMN TYPE reset a column's collation to the
+// default, and MODIFY COLUMN drops its comment and its ON UPDATE too,
+// unless the definition says them again.
+func (df *differ) kept(lc *TableColumn, typ string) string {
+	if lc == nil {
+		return ""
+	}
+	t := canonType(df.sd, typ)
+	var s string
+	if lc.Collation != "" && (strings.Contains(t, "char") || strings.Contains(t, "text") ||
+		strings.HasPrefix(t, "enum") || strings.HasPrefix(t, "set(")) {
+		s += " COLLATE " + df.q(lc.Collation)
+	}
+	if !df.sd.modifyColumn {
+		return s // ALTER COLUMN keeps the rest
+	}
+	if lc.OnUpdate != "" && (strings.Contains(t, "datetime") || strings.Contains(t, "timestamp")) {
+		s += " ON UPDATE " + onUpdateAt(lc.OnUpdate, t)
+	}
+	if lc.Comment != "" {
+		s += " COMMENT " + df.stringLiteral(lc.Comment)
+	}
+	return s
+}
+
+// onUpdateAt is MySQL's ON UPDATE expression expr for a column of type
+// typ (canonical): CURRENT_TIMESTAMP at typ's fractional seconds, which
+// MySQL requires to be the column's; any other expression as it is.
+func onUpdateAt(expr, typ string) string {
+	e := strings.ToLower(strings.TrimSpace(expr))
+	if !strings.HasPrefix(e, "current_timestamp") && !strings.HasPrefix(e, "now(") &&
+		!strings.HasPrefix(e, "localtimestamp") {
+		return expr
+	}
+	if open := strings.IndexByte(typ, '('); open >= 0 {
+		if fsp := strings.TrimSuffix(typ[open+1:], ")"); fsp != "0" {
+			return "current_timestamp(" + fsp + ")"
+		}
+	}
+	return "current_timestamp"
+}
+
+// stringLiteral is s as an SQL string literal: quotes doubled, and on a
+// connection that reads backslashes as escapes (MySQL without
+// NO_BACKSLASH_ESCAPES), backslashes too.
+func (df *differ) stringLiteral(s string) string {
+	s = strings.ReplaceAll(s, "'", "''")
+	if df.backslashEscapes {
+		s = strings.ReplaceAll(s, `\`, `\\`)
+	}
+	return "'" + s + "'"
 }
 
 // readdColumn puts a dropped column back as Diff read it, at its place on
@@ -736,14 +801,15 @@ func (df *differ) alterColumn(table string, ch change) (up, down []string) {
 		if ch.col.AutoIncrement {
 			def += df.sd.autoIncrementAttr
 		}
+		def += df.kept(lc, w.typ)
 		return []string{"ALTER TABLE " + tbl + " MODIFY COLUMN " + def},
 			[]string{"ALTER TABLE " + tbl + " MODIFY COLUMN " + df.liveDef(lc)}
 	}
 	// Otherwise (PostgreSQL): one ALTER TABLE with an action per difference.
 	var ups, downs []string
 	if ch.typeChg {
-		ups = append(ups, "ALTER COLUMN "+col+" TYPE "+ch.want.typ+" USING "+col+"::"+ch.want.typ)
-		downs = append(downs, "ALTER COLUMN "+col+" TYPE "+lc.Type+" USING "+col+"::"+lc.Type)
+		ups = append(ups, "ALTER COLUMN "+col+" TYPE "+ch.want.typ+df.kept(lc, ch.want.typ)+" USING "+col+"::"+ch.want.typ)
+		downs = append(downs, "ALTER COLUMN "+col+" TYPE "+lc.Type+df.kept(lc, lc.Type)+" USING "+col+"::"+lc.Type)
 	}
 	if ch.nullChg {
 		if ch.want.notNull {

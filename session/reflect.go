@@ -36,9 +36,9 @@ func (c *Client) reflectDetails(ctx context.Context, t *Table) error {
 	// Defaults and autoincrement.
 	if err := c.eachRow(ctx, q.columns, t.Name, func(rows *sql.Rows) error {
 		var name string
-		var def sql.NullString
+		var def, collation, comment, onUpdate sql.NullString
 		var auto bool
-		if err := rows.Scan(&name, &def, &auto); err != nil {
+		if err := rows.Scan(&name, &def, &auto, &collation, &comment, &onUpdate); err != nil {
 			return err
 		}
 		col := byName[name]
@@ -46,6 +46,7 @@ func (c *Client) reflectDetails(ctx context.Context, t *Table) error {
 			return nil
 		}
 		col.AutoIncrement = auto
+		col.Collation, col.Comment, col.OnUpdate = collation.String, comment.String, onUpdate.String
 		// MariaDB reports a column without a default, or DEFAULT NULL, as
 		// the text NULL: the same thing.
 		if def.Valid && !strings.EqualFold(def.String, "NULL") {
@@ -181,7 +182,7 @@ func fkAction(a string) string {
 }
 
 type reflectQueries struct {
-	columns     string // name, default (NULL: none), autoincrement
+	columns     string // name, default (NULL: none), autoincrement, collation, comment, on update (NULL: none)
 	indexes     string // index name, unique, primary, column (NULL for an expression), by index and position
 	primaryKey  string // the primary key's columns in key order
 	foreignKeys string // name, column, referenced table, referenced column, on delete, on update; by key and position

@@ -142,3 +142,69 @@ func nodeOf(t *testing.T, ctx context.Context, db *session.Client) (name string)
 	require.NoError(t, db.QueryRow(ctx, "SELECT @@wsrep_node_name").Scan(&name))
 	return name
 }
+
+// TestGaleraPrimaryNotReady writes to node 1 of a Galera cluster with the
+// other two nodes as further endpoints (Config.Primaries) and cuts node 1
+// off from the cluster (gmcast.isolate): it still accepts connections but
+// refuses every statement with error 1047, and refused them all before any
+// ran. The pool's connections to it are dropped, the statements refused
+// run again on a connection to a ready node, and new connections skip it:
+// no error reaches the caller, on the pool or in a transaction, every
+// write is stored once, and the client stays on node 2 once node 1 is back.
+func TestGaleraPrimaryNotReady(t *testing.T) {
+	c := galeratest.Start(t)
+	c.CreateDatabase(t, "notreadyprimary")
+	logs := &capture{}
+	db, err := session.Open(session.Config{DatabaseURI: c.URI(1, "notreadyprimary"),
+		Primaries: []string{c.URI(2, "notreadyprimary"), c.URI(3, "notreadyprimary")}, Logger: slog.New(logs), PoolSize: 4})
+	require.NoError(t, err)
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, err = db.Exec(ctx, "CREATE TABLE t (id BIGINT AUTO_INCREMENT PRIMARY KEY, node VARCHAR(10))")
+	require.NoError(t, err)
+	write := func(ctx context.Context) error {
+		_, err := db.Exec(ctx, "INSERT INTO t (node) VALUES (@@wsrep_node_name)")
+		return err
+	}
+	// Several connections to node 1 in the pool.
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- write(ctx) }()
+	}
+	for range 4 {
+		require.NoError(t, <-errs)
+	}
+
+	c.Isolate(t, 1, true)
+	require.NoError(t, db.Transaction(ctx, func(ctx context.Context) error {
+		if err := write(ctx); err != nil {
+			return err
+		}
+		return write(ctx)
+	}), "a transaction begun after the node left")
+	for range 4 {
+		go func() { errs <- write(ctx) }()
+	}
+	for range 4 {
+		require.NoError(t, <-errs, "no refusal reaches the caller")
+	}
+	assert.Equal(t, "n2", nodeOf(t, ctx, db))
+
+	c.Isolate(t, 1, false)
+	require.NoError(t, write(ctx))
+	assert.Equal(t, "n2", nodeOf(t, ctx, db), "the client stays on the endpoint that answered")
+
+	counts := map[string]int{}
+	rows, err := db.Query(ctx, "SELECT node, COUNT(*) FROM t GROUP BY node")
+	require.NoError(t, err)
+	for rows.Next() {
+		var node string
+		var n int
+		require.NoError(t, rows.Scan(&node, &n))
+		counts[node] = n
+	}
+	require.NoError(t, rows.Err())
+	assert.Equal(t, map[string]int{"n1": 4, "n2": 7}, counts, "every write stored once: none lost, none doubled")
+	assert.Equal(t, 1, logs.count("sqlservice: primary endpoint cannot be reached: new connections go to the next"))
+}

@@ -370,7 +370,8 @@ func run[R any](c *Client, ctx context.Context, s *Session, r runner[R], cached 
 			res, err = r.onStmt(rctx, st.st, args)
 		}
 		st.release() // rows and transactions keep what they still need
-		done := err == nil || s != nil || attempt > 0 || !retrySafe(err, r.write, query)
+		refused := err != nil && c.refusedByPrimary(err)
+		done := err == nil || s != nil || attempt > 0 || !(refused || retrySafe(err, r.write, query))
 		if done && err != nil && s == nil && mayWrite(r.write, query) && outcomeUnknown(err) {
 			// A write on the pool commits by itself: when its reply
 			// was lost, so is the knowledge whether it did.

@@ -116,7 +116,11 @@ type Config struct {
 	// client's pool opens its connections to DatabaseURI and, when that
 	// server cannot be reached (the connection is refused, reset or times
 	// out while it is being opened, before any statement was sent), to the
-	// next one in turn, and stays with the first that answers. A statement
+	// next one in turn, and stays with the first that answers. A Galera
+	// node that accepts connections but serves no statement (outside the
+	// Primary component: error 1047) counts as not answering; a statement
+	// or BEGIN it refused runs once more on another node (it ran nothing),
+	// and a transaction it refused later is ErrRetryable. A statement
 	// whose connection is lost after it was sent is never sent elsewhere:
 	// its outcome is unknown (ErrCommitUnknown). OpenMap accepts a list of
 	// strings or one comma-separated string.

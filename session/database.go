@@ -85,8 +85,11 @@ type database interface {
 	// reports an in-memory database (one connection is the database).
 	checkBorrowed(ctx context.Context, pool *sql.DB, conn *sql.Conn) (memory bool, err error)
 
-	// ready checks that a replica serves queries.
+	// ready checks that a replica serves queries; readyConn, that a
+	// connection just opened to one of several primaries (Config.Primaries)
+	// does (nil where connecting proves it).
 	ready(ctx context.Context, db *sql.DB) error
+	readyConn(ctx context.Context, conn driver.Conn) error
 	// replicaLag measures a replica's replication lag; negative when it
 	// is unknown.
 	replicaLag(ctx context.Context, db *sql.DB) (time.Duration, error)

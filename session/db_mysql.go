@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/url"
@@ -221,6 +222,36 @@ func mysqlLag(ctx context.Context, db *sql.DB) (time.Duration, error) {
 	return lag, rows.Err()
 }
 
+// showValueConn is showValue on a driver's connection.
+func showValueConn(ctx context.Context, conn driver.Conn, show string) (string, error) {
+	q, ok := conn.(driver.QueryerContext)
+	if !ok {
+		return "", fmt.Errorf("session: %T cannot run a query", conn)
+	}
+	rows, err := q.QueryContext(ctx, show, nil)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	vals := make([]driver.Value, len(rows.Columns()))
+	if len(vals) != 2 {
+		return "", fmt.Errorf("session: %s: %d columns", show, len(vals))
+	}
+	switch err := rows.Next(vals); {
+	case errors.Is(err, io.EOF):
+		return "", nil
+	case err != nil:
+		return "", err
+	}
+	switch v := vals[1].(type) {
+	case []byte:
+		return string(v), nil
+	case string:
+		return v, nil
+	}
+	return fmt.Sprint(vals[1]), nil
+}
+
 // showValue returns the value of the row of a SHOW ... LIKE statement, ""
 // when there is none.
 func showValue(ctx context.Context, db *sql.DB, show string) (string, error) {
@@ -308,7 +339,9 @@ func (mysqlDatabase) classify(err error) errorClass {
 	if errors.As(err, &my) {
 		c.lostConn = my.Number == 1053 || my.Number == 1927
 		c.notReady = my.Number == 1047
-		c.retryable = my.Number == 1213 || my.Number == 1205
+		// A node not ready ran nothing of the transaction: run it again
+		// (on a client of several primaries, on another node).
+		c.retryable = my.Number == 1213 || my.Number == 1205 || c.notReady
 		c.answered = !c.lostConn
 	}
 	if errors.Is(err, mysql.ErrInvalidConn) {
@@ -340,10 +373,23 @@ func (mysqlDatabase) catalog() *reflectQueries { return mysqlCatalog }
 // no table, so ask it. A server without Galera has no wsrep_on, or has it
 // OFF (and then wsrep_ready OFF too).
 func (mysqlDatabase) ready(ctx context.Context, db *sql.DB) error {
-	if on, err := showValue(ctx, db, "SHOW VARIABLES LIKE 'wsrep_on'"); err != nil || !strings.EqualFold(on, "ON") {
+	return wsrepReady(func(show string) (string, error) { return showValue(ctx, db, show) })
+}
+
+// readyConn is ready on a connection of a primary endpoint, before the
+// pool has it: a Galera node outside the Primary component accepts
+// connections but no query.
+func (mysqlDatabase) readyConn(ctx context.Context, conn driver.Conn) error {
+	return wsrepReady(func(show string) (string, error) { return showValueConn(ctx, conn, show) })
+}
+
+// wsrepReady asks a server through show (showValue) whether it runs
+// Galera and, if so, whether it is ready (errWsrepNotReady when not).
+func wsrepReady(show func(string) (string, error)) error {
+	if on, err := show("SHOW VARIABLES LIKE 'wsrep_on'"); err != nil || !strings.EqualFold(on, "ON") {
 		return err
 	}
-	ready, err := showValue(ctx, db, "SHOW STATUS LIKE 'wsrep_ready'")
+	ready, err := show("SHOW STATUS LIKE 'wsrep_ready'")
 	if err == nil && !strings.EqualFold(ready, "ON") {
 		return errWsrepNotReady
 	}

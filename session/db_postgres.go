@@ -267,6 +267,8 @@ func (postgresDatabase) catalog() *reflectQueries { return postgresCatalog }
 
 func (postgresDatabase) ready(ctx context.Context, db *sql.DB) error { return pingReady(ctx, db) }
 
+func (postgresDatabase) readyConn(context.Context, driver.Conn) error { return nil }
+
 // replicaLag reads a standby's lag with pgLagSQL.
 func (postgresDatabase) replicaLag(ctx context.Context, db *sql.DB) (time.Duration, error) {
 	var s float64

@@ -344,6 +344,8 @@ func (sqliteDatabase) catalog() *reflectQueries { return sqliteCatalog }
 
 func (sqliteDatabase) ready(ctx context.Context, db *sql.DB) error { return pingReady(ctx, db) }
 
+func (sqliteDatabase) readyConn(context.Context, driver.Conn) error { return nil }
+
 func (sqliteDatabase) replicaLag(context.Context, *sql.DB) (time.Duration, error) { return 0, nil }
 
 // ddlForeignKeys: the pragma foreign_keys has no effect inside a

@@ -151,7 +151,8 @@ var ErrDestructive = errors.New("session: the plan has destructive steps")
 // again may cure, on every dialect: a serialization failure or a deadlock
 // (PostgreSQL 40001 and 40P01; MySQL and MariaDB 1213 and 1205, which is
 // also how a Galera cluster reports a certification failure, at COMMIT or
-// at any statement), and SQLite's database-is-busy after its busy timeout.
+// at any statement; and 1047, a Galera node outside the Primary component,
+// which ran nothing), and SQLite's database-is-busy after its busy timeout.
 // The driver's error stays wrapped. Retry(n) re-runs a Transaction on it.
 var ErrRetryable = errors.New("session: retryable failure (serialization failure, deadlock or lock timeout)")
 

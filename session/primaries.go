@@ -25,6 +25,15 @@ import (
 // sent is never re-sent, here or elsewhere: retry.go's rules apply
 // unchanged.
 //
+// A server that accepts connections but serves no statement (a Galera node
+// outside the Primary component: error 1047) counts as one that cannot be
+// reached: the connector asks each connection it opens (readyConn) and
+// moves on when the answer is no. Its refusal ran nothing, so a statement
+// on the pool refused by it runs once more (refusedByPrimary), after the
+// pool's idle connections, which may lead to it too, are dropped; so does
+// a BEGIN. A transaction refused after its BEGIN fails with ErrRetryable:
+// Retry runs it again on a connection to a ready endpoint.
+//
 // The connector stays on the endpoint that answered: a multi-primary
 // cluster such as Galera certifies concurrent writes to different nodes
 // against each other, and writes from one client to one node conflict
@@ -42,12 +51,13 @@ type endpoints struct {
 	names []string // the endpoints' URIs, passwords masked
 	cur   atomic.Int32
 	log   *slog.Logger
+	ready func(context.Context, driver.Conn) error // Database.readyConn
 }
 
 // openPrimaries opens the client's pool over t (DatabaseURI) and the URIs
 // of cfg.Primaries.
 func openPrimaries(t *target, cfg Config) (*sql.DB, error) {
-	e := &endpoints{log: cfg.Logger}
+	e := &endpoints{log: cfg.Logger, ready: t.db.readyConn}
 	if e.log == nil {
 		e.log = slog.Default()
 	}
@@ -83,6 +93,11 @@ func (e *endpoints) Connect(ctx context.Context) (driver.Conn, error) {
 		i := (first + k) % n
 		cn, err := e.list[i].Connect(ctx)
 		if err == nil {
+			if err = e.ready(ctx, cn); err != nil {
+				cn.Close()
+			}
+		}
+		if err == nil {
 			if i != first && e.cur.CompareAndSwap(int32(first), int32(i)) {
 				e.log.LogAttrs(context.Background(), slog.LevelWarn, primaryWarnMoved,
 					slog.String("from", e.names[first]), slog.String("to", e.names[i]),
@@ -96,6 +111,23 @@ func (e *endpoints) Connect(ctx context.Context) (driver.Conn, error) {
 		}
 	}
 	return nil, errors.Join(errs...)
+}
+
+// refusedByPrimary reports whether err is the refusal of a primary that is
+// not ready (it ran nothing) on a client of several primaries; it then
+// drops the pool's idle connections, so that the next statement runs on a
+// connection the connector opens to a ready endpoint.
+func (c *Client) refusedByPrimary(err error) bool {
+	if len(c.cfg.Primaries) == 0 || !classify(err).notReady {
+		return false
+	}
+	idle := c.cfg.PoolSize
+	if idle <= 0 {
+		idle = 2 // database/sql's default
+	}
+	c.db.SetMaxIdleConns(0) // closes them
+	c.db.SetMaxIdleConns(idle)
+	return true
 }
 
 // Driver returns the driver of the endpoints.

@@ -123,32 +123,39 @@ func (s *Session) begin(ctx context.Context) error {
 		tx   *sql.Tx
 		err  error
 	)
-	if c.cfg.PoolTimeout > 0 {
-		// Bound the wait for a free connection without binding the
-		// transaction itself to that deadline.
-		wait, cancel := context.WithTimeout(ctx, c.cfg.PoolTimeout)
-		conn, err = c.db.Conn(wait)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("session: no connection within SQL_POOL_TIMEOUT %s: %w", c.cfg.PoolTimeout, err)
+	for attempt := 0; ; attempt++ {
+		if c.cfg.PoolTimeout > 0 {
+			// Bound the wait for a free connection without binding the
+			// transaction itself to that deadline.
+			wait, cancel := context.WithTimeout(ctx, c.cfg.PoolTimeout)
+			conn, err = c.db.Conn(wait)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("session: no connection within SQL_POOL_TIMEOUT %s: %w", c.cfg.PoolTimeout, err)
+			}
 		}
-	}
-	bctx := ctx
-	var ev *QueryEvent
-	if c.hooks != nil {
-		bctx, ev = c.beforePrimary(ctx, OpBegin, "BEGIN", 0)
-	}
-	if conn != nil {
-		tx, err = conn.BeginTx(bctx, opts)
-	} else {
-		tx, err = c.db.BeginTx(bctx, opts)
-	}
-	c.after(ev, err)
-	if err != nil {
+		bctx := ctx
+		var ev *QueryEvent
+		if c.hooks != nil {
+			bctx, ev = c.beforePrimary(ctx, OpBegin, "BEGIN", 0)
+		}
+		if conn != nil {
+			tx, err = conn.BeginTx(bctx, opts)
+		} else {
+			tx, err = c.db.BeginTx(bctx, opts)
+		}
+		c.after(ev, err)
+		if err == nil {
+			break
+		}
 		if conn != nil {
 			conn.Close()
 		}
-		return fmt.Errorf("session: begin: %w", TranslateError(err))
+		// A primary that is not ready began nothing: once more, on a
+		// connection to another (see primaries.go).
+		if attempt > 0 || !c.refusedByPrimary(err) {
+			return fmt.Errorf("session: begin: %w", TranslateError(err))
+		}
 	}
 	s.mu.Lock()
 	if s.ended {

@@ -274,6 +274,9 @@ type runner[R any] struct {
 	// so that no other goroutine's statement runs on the connection while
 	// the row is read (ErrConcurrentUse instead).
 	holds bool
+	// inPlace: the arguments are bound in the caller's slice, which is
+	// the statement's alone (see bindArgs).
+	inPlace bool
 }
 
 var (
@@ -345,7 +348,7 @@ func run[R any](c *Client, ctx context.Context, s *Session, r runner[R], cached 
 		// error after sending always means the statement ran, or may have.
 		return res, err
 	}
-	if args, err = c.bindArgs(args); err != nil {
+	if args, err = c.bindArgs(args, r.inPlace); err != nil {
 		return res, err
 	}
 	for attempt := 0; ; attempt++ {
@@ -403,16 +406,19 @@ func (c *Client) Exec(ctx context.Context, query string, args ...any) (sql.Resul
 // exec is Exec, prepared once per client and reused when cached (for SQL
 // text drawn from a bounded set only: see stmtCache).
 func (c *Client) exec(ctx context.Context, cached bool, query string, args []any) (sql.Result, error) {
-	return c.execIn(ctx, sessionFor(ctx, c), cached, query, args)
+	return c.execIn(ctx, sessionFor(ctx, c), cached, false, query, args)
 }
 
-// execIn is exec in s, the session of c that ctx carries (see resolve).
-func (c *Client) execIn(ctx context.Context, s *Session, cached bool, query string, args []any) (sql.Result, error) {
+// execIn is exec in s, the session of c that ctx carries (see resolve);
+// inPlace binds args in args itself (see bindArgs).
+func (c *Client) execIn(ctx context.Context, s *Session, cached, inPlace bool, query string, args []any) (sql.Result, error) {
 	lvl, err := c.stmtLevel(ctx)
 	if err != nil {
 		return nil, err
 	}
-	res, err := run(c, ctx, s, execRunner, cached, nil, query, args, nil)
+	r := execRunner
+	r.inPlace = inPlace
+	res, err := run(c, ctx, s, r, cached, nil, query, args, nil)
 	return res, lvl.end(ctx, TranslateError(err))
 }
 
@@ -482,12 +488,12 @@ func (c *Client) QueryRow(ctx context.Context, query string, args ...any) *Row {
 
 // queryRow is QueryRow, cached as for exec.
 func (c *Client) queryRow(ctx context.Context, cached bool, query string, args []any) *Row {
-	return c.queryRowIn(ctx, sessionFor(ctx, c), cached, query, args)
+	return c.queryRowIn(ctx, sessionFor(ctx, c), cached, false, query, args)
 }
 
 // queryRowIn is queryRow in s, the session of c that ctx carries (see
-// resolve).
-func (c *Client) queryRowIn(ctx context.Context, s *Session, cached bool, query string, args []any) *Row {
+// resolve); inPlace binds args in args itself (see bindArgs).
+func (c *Client) queryRowIn(ctx context.Context, s *Session, cached, inPlace bool, query string, args []any) *Row {
 	var ev *QueryEvent
 	if c.replicas != nil {
 		if _, row, ok, err := c.queryReplica(ctx, cached, query, args, &ev); ok {
@@ -506,7 +512,9 @@ func (c *Client) queryRowIn(ctx context.Context, s *Session, cached bool, query 
 			return &Row{err: err}
 		}
 	}
-	row, err := run(c, ctx, s, rowRunner, cached, nil, query, args, &ev)
+	r := rowRunner
+	r.inPlace = inPlace
+	row, err := run(c, ctx, s, r, cached, nil, query, args, &ev)
 	if row == nil {
 		return &Row{err: lvl.end(ctx, TranslateError(err))}
 	}

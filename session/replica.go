@@ -232,7 +232,7 @@ func (c *Client) queryReplica(ctx context.Context, cached bool, query string, ar
 		return nil, nil, false, nil
 	}
 	rs := c.replicas
-	if args, err = c.bindArgs(args); err != nil {
+	if args, err = c.bindArgs(args, false); err != nil {
 		return nil, nil, true, err
 	}
 	for range rs.list { // each replica at most once

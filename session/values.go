@@ -25,9 +25,17 @@ import (
 // four-digit year, so other years are refused. SQLite stores a NaN as NULL,
 // which a NOT NULL column then refuses as if no value were given and a
 // nullable one reads back as nil: NaN is refused too.
-func (c *Client) bindArgs(args []any) ([]any, error) {
+//
+// It returns args itself when nothing changes, else a copy, unless inPlace
+// says that args belongs to the caller's statement alone and is not read
+// after it (the record package's single-row writes, through ExecIn and
+// QueryRowIn): then the bound values replace the given ones in args.
+func (c *Client) bindArgs(args []any, inPlace bool) ([]any, error) {
 	strict := c.refusesNaN
 	var out []any
+	if inPlace {
+		out = args
+	}
 	for i, a := range args {
 		t, ok := timeArg(a)
 		if !ok {
@@ -58,7 +66,7 @@ func (c *Client) bindArgs(args []any) ([]any, error) {
 
 // timeArg returns the time a statement argument carries, and false for one
 // that carries none (not a time, or a NULL one): the arguments that
-// bindArgs and bindTimesInPlace bind.
+// bindArgs binds.
 func timeArg(a any) (time.Time, bool) {
 	switch v := a.(type) {
 	case time.Time:

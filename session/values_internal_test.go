@@ -35,7 +35,7 @@ func TestBindArgsTimes(t *testing.T) {
 		(*time.Time)(nil), sql.NullTime{}, "text", 7}
 	t.Run("server dialects get UTC times", func(t *testing.T) {
 		c := &Client{database: postgresDatabase{}}
-		got, err := c.bindArgs(args)
+		got, err := c.bindArgs(args, false)
 		require.NoError(t, err)
 		for i := range 4 {
 			assert.Equal(t, utc, got[i], "argument %d", i)
@@ -45,7 +45,7 @@ func TestBindArgsTimes(t *testing.T) {
 	})
 	t.Run("SQLite gets SQLite's text", func(t *testing.T) {
 		c := &Client{database: sqliteDatabase{}, refusesNaN: true}
-		got, err := c.bindArgs(args)
+		got, err := c.bindArgs(args, false)
 		require.NoError(t, err)
 		for i := range 4 {
 			assert.Equal(t, "2025-12-22 00:00:00", got[i], "argument %d", i)
@@ -55,7 +55,7 @@ func TestBindArgsTimes(t *testing.T) {
 	t.Run("arguments without times are not copied", func(t *testing.T) {
 		plain := []any{1, "a", utc}
 		c := &Client{database: mysqlDatabase{}}
-		got, err := c.bindArgs(plain)
+		got, err := c.bindArgs(plain, false)
 		require.NoError(t, err)
 		assert.Same(t, &plain[0], &got[0])
 	})

@@ -19,8 +19,8 @@ import (
 // gives stamp microseconds.
 type KeepAttrs struct {
 	record.Base[KeepAttrs]
-	ID    int64     `db:"id,pk,autoincrement"`
-	Name  string    `db:"name,size=50"`
+	ID    int64      `db:"id,pk,autoincrement"`
+	Name  string     `db:"name,size=50"`
 	Stamp *time.Time `db:"stamp"`
 }
 

@@ -47,13 +47,15 @@ func autoUpdated(m *registry.Model, sets func(*registry.Column) bool) []*registr
 	return out
 }
 
+func noRestore() {}
+
 // stampTimes sets the autocreate and autoupdate columns of the record at p
 // for a write: on insert, those still zero; on update, those autoUpdated
 // names for the columns in changed. It returns the columns it set, and the
 // function that puts their old values back (for a write that failed).
 func stampTimes(m *registry.Model, p unsafe.Pointer, insert bool, changed func(*registry.Column) bool) (set []*registry.Column, restore func()) {
 	if len(m.AutoTimes) == 0 {
-		return nil, func() {}
+		return nil, noRestore
 	}
 	var cols []*registry.Column
 	if insert {
@@ -64,6 +66,9 @@ func stampTimes(m *registry.Model, p unsafe.Pointer, insert bool, changed func(*
 		}
 	} else {
 		cols = autoUpdated(m, changed)
+	}
+	if len(cols) == 0 {
+		return nil, noRestore
 	}
 	t := now()
 	var old []reflect.Value

@@ -92,36 +92,9 @@ type orderedRow struct{ set, idx int }
 // columns it lacks that have neither a default nor NULL to fall back on
 // (as record.New would leave them); the others get their default or NULL.
 func insertRows[T any, R Row[T]](m *registry.Model, rows []R) ([]*insertSet, []orderedRow, error) {
-	var sets []*insertSet
-	bySet := map[registry.ColumnSet]int{}
-	order := make([]orderedRow, 0, len(rows))
+	g := &insertGroups{m: m, order: make([]orderedRow, 0, len(rows)), last: -1, capRows: len(rows)}
 	var cols []*registry.Column
 	var vals []any
-	last := -1 // the set of the row before, which the next row usually shares
-	add := func(cols []*registry.Column, vals []any) {
-		var set registry.ColumnSet
-		for _, c := range cols {
-			set.Add(meta.Pos(c))
-		}
-		idx, ok := last, last >= 0 && sets[last].set == set
-		if !ok {
-			idx, ok = bySet[set]
-		}
-		if !ok {
-			idx = len(sets)
-			s := &insertSet{cols: append([]*registry.Column(nil), cols...), set: set}
-			if idx == 0 {
-				s.vals = make([]any, 0, len(rows)*len(cols)) // usually every row
-			}
-			sets = append(sets, s)
-			bySet[set] = idx
-		}
-		last = idx
-		s := sets[idx]
-		s.vals = append(s.vals, vals...)
-		order = append(order, orderedRow{idx, s.rows})
-		s.rows++
-	}
 	switch rs := any(rows).(type) {
 	case []map[string]any:
 		zeros := zeroValues(m)
@@ -142,27 +115,89 @@ func insertRows[T any, R Row[T]](m *registry.Model, rows []R) ([]*insertSet, []o
 					}
 				}
 			}
-			add(cols, vals)
+			var set registry.ColumnSet
+			for _, c := range cols {
+				set.Add(meta.Pos(c))
+			}
+			s := g.row(set, cols)
+			s.vals = append(s.vals, vals...)
 		}
 	case []*T:
+		// Every column but those a zero value leaves out (optional).
+		var all registry.ColumnSet
+		var optional []*registry.Column
+		for _, c := range m.Columns {
+			all.Add(meta.Pos(c))
+			if c.AutoIncrement || (c.HasDefault && c.Nullable) {
+				optional = append(optional, c)
+			}
+		}
 		for i, p := range rs {
 			if p == nil {
 				return nil, nil, fmt.Errorf("record: bulk insert of %s: record %d is nil", m.Name, i)
 			}
 			up := unsafe.Pointer(p)
 			stampTimes(m, up, true, nil)
-			cols, vals = cols[:0], vals[:0]
-			for _, c := range m.Columns {
-				if (c.AutoIncrement || (c.HasDefault && c.Nullable)) && meta.IsZero(c, up) {
-					continue
+			set := all
+			for _, c := range optional {
+				if meta.IsZero(c, up) {
+					set.Remove(meta.Pos(c))
 				}
-				cols = append(cols, c)
-				vals = append(vals, meta.Value(c, up))
 			}
-			add(cols, vals)
+			s := g.row(set, nil)
+			for _, c := range s.cols {
+				s.vals = append(s.vals, meta.Value(c, up))
+			}
 		}
 	}
-	return sets, order, nil
+	return g.sets, g.order, nil
+}
+
+// insertGroups groups the rows of one bulk insert by the columns they set
+// (insertRows).
+type insertGroups struct {
+	m       *registry.Model
+	sets    []*insertSet
+	bySet   map[registry.ColumnSet]int
+	order   []orderedRow
+	last    int // the set of the row before, which the next row usually shares; -1 for none
+	capRows int // rows in the call: the first set's capacity
+}
+
+// row returns the set of the columns in set for one more row and counts
+// the row in it. A new set takes cols (in column order; copied), or when
+// cols is nil the columns of set.
+func (g *insertGroups) row(set registry.ColumnSet, cols []*registry.Column) *insertSet {
+	idx, ok := g.last, g.last >= 0 && g.sets[g.last].set == set
+	if !ok {
+		idx, ok = g.bySet[set]
+	}
+	if !ok {
+		if cols == nil {
+			for _, c := range g.m.Columns {
+				if set.Has(meta.Pos(c)) {
+					cols = append(cols, c)
+				}
+			}
+		} else {
+			cols = append([]*registry.Column(nil), cols...)
+		}
+		idx = len(g.sets)
+		s := &insertSet{cols: cols, set: set}
+		if idx == 0 {
+			s.vals = make([]any, 0, g.capRows*len(cols)) // usually every row
+		}
+		g.sets = append(g.sets, s)
+		if g.bySet == nil {
+			g.bySet = map[registry.ColumnSet]int{}
+		}
+		g.bySet[set] = idx
+	}
+	g.last = idx
+	s := g.sets[idx]
+	g.order = append(g.order, orderedRow{idx, s.rows})
+	s.rows++
+	return s
 }
 
 // zeroValues holds, by column position, the zero value that an insert of

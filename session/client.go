@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sqlservice/sqlservice/builder"
 )
@@ -26,6 +27,7 @@ type Client struct {
 	database      Database
 	writesAsQuery bool
 	refusesNaN    bool
+	bindTime      func(i int, a any, t time.Time) (any, error) // nil: the driver binds times itself
 
 	hooks  []QueryHook // Config.Hooks, and echoHook with Config.Echo; nil when none (hooks.go)
 	addr   string      // the primary's host:port, for QueryEvent.Addr

@@ -51,10 +51,11 @@ type database interface {
 	// classify is what the driver's error says for the rules of retry.go.
 	classify(err error) errorClass
 
-	// bindTime is the value bound for argument i, a (a time.Time, a
-	// *time.Time, a sql.NullTime or a sql.Null[time.Time] holding t); nil
-	// to bind a as it is.
-	bindTime(i int, a any, t time.Time) (any, error)
+	// timeBinder returns what binds a time argument: the value bound for
+	// argument i, a (a time.Time, a *time.Time, a sql.NullTime or a
+	// sql.Null[time.Time] holding t), nil to bind a as it is. It returns
+	// nil when the driver binds every time as bindArgs promises itself.
+	timeBinder() func(i int, a any, t time.Time) (any, error)
 	// refusesNaN reports whether a NaN float argument is refused with a
 	// *ValueError (SQLite would store NULL).
 	refusesNaN() bool

@@ -353,7 +353,10 @@ func (mysqlDatabase) classify(err error) errorClass {
 	return c
 }
 
-func (mysqlDatabase) bindTime(_ int, a any, t time.Time) (any, error) { return bindUTC(a, t), nil }
+// timeBinder: none. The driver writes every time argument (sql.NullTime
+// and the like through their Value) in its connection's location, which
+// mysqlTarget sets to UTC and checkBorrowed requires: it binds UTC itself.
+func (mysqlDatabase) timeBinder() func(int, any, time.Time) (any, error) { return nil }
 
 func (mysqlDatabase) refusesNaN() bool    { return false }
 func (mysqlDatabase) writesAsQuery() bool { return false }

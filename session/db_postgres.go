@@ -257,7 +257,11 @@ func (postgresDatabase) classify(err error) errorClass {
 	return c
 }
 
-func (postgresDatabase) bindTime(_ int, a any, t time.Time) (any, error) { return bindUTC(a, t), nil }
+// timeBinder binds times in UTC: pgx writes a TIMESTAMP (without time
+// zone) argument's wall clock in the time's own location.
+func (postgresDatabase) timeBinder() func(int, any, time.Time) (any, error) { return bindPostgresTime }
+
+func bindPostgresTime(_ int, a any, t time.Time) (any, error) { return bindUTC(a, t), nil }
 
 func (postgresDatabase) refusesNaN() bool    { return false }
 func (postgresDatabase) writesAsQuery() bool { return false }

@@ -326,9 +326,11 @@ func (sqliteDatabase) classify(err error) errorClass {
 	return errorClass{answered: true, retryable: lite.primary == sqliteBusy || lite.primary == sqliteLocked}
 }
 
-// bindTime binds a time as the text SQLite's own functions write (see
+func (sqliteDatabase) timeBinder() func(int, any, time.Time) (any, error) { return bindSQLiteTime }
+
+// bindSQLiteTime binds a time as the text SQLite's own functions write (see
 // bindArgs), refusing a year the driver would not read back.
-func (sqliteDatabase) bindTime(i int, _ any, t time.Time) (any, error) {
+func bindSQLiteTime(i int, _ any, t time.Time) (any, error) {
 	if y := t.UTC().Year(); y < sqliteMinYear || y > sqliteMaxYear {
 		return nil, &ValueError{Arg: i, Value: t,
 			Reason: fmt.Sprintf("SQLite reads back years %04d to %d only (in UTC); this one is %d", sqliteMinYear, sqliteMaxYear, y)}

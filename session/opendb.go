@@ -124,7 +124,7 @@ func Connector(uri string) (driver.Connector, error) {
 func newClient(db *sql.DB, t *target, cfg Config, iso sql.IsolationLevel) *Client {
 	c := &Client{db: db, dialect: t.dialect, cfg: cfg, target: t, isolation: iso,
 		stmts: newStmtCache(cfg.StatementCacheSize), addr: serverAddr(t.masked),
-		database: t.db, writesAsQuery: t.db.writesAsQuery(), refusesNaN: t.db.refusesNaN()}
+		database: t.db, writesAsQuery: t.db.writesAsQuery(), refusesNaN: t.db.refusesNaN(), bindTime: t.db.timeBinder()}
 	c.log = cfg.Logger
 	if c.log == nil {
 		c.log = slog.Default()

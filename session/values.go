@@ -7,7 +7,9 @@ import (
 )
 
 // bindArgs adapts statement arguments to the client's database before the
-// driver sees them: every time is bound as UTC. On SQLite it refuses, with
+// driver sees them: every time is bound as UTC (on MySQL by the driver
+// itself, whose connections' location is UTC: see timeBinder). On SQLite
+// it refuses, with
 // a *ValueError, what SQLite would not read back as written.
 //
 // A time column the library did not create is often naive: PostgreSQL's
@@ -32,6 +34,9 @@ import (
 // QueryRowIn): then the bound values replace the given ones in args.
 func (c *Client) bindArgs(args []any, inPlace bool) ([]any, error) {
 	strict := c.refusesNaN
+	if c.bindTime == nil && !strict {
+		return args, nil
+	}
 	var out []any
 	if inPlace {
 		out = args
@@ -46,7 +51,10 @@ func (c *Client) bindArgs(args []any, inPlace bool) ([]any, error) {
 			}
 			continue
 		}
-		bound, err := c.database.bindTime(i, a, t)
+		if c.bindTime == nil {
+			continue
+		}
+		bound, err := c.bindTime(i, a, t)
 		if err != nil {
 			return nil, err
 		}

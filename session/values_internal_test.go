@@ -33,8 +33,8 @@ func TestBindArgsTimes(t *testing.T) {
 	utc := at.UTC()
 	args := []any{at, &at, sql.NullTime{Time: at, Valid: true}, sql.Null[time.Time]{V: at, Valid: true},
 		(*time.Time)(nil), sql.NullTime{}, "text", 7}
-	t.Run("server dialects get UTC times", func(t *testing.T) {
-		c := &Client{database: postgresDatabase{}}
+	t.Run("PostgreSQL gets UTC times", func(t *testing.T) {
+		c := &Client{database: postgresDatabase{}, bindTime: postgresDatabase{}.timeBinder()}
 		got, err := c.bindArgs(args, false)
 		require.NoError(t, err)
 		for i := range 4 {
@@ -44,7 +44,7 @@ func TestBindArgsTimes(t *testing.T) {
 		assert.Equal(t, at, args[0], "the caller's slice is left alone")
 	})
 	t.Run("SQLite gets SQLite's text", func(t *testing.T) {
-		c := &Client{database: sqliteDatabase{}, refusesNaN: true}
+		c := &Client{database: sqliteDatabase{}, refusesNaN: true, bindTime: sqliteDatabase{}.timeBinder()}
 		got, err := c.bindArgs(args, false)
 		require.NoError(t, err)
 		for i := range 4 {
@@ -52,9 +52,16 @@ func TestBindArgsTimes(t *testing.T) {
 		}
 		assert.Equal(t, args[4:], got[4:])
 	})
+	t.Run("MySQL's driver binds times in UTC itself: nothing is copied", func(t *testing.T) {
+		// record's TestTimesOnExistingTables checks the stored wall clock.
+		c := &Client{database: mysqlDatabase{}, bindTime: mysqlDatabase{}.timeBinder()}
+		got, err := c.bindArgs(args, false)
+		require.NoError(t, err)
+		assert.Same(t, &args[0], &got[0])
+	})
 	t.Run("arguments without times are not copied", func(t *testing.T) {
 		plain := []any{1, "a", utc}
-		c := &Client{database: mysqlDatabase{}}
+		c := &Client{database: postgresDatabase{}, bindTime: postgresDatabase{}.timeBinder()}
 		got, err := c.bindArgs(plain, false)
 		require.NoError(t, err)
 		assert.Same(t, &plain[0], &got[0])

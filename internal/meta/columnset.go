@@ -33,6 +33,24 @@ func (s *ColumnSet) Add(pos int) {
 	s.hi = string(b)
 }
 
+// Remove takes the column at position pos out of the set.
+func (s *ColumnSet) Remove(pos int) {
+	if pos < 64 {
+		s.lo &^= 1 << uint(pos)
+		return
+	}
+	i := pos - 64
+	if i/8 >= len(s.hi) || s.hi[i/8]&(1<<uint(i%8)) == 0 {
+		return
+	}
+	b := []byte(s.hi)
+	b[i/8] &^= 1 << uint(i%8)
+	for len(b) > 0 && b[len(b)-1] == 0 {
+		b = b[:len(b)-1] // no trailing zero byte: equal sets compare equal
+	}
+	s.hi = string(b)
+}
+
 // Has reports whether the column at position pos is in the set.
 func (s ColumnSet) Has(pos int) bool {
 	if pos < 64 {

@@ -42,6 +42,10 @@ func (c *Client) bindArgs(args []any, inPlace bool) ([]any, error) {
 		out = args
 	}
 	for i, a := range args {
+		switch a.(type) {
+		case int64, string, int, bool, nil: // the common arguments: neither a time nor a float
+			continue
+		}
 		t, ok := timeArg(a)
 		if !ok {
 			if strict {

@@ -261,7 +261,11 @@ func (q *QuerySet[T]) scanBuilder(p *rowPlan) (sq.SelectBuilder, error) {
 		b = b.Having(h)
 	}
 	if len(q.order) > 0 {
-		b = b.OrderBy(q.orderSQL(q.order)...)
+		order, err := q.orderSQL(q.order)
+		if err != nil {
+			return sq.SelectBuilder{}, err
+		}
+		b = b.OrderBy(order...)
 	}
 	b = q.limitOffset(b)
 	lock, err := q.lockClause()

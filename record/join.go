@@ -2,11 +2,14 @@ package record
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 
 	sq "github.com/Masterminds/squirrel"
 
 	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/sqlexpr"
 	"github.com/sqlservice/sqlservice/internal/sqlgen"
 	"github.com/sqlservice/sqlservice/registry"
 )
@@ -333,12 +336,53 @@ func (q *QuerySet[T]) columnList() string {
 }
 
 // orderSQL renders ORDER BY terms, qualified when tables are joined.
-func (q *QuerySet[T]) orderSQL(o []sqlgen.Order) []string {
-	if len(q.joins) == 0 {
-		return sqlgen.OrderSQL(q.c.Dialect(), o)
+func (q *QuerySet[T]) orderSQL(o []sqlgen.Order) ([]string, error) {
+	copied := false
+	for i, t := range o {
+		if t.Column != nil {
+			continue
+		}
+		spelled, ok := q.selectAlias(t.Alias)
+		if !ok {
+			return nil, &registry.UnknownColumnError{Model: q.m.Name, Column: t.Alias}
+		}
+		if !copied { // q.order is shared with the queries derived from q
+			o, copied = slices.Clone(o), true
+		}
+		o[i].Alias = spelled
 	}
-	return sqlgen.OrderSQLIn(q.c.Dialect(), q.m.Table, o)
+	if len(q.joins) == 0 {
+		return sqlgen.OrderSQL(q.c.Dialect(), o), nil
+	}
+	return sqlgen.OrderSQLIn(q.c.Dialect(), q.m.Table, o), nil
 }
+
+// selectAlias returns the AS name of the select list's expression that
+// name names, as an ORDER BY term: a quoted name matched exactly and
+// quoted as the dialect quotes (MySQL would read "name" as a string); a
+// bare one matched as SQL matches bare names, without regard to case, and
+// left bare (PostgreSQL folds it to lower case).
+func (q *QuerySet[T]) selectAlias(name string) (string, bool) {
+	for _, p := range q.pick {
+		if p.expr == nil {
+			continue
+		}
+		text, _, _ := sqlexpr.Parts(p.expr)
+		m := asName.FindStringSubmatch(text)
+		switch {
+		case m == nil:
+		case m[2] != "" && m[2] == name, m[3] != "" && m[3] == name:
+			return q.c.Dialect().Quote(name), true
+		case m[4] != "" && strings.EqualFold(m[4], name):
+			return m[1], true
+		}
+	}
+	return "", false
+}
+
+// asName matches the AS name that ends an expression of a select list:
+// "name", `name` or a bare identifier.
+var asName = regexp.MustCompile(`(?i)\sAS\s+("([A-Za-z_][A-Za-z0-9_]*)"|` + "`([A-Za-z_][A-Za-z0-9_]*)`" + `|([A-Za-z_][A-Za-z0-9_]*))\s*$`)
 
 // scanner returns the row scanner of the query's select list.
 func (q *QuerySet[T]) scanner(hint int) *scanner[T] {

@@ -119,13 +119,17 @@ func (q *QuerySet[T]) Where(criteria ...builder.Sqlizer) *QuerySet[T] {
 func (q *QuerySet[T]) Search(criteria ...builder.Sqlizer) *QuerySet[T] { return q.Where(criteria...) }
 
 // OrderBy adds ORDER BY terms: "name", "-name" or "name DESC", "name ASC".
-// Without any, queries are ordered by primary key.
+// Without any, queries are ordered by primary key. A name is a column of T
+// or the AS name of an expression in the select list (Select with
+// builder.Expr("SUM(total) AS spent"), then OrderBy("-spent")); any other
+// name fails the query with a *registry.UnknownColumnError before it is
+// sent.
 func (q *QuerySet[T]) OrderBy(terms ...string) *QuerySet[T] {
 	n := q.clone()
 	if n.err != nil {
 		return n
 	}
-	o, err := sqlgen.ParseOrder(n.m, terms...)
+	o, err := sqlgen.ParseOrderOrAlias(n.m, terms...)
 	if err != nil {
 		n.err = err
 		return n
@@ -174,10 +178,15 @@ func (q *QuerySet[T]) selectSQLOf(columns string) (string, []any, error) {
 	if q.unordered() {
 		return q.selectSQLOrdered(columns, nil)
 	}
-	if len(q.order) > 0 {
-		return q.selectSQLOrdered(columns, q.orderSQL(q.order))
+	o := q.order
+	if len(o) == 0 {
+		o = pkOrder(q.m)
 	}
-	return q.selectSQLOrdered(columns, q.orderSQL(pkOrder(q.m)))
+	order, err := q.orderSQL(o)
+	if err != nil {
+		return "", nil, err
+	}
+	return q.selectSQLOrdered(columns, order)
 }
 
 // selectSQLOrdered is selectSQLOf with the ORDER BY terms given.

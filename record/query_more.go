@@ -256,14 +256,18 @@ func (q *QuerySet[T]) pluckSQL(column string) (*registry.Column, string, []any, 
 			return nil, "", nil, err
 		}
 	}
-	order := q.orderSQL(q.order)
+	var order []string
 	switch {
 	case len(q.order) > 0:
+		order, err = q.orderSQL(q.order)
 	case q.distinct:
 		// SELECT DISTINCT orders by what it selects (PostgreSQL insists).
 		order = []string{name}
 	default:
-		order = q.orderSQL(pkOrder(q.m))
+		order, err = q.orderSQL(pkOrder(q.m))
+	}
+	if err != nil {
+		return nil, "", nil, err
 	}
 	text, args, err := q.selectSQLOrdered(name, order)
 	return col, text, args, err

@@ -124,7 +124,7 @@ func (q *QuerySet[T]) sql(count bool) (text string, args []any, cached bool, err
 			if o.Desc {
 				dir = 'd'
 			}
-			key = append(key, byte(meta.Pos(o.Column)), byte(meta.Pos(o.Column)>>8), dir)
+			key = appendOrderKey(key, o, dir)
 		}
 		if q.hasLim {
 			key = append(key, 'L')
@@ -234,7 +234,7 @@ func (q *QuerySet[T]) scanSQL(p *rowPlan) (text string, args []any, cached bool,
 		if o.Desc {
 			dir = 'd'
 		}
-		key = append(key, byte(meta.Pos(o.Column)), byte(meta.Pos(o.Column)>>8), dir)
+		key = appendOrderKey(key, o, dir)
 	}
 	if q.hasLim {
 		key = append(key, 'L')
@@ -418,4 +418,15 @@ func isList(v any) bool {
 	}
 	k := reflect.ValueOf(v).Kind()
 	return k == reflect.Slice || k == reflect.Array
+}
+
+// appendOrderKey appends one ORDER BY term to a shape key: a column by
+// position, an alias of the select list by name (after 0xffff, which no
+// position reaches), and the direction.
+func appendOrderKey(key []byte, o sqlgen.Order, dir byte) []byte {
+	if o.Column == nil {
+		key = append(key, 0xff, 0xff, byte(len(o.Alias)))
+		return append(append(key, o.Alias...), dir)
+	}
+	return append(key, byte(meta.Pos(o.Column)), byte(meta.Pos(o.Column)>>8), dir)
 }

@@ -128,12 +128,24 @@ func withSubqueries(d builder.Dialect, model string, m map[string]any, wrap func
 // Order is one resolved ORDER BY term.
 type Order struct {
 	Column *registry.Column
+	Alias  string // with Column nil: an expression's AS name in the select list (OrderSQL writes it as it is)
 	Desc   bool
 }
 
 // ParseOrder resolves ORDER BY terms of the forms "name", "-name",
 // "name DESC" and "name ASC" against m.
 func ParseOrder(m *registry.Model, terms ...string) ([]Order, error) {
+	return parseOrder(m, false, terms)
+}
+
+// ParseOrderOrAlias is ParseOrder, taking a name that is no column of m
+// but a valid identifier as an alias of the select list (Order.Alias),
+// which the caller checks against its select list.
+func ParseOrderOrAlias(m *registry.Model, terms ...string) ([]Order, error) {
+	return parseOrder(m, true, terms)
+}
+
+func parseOrder(m *registry.Model, aliases bool, terms []string) ([]Order, error) {
 	out := make([]Order, 0, len(terms))
 	for _, t := range terms {
 		for _, part := range strings.Split(t, ",") {
@@ -145,8 +157,11 @@ func ParseOrder(m *registry.Model, terms ...string) ([]Order, error) {
 				name = name[1:]
 			}
 			c, ok := m.Column(name)
-			if !ok {
+			if !ok && (!aliases || !registry.ValidIdentifier(name)) {
 				return nil, &registry.UnknownColumnError{Model: m.Name, Column: name}
+			}
+			if !ok {
+				o.Alias = name
 			}
 			if hasDir {
 				switch strings.ToUpper(strings.TrimSpace(dir)) {
@@ -157,7 +172,7 @@ func ParseOrder(m *registry.Model, terms ...string) ([]Order, error) {
 					return nil, fmt.Errorf("builder: order %q of %s: direction must be ASC or DESC", t, m.Name)
 				}
 			}
-			o.Column = c
+			o.Column = c // nil for an alias
 			out = append(out, o)
 		}
 	}
@@ -168,7 +183,11 @@ func ParseOrder(m *registry.Model, terms ...string) ([]Order, error) {
 func OrderSQL(d builder.Dialect, orders []Order) []string {
 	out := make([]string, len(orders))
 	for i, o := range orders {
-		out[i] = d.Quote(o.Column.Name)
+		if o.Column == nil {
+			out[i] = o.Alias
+		} else {
+			out[i] = d.Quote(o.Column.Name)
+		}
 		if o.Desc {
 			out[i] += " DESC"
 		}

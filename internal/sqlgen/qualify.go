@@ -107,7 +107,11 @@ func ColumnList(d builder.Dialect, cols []*registry.Column) string { return quot
 func OrderSQLIn(d builder.Dialect, table string, orders []Order) []string {
 	out := make([]string, len(orders))
 	for i, o := range orders {
-		out[i] = Qualified(d, table, o.Column)
+		if o.Column == nil {
+			out[i] = o.Alias // an alias of the select list is not qualified
+		} else {
+			out[i] = Qualified(d, table, o.Column)
+		}
 		if o.Desc {
 			out[i] += " DESC"
 		}

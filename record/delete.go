@@ -341,7 +341,8 @@ func (d deletion) stamped(ctx context.Context, where sq.Sqlizer, at time.Time) (
 	if err != nil {
 		return nil, fmt.Errorf("record: update of %s: %w", m.Name, err)
 	}
-	rows, err := c.Query(ctx, text, args...)
+	// On the primary: a replica may not have the UPDATE yet.
+	rows, err := c.Query(session.Primary(ctx), text, args...)
 	if err != nil {
 		return nil, wrapDB(m, "select", err)
 	}

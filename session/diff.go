@@ -625,7 +625,9 @@ func (df *differ) kept(lc *TableColumn, typ string) string {
 	}
 	t := canonType(df.sd, typ)
 	var s string
-	if lc.Collation != "" && (strings.Contains(t, "char") || strings.Contains(t, "text") ||
+	// A type that states its own collation or character set has it.
+	own := strings.Contains(t, " collate ") || strings.Contains(t, "character set") || strings.Contains(t, "charset")
+	if lc.Collation != "" && !own && (strings.Contains(t, "char") || strings.Contains(t, "text") ||
 		strings.HasPrefix(t, "enum") || strings.HasPrefix(t, "set(")) {
 		s += " COLLATE " + df.q(lc.Collation)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -280,6 +281,16 @@ func (d deletion) keys(ctx context.Context, keys [][]any, recs []unsafe.Pointer)
 	var total int64
 	batch := maxKeys(c, m)
 	s := session.Current(ctx)
+	if d.soft && s == nil && slices.ContainsFunc(recs, func(r unsafe.Pointer) bool { return r != nil }) {
+		// Records to stamp: which rows the soft delete stamps is read in
+		// the transaction that stamps them (see live).
+		err := inTx(ctx, c, func(ctx context.Context) error {
+			var err error
+			total, err = d.keys(ctx, keys, recs)
+			return err
+		})
+		return total, err
+	}
 	for start := 0; start < len(keys); start += batch {
 		part := keys[start:min(start+batch, len(keys))]
 		var where sq.Sqlizer
@@ -300,22 +311,24 @@ func (d deletion) keys(ctx context.Context, keys [][]any, recs []unsafe.Pointer)
 			}
 			where = or
 		}
+		// A soft delete stamps only the records of the rows it
+		// soft-deletes, not those of rows gone or soft-deleted before:
+		// in a transaction it reads them first, locked.
+		var live map[registry.RowKey]bool // nil: every key of part
+		if d.soft && s != nil {
+			var err error
+			if live, err = d.live(ctx, where); err != nil {
+				return total, err
+			}
+		}
 		n, at, err := d.where(ctx, where)
 		if err != nil {
 			return total, err
 		}
 		total += n
-		// A soft delete that missed keys (rows gone, or soft-deleted
-		// before) stamps only the records of the rows it soft-deleted.
-		var stamped map[registry.RowKey]bool // nil: every key of part
-		if d.soft && n < int64(len(part)) {
-			if stamped, err = d.stamped(ctx, where, at); err != nil {
-				return total, err
-			}
-		}
 		for i, k := range part {
 			key := pkKey(k)
-			if stamped != nil && !stamped[key] {
+			if live != nil && !live[key] {
 				continue
 			}
 			if s != nil || recs[start+i] != nil {
@@ -326,23 +339,27 @@ func (d deletion) keys(ctx context.Context, keys [][]any, recs []unsafe.Pointer)
 	return total, nil
 }
 
-// stamped returns the keys of the rows matching where (in quoted names)
-// whose softdelete column holds at: the rows a soft delete that wrote at
-// soft-deleted.
-func (d deletion) stamped(ctx context.Context, where sq.Sqlizer, at time.Time) (map[registry.RowKey]bool, error) {
+// live returns the keys of the rows matching where (in quoted names) that
+// are not soft-deleted, locked until the transaction of ctx ends (FOR
+// UPDATE; SQLite's transactions hold the write lock from BEGIN): the rows a
+// soft delete of where in that transaction then stamps, no other.
+func (d deletion) live(ctx context.Context, where sq.Sqlizer) (map[registry.RowKey]bool, error) {
 	c, m := d.c, d.m
 	dia := c.Dialect()
 	cols := make([]string, len(m.PK))
 	for i, col := range m.PK {
 		cols[i] = dia.Quote(col.Name)
 	}
-	text, args, err := sq.Select(cols...).From(dia.Quote(m.Table)).Where(where).
-		Where(sq.Eq{dia.Quote(m.SoftDelete.Name): at}).PlaceholderFormat(dia.Placeholders()).ToSql()
+	b := sq.Select(cols...).From(dia.Quote(m.Table)).Where(where).
+		Where(sq.Expr(dia.Quote(m.SoftDelete.Name) + " IS NULL")).PlaceholderFormat(dia.Placeholders())
+	if lock := dia.LockClause(builder.Lock{}); lock != "" {
+		b = b.Suffix(lock)
+	}
+	text, args, err := b.ToSql()
 	if err != nil {
 		return nil, fmt.Errorf("record: update of %s: %w", m.Name, err)
 	}
-	// On the primary: a replica may not have the UPDATE yet.
-	rows, err := c.Query(session.Primary(ctx), text, args...)
+	rows, err := c.Query(ctx, text, args...)
 	if err != nil {
 		return nil, wrapDB(m, "select", err)
 	}
@@ -364,6 +381,7 @@ func (d deletion) stamped(ctx context.Context, where sq.Sqlizer, at time.Time) (
 	}
 	return keys, nil
 }
+
 
 // where deletes the rows matching where (in quoted names; nil for every
 // row), not soft-deleted ones when the delete is soft, in one statement,

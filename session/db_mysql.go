@@ -276,7 +276,7 @@ var errWsrepNotReady = errors.New("galera node not ready (wsrep_ready is OFF): q
 // mysqlCatalog is the catalogue queries of Reflect.
 var mysqlCatalog = &reflectQueries{
 	columns: `SELECT column_name, column_default, extra LIKE '%auto_increment%', collation_name, column_comment,
-CASE WHEN LOWER(extra) LIKE '%on update %' THEN SUBSTRING(extra, LOCATE('on update ', LOWER(extra)) + 10) END
+CASE WHEN LOWER(extra) LIKE '%on update %' THEN SUBSTRING(extra, LOCATE('on update ', LOWER(extra)) + 10) END, NULL
 FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position`,
 	indexes: `SELECT index_name, non_unique = 0, index_name = 'PRIMARY', column_name FROM information_schema.statistics
 WHERE table_schema = DATABASE() AND table_name = ? ORDER BY index_name = 'PRIMARY' DESC, index_name, seq_in_index`,

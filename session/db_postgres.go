@@ -175,7 +175,8 @@ const pgTable = `to_regclass(format('%I.%I', current_schema(), $1::text))`
 var postgresCatalog = &reflectQueries{
 	columns: `SELECT a.attname, pg_get_expr(d.adbin, d.adrelid), a.attidentity <> '' OR COALESCE(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false),
 (SELECT c.collname FROM pg_collation c JOIN pg_type t ON t.oid = a.atttypid WHERE c.oid = a.attcollation AND a.attcollation <> t.typcollation),
-col_description(a.attrelid, a.attnum), NULL
+col_description(a.attrelid, a.attnum), NULL,
+(SELECT n.nspname FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE c.oid = a.attcollation AND NOT pg_collation_is_visible(c.oid))
 FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE a.attrelid = ` + pgTable + ` AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
 	indexes: `SELECT i.relname, ix.indisunique, ix.indisprimary, a.attname

@@ -279,7 +279,7 @@ const (
 
 // sqliteCatalog is the catalogue queries of Reflect.
 var sqliteCatalog = &reflectQueries{
-	columns:           `SELECT name, dflt_value, 0, NULL, NULL, NULL FROM pragma_table_info(?)`,
+	columns:           `SELECT name, dflt_value, 0, NULL, NULL, NULL, NULL FROM pragma_table_info(?)`,
 	indexes:           `SELECT il.name, il."unique" <> 0, il.origin = 'pk', ii.name FROM pragma_index_list(?) il JOIN pragma_index_info(il.name) ii ORDER BY il.name, ii.seqno`,
 	primaryKey:        `SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`,
 	foreignKeys:       `SELECT CAST(id AS TEXT), "from", "table", "to", on_delete, on_update FROM pragma_foreign_key_list(?) ORDER BY id, seq`,

@@ -629,7 +629,11 @@ func (df *differ) kept(lc *TableColumn, typ string) string {
 	own := strings.Contains(t, " collate ") || strings.Contains(t, "character set") || strings.Contains(t, "charset")
 	if lc.Collation != "" && !own && (strings.Contains(t, "char") || strings.Contains(t, "text") ||
 		strings.HasPrefix(t, "enum") || strings.HasPrefix(t, "set(")) {
-		s += " COLLATE " + df.q(lc.Collation)
+		coll := df.q(lc.Collation)
+		if lc.collationSchema != "" {
+			coll = df.q(lc.collationSchema) + "." + coll
+		}
+		s += " COLLATE " + coll
 	}
 	if !df.sd.modifyColumn {
 		return s // ALTER COLUMN keeps the rest

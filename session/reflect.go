@@ -36,9 +36,9 @@ func (c *Client) reflectDetails(ctx context.Context, t *Table) error {
 	// Defaults and autoincrement.
 	if err := c.eachRow(ctx, q.columns, t.Name, func(rows *sql.Rows) error {
 		var name string
-		var def, collation, comment, onUpdate sql.NullString
+		var def, collation, comment, onUpdate, collSchema sql.NullString
 		var auto bool
-		if err := rows.Scan(&name, &def, &auto, &collation, &comment, &onUpdate); err != nil {
+		if err := rows.Scan(&name, &def, &auto, &collation, &comment, &onUpdate, &collSchema); err != nil {
 			return err
 		}
 		col := byName[name]
@@ -47,6 +47,7 @@ func (c *Client) reflectDetails(ctx context.Context, t *Table) error {
 		}
 		col.AutoIncrement = auto
 		col.Collation, col.Comment, col.OnUpdate = collation.String, comment.String, onUpdate.String
+		col.collationSchema = collSchema.String
 		// MariaDB reports a column without a default, or DEFAULT NULL, as
 		// the text NULL: the same thing.
 		if def.Valid && !strings.EqualFold(def.String, "NULL") {
@@ -182,7 +183,7 @@ func fkAction(a string) string {
 }
 
 type reflectQueries struct {
-	columns     string // name, default (NULL: none), autoincrement, collation, comment, on update (NULL: none)
+	columns     string // name, default (NULL: none), autoincrement, collation, comment, on update, collation's schema when off the search path (NULL: none)
 	indexes     string // index name, unique, primary, column (NULL for an expression), by index and position
 	primaryKey  string // the primary key's columns in key order
 	foreignKeys string // name, column, referenced table, referenced column, on delete, on update; by key and position

@@ -38,6 +38,8 @@ type TableColumn struct {
 	Collation string
 	Comment   string
 	OnUpdate  string
+
+	collationSchema string // PostgreSQL: the collation's schema, when it is off the search path
 }
 
 // CreateAll creates the table (and indexes) of every registered model that

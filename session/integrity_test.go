@@ -638,3 +638,34 @@ func TestContextOutlivingItsTransaction(t *testing.T) {
 		assert.Equal(t, 0, rows(t, db, "stray"))
 	})
 }
+
+// A plain read through Client.Query and Client.QueryRow (not kept
+// prepared) whose reply was lost is sent again on a fresh connection, as a
+// read of the record package is: the retry ran nothing and returned the
+// first attempt's error.
+func TestLostReplyOfAnUnpreparedReadIsSentAgain(t *testing.T) {
+	eachServer(t, session.Config{}, func(t *testing.T, db, pdb *dbtest.DB, proxy *faultproxy.Proxy) {
+		ctx := pdb.Ctx()
+		require.NoError(t, (&Entry{Body: "there"}).Save(ctx))
+
+		fired := proxy.Arm("unprepared-query", faultproxy.DropReply, 0)
+		rs, err := pdb.Query(ctx, "SELECT body FROM entry WHERE body <> 'unprepared-query'")
+		waitFired(t, fired)
+		require.NoError(t, err, "Query: sent again")
+		var got []string
+		for rs.Next() {
+			var b string
+			require.NoError(t, rs.Scan(&b))
+			got = append(got, b)
+		}
+		require.NoError(t, rs.Err())
+		assert.Equal(t, []string{"there"}, got)
+
+		fired = proxy.Arm("unprepared-row", faultproxy.DropReply, 0)
+		var n int
+		err = pdb.QueryRow(ctx, "SELECT count(*) FROM entry WHERE body <> 'unprepared-row'").Scan(&n)
+		waitFired(t, fired)
+		require.NoError(t, err, "QueryRow: sent again")
+		assert.Equal(t, 1, n)
+	})
+}

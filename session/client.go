@@ -355,6 +355,7 @@ func run[R any](c *Client, ctx context.Context, s *Session, r runner[R], cached 
 	}
 	for attempt := 0; ; attempt++ {
 		var st *cachedStmt
+		err = nil // the attempt before's error is not this one's
 		if cached {
 			st, err = c.prepared(ctx, query, s)
 		}

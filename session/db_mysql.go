@@ -273,6 +273,10 @@ func showValue(ctx context.Context, db *sql.DB, show string) (string, error) {
 // not ready: every query on it would fail with error 1047.
 var errWsrepNotReady = errors.New("galera node not ready (wsrep_ready is OFF): queries fail with error 1047")
 
+// errWsrepRejects is the health check's finding of a Galera node drained
+// with wsrep_reject_queries: ready, yet refusing every query with 1047.
+var errWsrepRejects = errors.New("galera node rejects queries (wsrep_reject_queries is not NONE): queries fail with error 1047")
+
 // mysqlCatalog is the catalogue queries of Reflect.
 var mysqlCatalog = &reflectQueries{
 	columns: `SELECT column_name, column_default, extra LIKE '%auto_increment%', collation_name, column_comment,
@@ -328,9 +332,9 @@ func (mysqlDatabase) constraint(err error) *ConstraintError {
 // classify reads the driver's errors: ErrInvalidConn (a connection found
 // closed), 1053 and 1927 (server shutdown, connection killed: the session
 // ends, which proves nothing of the statement), 1047 and the health
-// check's errWsrepNotReady (a MariaDB Galera node outside the Primary
-// component, or still joining: "WSREP has not yet prepared node for
-// application use"), 1213 and 1205 (deadlock, lock wait timeout; also how
+// check's errWsrepNotReady and errWsrepRejects (a MariaDB Galera node
+// outside the Primary component, still joining, or drained: "WSREP has
+// not yet prepared node for application use"), 1213 and 1205 (deadlock, lock wait timeout; also how
 // Galera reports a certification failure, at COMMIT or at any statement).
 // Any other error number is the server's answer.
 func (mysqlDatabase) classify(err error) errorClass {
@@ -347,7 +351,7 @@ func (mysqlDatabase) classify(err error) errorClass {
 	if errors.Is(err, mysql.ErrInvalidConn) {
 		c.lostConn = true
 	}
-	if errors.Is(err, errWsrepNotReady) {
+	if errors.Is(err, errWsrepNotReady) || errors.Is(err, errWsrepRejects) {
 		c.notReady = true
 	}
 	return c
@@ -387,14 +391,22 @@ func (mysqlDatabase) readyConn(ctx context.Context, conn driver.Conn) error {
 }
 
 // wsrepReady asks a server through show (showValue) whether it runs
-// Galera and, if so, whether it is ready (errWsrepNotReady when not).
+// Galera and, if so, whether it is ready (errWsrepNotReady when not) and
+// serves queries (errWsrepRejects when drained with wsrep_reject_queries).
 func wsrepReady(show func(string) (string, error)) error {
 	if on, err := show("SHOW VARIABLES LIKE 'wsrep_on'"); err != nil || !strings.EqualFold(on, "ON") {
 		return err
 	}
 	ready, err := show("SHOW STATUS LIKE 'wsrep_ready'")
-	if err == nil && !strings.EqualFold(ready, "ON") {
+	if err != nil {
+		return err
+	}
+	if !strings.EqualFold(ready, "ON") {
 		return errWsrepNotReady
+	}
+	reject, err := show("SHOW VARIABLES LIKE 'wsrep_reject_queries'")
+	if err == nil && reject != "" && !strings.EqualFold(reject, "NONE") {
+		return errWsrepRejects
 	}
 	return err
 }

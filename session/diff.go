@@ -162,7 +162,7 @@ func (c *Client) Diff(ctx context.Context, models ...any) (*Plan, error) {
 	d := &differ{c: c, d: c.dialect, sd: c.database.schema(), plan: &Plan{Dialect: c.dialect.Name()}, live: live}
 	if d.sd.modifyColumn {
 		var mode string
-		if err := c.QueryRow(ctx, "SELECT @@SESSION.sql_mode").Scan(&mode); err != nil {
+		if err := c.QueryRow(Primary(ctx), "SELECT @@SESSION.sql_mode").Scan(&mode); err != nil {
 			return nil, fmt.Errorf("session: diff: read sql_mode: %w", err)
 		}
 		d.backslashEscapes = !strings.Contains(strings.ToUpper(mode), "NO_BACKSLASH_ESCAPES")

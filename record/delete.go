@@ -382,7 +382,6 @@ func (d deletion) live(ctx context.Context, where sq.Sqlizer) (map[registry.RowK
 	return keys, nil
 }
 
-
 // where deletes the rows matching where (in quoted names; nil for every
 // row), not soft-deleted ones when the delete is soft, in one statement,
 // without loading them or forgetting them. It returns how many rows it

@@ -58,10 +58,7 @@ func r5Apply(t *testing.T, db *dbtest.DB, model any) (*session.Plan, session.Tab
 // character set) through a MODIFY COLUMN, and the plan's Down puts the
 // column back.
 func TestReview5DiffKeepsALatin1ColumnOfAUTF8Table(t *testing.T) {
-	dbtest.Each(t, dbtest.Options{}, func(t *testing.T, db *dbtest.DB) {
-		if db.Dialect != "mysql" {
-			t.Skip("MySQL character sets")
-		}
+	onServers(t, []string{"mysql"}, func(t *testing.T, db *dbtest.DB) {
 		ctx := db.Ctx()
 		_, err := db.DB().ExecContext(ctx, "CREATE TABLE r5_widen (id BIGINT AUTO_INCREMENT PRIMARY KEY, "+
 			"name VARCHAR(40) CHARACTER SET latin1 COLLATE latin1_german1_ci NULL COMMENT 'Zeilen\nüber \\\\ ''zwei''') DEFAULT CHARSET=utf8mb4")
@@ -87,7 +84,7 @@ func TestReview5DiffKeepsALatin1ColumnOfAUTF8Table(t *testing.T) {
 // A model whose type states a collation gets that collation: Diff's MODIFY
 // COLUMN (ALTER COLUMN TYPE) does not restate the live column's over it.
 func TestReview5DiffAppliesTheModelsOwnCollation(t *testing.T) {
-	dbtest.Each(t, dbtest.Options{}, func(t *testing.T, db *dbtest.DB) {
+	onServers(t, []string{"mysql", "postgres"}, func(t *testing.T, db *dbtest.DB) {
 		ctx := db.Ctx()
 		var model any
 		var create, want string
@@ -99,8 +96,6 @@ func TestReview5DiffAppliesTheModelsOwnCollation(t *testing.T) {
 		case "postgres":
 			create = `CREATE TABLE r5_widen (id BIGSERIAL PRIMARY KEY, name VARCHAR(40) COLLATE "C")`
 			model, want = R5OwnCollationPG{}, "ucs_basic"
-		default:
-			t.Skip("SQLite rebuilds the table")
 		}
 		_, err := db.DB().ExecContext(ctx, create)
 		require.NoError(t, err)
@@ -112,10 +107,7 @@ func TestReview5DiffAppliesTheModelsOwnCollation(t *testing.T) {
 // A column whose collation lives in a schema off the search path keeps it
 // through ALTER COLUMN TYPE: Diff names the collation with its schema.
 func TestReview5DiffKeepsACollationOfAnotherSchema(t *testing.T) {
-	dbtest.Each(t, dbtest.Options{}, func(t *testing.T, db *dbtest.DB) {
-		if db.Dialect != "postgres" {
-			t.Skip("PostgreSQL schemas")
-		}
+	onServers(t, []string{"postgres"}, func(t *testing.T, db *dbtest.DB) {
 		ctx := db.Ctx()
 		for _, q := range []string{`CREATE SCHEMA IF NOT EXISTS r5_colls`,
 			`CREATE COLLATION IF NOT EXISTS r5_colls.r5_c FROM "C"`,

@@ -313,8 +313,13 @@ func (d deletion) keys(ctx context.Context, keys [][]any, recs []unsafe.Pointer)
 		}
 		// A soft delete stamps only the records of the rows it
 		// soft-deletes, not those of rows gone or soft-deleted before:
-		// in a transaction it reads them first, locked.
-		var live map[registry.RowKey]bool // nil: every key of part
+		// in a transaction it reads them first, locked. When it changed
+		// a row for every key given, every key's record is stamped, also
+		// one whose key the database returns spelled otherwise (a CHAR
+		// key padded by PostgreSQL); otherwise only those whose keys it
+		// read back as they were given: a record it cannot match keeps
+		// what it held rather than claim a time its row may not hold.
+		var live map[registry.RowKey]bool
 		if d.soft && s != nil {
 			var err error
 			if live, err = d.live(ctx, where); err != nil {
@@ -326,6 +331,9 @@ func (d deletion) keys(ctx context.Context, keys [][]any, recs []unsafe.Pointer)
 			return total, err
 		}
 		total += n
+		if live != nil && n == int64(differentKeys(part)) {
+			live = nil // every key's row: stamp them all
+		}
 		for i, k := range part {
 			key := pkKey(k)
 			if live != nil && !live[key] {
@@ -337,6 +345,15 @@ func (d deletion) keys(ctx context.Context, keys [][]any, recs []unsafe.Pointer)
 		}
 	}
 	return total, nil
+}
+
+// differentKeys is how many different primary keys keys holds.
+func differentKeys(keys [][]any) int {
+	seen := make(map[registry.RowKey]struct{}, len(keys))
+	for _, k := range keys {
+		seen[pkKey(k)] = struct{}{}
+	}
+	return len(seen)
 }
 
 // live returns the keys of the rows matching where (in quoted names) that

@@ -1,0 +1,69 @@
+package record_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sqlservice/sqlservice/builder"
+	"github.com/sqlservice/sqlservice/internal/dbtest"
+	"github.com/sqlservice/sqlservice/record"
+)
+
+type Review6Code struct {
+	record.Base[Review6Code]
+	Code    string     `db:"code,pk,type=CHAR(5)"`
+	Body    string     `db:"body,size=20"`
+	Deleted *time.Time `db:"deleted_at,softdelete"`
+}
+
+// A soft delete of a not-loaded record by a key the database matches but
+// spells otherwise (PostgreSQL pads the CHAR(5) values it returns: "ab"
+// matches the row, which reads back as "ab   ") soft-deletes the row, and the record must hold
+// the time as before the live-keys read: every key of the statement was
+// stamped when the statement hit as many rows as it had keys.
+func TestReview6SoftDeleteByAKeyTheDatabaseSpellsOtherwise(t *testing.T) {
+	dbtest.Each(t, dbtest.Options{Models: []any{Review6Code{}}}, func(t *testing.T, db *dbtest.DB) {
+		if db.Dialect == "mysql" {
+			t.Skip("the library's CHAR key column on MySQL has a binary no-pad collation: no other spelling matches")
+		}
+		ctx := db.Ctx()
+		for _, c := range []string{"ab", "cd"} {
+			_, err := record.Save[Review6Code](ctx, map[string]any{"code": c, "body": c})
+			require.NoError(t, err)
+		}
+		spell := func(s string) string { return s } // PostgreSQL returns it padded: "ab   "
+		for name, run := range map[string]func(rec *Review6Code) (int64, error){
+			"outside a transaction": func(rec *Review6Code) (int64, error) {
+				return record.Destroy[Review6Code](ctx, []*Review6Code{rec})
+			},
+			"in a transaction": func(rec *Review6Code) (int64, error) {
+				var n int64
+				err := db.Transaction(ctx, func(ctx context.Context) error {
+					var err error
+					n, err = record.Destroy[Review6Code](ctx, []*Review6Code{rec})
+					return err
+				})
+				return n, err
+			},
+		} {
+			code := "ab"
+			if name == "in a transaction" {
+				code = "cd"
+			}
+			t.Run(name, func(t *testing.T) {
+				rec := &Review6Code{Code: spell(code)}
+				n, err := run(rec)
+				require.NoError(t, err)
+				require.EqualValues(t, 1, n, "the row was soft-deleted")
+				got, err := record.Query[Review6Code](ctx).WithDeleted().Where(builder.Eq{"code": code}).First()
+				require.NoError(t, err)
+				require.NotNil(t, got.Deleted)
+				assert.NotNil(t, rec.Deleted, "the record of the row soft-deleted holds its time")
+			})
+		}
+	})
+}

@@ -67,3 +67,27 @@ func TestReview6SoftDeleteByAKeyTheDatabaseSpellsOtherwise(t *testing.T) {
 		}
 	})
 }
+
+// An alias that is also a column of T names the select list's expression
+// in ORDER BY (SQL resolves an output name first): alone, and with a join,
+// where the term must not become the qualified column.
+func TestReview6OrderByAnAliasNamedAsAColumn(t *testing.T) {
+	dbtest.Each(t, surfModels, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		cs := seedSurf(t, ctx)
+		type row struct {
+			CustomerID int64 `db:"customer_id"`
+			Total      int64
+		}
+		want := []row{{cs[1].ID, 200}, {cs[0].ID, 130}}
+		rows, err := record.Scan[row](record.Query[SurfOrder](ctx).
+			Select("customer_id", builder.Expr("SUM(total) AS total")).GroupBy("customer_id").OrderBy("-total"))
+		require.NoError(t, err)
+		assert.Equal(t, want, rows)
+
+		rows, err = record.Scan[row](record.Query[SurfOrder](ctx).Join("surf_customer").
+			Select("customer_id", builder.Expr("SUM(surf_order.total) AS total")).GroupBy("customer_id").OrderBy("-total"))
+		require.NoError(t, err, "%v", lastSQL(db, "SELECT"))
+		assert.Equal(t, want, rows, "%v", lastSQL(db, "SELECT"))
+	})
+}

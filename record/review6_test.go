@@ -91,3 +91,5 @@ func TestReview6OrderByAnAliasNamedAsAColumn(t *testing.T) {
 		assert.Equal(t, want, rows, "%v", lastSQL(db, "SELECT"))
 	})
 }
+
+func init() { recordModels = append(recordModels, Review6Code{}) } // TestDiffFindsNothingAfterCreateAll

@@ -93,3 +93,53 @@ func TestReview6OrderByAnAliasNamedAsAColumn(t *testing.T) {
 }
 
 func init() { recordModels = append(recordModels, Review6Code{}) } // TestDiffFindsNothingAfterCreateAll
+
+// Concurrent soft deletes of the same not-loaded records by key: each row
+// is soft-deleted once, and exactly the records of the call that did it
+// hold a time (the others' rows were already soft-deleted).
+func TestReview6ConcurrentSoftDeletesByKeyStampOnce(t *testing.T) {
+	dbtest.Each(t, softModels, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		ps := seedSoft(t, ctx)
+		var ids []int64
+		for _, p := range ps {
+			for _, c := range p.Comments {
+				ids = append(ids, c.ID)
+			}
+		}
+		const workers = 4
+		recs := make([][]*SoftComment, workers)
+		ns := make([]int64, workers)
+		errs := make([]error, workers)
+		done := make(chan int)
+		for w := range workers {
+			for i := range ids {
+				// Each worker its own order of the keys.
+				id := ids[(i+w)%len(ids)]
+				recs[w] = append(recs[w], &SoftComment{ID: id})
+			}
+			go func() {
+				ns[w], errs[w] = record.Destroy[SoftComment](ctx, recs[w])
+				done <- w
+			}()
+		}
+		for range workers {
+			<-done
+		}
+		var total int64
+		stamped := map[int64]int{}
+		for w := range workers {
+			require.NoError(t, errs[w], "worker %d", w)
+			total += ns[w]
+			for _, r := range recs[w] {
+				if r.Deleted != nil {
+					stamped[r.ID]++
+				}
+			}
+		}
+		assert.EqualValues(t, len(ids), total, "each row soft-deleted once")
+		for _, id := range ids {
+			assert.Equal(t, 1, stamped[id], "records of row %d holding a time", id)
+		}
+	})
+}

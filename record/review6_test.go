@@ -143,3 +143,67 @@ func TestReview6ConcurrentSoftDeletesByKeyStampOnce(t *testing.T) {
 		}
 	})
 }
+
+type Review6Bulk struct {
+	record.Base[Review6Bulk]
+	ID   int64   `db:"id,pk,autoincrement"`
+	Name string  `db:"name,size=20"`
+	Note *string `db:"note,size=20,default='dflt'"`
+}
+
+func init() { recordModels = append(recordModels, Review6Bulk{}) }
+
+// A bulk insert of records whose autoincrement key and nullable column with
+// a default are zero in some rows and set in others (four column sets in
+// one call, interleaved): every row is written with its own values, in
+// BulkInsert and in BulkInsertMany.
+func TestReview6BulkInsertOfRecordsInSeveralColumnSets(t *testing.T) {
+	dbtest.Each(t, dbtest.Options{Models: []any{Review6Bulk{}}}, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		note := func(s string) *string { return &s }
+		for name, insert := range map[string]func([]*Review6Bulk) (int64, error){
+			"BulkInsert":     func(rs []*Review6Bulk) (int64, error) { return record.BulkInsert[Review6Bulk](ctx, rs) },
+			"BulkInsertMany": func(rs []*Review6Bulk) (int64, error) { return record.BulkInsertMany[Review6Bulk](ctx, rs) },
+		} {
+			t.Run(name, func(t *testing.T) {
+				base := int64(1000)
+				if name == "BulkInsertMany" {
+					base = 2000
+				}
+				_, err := record.Query[Review6Bulk](ctx).Delete()
+				require.NoError(t, err)
+				// Explicit keys descend, so that an automatic key after one
+				// (SQLite, MySQL: the highest plus one) meets none of them.
+				rs := []*Review6Bulk{
+					{Name: "a"},
+					{ID: base + 40, Name: "b"},
+					{Name: "c", Note: note("nc")},
+					{ID: base + 30, Name: "d", Note: note("nd")},
+					{Name: "e"},
+					{ID: base + 20, Name: "f", Note: note("nf")},
+					{ID: base + 10, Name: "g"},
+				}
+				n, err := insert(rs)
+				require.NoError(t, err)
+				require.EqualValues(t, len(rs), n)
+				got, err := record.Query[Review6Bulk](ctx).OrderBy("name").All()
+				require.NoError(t, err)
+				require.Len(t, got, len(rs))
+				for i, r := range rs {
+					g := got[i]
+					assert.Equal(t, r.Name, g.Name)
+					if r.ID != 0 {
+						assert.Equal(t, r.ID, g.ID, "row %s", r.Name)
+					}
+					want := "dflt"
+					if r.Note != nil {
+						want = *r.Note
+					}
+					if assert.NotNil(t, g.Note, "row %s", r.Name) {
+						assert.Equal(t, want, *g.Note, "row %s", r.Name)
+					}
+				}
+			})
+		}
+	})
+}

@@ -326,6 +326,13 @@ func (d deletion) keys(ctx context.Context, keys [][]any, recs []unsafe.Pointer)
 			return total, err
 		}
 		total += n
+		if live != nil && n == int64(differentKeys(part)) {
+			// Every key hit a row of its own (a key matches one row at
+			// most): stamp them all, also those the database matched but
+			// returns spelled otherwise (a padded CHAR, another case),
+			// which the keys read by live do not equal.
+			live = nil
+		}
 		for i, k := range part {
 			key := pkKey(k)
 			if live != nil && !live[key] {
@@ -337,6 +344,15 @@ func (d deletion) keys(ctx context.Context, keys [][]any, recs []unsafe.Pointer)
 		}
 	}
 	return total, nil
+}
+
+// differentKeys is the number of different keys in keys.
+func differentKeys(keys [][]any) int {
+	seen := make(map[registry.RowKey]bool, len(keys))
+	for _, k := range keys {
+		seen[pkKey(k)] = true
+	}
+	return len(seen)
 }
 
 // live returns the keys of the rows matching where (in quoted names) that

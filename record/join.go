@@ -340,6 +340,22 @@ func (q *QuerySet[T]) orderSQL(o []sqlgen.Order) ([]string, error) {
 	copied := false
 	for i, t := range o {
 		if t.Column != nil {
+			// Joined, a column is qualified: a name the caller ordered by
+			// that the select list also gives an expression is that
+			// expression's, as SQL reads a bare name in ORDER BY (and as
+			// an unjoined query writes it). The primary key order used
+			// without OrderBy (q.order empty) stays T's key.
+			if len(q.joins) == 0 || len(q.order) == 0 {
+				continue
+			}
+			spelled, ok := q.selectAlias(t.Column.Name)
+			if !ok {
+				continue
+			}
+			if !copied {
+				o, copied = slices.Clone(o), true
+			}
+			o[i].Column, o[i].Alias = nil, spelled
 			continue
 		}
 		spelled, ok := q.selectAlias(t.Alias)

@@ -27,9 +27,8 @@ type Review6Code struct {
 // stamped when the statement hit as many rows as it had keys.
 func TestReview6SoftDeleteByAKeyTheDatabaseSpellsOtherwise(t *testing.T) {
 	dbtest.Each(t, dbtest.Options{Models: []any{Review6Code{}}}, func(t *testing.T, db *dbtest.DB) {
-		if db.Dialect == "mysql" {
-			t.Skip("the library's CHAR key column on MySQL has a binary no-pad collation: no other spelling matches")
-		}
+		// On MySQL the key reads back as given (CHAR's padding is
+		// removed): the case holds trivially there.
 		ctx := db.Ctx()
 		for _, c := range []string{"ab", "cd"} {
 			_, err := record.Save[Review6Code](ctx, map[string]any{"code": c, "body": c})

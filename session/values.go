@@ -2,7 +2,10 @@ package session
 
 import (
 	"database/sql"
+	"database/sql/driver"
 	"math"
+	"reflect"
+	"sync"
 	"time"
 )
 
@@ -22,8 +25,8 @@ import (
 // "2006-01-02 15:04:05" text in UTC, and it compares texts, not instants.
 // The driver would write "2006-01-02 15:04:05+00:00", which no row written
 // by other programs equals; so times are bound as that text themselves
-// (see sqliteTime). A custom driver.Valuer returning a time.Time is left to
-// its own devices. The driver reads a time column back only with a
+// (see sqliteTime). A custom driver.Valuer whose value is a time.Time is
+// bound as that time. The driver reads a time column back only with a
 // four-digit year, so other years are refused. SQLite stores a NaN as NULL,
 // which a NOT NULL column then refuses as if no value were given and a
 // nullable one reads back as nil: NaN is refused too.
@@ -95,9 +98,33 @@ func timeArg(a any) (time.Time, bool) {
 		if v.Valid {
 			return v.V, true
 		}
+	case driver.Valuer:
+		// A custom type whose driver value is a time: asked here, and the
+		// bound time replaces it (database/sql does not ask again). A type
+		// once seen with another value (a UUID's text, a decimal's) is not
+		// asked again: database/sql asks it. A nil pointer is left to
+		// database/sql, which binds NULL.
+		rt := reflect.TypeOf(v)
+		if _, other := notTimeValuers.Load(rt); other {
+			break
+		}
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			break
+		}
+		dv, err := v.Value()
+		if t, ok := dv.(time.Time); ok && err == nil {
+			return t, true
+		}
+		if err == nil && dv != nil {
+			notTimeValuers.Store(rt, true)
+		}
 	}
 	return time.Time{}, false
 }
+
+// notTimeValuers holds the driver.Valuer types seen with a driver value
+// that is neither a time nor NULL (see timeArg).
+var notTimeValuers sync.Map
 
 // refuseNaN is the *ValueError of argument i when it is a NaN float (see
 // bindArgs), else nil.

@@ -2,6 +2,7 @@ package session
 
 import (
 	"database/sql"
+	"database/sql/driver"
 	"testing"
 	"time"
 
@@ -66,4 +67,36 @@ func TestBindArgsTimes(t *testing.T) {
 		require.NoError(t, err)
 		assert.Same(t, &plain[0], &got[0])
 	})
+}
+
+type timeValuer struct{ t time.Time }
+
+func (v timeValuer) Value() (driver.Value, error) { return v.t, nil }
+
+type countingValuer struct{ n *int }
+
+func (v countingValuer) Value() (driver.Value, error) { *v.n++; return "text", nil }
+
+// A custom driver.Valuer whose value is a time is bound as that time; one
+// whose value is something else is passed on untouched and, once seen, not
+// asked by bindArgs again (database/sql asks it).
+func TestBindArgsValuers(t *testing.T) {
+	at := time.Date(2025, 12, 22, 1, 0, 0, 0, time.FixedZone("UTC+1", 3600))
+	pg := &Client{database: postgresDatabase{}, bindTime: postgresDatabase{}.timeBinder()}
+	got, err := pg.bindArgs([]any{timeValuer{at}}, false)
+	require.NoError(t, err)
+	assert.Equal(t, at.UTC(), got[0])
+	lite := &Client{database: sqliteDatabase{}, refusesNaN: true, bindTime: sqliteDatabase{}.timeBinder()}
+	got, err = lite.bindArgs([]any{timeValuer{at}}, false)
+	require.NoError(t, err)
+	assert.Equal(t, "2025-12-22 00:00:00", got[0])
+
+	n := 0
+	args := []any{countingValuer{&n}}
+	for range 3 {
+		got, err = pg.bindArgs(args, false)
+		require.NoError(t, err)
+		assert.Same(t, &args[0], &got[0], "not copied")
+	}
+	assert.Equal(t, 1, n, "asked once, then known not to be a time")
 }

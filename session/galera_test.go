@@ -92,20 +92,13 @@ func TestGaleraNodeNotReady(t *testing.T) {
 // error reaching the caller, with one warning.
 func TestGaleraPrimaryFailover(t *testing.T) {
 	c := galeratest.Start(t)
-	c.CreateDatabase(t, "failover")
 	logs := &capture{}
-	db, err := session.Open(session.Config{DatabaseURI: c.URI(1, "failover"),
-		Primaries: []string{c.URI(2, "failover"), c.URI(3, "failover")}, Logger: slog.New(logs), PoolSize: 4})
-	require.NoError(t, err)
-	defer db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	_, err = db.Exec(ctx, "CREATE TABLE t (id BIGINT AUTO_INCREMENT PRIMARY KEY, node VARCHAR(10))")
-	require.NoError(t, err)
+	db, insert := primariesClient(t, ctx, c, "failover", 4, logs)
 	write := func() {
 		t.Helper()
-		_, err := db.Exec(ctx, "INSERT INTO t (node) VALUES (@@wsrep_node_name)")
-		require.NoError(t, err)
+		require.NoError(t, insert(ctx))
 	}
 	for range 5 {
 		write()
@@ -153,20 +146,10 @@ func nodeOf(t *testing.T, ctx context.Context, db *session.Client) (name string)
 // write is stored once, and the client stays on node 2 once node 1 is back.
 func TestGaleraPrimaryNotReady(t *testing.T) {
 	c := galeratest.Start(t)
-	c.CreateDatabase(t, "notreadyprimary")
 	logs := &capture{}
-	db, err := session.Open(session.Config{DatabaseURI: c.URI(1, "notreadyprimary"),
-		Primaries: []string{c.URI(2, "notreadyprimary"), c.URI(3, "notreadyprimary")}, Logger: slog.New(logs), PoolSize: 4})
-	require.NoError(t, err)
-	defer db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	_, err = db.Exec(ctx, "CREATE TABLE t (id BIGINT AUTO_INCREMENT PRIMARY KEY, node VARCHAR(10))")
-	require.NoError(t, err)
-	write := func(ctx context.Context) error {
-		_, err := db.Exec(ctx, "INSERT INTO t (node) VALUES (@@wsrep_node_name)")
-		return err
-	}
+	db, write := primariesClient(t, ctx, c, "notreadyprimary", 4, logs)
 	// Several connections to node 1 in the pool.
 	errs := make(chan error, 4)
 	for range 4 {
@@ -195,9 +178,39 @@ func TestGaleraPrimaryNotReady(t *testing.T) {
 	require.NoError(t, write(ctx))
 	assert.Equal(t, "n2", nodeOf(t, ctx, db), "the client stays on the endpoint that answered")
 
+	assert.Equal(t, map[string]int{"n1": 4, "n2": 7}, nodeCounts(t, ctx, db), "every write stored once: none lost, none doubled")
+	assert.Equal(t, 1, logs.count("sqlservice: primary endpoint cannot be reached: new connections go to the next"))
+}
+
+// primariesClient opens a client on node 1 of c, with nodes 2 and 3 as
+// further endpoints (Config.Primaries), in a database of its own named
+// name, closed when t ends. It creates table t (id, node) and returns with
+// the client a write that inserts the name of the node it runs on.
+func primariesClient(t *testing.T, ctx context.Context, c *galeratest.Cluster, name string, pool int, logs *capture) (*session.Client, func(context.Context) error) {
+	t.Helper()
+	c.CreateDatabase(t, name)
+	cfg := session.Config{DatabaseURI: c.URI(1, name), Primaries: []string{c.URI(2, name), c.URI(3, name)}, PoolSize: pool}
+	if logs != nil {
+		cfg.Logger = slog.New(logs)
+	}
+	db, err := session.Open(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	_, err = db.Exec(ctx, "CREATE TABLE t (id BIGINT AUTO_INCREMENT PRIMARY KEY, node VARCHAR(10))")
+	require.NoError(t, err)
+	return db, func(ctx context.Context) error {
+		_, err := db.Exec(ctx, "INSERT INTO t (node) VALUES (@@wsrep_node_name)")
+		return err
+	}
+}
+
+// nodeCounts returns how many rows of t each node wrote.
+func nodeCounts(t *testing.T, ctx context.Context, db *session.Client) map[string]int {
+	t.Helper()
 	counts := map[string]int{}
 	rows, err := db.Query(ctx, "SELECT node, COUNT(*) FROM t GROUP BY node")
 	require.NoError(t, err)
+	defer rows.Close()
 	for rows.Next() {
 		var node string
 		var n int
@@ -205,6 +218,5 @@ func TestGaleraPrimaryNotReady(t *testing.T) {
 		counts[node] = n
 	}
 	require.NoError(t, rows.Err())
-	assert.Equal(t, map[string]int{"n1": 4, "n2": 7}, counts, "every write stored once: none lost, none doubled")
-	assert.Equal(t, 1, logs.count("sqlservice: primary endpoint cannot be reached: new connections go to the next"))
+	return counts
 }

@@ -281,7 +281,7 @@ func (d deletion) keys(ctx context.Context, keys [][]any, recs []unsafe.Pointer)
 	var total int64
 	batch := maxKeys(c, m)
 	s := session.Current(ctx)
-	if d.soft && s == nil && slices.ContainsFunc(recs, func(r unsafe.Pointer) bool { return r != nil }) {
+	if d.soft && s == nil && slices.ContainsFunc(recs, notNil) {
 		// Records to stamp: which rows the soft delete stamps is read in
 		// the transaction that stamps them (see live).
 		err := inTx(ctx, c, func(ctx context.Context) error {
@@ -311,16 +311,16 @@ func (d deletion) keys(ctx context.Context, keys [][]any, recs []unsafe.Pointer)
 			}
 			where = or
 		}
-		// A soft delete stamps only the records of the rows it
-		// soft-deletes, not those of rows gone or soft-deleted before:
-		// in a transaction it reads them first, locked. When it changed
+		// A soft delete stamps the records given (recs) only for the
+		// rows it soft-deletes, not those of rows gone or soft-deleted
+		// before: in a transaction it reads them first, locked. When it changed
 		// a row for every key given, every key's record is stamped, also
 		// one whose key the database returns spelled otherwise (a CHAR
 		// key padded by PostgreSQL); otherwise only those whose keys it
 		// read back as they were given: a record it cannot match keeps
 		// what it held rather than claim a time its row may not hold.
 		var live map[registry.RowKey]bool
-		if d.soft && s != nil {
+		if d.soft && s != nil && slices.ContainsFunc(recs[start:start+len(part)], notNil) {
 			var err error
 			if live, err = d.live(ctx, where); err != nil {
 				return total, err
@@ -346,6 +346,8 @@ func (d deletion) keys(ctx context.Context, keys [][]any, recs []unsafe.Pointer)
 	}
 	return total, nil
 }
+
+func notNil(r unsafe.Pointer) bool { return r != nil }
 
 // differentKeys is how many different primary keys keys holds.
 func differentKeys(keys [][]any) int {

@@ -295,3 +295,34 @@ func TestSoftDeleteOfNotLoadedRecordsStampsOnlyTheRowsItDeleted(t *testing.T) {
 		assert.Nil(t, gone.Deleted, "a record whose row is gone is not stamped")
 	})
 }
+
+// In a transaction, a soft delete by keys reads the live keys first only
+// when it has records to stamp: keys alone cost the one UPDATE; a record
+// given gets the time its row got.
+func TestSoftDeleteByKeysReadsLiveKeysOnlyForRecords(t *testing.T) {
+	dbtest.Each(t, softModels, func(t *testing.T, db *dbtest.DB) {
+		ctx := db.Ctx()
+		ps := seedSoft(t, ctx)
+		byKey, byRecord := ps[0].Comments[0].ID, ps[1].Comments[0].ID
+		require.NoError(t, db.Transaction(ctx, func(ctx context.Context) error {
+			since := len(db.Log())
+			n, err := record.Destroy[SoftComment](ctx, byKey)
+			require.NoError(t, err)
+			assert.EqualValues(t, 1, n)
+			assert.Zero(t, countSQL(db, since, "SELECT"), "no record to stamp: no read of the live keys")
+
+			rec := &SoftComment{ID: byRecord}
+			since = len(db.Log())
+			n, err = record.Destroy[SoftComment](ctx, []*SoftComment{rec})
+			require.NoError(t, err)
+			assert.EqualValues(t, 1, n)
+			assert.Equal(t, 1, countSQL(db, since, "SELECT"), "the live keys, read locked")
+			require.NotNil(t, rec.Deleted, "the record given gets the time")
+			got, err := record.Query[SoftComment](ctx).WithDeleted().Where(builder.Eq{"id": byRecord}).First()
+			require.NoError(t, err)
+			require.NotNil(t, got.Deleted)
+			assert.True(t, got.Deleted.Equal(*rec.Deleted), "the record holds what the row holds")
+			return nil
+		}))
+	})
+}

@@ -339,6 +339,7 @@ func (q *QuerySet[T]) columnList() string {
 func (q *QuerySet[T]) orderSQL(o []sqlgen.Order) ([]string, error) {
 	copied := false
 	for i, t := range o {
+		name := t.Alias
 		if t.Column != nil {
 			// Joined, a column is qualified: a name the caller ordered by
 			// that the select list also gives an expression is that
@@ -348,24 +349,19 @@ func (q *QuerySet[T]) orderSQL(o []sqlgen.Order) ([]string, error) {
 			if len(q.joins) == 0 || len(q.order) == 0 {
 				continue
 			}
-			spelled, ok := q.selectAlias(t.Column.Name)
-			if !ok {
-				continue
-			}
-			if !copied {
-				o, copied = slices.Clone(o), true
-			}
-			o[i].Column, o[i].Alias = nil, spelled
-			continue
+			name = t.Column.Name
 		}
-		spelled, ok := q.selectAlias(t.Alias)
-		if !ok {
+		spelled, ok := q.selectAlias(name)
+		switch {
+		case !ok && t.Column != nil:
+			continue
+		case !ok:
 			return nil, &registry.UnknownColumnError{Model: q.m.Name, Column: t.Alias}
 		}
 		if !copied { // q.order is shared with the queries derived from q
 			o, copied = slices.Clone(o), true
 		}
-		o[i].Alias = spelled
+		o[i].Column, o[i].Alias = nil, spelled
 	}
 	if len(q.joins) == 0 {
 		return sqlgen.OrderSQL(q.c.Dialect(), o), nil
